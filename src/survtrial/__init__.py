@@ -1,0 +1,44 @@
+"""survtrial: randomized time-to-event trials end to end (analysis, design, simulation, AALL1731 twin)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# Public top-level names -> module that defines them (imported lazily, so `import survtrial` is fast).
+_EXPORTS: dict[str, str] = {
+    "kaplan_meier": "survtrial.stats.km",
+    "KaplanMeierResult": "survtrial.stats.km",
+    "logrank_test": "survtrial.stats.logrank",
+    "LogRankResult": "survtrial.stats.logrank",
+    "cox_ph": "survtrial.stats.cox",
+    "CoxResult": "survtrial.stats.cox",
+    "restricted_mean_survival_time": "survtrial.stats.rmst",
+    "RMSTResult": "survtrial.stats.rmst",
+    "cumulative_incidence": "survtrial.stats.cuminc",
+    "CumulativeIncidenceResult": "survtrial.stats.cuminc",
+    "gray_test": "survtrial.stats.cuminc",
+    "GrayTestResult": "survtrial.stats.cuminc",
+    "binomial_ci": "survtrial.stats.binomial",
+    "risk_difference_ci": "survtrial.stats.binomial",
+    "InputError": "survtrial.errors",
+    "ConvergenceWarning": "survtrial.errors",
+    "StatisticWarning": "survtrial.errors",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'survtrial' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

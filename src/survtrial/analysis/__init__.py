@@ -1,0 +1,1 @@
+"""Trial analysis pipelines over frames: primary endpoint, subgroups, safety."""

@@ -1,0 +1,1 @@
+"""AALL1731 specifics: risk classification, absolute benefit, treatment calendar."""

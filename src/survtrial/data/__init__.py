@@ -1,0 +1,1 @@
+"""Readers and validation for trial data: CSV, Parquet, CDISC ADaM, SAS transport."""

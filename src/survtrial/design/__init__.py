@@ -1,0 +1,1 @@
+"""Group-sequential design: spending functions, boundaries, sample size, conditional power."""

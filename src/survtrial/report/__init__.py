@@ -1,0 +1,1 @@
+"""Publication plots (matplotlib) and the self-contained HTML report."""

@@ -1,0 +1,1 @@
+"""Packaged YAML trial scenarios."""

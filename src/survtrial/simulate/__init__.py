@@ -1,0 +1,1 @@
+"""Trial simulation: scenarios, calibration, the vectorised engine, and parallel runners."""
