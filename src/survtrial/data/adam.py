@@ -1,0 +1,276 @@
+"""CDISC ADaM readers and validation: ADSL + ADTTE (+ ADAE) into one analysis-ready data set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from survtrial.data.io import read_table
+from survtrial.errors import InputError
+
+__all__ = ["AnalysisData", "load_adam", "prepare_adam", "ARM_CANDIDATES", "UNIT_TO_YEARS"]
+
+ARM_CANDIDATES = ("TRT01P", "TRT01A", "ARM", "ACTARM", "TRTP", "TRTA")
+UNIT_TO_YEARS = {
+    "DAYS": 1 / 365.25, "DAY": 1 / 365.25, "D": 1 / 365.25,
+    "WEEKS": 7 / 365.25, "WEEK": 7 / 365.25, "W": 7 / 365.25,
+    "MONTHS": 1 / 12, "MONTH": 1 / 12, "M": 1 / 12,
+    "YEARS": 1.0, "YEAR": 1.0, "Y": 1.0,
+}
+GRADE_CANDIDATES = ("AETOXGR", "ATOXGR", "AETOXGRN", "ATOXGRN", "ASEV", "AESEV")
+MAX_LISTED = 10
+
+
+@dataclass(frozen=True)
+class AnalysisData:
+    """An analysis-ready trial data set in survtrial's standard column names.
+
+    Attributes
+    ----------
+    subjects : one row per analysed subject: ``subject_id, arm, time`` (years), ``event`` (1 =
+        event, 0 = censored), ``event_type`` (``"censored"`` or the event description), plus the
+        requested ADSL variables under their own names.
+    adverse_events : one row per adverse event (treatment-emergent only when TRTEMFL exists):
+        ``subject_id, arm, term, body_system, grade`` (grade numeric where it can be, else NaN).
+        None when no ADAE was given.
+    randomized : ADSL subjects per arm (the denominator for safety and the subject flow).
+    paramcd, time_unit : what was analysed and the unit AVAL was converted from.
+    """
+
+    subjects: pd.DataFrame
+    adverse_events: pd.DataFrame | None
+    randomized: pd.Series
+    paramcd: str
+    time_unit: str
+    arm_variable: str
+    notes: tuple[str, ...] = field(default=())
+
+
+def _require(frame: pd.DataFrame, name: str, needed: Sequence[str], hint: str = "") -> None:
+    missing = [v for v in needed if v not in frame.columns]
+    if missing:
+        raise InputError(
+            f"{name}: required variable(s) {', '.join(missing)} missing; found: "
+            f"{', '.join(map(str, frame.columns))}" + (f". {hint}" if hint else "")
+        )
+
+
+def _row_ref(frame: pd.DataFrame, pos: int) -> str:
+    sid = frame["USUBJID"].iloc[pos] if "USUBJID" in frame.columns else None
+    return f"row {pos + 1}" + (f" (USUBJID {sid!r})" if sid is not None else "")
+
+
+def _listed(values: Sequence[Any]) -> str:
+    vals = list(values)
+    shown = ", ".join(repr(v) for v in vals[:MAX_LISTED])
+    more = f" and {len(vals) - MAX_LISTED} more" if len(vals) > MAX_LISTED else ""
+    return f"{shown}{more}"
+
+
+def _strip(s: pd.Series) -> pd.Series:
+    if s.dtype == object or pd.api.types.is_string_dtype(s):
+        return s.astype("string").str.strip().replace("", pd.NA)
+    return s
+
+
+def _check_duplicates(frame: pd.DataFrame, name: str, keys: list[str]) -> None:
+    dup = frame.duplicated(keys, keep=False)
+    if dup.any():
+        first = frame.loc[dup, keys].drop_duplicates()
+        vals = [tuple(r) if len(keys) > 1 else r[0] for r in first.itertuples(index=False)]
+        rows = (np.flatnonzero(dup.to_numpy())[:MAX_LISTED] + 1).tolist()
+        raise InputError(
+            f"{name}: duplicated {' x '.join(keys)}: {_listed(vals)} (rows {rows}); "
+            f"each must appear once"
+        )
+
+
+def _to_years(adtte: pd.DataFrame, time_unit: str | None) -> tuple[np.ndarray, str]:
+    aval = pd.to_numeric(adtte["AVAL"], errors="coerce")
+    bad = aval.isna().to_numpy() | (aval.to_numpy() < 0)
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raw = adtte["AVAL"].iloc[pos]
+        raise InputError(
+            f"ADTTE {_row_ref(adtte, pos)}: AVAL = {raw!r} is missing or negative "
+            f"({int(bad.sum())} such row(s)); AVAL must be a time >= 0"
+        )
+    if time_unit is None:
+        if "AVALU" not in adtte.columns:
+            raise InputError(
+                "ADTTE: no AVALU variable to tell the time unit; declare it (time_unit='days' or "
+                "--time-unit days)"
+            )
+        units = _strip(adtte["AVALU"]).str.upper().dropna().unique().tolist()
+        if len(units) != 1:
+            raise InputError(f"ADTTE: AVALU must hold one unit for the parameter, found {units or 'none'}")
+        time_unit = str(units[0])
+    key = time_unit.strip().upper()
+    if key not in UNIT_TO_YEARS:
+        raise InputError(
+            f"time unit {time_unit!r} not recognised; use one of days, weeks, months, years"
+        )
+    return aval.to_numpy(dtype=float) * UNIT_TO_YEARS[key], key.lower()
+
+
+def _event_indicator(adtte: pd.DataFrame) -> np.ndarray:
+    cnsr = pd.to_numeric(adtte["CNSR"], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(cnsr) | (cnsr < 0) | (cnsr != np.round(cnsr))
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"ADTTE {_row_ref(adtte, pos)}: CNSR = {adtte['CNSR'].iloc[pos]!r}; CNSR must be an "
+            f"integer >= 0 (0 = event, >= 1 = censored) ({int(bad.sum())} such row(s))"
+        )
+    return (cnsr == 0).astype(np.int64)  # ADaM: CNSR = 0 is an event
+
+
+def _event_types(adtte: pd.DataFrame, event: np.ndarray, column: str | None) -> np.ndarray:
+    col = column or ("EVNTDESC" if "EVNTDESC" in adtte.columns else None)
+    out = np.full(event.size, "censored", dtype=object)
+    if col is None:
+        out[event == 1] = "event"
+        return out
+    if col not in adtte.columns:
+        raise InputError(f"ADTTE: event-type variable {col!r} not found; found: {list(adtte.columns)}")
+    desc = _strip(adtte[col]).fillna("event").astype(str).to_numpy()
+    out[event == 1] = desc[event == 1]
+    return out
+
+
+def prepare_adam(
+    adsl: pd.DataFrame,
+    adtte: pd.DataFrame,
+    adae: pd.DataFrame | None = None,
+    *,
+    paramcd: str = "DFS",
+    arm_var: str | None = None,
+    variables: Sequence[str] = (),
+    time_unit: str | None = None,
+    event_type_var: str | None = None,
+) -> AnalysisData:
+    """Validate ADaM frames and join them into an :class:`AnalysisData`.
+
+    Parameters
+    ----------
+    adsl, adtte, adae : ADaM frames (ADAE optional).
+    paramcd : the ADTTE parameter to analyse (e.g. ``"DFS"``).
+    arm_var : ADSL arm variable; default: the first of TRT01P, TRT01A, ARM, ACTARM, TRTP, TRTA found.
+    variables : ADSL variables to carry (stratification factors, subgroups).
+    time_unit : unit of AVAL; default: ADTTE's AVALU. Times are converted to years.
+    event_type_var : ADTTE variable holding the event type (default EVNTDESC if present).
+
+    Notes
+    -----
+    ADaM convention: ``CNSR = 0`` is an event and ``CNSR >= 1`` a censoring. Treatment-emergent
+    adverse events only (``TRTEMFL == 'Y'``) when ADAE has TRTEMFL.
+    """
+    _require(adsl, "ADSL", ["USUBJID"])
+    _require(adtte, "ADTTE", ["USUBJID", "PARAMCD", "AVAL", "CNSR"])
+    if arm_var is None:
+        arm_var = next((v for v in ARM_CANDIDATES if v in adsl.columns), None)
+        if arm_var is None:
+            raise InputError(
+                f"ADSL: no arm variable found (looked for {', '.join(ARM_CANDIDATES)}); "
+                f"name it with arm_var= / --arm-var"
+            )
+    _require(adsl, "ADSL", [arm_var, *variables], "check --arm-var/--strata/--subgroups names")
+    adsl = adsl.copy()
+    adsl["USUBJID"] = _strip(adsl["USUBJID"])
+    adsl[arm_var] = _strip(adsl[arm_var])
+    _check_duplicates(adsl, "ADSL", ["USUBJID"])
+    no_arm = adsl[arm_var].isna().to_numpy()
+    if no_arm.any():
+        pos = int(np.flatnonzero(no_arm)[0])
+        raise InputError(f"ADSL {_row_ref(adsl, pos)}: {arm_var} is blank; every subject needs an arm")
+
+    adtte = adtte.copy()
+    adtte["USUBJID"] = _strip(adtte["USUBJID"])
+    adtte["PARAMCD"] = _strip(adtte["PARAMCD"])
+    params = adtte["PARAMCD"].dropna().unique().tolist()
+    if paramcd not in params:
+        raise InputError(f"ADTTE: PARAMCD {paramcd!r} not found; the data set has {sorted(map(str, params))}")
+    tte = adtte.loc[adtte["PARAMCD"] == paramcd].reset_index(drop=True)
+    _check_duplicates(tte, "ADTTE", ["USUBJID", "PARAMCD"])
+    unknown = sorted(set(tte["USUBJID"].dropna()) - set(adsl["USUBJID"].dropna()))
+    if unknown:
+        raise InputError(
+            f"ADTTE: {len(unknown)} subject(s) not in ADSL: {_listed(unknown)}; every ADTTE subject "
+            f"must have an ADSL record"
+        )
+    years, unit = _to_years(tte, time_unit)
+    event = _event_indicator(tte)
+    etype = _event_types(tte, event, event_type_var)
+
+    subjects = pd.DataFrame({"subject_id": tte["USUBJID"].astype(str).to_numpy(), "time": years,
+                             "event": event, "event_type": etype})
+    keep = adsl[["USUBJID", arm_var, *variables]].rename(columns={"USUBJID": "subject_id", arm_var: "arm"})
+    keep["subject_id"] = keep["subject_id"].astype(str)
+    subjects = subjects.merge(keep, on="subject_id", how="left", validate="one_to_one")
+    subjects["arm"] = subjects["arm"].astype(str)
+    randomized = adsl[arm_var].astype(str).value_counts().sort_index()
+    analysed = subjects["arm"].value_counts()
+    empty = [a for a in randomized.index if analysed.get(a, 0) == 0]
+    if empty:
+        raise InputError(
+            f"arm(s) {empty} have no subjects with PARAMCD {paramcd!r} in ADTTE; "
+            f"check {arm_var} values or the ADTTE parameter"
+        )
+    if randomized.size < 2:
+        raise InputError(f"ADSL: {arm_var} has one level {list(randomized.index)}; two arms are needed")
+    ae = _prepare_adae(adae, adsl, arm_var) if adae is not None else None
+    return AnalysisData(subjects=subjects, adverse_events=ae, randomized=randomized,
+                        paramcd=paramcd, time_unit=unit, arm_variable=arm_var)
+
+
+def _prepare_adae(adae: pd.DataFrame, adsl: pd.DataFrame, arm_var: str) -> pd.DataFrame:
+    _require(adae, "ADAE", ["USUBJID", "AEDECOD", "AEBODSYS"])
+    grade_var = next((v for v in GRADE_CANDIDATES if v in adae.columns), None)
+    if grade_var is None:
+        raise InputError(f"ADAE: no grade variable (looked for {', '.join(GRADE_CANDIDATES)})")
+    ae = adae.copy()
+    ae["USUBJID"] = _strip(ae["USUBJID"])
+    unknown = sorted(set(ae["USUBJID"].dropna()) - set(adsl["USUBJID"].dropna()))
+    if unknown:
+        raise InputError(
+            f"ADAE: {len(unknown)} subject(s) not in ADSL: {_listed(unknown)}; every ADAE subject "
+            f"must have an ADSL record"
+        )
+    if "TRTEMFL" in ae.columns:
+        ae = ae.loc[_strip(ae["TRTEMFL"]).fillna("").str.upper() == "Y"]
+    grade = _grade_numbers(ae[grade_var])
+    arms = adsl.set_index("USUBJID")[arm_var].astype(str)
+    return pd.DataFrame({
+        "subject_id": ae["USUBJID"].astype(str).to_numpy(),
+        "arm": arms.reindex(ae["USUBJID"]).to_numpy(),
+        "term": _strip(ae["AEDECOD"]).fillna("(not coded)").astype(str).to_numpy(),
+        "body_system": _strip(ae["AEBODSYS"]).fillna("(not coded)").astype(str).to_numpy(),
+        "grade": grade,
+    })
+
+
+def _grade_numbers(s: pd.Series) -> np.ndarray:
+    """Toxicity grade as a number: 1-5 from AETOXGR, or MILD/MODERATE/SEVERE -> 1/2/3 from ASEV."""
+    sev = {"MILD": 1.0, "MODERATE": 2.0, "SEVERE": 3.0, "LIFE THREATENING": 4.0, "FATAL": 5.0}
+    txt = s.astype("string").str.strip().str.upper()
+    num = pd.to_numeric(txt.str.replace(r"^GRADE\s*", "", regex=True), errors="coerce")
+    return num.fillna(txt.map(sev)).to_numpy(dtype=float)
+
+
+def load_adam(
+    adsl: str | Path,
+    adtte: str | Path,
+    adae: str | Path | None = None,
+    **options: Any,
+) -> AnalysisData:
+    """Read ADSL/ADTTE/ADAE files (CSV, Parquet, XPT, sas7bdat) and validate them; see :func:`prepare_adam`."""
+    return prepare_adam(
+        read_table(adsl, role="ADSL"),
+        read_table(adtte, role="ADTTE"),
+        None if adae is None else read_table(adae, role="ADAE"),
+        **options,
+    )
