@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
-import numpy as np
+from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["product_limit"]
+import numpy as np
+import pandas as pd
+
+from survtrial.errors import InputError
+from survtrial.stats._input import (
+    as_event,
+    as_labels,
+    as_time,
+    as_weights,
+    check_lengths,
+    column,
+)
+from survtrial.stats._kmci import check_conf, confint, curve_quantiles
+from survtrial.stats._risksets import tabulate
+
+__all__ = ["KaplanMeierResult", "kaplan_meier", "product_limit"]
 
 
 def product_limit(n_risk: np.ndarray, n_event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -23,8 +39,7 @@ def product_limit(n_risk: np.ndarray, n_event: np.ndarray) -> tuple[np.ndarray, 
         ``S(t) = cumprod(1 - d / n)`` along axis 0.
     greenwood_sum : array like ``n_risk``
         ``cumsum(d / (n (n - d)))`` so that ``Var S(t) = S(t)**2 * greenwood_sum`` (Greenwood) and
-        ``greenwood_sum`` is also the variance of the Nelson-Aalen-type log-survival, i.e.
-        ``sqrt(greenwood_sum)`` is R survfit's ``std.err`` (the SE of -log S(t)).
+        ``sqrt(greenwood_sum)`` is the SE of log S(t), R survfit's ``std.err``.
 
     Notes
     -----
@@ -42,3 +57,295 @@ def product_limit(n_risk: np.ndarray, n_event: np.ndarray) -> tuple[np.ndarray, 
         term = np.where(has, d / (safe_n * np.where(has, rest, 1.0)), 0.0)
     term = np.where(has & (rest <= 0), np.inf, term)
     return surv, np.cumsum(term, axis=0)
+
+
+@dataclass(frozen=True, repr=False)
+class KaplanMeierResult:
+    """Kaplan-Meier curves, one block of rows per group (rows: every distinct time in the group).
+
+    Attributes
+    ----------
+    groups : (k,) str
+        Group labels in order (sorted levels), or ``["all"]`` without a group.
+    offsets : (k + 1,) int
+        Rows of group ``i`` are ``offsets[i]:offsets[i + 1]`` in every per-row array.
+    time, n_risk, n_event, n_censor : (rows,)
+        Distinct times and (weighted) numbers at risk just before, with an event, censored.
+    survival : (rows,)
+        S(t), right-continuous.
+    std_err : (rows,)
+        Greenwood standard error of S(t) (what R ``summary(survfit)`` prints as ``std.err``).
+    std_err_log : (rows,)
+        Standard error of log S(t) (Greenwood), i.e. R's ``survfit(...)$std.err``.
+    lower, upper : (rows,)
+        Pointwise limits at ``conf_level`` on the ``conf_type`` scale.
+    n, n_events : (k,)
+        Observations and (weighted) events per group.
+    conf_level, conf_type
+        Settings used for ``lower`` / ``upper`` and by default for quantile limits.
+    """
+
+    groups: np.ndarray
+    offsets: np.ndarray
+    time: np.ndarray
+    n_risk: np.ndarray
+    n_event: np.ndarray
+    n_censor: np.ndarray
+    survival: np.ndarray
+    std_err: np.ndarray
+    std_err_log: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    n: np.ndarray
+    n_events: np.ndarray
+    conf_level: float
+    conf_type: str
+
+    def _rows(self, i: int) -> slice:
+        return slice(int(self.offsets[i]), int(self.offsets[i + 1]))
+
+    def _group_column(self) -> pd.Categorical:
+        codes = np.repeat(np.arange(self.groups.size, dtype=np.int32), np.diff(self.offsets))
+        return pd.Categorical.from_codes(codes, categories=pd.Index(self.groups.astype(str)))
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy table: ``group, time, n_risk, n_event, n_censor, survival, std_err, lower, upper``."""
+        return pd.DataFrame(
+            {
+                "group": self._group_column(),
+                "time": self.time,
+                "n_risk": self.n_risk,
+                "n_event": self.n_event,
+                "n_censor": self.n_censor,
+                "survival": self.survival,
+                "std_err": self.std_err,
+                "lower": self.lower,
+                "upper": self.upper,
+            }
+        )
+
+    def confidence_interval(self, level: float = 0.95, conf_type: str | None = None) -> pd.DataFrame:
+        """Pointwise limits at another level or scale: frame ``group, time, survival, lower, upper``.
+
+        ``conf_type`` is ``"log-log"``, ``"log"`` or ``"plain"``; None keeps the fit's.
+        """
+        level, ctype = check_conf(level, conf_type or self.conf_type)
+        lower, upper = confint(self.survival, self.std_err_log, level, ctype)
+        return pd.DataFrame(
+            {
+                "group": self._group_column(),
+                "time": self.time,
+                "survival": self.survival,
+                "lower": lower,
+                "upper": upper,
+            }
+        )
+
+    def survival_at(self, times: Any) -> pd.DataFrame:
+        """Landmark estimates at ``times`` for every group (R ``summary(fit, times=, extend=TRUE)``).
+
+        Returns a frame ``group, time, n_risk, survival, std_err, lower, upper``. S is the
+        right-continuous step function: before the first time S = 1 with zero SE; beyond the last
+        follow-up time the value at the last time is carried forward (whether that time is an event
+        or a censoring) and ``n_risk`` is 0. ``n_risk`` counts subjects with follow-up >= t.
+        """
+        t = as_time(np.atleast_1d(np.asarray(times, dtype=object)), "times")
+        parts = []
+        for i, label in enumerate(self.groups):
+            r = self._rows(i)
+            gt = self.time[r]
+            # row of the last time <= t; index 0 stands for the origin (S = 1, SE = 0)
+            j = np.searchsorted(gt, t, side="right")
+            risk = np.append(self.n_risk[r], 0.0)[np.searchsorted(gt, t, side="left")]
+            cols = {}
+            for name, start in (("survival", 1.0), ("std_err", 0.0), ("lower", 1.0), ("upper", 1.0)):
+                cols[name] = np.concatenate(([start], getattr(self, name)[r]))[j]
+            parts.append(pd.DataFrame({"group": str(label), "time": t, "n_risk": risk, **cols}))
+        out = pd.concat(parts, ignore_index=True)
+        out["group"] = pd.Categorical(out["group"], categories=self.groups.astype(str))
+        return out
+
+    def quantile(
+        self, q: Any = 0.5, *, conf_level: float | None = None, conf_type: str | None = None
+    ) -> pd.DataFrame:
+        """Survival quantiles with confidence limits, as R ``quantile(survfit(...), probs=q)``.
+
+        ``q`` is a probability (or several) of the event distribution: the q-quantile is the first
+        time where S(t) <= 1 - q, so ``q=0.5`` is the median. Returns a frame
+        ``group, q, estimate, lower, upper`` (NaN where the curve or limit never reaches 1 - q).
+
+        Notes
+        -----
+        R's rule (``quantile.survfit``): the estimate is where the step curve 1 - S first reaches
+        q; when S is flat exactly at 1 - q (within sqrt(machine eps)) the midpoint of the flat is
+        used (the classical median of an even sample), and a flat at the end of the curve uses the
+        last follow-up time. The limits apply the same rule to the pointwise lower and upper
+        curves (at ``conf_level`` / ``conf_type``, default the fit's), i.e. the Brookmeyer-Crowley
+        interval. R's ``print(survfit)`` uses a slightly different search (``minmin``) that can
+        differ in rare flat-segment cases; this method follows ``quantile.survfit``.
+        """
+        qa = np.atleast_1d(np.asarray(q, dtype=np.float64))
+        if qa.ndim != 1 or qa.size == 0 or np.isnan(qa).any() or (qa < 0).any() or (qa > 1).any():
+            raise InputError(f"q: expected probabilities in [0, 1], got {q!r}")
+        level, ctype = check_conf(
+            self.conf_level if conf_level is None else conf_level, conf_type or self.conf_type
+        )
+        if level == self.conf_level and ctype == self.conf_type:
+            lower, upper = self.lower, self.upper
+        else:
+            lower, upper = confint(self.survival, self.std_err_log, level, ctype)
+        rows = []
+        for i, label in enumerate(self.groups):
+            r = self._rows(i)
+            args = (self.time[r],)
+            ev = self.n_event[r]
+            est = curve_quantiles(*args, self.survival[r], ev, qa)
+            lo = curve_quantiles(*args, lower[r], ev, qa)
+            hi = curve_quantiles(*args, upper[r], ev, qa)
+            rows.append(
+                pd.DataFrame({"group": str(label), "q": qa, "estimate": est, "lower": lo, "upper": hi})
+            )
+        out = pd.concat(rows, ignore_index=True)
+        out["group"] = pd.Categorical(out["group"], categories=self.groups.astype(str))
+        return out
+
+    def median(self, *, conf_level: float | None = None, conf_type: str | None = None) -> pd.DataFrame:
+        """Median survival with limits: ``quantile(0.5)``; see :meth:`quantile` for R's rule."""
+        return self.quantile(0.5, conf_level=conf_level, conf_type=conf_type)
+
+    def __repr__(self) -> str:
+        med = self.median()
+        lines = [
+            (
+                f"KaplanMeierResult({self.groups.size} group(s), {self.time.size} rows, "
+                f"conf_type={self.conf_type!r}, conf_level={self.conf_level:g})"
+            ),
+            f"  {'group':<12} {'n':>8} {'events':>9} {'median':>9} {'lower':>9} {'upper':>9}",
+        ]
+        for i, label in enumerate(self.groups):
+            m = med.iloc[i]
+            lines.append(
+                f"  {str(label)[:12]:<12} {int(self.n[i]):>8d} {self.n_events[i]:>9.6g} "
+                f"{m['estimate']:>9.4g} {m['lower']:>9.4g} {m['upper']:>9.4g}"
+            )
+        return "\n".join(lines)
+
+
+def _curve(time: np.ndarray, event: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, ...]:
+    """Per-time counts of one curve: time, n_risk, n_event, n_censor (one sort)."""
+    tab = tabulate(time, event, 2, weights)
+    cens = tab.counts[:, 0]
+    ev = tab.counts[:, 1]
+    n_risk = np.cumsum((cens + ev)[::-1])[::-1]
+    return tab.time, n_risk, ev, cens
+
+
+def kaplan_meier(
+    time: Any,
+    event: Any,
+    group: Any = None,
+    *,
+    data: Any = None,
+    weights: Any = None,
+    conf_level: float = 0.95,
+    conf_type: str = "log-log",
+) -> KaplanMeierResult:
+    """Kaplan-Meier survival curves, pooled or per group, with Greenwood SEs and pointwise CIs.
+
+    Parameters
+    ----------
+    time : array-like or column name
+        Follow-up times (>= 0).
+    event : array-like or column name
+        1 (or True) = event, 0 (or False) = censored.
+    group : array-like or column name, optional
+        One curve per level (levels sorted); None gives one pooled curve labelled ``"all"``.
+    data : pandas or polars DataFrame, optional
+        If given, ``time``, ``event``, ``group`` and ``weights`` may be column names.
+    weights : array-like or column name, optional
+        Positive case weights: counts at risk, events and censorings are weighted sums.
+    conf_level : float
+        Level of the pointwise intervals, in (0, 1).
+    conf_type : {"log-log", "log", "plain"}
+        Scale of the pointwise intervals; R's default is ``"log"``.
+
+    Returns
+    -------
+    KaplanMeierResult
+        One row per distinct time of each group (censoring-only times included, as R survfit).
+
+    Notes
+    -----
+    S(t) is the product-limit estimate; SE of S(t) by Greenwood (``std_err``); ``std_err_log`` is
+    the SE of log S(t), which is R ``survfit``'s ``std.err``. CIs as R
+    ``survfit(conf.type=..., conf.int=...)``: ``log-log`` is exp(-exp(log(-log S) -/+ z se/log S)),
+    ``log`` is S exp(-/+ z se) with the upper limit clipped at 1, ``plain`` is S -/+ z se(S)
+    clipped to [0, 1]; limits equal S before the first event and are NaN where S = 0. With
+    weights, Greenwood's formula uses the weighted counts; this equals R ``survfit(...,
+    weights=w)`` for integer weights and ``survfit(..., weights=w, robust=FALSE)`` otherwise (R's
+    default for non-integer weights is an infinitesimal-jackknife SE). Times are compared exactly
+    (R's ``timefix`` merging of times equal up to rounding error is not applied).
+
+    References
+    ----------
+    Kaplan EL, Meier P (1958). Nonparametric estimation from incomplete observations. JASA 53:457-81.
+    Greenwood M (1926). The natural duration of cancer. Reports on Public Health 33.
+    Therneau TM. The survival package for R, ``survfit.formula`` and ``quantile.survfit``.
+
+    Examples
+    --------
+    >>> fit = kaplan_meier([6, 6, 6, 7, 10, 13, 16], [1, 1, 0, 1, 0, 1, 1])
+    >>> fit.survival.round(4).tolist()
+    [0.7143, 0.5357, 0.5357, 0.2679, 0.0]
+    >>> float(fit.median()["estimate"].iloc[0])
+    13.0
+    """
+    level, ctype = check_conf(conf_level, conf_type)
+    t = as_time(column(data, time, "time"), "time")
+    e = as_event(column(data, event, "event"), "event")
+    g_raw = column(data, group, "group")
+    w_raw = column(data, weights, "weights")
+    check_lengths(len(t), event=e, group=g_raw, weights=w_raw)
+    w = None if w_raw is None else as_weights(w_raw, len(t))
+    if g_raw is None:
+        labels = np.array(["all"])
+        parts = [_curve(t, e, w)]
+        sizes = [t.size]
+    else:
+        codes, levels = as_labels(g_raw, "group")
+        labels = np.array([str(v) for v in levels])
+        parts, sizes = [], []
+        for i in range(levels.size):
+            mask = codes == i
+            parts.append(_curve(t[mask], e[mask], None if w is None else w[mask]))
+            sizes.append(int(mask.sum()))
+    offsets = np.concatenate(([0], np.cumsum([p[0].size for p in parts]))).astype(np.int64)
+    cols = [np.concatenate([p[j] for p in parts]) for j in range(4)]
+    tt, n_risk, n_event, n_censor = cols
+    surv = np.empty_like(tt)
+    gw = np.empty_like(tt)
+    for i in range(len(parts)):
+        r = slice(offsets[i], offsets[i + 1])
+        surv[r], gw[r] = product_limit(n_risk[r], n_event[r])
+    se_log = np.sqrt(gw)
+    with np.errstate(invalid="ignore"):
+        std_err = surv * se_log
+    lower, upper = confint(surv, se_log, level, ctype)
+    n_events = np.add.reduceat(n_event, offsets[:-1]) if tt.size else np.zeros(len(parts))
+    return KaplanMeierResult(
+        groups=labels,
+        offsets=offsets,
+        time=tt,
+        n_risk=n_risk,
+        n_event=n_event,
+        n_censor=n_censor,
+        survival=surv,
+        std_err=std_err,
+        std_err_log=se_log,
+        lower=lower,
+        upper=upper,
+        n=np.asarray(sizes, dtype=np.int64),
+        n_events=n_events,
+        conf_level=level,
+        conf_type=ctype,
+    )
