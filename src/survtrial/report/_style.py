@@ -1,0 +1,219 @@
+"""Shared look of survtrial figures: palette, rc settings, frame checks, label escaping, export."""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from survtrial.errors import InputError
+
+# Okabe & Ito (2008) colour-blind safe palette, ordered for contrast on white: blue, vermillion,
+# bluish green, reddish purple, orange, sky blue, black (yellow is left out: too light on paper).
+PALETTE: tuple[str, ...] = (
+    "#0072B2",
+    "#D55E00",
+    "#009E73",
+    "#CC79A7",
+    "#E69F00",
+    "#56B4E9",
+    "#000000",
+)
+# Line styles cycle alongside the colours so that curves stay distinguishable in greyscale print.
+LINESTYLES: tuple[str, ...] = ("-", "--", "-.", ":")
+
+PNG_DPI = 150
+
+#: Proportions labelled as percentages with as few decimals as the ticks need (0.025 -> "2.5").
+PERCENT = FuncFormatter(lambda v, _: f"{round(100 * v, 6):g}")
+
+RC: dict[str, Any] = {
+    "font.family": "sans-serif",
+    "font.sans-serif": ["Liberation Sans", "Arial", "Helvetica", "DejaVu Sans"],
+    "font.size": 9.0,
+    "axes.titlesize": 10.0,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.labelsize": 9.0,
+    "axes.linewidth": 0.8,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": False,
+    "axes.edgecolor": "#222222",
+    "axes.labelcolor": "#222222",
+    "xtick.labelsize": 8.5,
+    "ytick.labelsize": 8.5,
+    "xtick.direction": "out",
+    "ytick.direction": "out",
+    "xtick.major.size": 3.5,
+    "ytick.major.size": 3.5,
+    "xtick.color": "#222222",
+    "ytick.color": "#222222",
+    "legend.frameon": False,
+    "legend.fontsize": 8.5,
+    "lines.linewidth": 1.6,
+    "lines.solid_joinstyle": "miter",
+    "figure.facecolor": "white",
+    "savefig.facecolor": "white",
+    "svg.fonttype": "none",
+    "svg.hashsalt": "survtrial",
+    "mathtext.default": "regular",
+}
+
+
+@contextmanager
+def style() -> Iterator[None]:
+    """Apply survtrial's figure settings for the duration of a ``with`` block (no global change)."""
+    with mpl.rc_context(RC):
+        yield
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A pyplot-free Figure with constrained layout; call inside ``style()``."""
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def color(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
+
+
+def linestyle(i: int) -> str:
+    return LINESTYLES[i % len(LINESTYLES)]
+
+
+def plain(text: Any) -> str:
+    """User text for a matplotlib label: ``$`` escaped so it is never parsed as mathtext."""
+    return str(text).replace("$", r"\$")
+
+
+def as_frame(frame: Any, required: Sequence[str], what: str) -> pd.DataFrame:
+    """Return ``frame`` (pandas, polars or dict of columns) as pandas, checking required columns."""
+    if isinstance(frame, pd.DataFrame):
+        out = frame
+    elif hasattr(frame, "to_pandas"):  # polars DataFrame
+        out = frame.to_pandas()
+    elif isinstance(frame, dict):
+        out = pd.DataFrame(frame)
+    else:
+        raise InputError(
+            f"{what}: expected a pandas or polars DataFrame, got {type(frame).__name__}"
+        )
+    cols = [str(c) for c in out.columns]
+    missing = [c for c in required if c not in cols]
+    if missing:
+        raise InputError(
+            f"{what}: missing column(s) {missing}; found {cols}. "
+            f"Rename the columns or pass the frame produced by the matching to_frame()"
+        )
+    if len(out) == 0:
+        raise InputError(f"{what}: the frame has no rows; nothing to plot")
+    return out
+
+
+def numeric(frame: pd.DataFrame, name: str, what: str) -> np.ndarray:
+    """Column ``name`` as float64; non-numeric values are an InputError naming the row."""
+    values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=float)
+    raw = frame[name].to_numpy()
+    bad = np.flatnonzero(np.isnan(values) & pd.notna(raw))
+    if bad.size:
+        i = int(bad[0])
+        raise InputError(
+            f"{what}: column {name!r} row {i}: non-numeric value {raw[i]!r}; numbers expected"
+        )
+    return values
+
+
+def levels_in_order(values: pd.Series) -> list[Any]:
+    """Distinct values in categorical order if categorical, otherwise in order of appearance."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        present = set(values.dropna().unique())
+        return [c for c in values.cat.categories if c in present]
+    return list(pd.unique(values.dropna()))
+
+
+def format_p(p: float) -> str:
+    """P value as journals print it: ``<0.001``, 3 decimals below 0.01, otherwise 2 decimals."""
+    if p is None or not math.isfinite(p):
+        return ""
+    if p < 0.001:
+        return "<0.001"
+    if p < 0.01:
+        return f"{p:.3f}"
+    if p > 0.99:
+        return ">0.99"
+    return f"{p:.2f}"
+
+
+def figure_bytes(fig: Figure, fmt: str) -> bytes:
+    """Render ``fig`` as PNG (150 dpi) or SVG (text kept as text, deterministic ids) bytes."""
+    buf = io.BytesIO()
+    # Generic font families resolve at draw time, so the style applies while saving too.
+    with style():
+        if fmt == "png":
+            fig.savefig(buf, format="png", dpi=PNG_DPI, metadata={"Software": None})
+        elif fmt == "svg":
+            fig.savefig(buf, format="svg", metadata={"Date": None})
+        else:
+            raise InputError(f"figure format {fmt!r} is not supported; use 'png' or 'svg'")
+    return buf.getvalue()
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def save_figure(fig: Figure, path_stem: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """Save ``fig`` as ``<path_stem>.png`` (150 dpi) and ``<path_stem>.svg``.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure, e.g. from :func:`km_plot`.
+    path_stem : str or path
+        Target path without extension; the parent directory is created if needed.
+
+    Returns
+    -------
+    (png_path, svg_path) : tuple of Path
+
+    Notes
+    -----
+    Each file is written to a temporary name and renamed when complete, so a failure never
+    leaves a truncated image. SVG text stays text (``svg.fonttype='none'``: editable in
+    vector-graphics software) and element ids are deterministic.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+    >>> fig = Figure(); _ = fig.add_subplot().plot([0, 1], [1, 0])
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> [p.name for p in save_figure(fig, d / "line")]
+    ['line.png', 'line.svg']
+    """
+    stem = Path(path_stem)
+    if stem.suffix.lower() in {".png", ".svg"}:
+        stem = stem.with_suffix("")
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    png = stem.with_name(stem.name + ".png")
+    svg = stem.with_name(stem.name + ".svg")
+    _write_atomic(png, figure_bytes(fig, "png"))
+    _write_atomic(svg, figure_bytes(fig, "svg"))
+    return png, svg
