@@ -11,7 +11,14 @@ import pandas as pd
 
 from survtrial.design._assumptions import Assumptions, assumptions, per_case
 from survtrial.design.accrual import StudyModel, solve_increasing
-from survtrial.design.events import EVENT_METHODS, _events, _method, events_power
+from survtrial.design.events import (
+    EVENT_METHODS,
+    _events,
+    _method,
+    _standardised_effect,
+    _validated,
+    events_power,
+)
 from survtrial.errors import InputError, StatisticWarning
 
 __all__ = ["SurvivalSampleSizeResult", "expected_events", "survival_power", "survival_sample_size"]
@@ -77,13 +84,12 @@ def _error_rates(design: Any, alpha: Any, power: Any, sided: Any) -> tuple[Any, 
     """alpha, power and sidedness; a design object supplies those not given (and must agree with those given)."""
     out = {"alpha": alpha, "power": power, "sided": sided}
     if design is not None:
+        beta = getattr(design, "beta", None)
         from_design = {
             "alpha": getattr(design, "alpha", None),
-            "power": getattr(design, "power", None),
+            "power": getattr(design, "power", None) if beta is None else 1 - beta,
             "sided": getattr(design, "sided", None),
         }
-        if from_design["power"] is None and getattr(design, "beta", None) is not None:
-            from_design["power"] = 1 - design.beta
         for key, value in from_design.items():
             if value is None:
                 continue
@@ -96,6 +102,18 @@ def _error_rates(design: Any, alpha: Any, power: Any, sided: Any) -> tuple[Any, 
         if out[key] is None:
             out[key] = value
     return out["alpha"], out["power"], int(out["sided"])
+
+
+def _stopping_probabilities(design: Any, k: int) -> np.ndarray | None:
+    """Probability of stopping at each look under H1 (rejection or futility), if the design has them."""
+    if k == 1:
+        return np.ones(1)
+    up, low = getattr(design, "upper_h1", None), getattr(design, "lower_h1", None)
+    if up is None or low is None:
+        return None
+    stop = np.nan_to_num(np.asarray(up, dtype=float)) + np.nan_to_num(np.asarray(low, dtype=float))
+    stop[-1] = 1.0 - stop[:-1].sum()
+    return stop
 
 
 @dataclass(frozen=True)
@@ -125,6 +143,8 @@ class SurvivalSampleSizeResult:
     study_duration: Any
     look_times: Any
     subjects_per_look: Any
+    expected_study_duration: Any
+    expected_subjects: Any
     model: StudyModel
 
     @property
@@ -186,6 +206,8 @@ class SurvivalSampleSizeResult:
             "accrual_duration": self.accrual_duration,
             "follow_up": self.follow_up,
             "study_duration": self.study_duration,
+            "expected_study_duration": self.expected_study_duration,
+            "expected_subjects": self.expected_subjects,
         }
         n = np.atleast_1d(self.hazard_ratio).size
         return pd.DataFrame({k: np.broadcast_to(np.atleast_1d(v), (n,)) for k, v in cols.items()})
@@ -410,6 +432,9 @@ def survival_sample_size(
     looks[:, -1] = final
     if fractions.size > 1:
         looks[:, :-1] = solve_increasing(model.expected_events, per_look[:, :-1], 0.0, final[:, None])
+    subjects = model.expected_subjects(looks)
+    stop = _stopping_probabilities(design, fractions.size)
+    nan = np.full(a.n, np.nan)
     sq = lambda x: _squeeze(np.asarray(x), a.shape)
     return SurvivalSampleSizeResult(
         method=method,
@@ -430,7 +455,9 @@ def survival_sample_size(
         follow_up=sq(final - model.accrual_end),
         study_duration=sq(final),
         look_times=sq(looks),
-        subjects_per_look=sq(model.expected_subjects(looks)),
+        subjects_per_look=sq(subjects),
+        expected_study_duration=sq(nan if stop is None else looks @ stop),
+        expected_subjects=sq(nan if stop is None else subjects @ stop),
         model=model,
     )
 
@@ -491,22 +518,23 @@ def survival_power(
     design: Any = None,
     **assumptions_: Any,
 ) -> Any:
-    """Power of a fixed-sample log-rank test for a given number of events or subjects.
+    """Power of a log-rank test for a given (maximum) number of events or of subjects.
 
     Parameters
     ----------
     hazard_ratio : float or 1-d array, optional
         Planning hazard ratio (or give an experimental target in ``assumptions_``).
     events : float or 1-d array, optional
-        Events at the analysis. Without it, the events expected at ``accrual end + follow_up``
-        for the subjects given by ``n_subjects`` (or ``accrual_rate``) are used.
-    follow_up : float, optional
-        Time from the end of accrual to the analysis (needed when ``events`` is not given).
+        Events at the final analysis. Without it, the events expected at
+        ``accrual end + follow_up`` for the subjects given by ``n_subjects`` (or ``accrual_rate``).
+    follow_up : float or 1-d array, optional
+        Time from the end of accrual to the final analysis (needed when ``events`` is not given).
     noninferiority_margin, alpha, sided, allocation_ratio, method
         As in :func:`survival_sample_size`.
-    design : object, optional
-        Supplies alpha and sidedness; a design with more than one look is not handled here
-        (use the group-sequential design's own power for that).
+    design : GroupSequentialDesign, optional
+        Supplies alpha and sidedness. With more than one look the power is the probability of
+        crossing an efficacy bound (design ``.probabilities(drift)``), looks at
+        ``events x information_fractions``.
     **assumptions_
         Survival, accrual and dropout arguments as in :func:`survival_sample_size`.
 
@@ -517,8 +545,10 @@ def survival_power(
 
     Notes
     -----
-    Power = Phi(theta sqrt(d) - z_{1-alpha/sided}) as rpact ``getPowerSurvival`` with ``kMax = 1``
-    (see :func:`events_power`).
+    Single analysis: power = Phi(theta sqrt(d) - z_{1-alpha/sided}) (plus the opposite tail when
+    two-sided), as rpact ``getPowerSurvival`` with ``kMax = 1`` (see :func:`events_power`).
+    Group-sequential: drift theta sqrt(d_max) with theta the standardised effect of ``method``,
+    as rpact ``getPowerSurvival(design, maxNumberOfEvents = d_max)``.
 
     Examples
     --------
@@ -526,34 +556,47 @@ def survival_power(
     0.8003
     """
     alpha, _, sided = _error_rates(design, alpha, None, sided)
-    if design is not None and np.size(getattr(design, "information_fractions", 1)) > 1:
-        raise InputError("survival_power handles a single analysis; use the group-sequential design's power")
     if events is None:
         if follow_up is None:
             raise InputError("give events, or n_subjects (or accrual_rate) with follow_up")
-        a = assumptions(hazard_ratio=hazard_ratio, allocation_ratio=allocation_ratio, **assumptions_)
-        fu = per_case("follow_up", follow_up)
+        a = assumptions(hazard_ratio=hazard_ratio, allocation_ratio=allocation_ratio,
+                        extra={"follow_up": follow_up}, **assumptions_)
+        fu = a.extra["follow_up"]
         if np.any(fu < 0):
             raise InputError(f"follow_up={follow_up!r} must be >= 0")
         model, end = _fixed_subjects_model(a)
-        d = model.expected_events((end + np.broadcast_to(fu, end.shape))[:, None])[:, 0]
-        hr, shape = a.hazard_ratio, a.shape if np.ndim(fu) == 0 else (a.n,)
-        if np.ndim(fu) and fu.size != a.n:
-            raise InputError("follow_up grid does not match the other grid arguments")
+        d = model.expected_events((end + fu)[:, None])[:, 0]
+        hr, shape = a.hazard_ratio, a.shape
     else:
-        if assumptions_:
-            hr_only = {k: v for k, v in assumptions_.items() if v is not None}
-            a = assumptions(hazard_ratio=hazard_ratio, allocation_ratio=allocation_ratio, follow_up=0.0, **hr_only)
-            hr = a.hazard_ratio
-        else:
-            hr = per_case("hazard_ratio", hazard_ratio)
-        d = per_case("events", events)
-        hr, d = np.broadcast_arrays(hr, d)
-        shape = d.shape
-    null_hr = _null_hazard_ratio(noninferiority_margin, np.atleast_1d(hr))
-    p = np.asarray(events_power(d, hr, alpha=alpha, sided=sided, allocation_ratio=allocation_ratio,
-                                null_hazard_ratio=null_hr, method=method))
-    return float(p.reshape(-1)[0]) if shape == () else p.reshape(-1)
+        a = assumptions(hazard_ratio=hazard_ratio, allocation_ratio=allocation_ratio, follow_up=0.0,
+                        extra={"events": events}, **_targets_only(assumptions_))
+        hr, d, shape = a.hazard_ratio, a.extra["events"], a.shape
+    null_hr = _null_hazard_ratio(noninferiority_margin, hr)
+    fractions, _ = _sequential(design, None, None) if design is not None else (np.ones(1), 1.0)
+    if fractions.size == 1:
+        p = np.asarray(events_power(d, hr, alpha=alpha, sided=sided, allocation_ratio=allocation_ratio,
+                                    null_hazard_ratio=null_hr, method=method))
+    else:
+        _validated(hr, alpha, sided, allocation_ratio, null_hr, _method(method))
+        drift = _standardised_effect(hr, allocation_ratio, null_hr, _method(method)) * np.sqrt(d)
+        p = np.array([design.probabilities(x).total_upper for x in drift])
+    return _squeeze(np.atleast_1d(p), shape)
+
+
+def _targets_only(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Survival-target arguments only (accrual and dropout do not matter when events are given)."""
+    keep = {
+        "control_hazard", "control_median", "control_survival", "experimental_hazard",
+        "experimental_median", "experimental_survival", "landmark_time", "piecewise_times",
+    }
+    unknown = set(kwargs) - keep - {"accrual_time", "accrual_intensity", "accrual_rate", "n_subjects",
+                                    "dropout_rate", "dropout_time"}
+    if unknown:
+        raise InputError(f"unexpected argument(s) {sorted(unknown)}")
+    out = {k: v for k, v in kwargs.items() if k in keep}
+    if not any(k.startswith("control_") for k in out):
+        out["control_hazard"] = 1.0  # the hazard ratio alone determines power given events
+    return out
 
 
 def _fixed_subjects_model(a: Assumptions) -> tuple[StudyModel, np.ndarray]:
