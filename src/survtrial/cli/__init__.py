@@ -8,5 +8,6 @@ from __future__ import annotations
 from survtrial.cli._app import app, fail
 
 # Command modules (each adds its commands to `app` on import); one line each.
+from survtrial.cli import clinical as _clinical  # noqa: F401,E402  classify, benefit, calendar
 
 __all__ = ["app", "fail"]

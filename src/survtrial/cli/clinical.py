@@ -1,0 +1,261 @@
+"""CLI for the AALL1731 patient side: `classify`, `benefit` (group or cohort) and `calendar`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from survtrial.cli._app import app, fail
+from survtrial.errors import InputError
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _publish(tmp: Path, out: Path) -> None:
+    """Move the finished files of ``tmp`` into ``out`` (created if absent); remove ``tmp``."""
+    if not out.exists():
+        os.replace(tmp, out)
+        return
+    for f in tmp.iterdir():
+        os.replace(f, out / f.name)
+    tmp.rmdir()
+
+
+def _staging(out: Path) -> Path:
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {str(out)!r} exists and is not a directory")
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        raise InputError(f"--out {str(out)!r}: parent directory {str(parent)!r} does not exist")
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+
+
+def _write_outputs(out: Path, writers: dict) -> None:
+    tmp = _staging(out)
+    try:
+        for name, write in writers.items():
+            write(tmp / name)
+        _publish(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _group_table(benefits) -> None:
+    from rich.table import Table
+
+    t = Table(title="AALL1731: 3-year DFS, chemotherapy alone vs with blinatumomab (first interim)")
+    for col in ("group", "chemo %", "blina %", "gain, points (CI)", "NNT (CI)", "HR (CI)"):
+        t.add_column(col)
+    for b in benefits:
+        if not b.established:
+            t.add_row(b.risk_group, "", "", "no estimate", b.reason, "")
+            continue
+        lo, hi = b.difference_ci
+        t.add_row(
+            b.risk_group,
+            f"{b.dfs_chemo:.1f} ± {b.se_chemo:.1f}",
+            f"{b.dfs_blina:.1f} ± {b.se_blina:.1f}",
+            f"{b.difference:+.1f} ({lo:.1f} to {hi:.1f})",
+            str(b.nnt),
+            f"{b.hr:.2f} ({b.hr_ci[0]:.2f}-{b.hr_ci[1]:.2f})" + ("" if b.risk_group == "all" else "*"),
+        )
+    con = _console()
+    con.print(t)
+    con.print("HR for all randomized: published (stratified Cox). *Risk groups: HR implied by the two 3-year DFS "
+              "values under proportional hazards (no published group HR).")
+
+
+def _summary_table(summary) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"Cohort of {summary.n} children")
+    t.add_column("measure")
+    t.add_column("value", justify="right")
+    for _, row in summary.to_frame().iterrows():
+        v = row["value"]
+        t.add_row(row["measure"], f"{v:.0f}" if row["measure"] == "children" else
+                  (f"{v:.1%}" if row["measure"].startswith("share") else f"{v:.2f}"))
+    _console().print(t)
+
+
+def _load_cohort(cohort: Optional[Path], synthetic: Optional[int], seed: int, include_high_risk: bool):
+    from survtrial.clinical.cohort import read_cohort
+    from survtrial.clinical.population import synthetic_cohort
+
+    if cohort is not None and synthetic is not None:
+        raise InputError("give a cohort file or --synthetic N, not both")
+    if synthetic is not None:
+        return synthetic_cohort(synthetic, rng=seed, include_nci_high_risk=include_high_risk), True
+    if cohort is None:
+        return None, False
+    return read_cohort(cohort), False
+
+
+@app.command()
+def classify(
+    cohort: Path = typer.Argument(..., help="Cohort file (.csv or .parquet), one row per child."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the per-child classification CSV here."),
+    rules: Optional[Path] = typer.Option(None, "--rules", help="A corrected copy of rules.yaml to apply."),
+) -> None:
+    """Classify each child: eligibility, AALL1731 risk group, randomization, and the rules that fired."""
+    from survtrial.clinical.cohort import assess_cohort
+
+    try:
+        a = assess_cohort(_load_cohort(cohort, None, 0, False)[0], rules=rules)
+        frame = a.to_frame()
+        cols = [*frame.columns[:11], "eligible", "risk_group", "randomized", "arms", "classification", "needs",
+                "rules"]
+        if out is not None:
+            tmp = out.with_name(f".{out.name}.tmp")
+            frame[cols].to_csv(tmp, index=False)
+            os.replace(tmp, out)
+    except InputError as err:
+        fail(err)
+    _summary_table(a.summary)
+    if out is not None:
+        _console().print(f"wrote {out}")
+
+
+@app.command()
+def benefit(
+    cohort: Optional[Path] = typer.Argument(None, help="Cohort file (.csv or .parquet); omit for the group table."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Output directory for cohort mode."),
+    group: Optional[str] = typer.Option(None, "--group", help="Only this group: all, SR-Avg, SR-High, SR-Fav."),
+    level: float = typer.Option(0.95, "--level", help="Confidence level."),
+    method: str = typer.Option("normal", "--method", help="normal (published SEs) or bootstrap."),
+    draws: int = typer.Option(20000, "--draws", help="Bootstrap draws."),
+    seed: int = typer.Option(2025, "--seed", help="Seed for --method bootstrap and --synthetic."),
+    synthetic: Optional[int] = typer.Option(None, "--synthetic", help="Use N synthetic children instead of a file."),
+    include_high_risk: bool = typer.Option(False, "--include-high-risk",
+                                           help="Synthetic population of all B-ALL aged 1-18, not only NCI standard risk."),
+    rules: Optional[Path] = typer.Option(None, "--rules", help="A corrected copy of rules.yaml to apply."),
+) -> None:
+    """Absolute benefit of blinatumomab: per group, or per child of a cohort with a summary and chart."""
+    from survtrial.clinical.benefit import GROUPS, absolute_benefit
+    from survtrial.clinical.cohort import assess_cohort
+
+    try:
+        data, is_synthetic = _load_cohort(cohort, synthetic, seed, include_high_risk)
+        if data is None:
+            groups = [group] if group else list(GROUPS)
+            _group_table([absolute_benefit(g, level=level, method=method, n_draws=draws, rng=seed) for g in groups])
+            return
+        if out is None:
+            raise InputError("cohort mode needs --out DIR for the per-child table, summary and chart")
+        a = assess_cohort(data, rules=rules, level=level)
+        writers = _cohort_writers(a, data if is_synthetic else None, level, method, draws, seed)
+        _write_outputs(out, writers)
+    except InputError as err:
+        fail(err)
+    _summary_table(a.summary)
+    _console().print(f"wrote {out}/ ({', '.join(writers)})")
+
+
+def _cohort_writers(a, synthetic_frame, level, method, draws, seed) -> dict:
+    from survtrial.clinical.benefit import GROUPS, absolute_benefit
+    from survtrial.report._style import figure_bytes
+    from survtrial.report.benefit_chart import benefit_chart
+
+    import pandas as pd
+
+    groups = pd.concat(
+        [absolute_benefit(g, level=level, method=method, n_draws=draws, rng=seed).to_frame() for g in GROUPS]
+    )
+    fig = benefit_chart(a)
+    summary = a.summary
+    meta = {
+        "children": summary.n,
+        "counts": summary.counts,
+        "share_eligible": summary.share_eligible,
+        "share_eligible_for_blinatumomab": summary.share_randomized,
+        "dfs_events_prevented_per_100_treated": summary.benefit_per_100_treated,
+        "ci": list(summary.benefit_per_100_treated_ci),
+        "level": level,
+        "source": "AALL1731 first interim analysis, N Engl J Med 2025;392:875-891",
+    }
+    writers = {
+        "patients.csv": lambda p: a.to_frame().to_csv(p, index=False),
+        "summary.csv": lambda p: summary.to_frame().to_csv(p, index=False),
+        "summary.json": lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"),
+        "groups.csv": lambda p: groups.to_csv(p, index=False),
+        "benefit.png": lambda p: p.write_bytes(figure_bytes(fig, "png")),
+        "benefit.svg": lambda p: p.write_bytes(figure_bytes(fig, "svg")),
+    }
+    if synthetic_frame is not None:
+        writers["synthetic_cohort.csv"] = lambda p: synthetic_frame.to_csv(p, index=False)
+    return writers
+
+
+@app.command()
+def calendar(
+    start: str = typer.Option(..., "--start", help="First day of Induction, YYYY-MM-DD."),
+    out: Path = typer.Option(..., "--out", help="Output directory (calendar.csv, phases.csv, calendar.ics)."),
+    arm: Optional[str] = typer.Option(None, "--arm", help="A, B, C, D or SR-Fav."),
+    cohort: Optional[Path] = typer.Option(None, "--cohort", help="Cohort file to take the child from."),
+    patient_id: Optional[str] = typer.Option(None, "--patient-id", help="The child's patient_id in --cohort."),
+    chemotherapy_only: bool = typer.Option(False, "--chemotherapy-only", help="With --cohort: the arm without blinatumomab."),
+    sex: Optional[str] = typer.Option(None, "--sex", help="M or F (sets the length of therapy)."),
+    bag_hours: int = typer.Option(96, "--bag-hours", help="Infusion bag duration: 24, 48, 72, 96 or 168 hours."),
+    infusion_start: str = typer.Option("10:00", "--infusion-start", help="Clock time the infusions start, HH:MM."),
+    home_nursing: bool = typer.Option(False, "--home-nursing", help="Bag changes at home by a nurse."),
+    distance_km: float = typer.Option(0.0, "--distance-km", help="One-way distance to the treatment centre."),
+    speed_kmh: float = typer.Option(60.0, "--speed-kmh", help="Average travel speed."),
+) -> None:
+    """Treatment calendar of an AALL1731 arm: phases, bag changes, visits, travel; CSV and .ics."""
+    from survtrial.clinical.calendar import treatment_calendar
+    from survtrial.clinical.cohort import read_cohort
+    from survtrial.clinical.patient import validate_records
+
+    try:
+        patient = None
+        if cohort is not None or patient_id is not None:
+            if cohort is None or patient_id is None:
+                raise InputError("--cohort and --patient-id go together")
+            records = validate_records(read_cohort(cohort))
+            match = [r for r in records if r["patient_id"] == patient_id]
+            if not match:
+                raise InputError(f"--patient-id {patient_id!r} not found in {str(cohort)!r}")
+            patient = match[0]
+        cal = treatment_calendar(
+            start, arm=arm, patient=patient, blinatumomab=not chemotherapy_only, sex=sex, bag_hours=bag_hours,
+            infusion_start=infusion_start, home_nursing=home_nursing, distance_km=distance_km, speed_kmh=speed_kmh,
+        )
+        _write_outputs(out, {
+            "calendar.csv": lambda p: cal.to_frame().to_csv(p, index=False),
+            "phases.csv": lambda p: cal.phases_frame().to_csv(p, index=False),
+            "calendar.ics": lambda p: p.write_bytes(cal.to_ics()),
+        })
+    except InputError as err:
+        fail(err)
+    from rich.table import Table
+
+    t = Table(title=f"AALL1731 arm {cal.arm} ({cal.arm_note}) from {cal.start}")
+    t.add_column("phase")
+    t.add_column("start")
+    t.add_column("end")
+    t.add_column("days", justify="right")
+    for p in cal.phases:
+        t.add_row(p.title, p.start.isoformat(), p.end.isoformat(), str(p.days))
+    con = _console()
+    con.print(t)
+    con.print(
+        f"blinatumomab: {cal.infusion_days} infusion days, {cal.bags} bags of {cal.bag_hours} h, "
+        f"{cal.bag_changes} bag changes, {cal.inpatient_days} days in hospital\n"
+        f"visits: {cal.clinic_visits} clinic, {cal.home_visits} home; trips {cal.trips} "
+        f"({cal.blinatumomab_trips} for blinatumomab)"
+        + (f"\ntravel: {cal.travel_km:.0f} km, {cal.travel_hours:.1f} h "
+           f"(blinatumomab: {cal.blinatumomab_travel_km:.0f} km, {cal.blinatumomab_travel_hours:.1f} h)"
+           if cal.distance_km else "")
+    )
+    con.print(f"wrote {out}/ (calendar.csv, phases.csv, calendar.ics)")
