@@ -1,0 +1,190 @@
+"""The whole two-arm trial analysis a monitoring committee reads: endpoints, competing risks, subgroups, safety."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from survtrial.analysis.competing import CompetingRisksAnalysis, analyse_competing_risks
+from survtrial.analysis.endpoint import EndpointAnalysis, analyse_endpoint
+from survtrial.analysis.safety import adverse_event_table, toxicity_table
+from survtrial.analysis.subgroups import subgroup_analysis
+from survtrial.errors import InputError
+
+__all__ = ["TrialAnalysis", "analyse_trial", "subject_flow"]
+
+
+@dataclass(frozen=True)
+class TrialAnalysis:
+    """Results of :func:`analyse_trial`; every table is also available as a frame via :meth:`tables`."""
+
+    primary: EndpointAnalysis
+    secondary: dict[str, EndpointAnalysis]
+    competing: CompetingRisksAnalysis | None
+    subgroups: pd.DataFrame | None
+    safety: pd.DataFrame | None
+    flow: pd.DataFrame
+    landmark: float
+    tau: float | None
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def reference(self) -> str:
+        return self.primary.reference
+
+    @property
+    def experimental(self) -> str:
+        return self.primary.experimental
+
+    def headline(self) -> dict[str, float]:
+        """Key figures as plain numbers: landmark S and SE per arm (percent), HR with CI, P values,
+        RMST difference (in the time unit and in days when times are years), landmark CIF per cause."""
+        p = self.primary
+        out: dict[str, float] = {}
+        lm = p.landmarks
+        for _, r in lm[lm["time"] == self.landmark].iterrows():
+            key = f"{r['stratum']}:{r['arm']}"
+            out[f"S:{key}"] = 100 * float(r["survival"])
+            out[f"SE:{key}"] = 100 * float(r["std_err"])
+        hr, lo, hi = p.hazard_ratio
+        out.update(hr=hr, hr_lower=lo, hr_upper=hi, logrank_p=float(p.logrank.p_value),
+                   logrank_z=float(p.logrank.z) if p.logrank.z is not None else np.nan)
+        if p.rmst is not None:
+            lo_d, hi_d = p.rmst.confidence_interval(which="difference")
+            out.update(rmst_difference=float(p.rmst.difference), rmst_lower=float(lo_d),
+                       rmst_upper=float(hi_d))
+        for name, ep in self.secondary.items():
+            s = ep.landmarks[(ep.landmarks["stratum"] == "all") & (ep.landmarks["time"] == self.landmark)]
+            for _, r in s.iterrows():
+                out[f"{name}:S:{r['arm']}"] = 100 * float(r["survival"])
+                out[f"{name}:SE:{r['arm']}"] = 100 * float(r["std_err"])
+            out[f"{name}:hr"] = ep.hazard_ratio[0]
+        if self.competing is not None:
+            c = self.competing.landmarks
+            for _, r in c[c["time"] == self.landmark].iterrows():
+                out[f"CIF:{r['cause']}:{r['arm']}"] = 100 * float(r["cif"])
+                out[f"CIF_SE:{r['cause']}:{r['arm']}"] = 100 * float(r["std_err"])
+        return out
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table of the report, by file stem."""
+        p = self.primary
+        t: dict[str, pd.DataFrame] = {
+            "subject_flow": self.flow,
+            f"{p.endpoint.lower()}_summary": p.summary(),
+            f"{p.endpoint.lower()}_landmarks": p.landmarks,
+            f"{p.endpoint.lower()}_logrank": p.logrank.to_frame(),
+            f"{p.endpoint.lower()}_cox": p.cox.to_frame(),
+            f"{p.endpoint.lower()}_km": p.km.to_frame(),
+        }
+        if p.rmst is not None:
+            t[f"{p.endpoint.lower()}_rmst"] = p.rmst.to_frame("groups")
+            t[f"{p.endpoint.lower()}_rmst_comparison"] = p.rmst.to_frame("comparisons")
+        for name, ep in self.secondary.items():
+            t[f"{name.lower()}_summary"] = ep.summary()
+            t[f"{name.lower()}_landmarks"] = ep.landmarks
+        if self.competing is not None:
+            t["cumulative_incidence_landmarks"] = self.competing.landmarks
+            t["gray_tests"] = self.competing.tests
+        if self.subgroups is not None:
+            t["subgroups"] = self.subgroups
+        if self.safety is not None:
+            t["safety"] = self.safety
+        return t
+
+
+def subject_flow(frame: pd.DataFrame, *, arm: str, event: str, event_type: str | None,
+                 arms: Sequence[str], randomized: Mapping[str, int] | None = None) -> pd.DataFrame:
+    """Subject flow per arm: randomized, analysed, events (by type), censored."""
+    a = frame[arm].astype(str)
+    rows: dict[str, dict[str, int]] = {}
+    for arm_label in arms:
+        m = (a == arm_label).to_numpy()
+        r = {"randomized": int(randomized[arm_label]) if randomized else int(m.sum()),
+             "analysed": int(m.sum()), "events": int(frame.loc[m, event].sum()),
+             "censored": int(m.sum() - frame.loc[m, event].sum())}
+        if event_type is not None:
+            for typ, cnt in frame.loc[m & (frame[event] == 1).to_numpy(), event_type].astype(str).value_counts().items():
+                r[f"  {typ}"] = int(cnt)
+        rows[arm_label] = r
+    out = pd.DataFrame(rows).fillna(0).astype(int)
+    out.index.name = "subjects"
+    return out.reset_index()
+
+
+def analyse_trial(
+    frame: pd.DataFrame,
+    *,
+    time: str,
+    event: str,
+    arm: str,
+    reference: str | None = None,
+    strata: Sequence[str] = (),
+    event_type: str | None = None,
+    censored_label: str = "censored",
+    subgroups: Sequence[str] = (),
+    landmark: float = 3.0,
+    tau: float | None = 3.0,
+    endpoint: str = "DFS",
+    secondary: Mapping[str, tuple[str, str]] | None = None,
+    toxicities: Sequence[str] | Mapping[str, str] | None = None,
+    adverse_events: pd.DataFrame | None = None,
+    randomized: Mapping[str, int] | None = None,
+    conf_level: float = 0.95,
+) -> TrialAnalysis:
+    """Analyse a two-arm time-to-event trial from one row per subject.
+
+    Parameters
+    ----------
+    frame : one row per subject (the twin's frame, or :class:`survtrial.data.adam.AnalysisData`
+        ``.subjects``).
+    time, event, arm : column names for the primary endpoint; ``reference`` = control arm.
+    strata : stratification factors of the log-rank test and Cox model.
+    event_type : column with the event type (``censored_label`` when censored) for competing risks.
+    subgroups : columns for the forest plot.
+    landmark, tau : landmark time for S(t) and RMST horizon, in the unit of ``time``.
+    secondary : other endpoints, ``{"OS": ("os_time", "os_event")}``.
+    toxicities : boolean columns (or mapping column -> label) for a toxicity table.
+    adverse_events : ADAE-like frame for an adverse-event table (``survtrial.data.adam``).
+    randomized : subjects randomized per arm (denominators of the flow and AE tables).
+
+    Notes
+    -----
+    Conventions are those of the statistics functions it calls: Greenwood SEs and log-log CIs for
+    S(t), stratified log-rank as R ``survdiff``, Cox with Efron ties, RMST as ``survRM2``, CIF
+    variance as ``cmprsk``, Clopper-Pearson exact CIs and Newcombe risk differences.
+    """
+    if len(frame) == 0:
+        raise InputError("no subjects to analyse (empty data)")
+    primary = analyse_endpoint(frame, time=time, event=event, arm=arm, reference=reference,
+                               strata=strata, landmarks=(landmark,), tau=tau, endpoint=endpoint,
+                               conf_level=conf_level)
+    ref, exp = primary.reference, primary.experimental
+    sec = {name: analyse_endpoint(frame, time=t, event=e, arm=arm, reference=ref, strata=strata,
+                                  landmarks=(landmark,), tau=None, endpoint=name, conf_level=conf_level)
+           for name, (t, e) in (secondary or {}).items()}
+    competing = None
+    if event_type is not None:
+        competing = analyse_competing_risks(frame, time=time, event_type=event_type, arm=arm,
+                                            censored_label=censored_label, landmarks=(landmark,))
+    forest = None
+    if subgroups:
+        forest = subgroup_analysis(frame, time=time, event=event, arm=arm, reference=ref,
+                                   subgroups=subgroups, strata=strata, overall=primary.hazard_ratio)
+    safety = None
+    if toxicities:
+        cols = list(toxicities)
+        labels = dict(toxicities) if isinstance(toxicities, Mapping) else None
+        safety = toxicity_table(frame, arm=arm, columns=cols, reference=ref, labels=labels,
+                                conf_level=conf_level)
+    elif adverse_events is not None:
+        den = randomized or frame[arm].astype(str).value_counts().to_dict()
+        safety = adverse_event_table(adverse_events, den, reference=ref, conf_level=conf_level)
+    flow = subject_flow(frame, arm=arm, event=event, event_type=event_type, arms=(ref, exp),
+                        randomized=randomized)
+    return TrialAnalysis(primary=primary, secondary=sec, competing=competing, subgroups=forest,
+                         safety=safety, flow=flow, landmark=landmark, tau=tau,
+                         options={"strata": list(strata), "subgroups": list(subgroups)})
