@@ -1,0 +1,104 @@
+"""Assemble the monitoring committee's report (tables and figures) from a TrialAnalysis."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from survtrial.analysis.trial import TrialAnalysis
+from survtrial.report.forest import forest_plot
+from survtrial.report.html import Report
+from survtrial.report.km_plot import km_plot
+from survtrial.report.plots import cumulative_incidence_plot
+
+__all__ = ["trial_report", "add_trial_sections"]
+
+
+def _fmt_p(p: float) -> str:
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _arm_order(frame: pd.DataFrame, reference: str, experimental: str) -> pd.DataFrame:
+    df = frame.copy()
+    df["group"] = pd.Categorical(df["group"].astype(str), categories=[reference, experimental])
+    return df.sort_values(["group", "time"], kind="stable")
+
+
+def add_trial_sections(report: Report, analysis: TrialAnalysis, *, time_label: str = "Years from randomization") -> Report:
+    """Add the standard sections (flow, primary endpoint, risk groups, secondary endpoints,
+    competing risks, subgroups, safety) for ``analysis`` to ``report``."""
+    p = analysis.primary
+    ref, exp = analysis.reference, analysis.experimental
+    lm = analysis.landmark
+    hr, lo, hi = p.hazard_ratio
+    strat = f"stratified by {', '.join(p.strata)}" if p.strata else "unstratified"
+    report.add_section("Subject flow")
+    report.add_table(analysis.flow, "Subjects per arm: randomized, analysed, events by type, censored",
+                     csv_name="subject_flow")
+
+    report.add_section(f"Primary endpoint: {p.endpoint}")
+    lines = [f"{p.endpoint} at {lm:g} years: {exp} vs {ref}. Hazard ratio {hr:.2f} (95% CI {lo:.2f}-{hi:.2f}), "
+             f"Cox model {strat}, Efron ties; log-rank P = {_fmt_p(p.logrank.p_value)} ({strat})."]
+    if p.rmst is not None:
+        dlo, dhi = p.rmst.confidence_interval(which="difference")
+        lines.append(f"Restricted mean {p.endpoint} to {analysis.tau:g} years: difference {p.rmst.difference:.3f} "
+                     f"years ({p.rmst.difference * 365.25:.0f} days; 95% CI {dlo * 365.25:.0f} to {dhi * 365.25:.0f}).")
+    report.add_text(" ".join(lines))
+    fig = km_plot(_arm_order(p.km.to_frame(), ref, exp), xlabel=time_label,
+                  ylabel=f"{p.endpoint} probability")
+    report.add_figure(fig, f"Kaplan-Meier estimates of {p.endpoint} by arm (shaded: pointwise 95% log-log CIs; "
+                      "numbers at risk under the axis)", name=f"km_{p.endpoint.lower()}")
+    report.add_table(p.summary(), f"{p.endpoint} by arm: events, {lm:g}-year estimate ± SE (Greenwood), HR",
+                     csv_name=f"{p.endpoint.lower()}_summary")
+    report.add_table(p.logrank.to_frame(), f"Log-rank test ({strat}): observed and expected events",
+                     csv_name=f"{p.endpoint.lower()}_logrank")
+    report.add_table(p.cox.to_frame(), "Cox proportional hazards model", csv_name=f"{p.endpoint.lower()}_cox")
+    if p.rmst is not None:
+        report.add_table(p.rmst.to_frame("comparisons"), f"Restricted mean survival time to {analysis.tau:g} (difference and ratio)",
+                         csv_name=f"{p.endpoint.lower()}_rmst")
+
+    if p.km_by_stratum:
+        report.add_section(f"{p.endpoint} by {p.strata[0]}")
+        for level, km in p.km_by_stratum.items():
+            f = km_plot(_arm_order(km.to_frame(), ref, exp), xlabel=time_label, ylabel=f"{p.endpoint} probability",
+                        title=f"{p.strata[0]} = {level}")
+            report.add_figure(f, f"{p.endpoint} by arm within {p.strata[0]} {level}", name=f"km_{p.endpoint.lower()}_{level}")
+        report.add_table(p.landmarks, f"{lm:g}-year {p.endpoint} by arm and {p.strata[0]} (estimate, SE, 95% CI)",
+                         csv_name=f"{p.endpoint.lower()}_landmarks")
+
+    for name, ep in analysis.secondary.items():
+        report.add_section(f"Secondary endpoint: {name}")
+        f = km_plot(_arm_order(ep.km.to_frame(), ref, exp), xlabel=time_label, ylabel=f"{name} probability")
+        report.add_figure(f, f"Kaplan-Meier estimates of {name} by arm", name=f"km_{name.lower()}")
+        report.add_table(ep.summary(), f"{name} by arm", csv_name=f"{name.lower()}_summary")
+
+    if analysis.competing is not None:
+        c = analysis.competing
+        report.add_section("Competing risks")
+        cf = c.cuminc.to_frame()
+        f = cumulative_incidence_plot(cf, xlabel=time_label)
+        report.add_figure(f, "Cumulative incidence (Aalen-Johansen) by event type and arm", name="cumulative_incidence")
+        report.add_table(c.landmarks, f"Cumulative incidence at {lm:g} years by event type and arm (SE as cmprsk)",
+                         csv_name="cumulative_incidence_landmarks")
+        report.add_table(c.tests, "Gray's test between arms, per event type", csv_name="gray_tests")
+
+    if analysis.subgroups is not None:
+        report.add_section("Subgroups")
+        f = forest_plot(analysis.subgroups, favours=(f"Favours {exp}", f"Favours {ref}"))
+        report.add_figure(f, "Hazard ratio by subgroup with 95% CI; P values for the arm-by-subgroup interaction",
+                          name="forest")
+        report.add_table(analysis.subgroups, "Subgroup analysis", csv_name="subgroups")
+
+    if analysis.safety is not None:
+        report.add_section("Safety")
+        report.add_table(analysis.safety, "Subjects with events per arm: % with exact (Clopper-Pearson) 95% CI; "
+                         f"risk difference {exp} - {ref} with Newcombe 95% CI", csv_name="safety")
+    return report
+
+
+def trial_report(analysis: TrialAnalysis, *, title: str, subtitle: str | None = None,
+                 provenance: dict[str, Any] | None = None, banner: str | None = None) -> Report:
+    """A new :class:`Report` with the standard sections for ``analysis``."""
+    report = Report(title, subtitle=subtitle, provenance=provenance, banner=banner)
+    return add_trial_sections(report, analysis)
