@@ -110,7 +110,7 @@ def competing_events(
     codes = np.zeros(keys.size, dtype=np.int64)
     for j, k in enumerate(cause_keys):
         codes[keys == k] = j + 1
-    return codes, np.asarray(labels, dtype=object if not numeric else None)
+    return codes, np.asarray(labels, dtype=object)
 
 
 def prepare_competing(time, event, group, strata, weights, data, censor_code, causes):
@@ -124,6 +124,7 @@ def prepare_competing(time, event, group, strata, weights, data, censor_code, ca
         g, levels = np.zeros(t.size, dtype=np.int64), np.asarray(["all"], dtype=object)
     else:
         g, levels = as_labels(g_raw, "group")
+        levels = np.asarray(levels.tolist(), dtype=object)  # plain Python labels
     s = None if s_raw is None else as_labels(s_raw, "strata")[0]
     w = None if w_raw is None else as_weights(w_raw, t.size)
     return t, codes, labels, g, levels, s, w
