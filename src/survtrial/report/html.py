@@ -1,0 +1,411 @@
+"""The self-contained HTML report: sections, tables, figures, callouts and a provenance block."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import re
+import secrets
+import shlex
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from survtrial.errors import InputError
+from survtrial.report._css import CSS
+from survtrial.report._style import figure_bytes
+from survtrial.report._svg import inline_svg
+from survtrial.report._tables import NumberFormat, table_html, to_pandas
+
+__all__ = ["Report", "ReportFiles", "provenance", "scenario_hash"]
+
+#: Provenance rows always shown, in this order ("not recorded" when absent), then any extra keys.
+PROVENANCE_LABELS = {
+    "generated": "Generated (UTC)",
+    "survtrial": "survtrial version",
+    "seed": "Random seed",
+    "scenario": "Scenario",
+    "scenario_hash": "Scenario hash (SHA-256)",
+    "command": "Command line",
+    "python": "Python",
+    "numpy": "NumPy",
+    "pandas": "pandas",
+    "matplotlib": "Matplotlib",
+    "platform": "Platform",
+}
+NOT_RECORDED = "not recorded"
+WIDE_FIGURE_INCHES = 7.0
+
+# No scripts, no network: only inline styles and data: images may load. Defence in depth on top
+# of escaping every piece of user text.
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; base-uri 'none'; form-action 'none'"
+
+
+def scenario_hash(scenario: Any) -> str:
+    """SHA-256 (hex) of a scenario: of the bytes of a file/str, or of canonical JSON of a mapping.
+
+    Examples
+    --------
+    >>> scenario_hash({"b": 1, "a": 2}) == scenario_hash({"a": 2, "b": 1})
+    True
+    """
+    if isinstance(scenario, os.PathLike):
+        data = Path(scenario).read_bytes()
+    elif isinstance(scenario, bytes):
+        data = scenario
+    elif isinstance(scenario, str):
+        data = scenario.encode("utf-8")
+    else:
+        data = json.dumps(scenario, sort_keys=True, separators=(",", ":"), default=str).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def provenance(
+    *, seed: Any = None, scenario: Any = None, scenario_hash: str | None = None,
+    command: str | list[str] | None = None, **extra: Any,
+) -> dict[str, str]:
+    """Provenance of a run: versions, platform and UTC time, plus what the caller knows.
+
+    Parameters
+    ----------
+    seed, scenario, scenario_hash : optional
+        The random seed, scenario name and :func:`scenario_hash` of its content.
+    command : str or list of str, optional
+        The command line (``sys.argv`` from a CLI); lists are shell-quoted.
+    **extra
+        Further rows (e.g. ``data_cut="2024-06-30"``).
+
+    Returns
+    -------
+    dict of str -> str
+        Keys of ``PROVENANCE_LABELS`` (missing ones "not recorded") followed by ``extra``.
+
+    Examples
+    --------
+    >>> p = provenance(seed=20240630, scenario="aall1731")
+    >>> p["seed"], p["scenario"], p["command"]
+    ('20240630', 'aall1731', 'not recorded')
+    """
+    import matplotlib
+    import numpy
+    import pandas
+
+    from survtrial import __version__
+
+    given = {"seed": seed, "scenario": scenario, "scenario_hash": scenario_hash, "command": command}
+    out = {
+        "generated": datetime.now(UTC).isoformat(timespec="seconds"),
+        "survtrial": __version__,
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "pandas": pandas.__version__,
+        "matplotlib": matplotlib.__version__,
+        "platform": platform.platform(terse=True),
+    }
+    for key, value in {**given, **extra}.items():
+        out[key] = _provenance_text(value)
+    return {k: out.get(k, NOT_RECORDED) for k in PROVENANCE_LABELS} | {k: out[k] for k in extra}
+
+
+_auto_provenance = provenance  # Report's `provenance` argument shadows the function's name
+
+
+def _provenance_text(value: Any) -> str:
+    if value is None:
+        return NOT_RECORDED
+    if isinstance(value, (list, tuple)):
+        return shlex.join(str(v) for v in value)
+    return str(value)
+
+
+def _paragraphs(text: str) -> str:
+    blocks = [b.strip() for b in re.split(r"\n\s*\n", str(text)) if b.strip()]
+    return "".join("<p>" + "<br>".join(escape(line) for line in b.splitlines()) + "</p>" for b in blocks)
+
+
+def _safe_name(name: Any, role: str, suffix: str) -> str:
+    """A plain file name from ``name``: runs of other characters than letters, digits, '.', '_'
+    and '-' become '_' ("km DFS/SR-Avg" -> "km_DFS_SR-Avg"); ``suffix`` is added if missing."""
+    text = str(name)
+    if suffix and text.lower().endswith(suffix):
+        text = text[: -len(suffix)]
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._-")
+    slug = re.sub(r"\.{2,}", ".", slug)[:100]
+    if not slug:
+        raise InputError(f"{role} {name!r}: needs at least one letter or digit (it becomes a file name)")
+    return slug + suffix
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """Paths written by :meth:`Report.write`."""
+
+    directory: Path
+    html: Path
+    figures: tuple[Path, ...]
+    tables: tuple[Path, ...]
+
+    def __repr__(self) -> str:
+        return (
+            f"ReportFiles({str(self.html)!r}, {len(self.figures)} figure file(s), "
+            f"{len(self.tables)} table file(s))"
+        )
+
+
+@dataclass
+class _Section:
+    title: str | None
+    anchor: str
+    page_break: bool
+    parts: list[str]
+    landscape: bool = False
+
+
+class Report:
+    """A self-contained HTML report, built section by section and written atomically.
+
+    Parameters
+    ----------
+    title : str
+        Report title (``<h1>`` and the page title).
+    subtitle : str, optional
+    provenance : dict, optional
+        Rows of the provenance block; usually :func:`provenance` (versions and time are filled
+        in automatically if missing).
+    banner : str, optional
+        A line shown above the title, e.g. "CONFIDENTIAL - closed session of the DSMB".
+
+    Notes
+    -----
+    Every piece of caller text (titles, captions, table cells and headers, notes, provenance
+    values) is HTML-escaped; figures are inlined as SVG, the style sheet is embedded and a
+    Content-Security-Policy forbids scripts and network loads, so the single file renders the
+    same offline, in e-mail attachments and in print. Print CSS starts each section on a new
+    page (``page_break``), keeps figures and table rows whole and repeats table headers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = Report("Interim analysis", provenance=provenance(seed=1))
+    >>> r = r.add_section("Primary endpoint", text="DFS by arm.")
+    >>> r = r.add_table(pd.DataFrame({"arm": ["A", "B"], "events": [30, 12]}), "Events by arm")
+    >>> "<td>A</td>" in r.render()
+    True
+    """
+
+    def __init__(self, title: str, subtitle: str | None = None, provenance: dict[str, Any] | None = None,
+                 *, banner: str | None = None) -> None:
+        self.title = str(title)
+        self.subtitle = None if subtitle is None else str(subtitle)
+        self.banner = None if banner is None else str(banner)
+        given = dict(provenance or {})
+        auto = _auto_provenance()
+        self.provenance = {k: _provenance_text(given[k]) if k in given else auto[k] for k in PROVENANCE_LABELS}
+        self.provenance |= {str(k): _provenance_text(v) for k, v in given.items() if k not in PROVENANCE_LABELS}
+        self._sections: list[_Section] = [_Section(None, "preface", False, [])]
+        self._files: dict[str, bytes] = {}
+        self._n_figures = 0
+        self._n_tables = 0
+
+    def __repr__(self) -> str:
+        n = sum(1 for s in self._sections if s.title is not None)
+        return (
+            f"Report({self.title!r}: {n} section(s), {self._n_figures} figure(s), "
+            f"{self._n_tables} table(s))"
+        )
+
+    @property
+    def _current(self) -> _Section:
+        return self._sections[-1]
+
+    def add_section(self, title: str, *, text: str | None = None, page_break: bool = True) -> Report:
+        """Start a numbered section (a new printed page unless ``page_break=False``)."""
+        n = sum(1 for s in self._sections if s.title is not None) + 1
+        self._sections.append(_Section(str(title), f"section-{n}", page_break, []))
+        if text:
+            self.add_text(text)
+        return self
+
+    def add_heading(self, title: str) -> Report:
+        """A sub-heading inside the current section."""
+        self._current.parts.append(f"<h3>{escape(str(title))}</h3>")
+        return self
+
+    def add_text(self, text: str) -> Report:
+        """Paragraphs of plain text (blank lines separate paragraphs); no markup is interpreted."""
+        self._current.parts.append(_paragraphs(text))
+        return self
+
+    def add_callout(self, text: str, *, kind: str = "note", title: str | None = None) -> Report:
+        """A highlighted box: ``kind`` "note", "warning" or "important"."""
+        if kind not in ("note", "warning", "important"):
+            raise InputError(f"add_callout kind: {kind!r} is not one of 'note', 'warning', 'important'")
+        head = f'<p class="callout-title">{escape(str(title))}</p>' if title else ""
+        role = ' role="note"' if kind == "note" else ' role="alert"'
+        self._current.parts.append(f'<aside class="callout {kind}"{role}>{head}{_paragraphs(text)}</aside>')
+        return self
+
+    def add_note(self, text: str, *, title: str | None = None) -> Report:
+        """A note callout (shorthand for ``add_callout(text, kind="note")``)."""
+        return self.add_callout(text, kind="note", title=title)
+
+    def add_table(self, frame: Any, caption: str, *, csv_name: str | None = None,
+                  number_format: NumberFormat = None) -> Report:
+        """A numbered table from a pandas/polars frame; with ``csv_name`` also ``tables/<name>.csv``.
+
+        ``number_format``: None (defaults: integers as is, P-value columns as "<0.001"/0.03,
+        other floats with about three significant digits, one number of decimals per column),
+        a format spec for all float columns (".2f" or "{:.1%}"), a function, or a mapping
+        column -> spec/function. Missing values show as "NA". The CSV keeps full precision.
+        """
+        df = to_pandas(frame, "add_table frame")
+        self._n_tables += 1
+        n = self._n_tables
+        links = ""
+        table_id = f"table-{n}"
+        if csv_name is not None:
+            file = _safe_name(csv_name, "add_table csv_name", ".csv")
+            rel = f"tables/{file}"
+            if rel in self._files:
+                raise InputError(f"add_table csv_name {csv_name!r}: already used by another table")
+            self._files[rel] = df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+            links = f' <span class="downloads">[<a href="{escape(rel)}">CSV</a>]</span>'
+            table_id = "table-" + file[: -len(".csv")]
+        caption_html = f'<span class="label">Table {n}.</span> {escape(str(caption))}{links}'
+        html = table_html(df, caption_html, table_id=table_id, number_format=number_format)
+        self._current.parts.append(f'<div class="table-wrap">{html}</div>')
+        return self
+
+    def add_figure(self, fig: Any, caption: str, *, name: str) -> Report:
+        """A numbered figure: inline SVG in the page, ``figures/<name>.png`` and ``.svg`` on write.
+
+        The figure is rendered now (later changes to ``fig`` do not show); its SVG root gets
+        ``id="figure-<name>"``.
+        """
+        stem = _safe_name(name, "add_figure name", "")
+        if f"figures/{stem}.svg" in self._files:
+            raise InputError(f"add_figure name {name!r}: already used by another figure")
+        if not hasattr(fig, "savefig"):
+            raise InputError(f"add_figure: expected a matplotlib Figure, got {type(fig).__name__}")
+        svg = figure_bytes(fig, "svg")
+        self._files[f"figures/{stem}.png"] = figure_bytes(fig, "png")
+        self._files[f"figures/{stem}.svg"] = svg
+        self._n_figures += 1
+        n = self._n_figures
+        body = inline_svg(svg, element_id=f"figure-{stem}", label=f"Figure {n}. {caption}")
+        links = (
+            f' <span class="downloads">[<a href="figures/{stem}.png">PNG</a> '
+            f'<a href="figures/{stem}.svg">SVG</a>]</span>'
+        )
+        # Figures wider than a portrait text block (e.g. forest plots) print on a landscape page.
+        wide = " wide" if fig.get_figwidth() > WIDE_FIGURE_INCHES else ""
+        self._current.landscape |= bool(wide)
+        self._current.parts.append(
+            f'<figure class="report-figure{wide}">{body}<figcaption><span class="label">Figure {n}.</span> '
+            f"{escape(str(caption))}{links}</figcaption></figure>"
+        )
+        return self
+
+    def _provenance_html(self) -> str:
+        rows = []
+        for key, value in self.provenance.items():
+            label = PROVENANCE_LABELS.get(key, key.replace("_", " "))
+            rows.append(f"<tr><th scope=\"row\">{escape(label)}</th><td>{escape(value)}</td></tr>")
+        return f'<table class="provenance">{"".join(rows)}</table>'
+
+    def render(self) -> str:
+        """The complete HTML document as a string."""
+        sections = [s for s in self._sections if s.title is not None]
+        toc = "".join(
+            f'<li><a href="#{s.anchor}">{escape(s.title or "")}</a></li>' for s in sections
+        ) + '<li><a href="#provenance">Provenance</a></li>'
+        parts = ["".join(self._sections[0].parts)]
+        for i, s in enumerate(sections, start=1):
+            cls = "report-section" + (" page-break" if s.page_break else "") + (" landscape" if s.landscape else "")
+            parts.append(
+                f'<section class="{cls}" id="{s.anchor}"><h2>{i}. {escape(s.title or "")}</h2>'
+                f'{"".join(s.parts)}</section>'
+            )
+        parts.append(
+            '<section class="report-section page-break" id="provenance"><h2>Provenance</h2>'
+            f"{self._provenance_html()}</section>"
+        )
+        version = escape(self.provenance.get("survtrial", ""))
+        banner = f'<p class="banner">{escape(self.banner)}</p>' if self.banner else ""
+        subtitle = f'<p class="subtitle">{escape(self.subtitle)}</p>' if self.subtitle else ""
+        generated = escape(self.provenance.get("generated", ""))
+        return (
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f'<meta name="generator" content="survtrial {version}">\n'
+            f"<title>{escape(self.title)}</title>\n"
+            '<link rel="icon" href="data:,">\n'
+            f"<style>{CSS}</style>\n</head>\n<body>\n"
+            f'<header class="report-header">{banner}<h1>{escape(self.title)}</h1>{subtitle}'
+            f'<p class="generated">Generated {generated} by survtrial {version}</p></header>\n'
+            f'<nav class="toc" aria-label="Contents"><h2>Contents</h2><ol>{toc}</ol></nav>\n'
+            f"<main>\n{chr(10).join(parts)}\n</main>\n"
+            f"<footer>{escape(self.title)} &middot; survtrial {version} &middot; {generated}</footer>\n"
+            "</body>\n</html>\n"
+        )
+
+    def _repr_html_(self) -> str:
+        return (
+            f'<iframe sandbox="" srcdoc="{escape(self.render(), quote=True)}" '
+            'style="width:100%;height:640px;border:1px solid #ddd"></iframe>'
+        )
+
+    def write(self, out_dir: str | os.PathLike[str], html_name: str = "report.html", *,
+              overwrite: bool = False) -> ReportFiles:
+        """Write the HTML, ``figures/*.png|svg`` and ``tables/*.csv`` into ``out_dir``, atomically.
+
+        Everything is written into a fresh directory next to ``out_dir`` and renamed into place
+        at the end; on any error the partial directory is removed and an existing ``out_dir``
+        is left as it was. A non-empty existing ``out_dir`` needs ``overwrite=True``.
+        """
+        out = Path(out_dir)
+        html_file = _safe_name(html_name, "write html_name", ".html")
+        if out.exists() and not out.is_dir():
+            raise InputError(f"write out_dir {str(out)!r} is a file; give a directory path")
+        if out.is_dir() and any(out.iterdir()) and not overwrite:
+            raise InputError(
+                f"write out_dir {str(out)!r} exists and is not empty; pass overwrite=True to replace it"
+            )
+        parent = out.absolute().parent
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = parent / f".{out.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
+        tmp.mkdir()
+        backup: Path | None = None
+        try:
+            for rel, data in self._files.items():
+                _write_file(tmp / rel, data)
+            _write_file(tmp / html_file, self.render().encode("utf-8"))
+            if out.exists():
+                backup = parent / f".{out.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
+                os.rename(out, backup)
+            os.rename(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if backup is not None and backup.exists() and not out.exists():
+                os.rename(backup, out)
+            raise
+        if backup is not None:
+            shutil.rmtree(backup, ignore_errors=True)
+        files = sorted(self._files)
+        return ReportFiles(
+            directory=out,
+            html=out / html_file,
+            figures=tuple(out / f for f in files if f.startswith("figures/")),
+            tables=tuple(out / f for f in files if f.startswith("tables/")),
+        )
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
