@@ -51,12 +51,11 @@ def confint(
             lower = np.exp(ls - z * se)
             upper = np.minimum(np.exp(ls + z * se), 1.0)
         else:
-            xx = np.where((s == 0) | (s == 1), np.nan, s)
-            lx = np.log(xx)
-            half = z * se / lx
-            llx = np.log(-lx)
-            lower = np.exp(-np.exp(llx - half))
-            upper = np.exp(-np.exp(llx + half))
+            # exp(-exp(log(-log S) -/+ h)) written as exp(log S * exp(-/+ h)): fewer exp/log calls
+            lx = np.log(np.where((s == 0) | (s == 1), np.nan, s))
+            scale = np.exp(z * se / lx)  # exp(h), h = z se / log S (< 0)
+            lower = np.exp(lx / scale)
+            upper = np.exp(lx * scale)
     if conf_type != "plain":
         lower = np.where(zero_se, s, lower)
         upper = np.where(zero_se, s, upper)

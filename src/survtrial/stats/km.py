@@ -18,7 +18,7 @@ from survtrial.stats._input import (
     column,
 )
 from survtrial.stats._kmci import check_conf, confint, curve_quantiles
-from survtrial.stats._risksets import tabulate
+from survtrial.stats._kmcounts import curve_counts, split_by
 
 __all__ = ["KaplanMeierResult", "kaplan_meier", "product_limit"]
 
@@ -49,6 +49,9 @@ def product_limit(n_risk: np.ndarray, n_event: np.ndarray) -> tuple[np.ndarray, 
     """
     n = np.asarray(n_risk, dtype=np.float64)
     d = np.asarray(n_event, dtype=np.float64)
+    if np.all(n > 0):  # usual case, fewer passes: d = 0 gives factor 1 and term 0 exactly
+        with np.errstate(divide="ignore"):
+            return np.cumprod(1.0 - d / n, axis=0), np.cumsum(d / (n * (n - d)), axis=0)
     has = d > 0
     safe_n = np.where(has, n, 1.0)
     surv = np.cumprod(np.where(has, 1.0 - d / safe_n, 1.0), axis=0)
@@ -231,15 +234,6 @@ class KaplanMeierResult:
         return "\n".join(lines)
 
 
-def _curve(time: np.ndarray, event: np.ndarray, weights: np.ndarray | None) -> tuple[np.ndarray, ...]:
-    """Per-time counts of one curve: time, n_risk, n_event, n_censor (one sort)."""
-    tab = tabulate(time, event, 2, weights)
-    cens = tab.counts[:, 0]
-    ev = tab.counts[:, 1]
-    n_risk = np.cumsum((cens + ev)[::-1])[::-1]
-    return tab.time, n_risk, ev, cens
-
-
 def kaplan_meier(
     time: Any,
     event: Any,
@@ -309,16 +303,14 @@ def kaplan_meier(
     w = None if w_raw is None else as_weights(w_raw, len(t))
     if g_raw is None:
         labels = np.array(["all"])
-        parts = [_curve(t, e, w)]
+        parts = [curve_counts(t, e, w)]
         sizes = [t.size]
     else:
         codes, levels = as_labels(g_raw, "group")
         labels = np.array([str(v) for v in levels])
-        parts, sizes = [], []
-        for i in range(levels.size):
-            mask = codes == i
-            parts.append(_curve(t[mask], e[mask], None if w is None else w[mask]))
-            sizes.append(int(mask.sum()))
+        rows = split_by(codes, levels.size)
+        parts = [curve_counts(t[r], e[r], None if w is None else w[r]) for r in rows]
+        sizes = [r.size for r in rows]
     offsets = np.concatenate(([0], np.cumsum([p[0].size for p in parts]))).astype(np.int64)
     cols = [np.concatenate([p[j] for p in parts]) for j in range(4)]
     tt, n_risk, n_event, n_censor = cols

@@ -19,7 +19,7 @@ from survtrial.stats._input import (
     check_lengths,
     column,
 )
-from survtrial.stats._risksets import tabulate
+from survtrial.stats._kmcounts import curve_counts, event_grid, on_grid, split_by
 from survtrial.stats.km import product_limit
 
 __all__ = ["LogRankResult", "logrank_test"]
@@ -126,34 +126,41 @@ def _stratum(
     rho: float,
     gamma: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """O, E (k,) and V (k, k) of one stratum: one sort, then sums over event times."""
-    tab = tabulate(time, codes * 2 + event, 2 * k, weights)
-    counts = tab.counts
-    d_g = counts[:, 1::2]
-    per_time = counts[:, 0::2] + d_g
-    n_g = np.cumsum(per_time[::-1], axis=0)[::-1]
-    d = d_g.sum(axis=1)
-    n = n_g.sum(axis=1)
+    """O, E (k,) and V (k, k) of one stratum: one value sort per group, sums over event times."""
+    n_g, d_g = [], []
+    curves = [
+        curve_counts(time[r], event[r], None if weights is None else weights[r])
+        for r in split_by(codes, k)
+    ]
+    grid = event_grid([c[0] for c in curves], [c[2] for c in curves])
+    for tt, nr, dd, _ in curves:
+        risk, ev = on_grid(grid, tt, nr, dd)
+        n_g.append(risk)
+        d_g.append(ev)
+    n = np.sum(n_g, axis=0) if k > 2 else n_g[0] + n_g[1]
+    d = np.sum(d_g, axis=0) if k > 2 else d_g[0] + d_g[1]
+    inv_n = 1.0 / n  # n > 0 at every event time
+    frac = [x * inv_n for x in n_g]
     if rho != 0 or gamma != 0:
-        surv, _ = product_limit(n, d)
-        left = np.concatenate(([1.0], surv[:-1]))  # S(t-), pooled KM of this stratum
+        surv, _ = product_limit(n, d)  # pooled KM of the stratum; it only moves at event times
+        left = np.concatenate(([1.0], surv[:-1]))  # S(t-)
         wt = left**rho * (1.0 - left) ** gamma
+        observed = np.array([wt @ x for x in d_g])
+        wd = wt * d
     else:
         wt = None
-    ev = d > 0
-    d, n, n_g, d_g = d[ev], n[ev], n_g[ev], d_g[ev]
-    if wt is not None:
-        wt = wt[ev]
-    frac = n_g / n[:, None]
-    observed = d_g.sum(axis=0) if wt is None else wt @ d_g
-    expected = (d @ frac) if wt is None else (wt * d) @ frac
+        observed = np.array([x.sum() for x in d_g])
+        wd = d
+    expected = np.array([wd @ f for f in frac])
     # hypergeometric variance; counts are frequency weights, so n - 1 uses the weighted n
     with np.errstate(divide="ignore", invalid="ignore"):
-        h = np.where(n > 1, d * (n - d) / (n - 1), 0.0)
+        h = d * (n - d) / (n - 1.0)
+    h[n <= 1] = 0.0
     if wt is not None:
-        h = h * wt**2
-    hf = h[:, None] * frac
-    variance = np.diag(hf.sum(axis=0)) - hf.T @ frac
+        h *= wt * wt
+    hf = [h * f for f in frac]
+    variance = np.array([[hf[a] @ frac[b] for b in range(k)] for a in range(k)])
+    variance = np.diag([hf[a].sum() for a in range(k)]) - variance
     return observed, expected, variance
 
 
@@ -245,11 +252,9 @@ def logrank_test(
     else:
         s_codes, s_levels = as_labels(s_raw, "strata")
         n_strata = s_levels.size
-        order = np.argsort(s_codes, kind="stable")
-        bounds = np.searchsorted(s_codes[order], np.arange(n_strata + 1))
-        for j in range(n_strata):
-            idx = order[bounds[j] : bounds[j + 1]]
-            o, x, v = _stratum(t[idx], e[idx], codes[idx], k, None if w is None else w[idx], rho, gamma)
+        for idx in split_by(s_codes, n_strata):
+            wj = None if w is None else w[idx]
+            o, x, v = _stratum(t[idx], e[idx], codes[idx], k, wj, rho, gamma)
             observed += o
             expected += x
             variance += v
