@@ -41,6 +41,21 @@ def gehan() -> pd.DataFrame:
     )
 
 
+def test_gehan_copy_agrees_with_packaged_example_data():
+    from importlib import resources
+
+    path = resources.files("survtrial") / "data" / "gehan.csv"
+    if not path.is_file():
+        pytest.skip("survtrial/data/gehan.csv not packaged")
+    packaged = pd.read_csv(path)
+    for label, times, events in (
+        ("6-MP", GEHAN_6MP, GEHAN_6MP_EVENT),
+        ("placebo", GEHAN_CONTROL, [1] * 21),
+    ):
+        arm = packaged[packaged.group == label]
+        assert sorted(zip(arm.time, arm.event)) == sorted(zip(times, events))
+
+
 # R 4.x, survival:
 #   library(MASS); options(digits = 10)
 #   fit <- survfit(Surv(time, cens) ~ treat, data = gehan)
