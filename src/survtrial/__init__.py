@@ -25,8 +25,6 @@ _EXPORTS: dict[str, str] = {
     "risk_difference_ci": "survtrial.stats.binomial",
     "BinomialResult": "survtrial.stats.binomial",
     "RiskDifferenceResult": "survtrial.stats.binomial",
-    "BinomialResult": "survtrial.stats.binomial",
-    "RiskDifferenceResult": "survtrial.stats.binomial",
     "survival_sample_size": "survtrial.design.sample_size",
     "SurvivalSampleSizeResult": "survtrial.design.sample_size",
     "survival_power": "survtrial.design.sample_size",
