@@ -389,7 +389,7 @@ def _blinatumomab_events(spec, ph: Phase, bag_hours: int, t0: dt.time, loc_out: 
     title = ph.title
 
     def visit(when: dt.datetime, kind: str, what: str) -> None:
-        ward = inpatient and when < discharge
+        ward = inpatient and when <= discharge  # a change at discharge is done on the ward
         loc = "hospital" if ward else loc_out
         trip = (not ward) and loc == "clinic"
         events.append(Event(when, when + dt.timedelta(minutes=30), kind, title, f"{title}: {what}", loc, trip))

@@ -1,0 +1,48 @@
+"""Fixtures for the clinical tests: the project's reference figures (shared/reference beside the repo)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+REFERENCE_DIR = REPO.parent / "shared" / "reference"
+
+
+def load_reference() -> dict:
+    """shared/reference/aall1731_published.yaml, or skip with the reason."""
+    path = REFERENCE_DIR / "aall1731_published.yaml"
+    if not path.is_file():
+        pytest.skip(f"reference figures not found at {path} (shared/reference must sit beside the repository)")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def reference() -> dict:
+    return load_reference()
+
+
+@pytest.fixture(scope="session")
+def thresholds(reference) -> dict:
+    """Numbers and label lists read out of the reference's rule strings (never retyped in tests)."""
+    cr = reference["classification_rules"]
+    num = lambda s: [float(x) for x in re.findall(r"(?<![\w:])\d+(?:\.\d+)?", s)]  # noqa: E731
+    lst = lambda s: re.search(r"\[(.*)\]", s).group(1).replace(" ", "").split(",")  # noqa: E731
+    elig = num(cr["eligibility"]["nci_standard_risk"])
+    high, fav = cr["sr_high"]["any_of"], cr["sr_fav"]["all_of"]
+    return {
+        "age_low": elig[0],
+        "age_high": elig[1],
+        "wbc_high": elig[2],
+        "unfavorable": lst(high[0]),
+        "eoi_flow": num(high[2])[0],
+        "day8": num(high[3])[0],
+        "eoc": num(cr["sr_high"]["randomized_if"])[0],
+        "favorable": lst(fav[0]),
+        "fav_day8": num(fav[2])[0],
+        "fav_eoi_flow": num(fav[3])[0],
+        "avg_randomized_hts": lst(cr["sr_avg"]["randomized_if"]),
+    }
