@@ -9,5 +9,7 @@ from survtrial.cli._app import app, fail
 
 # Command modules (each adds its commands to `app` on import); one line each.
 from survtrial.cli import clinical as _clinical  # noqa: F401,E402  classify, benefit, calendar
+from survtrial.cli import design as _design  # noqa: F401,E402  design, monitor
+from survtrial.cli import analyze as _analyze  # noqa: F401,E402  analyze
 
 __all__ = ["app", "fail"]

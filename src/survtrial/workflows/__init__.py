@@ -1,0 +1,1 @@
+"""End-to-end workflows (data or simulation -> analysis -> report) that the CLI and notebooks call."""
