@@ -68,18 +68,19 @@ def test_clopper_pearson_closed_form_at_zero_and_all():
     assert rn.lower == pytest.approx(0.025 ** (1 / n), rel=1e-12)
 
 
-def test_crs_rate_in_published_safety_table():
-    # AALL1731: grade >= 3 CRS in 0.3% of the blinatumomab arm (n = 718); 2/718 is the count that
-    # rounds to that figure, and the exact interval is what a safety table reports next to it.
+@pytest.mark.parametrize("key", ["blina_grade3plus_crs_percent", "blina_seizure_percent"])
+def test_published_safety_rates(key):
+    # AALL1731 safety table (blinatumomab arm, n = 718): grade >= 3 CRS 0.3% (2/718 is the count
+    # that rounds to it), seizures 0.7% (5/718). The exact interval is what a safety table shows.
     ref = _reference_yaml()
     n = ref["population"]["randomized_blina"]
-    pct = ref["safety"]["blina_grade3plus_crs_percent"]
+    pct = ref["safety"][key]
     x = round(pct / 100 * n)
     r = binomial_ci(x, n)
     assert round(100 * r.proportion, 1) == pct
     ci = binomtest(x, n).proportion_ci(method="exact")
     assert (r.lower, r.upper) == pytest.approx((ci.low, ci.high), abs=1e-12)
-    table = binomial_ci(np.array([0, x]), n)  # zero or two events
+    table = binomial_ci(np.array([0, x]), n)  # zero events versus the published count
     assert table.lower[0] == 0.0 and table.upper[0] < table.upper[1]
 
 

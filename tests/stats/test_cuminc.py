@@ -165,6 +165,53 @@ def _plain_km(t, dead):
     return out
 
 
+def _plain_cif_variance(t, e, cause):
+    """Double programming of the cmprsk (Aalen-type delta-method) variance with plain loops.
+
+    Var F(t) = sum_{t_i <= t} S(t_i-)^2 c_i [ d1_i (1 + (F(t_i) - F(t)) / S(t_i))^2
+               + d2_i ((F(t_i) - F(t)) / S(t_i))^2 ] / n_i^2, c_i = 1 - (d_i - 1)/(n_i - 1) per
+    event type (tie correction), where d1 counts events of the cause and d2 of the other causes;
+    like cmprsk, the value only changes at times with an event of the cause.
+    """
+    times = sorted(set(t))
+    s_prev, f, rows = 1.0, 0.0, []
+    for u in times:
+        n = sum(1 for x in t if x >= u)
+        d1 = sum(1 for x, y in zip(t, e) if x == u and y == cause)
+        d2 = sum(1 for x, y in zip(t, e) if x == u and y not in (0, cause))
+        f += s_prev * d1 / n
+        s = s_prev * (1 - (d1 + d2) / n)
+        rows.append((u, n, d1, d2, s_prev, s, f))
+        s_prev = s
+    out, var = {}, 0.0
+    for j, (u, _, d1j, _, _, _, fj) in enumerate(rows):
+        if d1j > 0:
+            var = 0.0
+            for _, n, d1, d2, sp, s, fi in rows[: j + 1]:
+                b = 1 / s if s > 0 else 0.0
+                if d1 > 0:
+                    c = 1 - (d1 - 1) / (n - 1) if d1 > 1 else 1.0
+                    var += sp**2 * c * d1 / n**2 * (1 + (fi - fj) * b) ** 2
+                if d2 > 0 and s > 0:
+                    c = 1 - (d2 - 1) / (n - 1) if d2 > 1 else 1.0
+                    var += sp**2 * c * d2 / n**2 * ((fi - fj) * b) ** 2
+        out[u] = (fj, var)
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_variance_double_programmed(seed):
+    rng = np.random.default_rng(seed)
+    t = rng.integers(1, 25, 70).astype(float).tolist()
+    e = rng.choice([0, 1, 2, 3], 70, p=[0.2, 0.4, 0.2, 0.2]).tolist()
+    f = cumulative_incidence(t, e).to_frame()
+    for cause in (1, 2, 3):
+        expect = _plain_cif_variance(t, e, cause)
+        rows = f[f.cause == cause]
+        np.testing.assert_allclose(rows.cif, [expect[u][0] for u in rows.time], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(rows.std_err**2, [expect[u][1] for u in rows.time], rtol=1e-9, atol=1e-15)
+
+
 def test_log_log_limits_by_hand():
     res = cumulative_incidence([1, 2, 3, 4, 5, 6], [1, 2, 0, 1, 1, 0], conf_level=0.9)
     f = res.to_frame()
