@@ -1,10 +1,19 @@
 """Group-sequential design: spending functions, boundaries, sample size, conditional power."""
 
-# Boundaries, spending, crossing probabilities (boundaries, spending, probabilities); survival
-# events, subjects and study duration (sample_size, events, accrual, targets).
+# Boundaries, spending, crossing probabilities, monitoring, conditional power, inference after
+# stopping; survival events, subjects and study duration (sample_size, events, accrual, targets).
 from survtrial.design.accrual import StudyModel
 from survtrial.design.boundaries import GroupSequentialDesign, group_sequential
+from survtrial.design.conditional import (
+    ConditionalPowerResult,
+    RepeatedConfidenceIntervals,
+    conditional_power,
+    drift_from_hazard_ratio,
+    repeated_confidence_intervals,
+)
 from survtrial.design.events import events_power, freedman_events, schoenfeld_events
+from survtrial.design.inference import StagewiseInference, stagewise_inference
+from survtrial.design.monitoring import update_design
 from survtrial.design.probabilities import CrossingProbabilities, crossing_probabilities
 from survtrial.design.sample_size import (
     SurvivalSampleSizeResult,
@@ -12,7 +21,15 @@ from survtrial.design.sample_size import (
     survival_power,
     survival_sample_size,
 )
-from survtrial.design.spending import SpendingFunction, spending_function
+from survtrial.design.spending import (
+    SpendingFunction,
+    hwang_shih_decani_spending,
+    kim_demets_spending,
+    obrien_fleming_spending,
+    pocock_spending,
+    spending_function,
+    user_spending,
+)
 from survtrial.design.targets import (
     hazard_from_median,
     hazard_from_survival,
@@ -21,22 +38,35 @@ from survtrial.design.targets import (
 )
 
 __all__ = [
+    "ConditionalPowerResult",
     "CrossingProbabilities",
     "GroupSequentialDesign",
+    "RepeatedConfidenceIntervals",
     "SpendingFunction",
+    "StagewiseInference",
     "StudyModel",
     "SurvivalSampleSizeResult",
+    "conditional_power",
     "crossing_probabilities",
+    "drift_from_hazard_ratio",
     "events_power",
     "expected_events",
     "freedman_events",
     "group_sequential",
     "hazard_from_median",
     "hazard_from_survival",
+    "hwang_shih_decani_spending",
+    "kim_demets_spending",
     "noninferiority_margin",
+    "obrien_fleming_spending",
+    "pocock_spending",
+    "repeated_confidence_intervals",
     "schoenfeld_events",
     "spending_function",
+    "stagewise_inference",
     "survival_from_hazard",
     "survival_power",
     "survival_sample_size",
+    "update_design",
+    "user_spending",
 ]

@@ -176,7 +176,8 @@ class GroupSequentialDesign:
                 f"GroupSequentialDesign(K={self.k}, {'one' if self.sided == 1 else 'two'}-sided "
                 f"alpha={self.alpha:g}, power={self.power:.4g}, {kind})"
             ),
-            f"  fractions : {fmt(f'{x:.4g}' for x in self.information_fractions)}",
+            f"  fractions : {fmt(f'{x:.4g}' for x in self.information_fractions)}"
+            + (f" ({self.observed_looks} observed)" if self.observed_looks else ""),
             f"  efficacy z: {fmt(f'{x:.4f}' for x in self.upper)}",
         ]
         if self.has_futility:
