@@ -34,13 +34,13 @@ def check_piecewise(breaks: Any, rates: Any, role: str = "hazard") -> tuple[np.n
     if b.ndim != 1 or b.size == 0:
         raise InputError(f"{role}: breaks must be a non-empty 1-d list of interval starts, got shape {b.shape}")
     if b[0] != 0.0:
-        raise InputError(f"{role}: breaks must start at 0 (the first interval is [0, breaks[1])), got {b[0]!r}")
+        raise InputError(f"{role}: breaks must start at 0 (the first interval is [0, breaks[1])), got {float(b[0])!r}")
     if not np.all(np.isfinite(b)):
         raise InputError(f"{role}: breaks must be finite; the last interval extends to infinity by itself")
     bad = np.flatnonzero(np.diff(b) <= 0)
     if bad.size:
         i = int(bad[0]) + 1
-        raise InputError(f"{role}: breaks must be strictly increasing; position {i}: {b[i]!r} <= {b[i - 1]!r}")
+        raise InputError(f"{role}: breaks must be strictly increasing; position {i}: {float(b[i])!r} <= {float(b[i - 1])!r}")
     if r.ndim not in (1, 2) or r.shape[-1] != b.size:
         raise InputError(
             f"{role}: expected one rate per interval ({b.size} intervals from {b.size} breaks), "
@@ -51,7 +51,7 @@ def check_piecewise(breaks: Any, rates: Any, role: str = "hazard") -> tuple[np.n
     if bad.size:
         i = int(bad[0])
         where = f"position {i}" if r.ndim == 1 else f"row {i // b.size} interval {i % b.size}"
-        raise InputError(f"{role}: rate {flat[i]!r} at {where} is invalid; hazard rates must be finite and >= 0")
+        raise InputError(f"{role}: rate {float(flat[i])!r} at {where} is invalid; hazard rates must be finite and >= 0")
     return b, r
 
 

@@ -1,0 +1,145 @@
+"""Cross-reference checks of a scenario: arms, strata, event types and covariates named consistently."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from survtrial.simulate.scenario import Scenario
+
+__all__ = ["cross_reference_problems", "RESERVED_COLUMNS"]
+
+RESERVED_COLUMNS = frozenset(
+    {
+        "patient_id", "arm", "arm_code", "risk_group", "enrol_time", "enrol_date",
+        "dfs_time", "dfs_event", "dfs_event_type", "os_time", "os_event",
+    }
+)  # fmt: skip
+_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def _fmt(names: Any) -> str:
+    return ", ".join(repr(str(n)) for n in names)
+
+
+def _same_keys(key: str, given: Any, expected: list[str], what: str) -> list[tuple[str, str]]:
+    """Problems when the keys of mapping ``given`` (at ``key``) differ from ``expected``."""
+    out = []
+    for k in given:
+        if k not in expected:
+            out.append((f"{key}.{k}", f"unknown {what}; allowed: {_fmt(expected)}"))
+    missing = [k for k in expected if k not in given]
+    if missing:
+        out.append((key, f"missing {what}(s) {_fmt(missing)}; every {what} needs an entry ({_fmt(expected)})"))
+    return out
+
+
+def _arm_problems(sc: Scenario, arms: list[str]) -> list[tuple[str, str]]:
+    out = _same_keys("randomization.ratio", sc.randomization.ratio, arms, "arm")
+    sizes = {a: arm.n for a, arm in sc.arms.items()}
+    fixed = [a for a, n in sizes.items() if n is not None]
+    if fixed and len(fixed) != len(arms):
+        out.append(("arms", f"'n' given for {_fmt(fixed)} only; give it for every arm or for none"))
+    elif fixed:
+        total = sum(sizes.values())
+        if sc.accrual.n is not None and sc.accrual.n != total:
+            out.append(
+                ("accrual.n", f"{sc.accrual.n} differs from the sum of the arms' n ({total}); make them agree")
+            )
+    elif sc.accrual.n is None and sc.accrual.duration_years is not None:
+        out.append(("accrual.n", "uniform accrual over 'duration_years' needs 'n' (or 'n' on every arm)"))
+    for s, stratum in sc.strata.items():
+        if stratum.arm_codes is not None:
+            out += _same_keys(f"strata.{s}.arm_codes", stratum.arm_codes, arms, "arm")
+    return out
+
+
+def _hazard_problems(sc: Scenario, arms: list[str], strata: list[str]) -> list[tuple[str, str]]:
+    out = _same_keys("hazards", sc.hazards, strata, "stratum")
+    for s, per_arm in sc.hazards.items():
+        if s in strata:
+            out += _same_keys(f"hazards.{s}", per_arm, arms, "arm")
+    return out
+
+
+def _event_problems(sc: Scenario, arms: list[str]) -> list[tuple[str, str]]:
+    ce = sc.competing_events
+    types = list(ce.types)
+    out = _same_keys("competing_events.by_arm", ce.by_arm, arms, "arm")
+    for a, spec in ce.by_arm.items():
+        key = f"competing_events.by_arm.{a}"
+        for name, mapping in (("shares", spec.shares), ("weights", spec.weights)):
+            for t in mapping or {}:
+                if t not in types:
+                    out.append((f"{key}.{name}.{t}", f"unknown event type; allowed: {_fmt(types)}"))
+        previous: set[str] = set()
+        for i, target in enumerate(sorted(spec.cif_targets or [], key=lambda x: len(set(x.types)))):
+            bad = [t for t in target.types if t not in types]
+            if bad:
+                out.append((f"{key}.cif_targets", f"unknown event type(s) {_fmt(bad)}; allowed: {_fmt(types)}"))
+            current = set(target.types)
+            if i and not (previous < current):
+                out.append(
+                    (
+                        f"{key}.cif_targets",
+                        f"the type sets must be nested (each adds types to the previous one), "
+                        f"got {sorted(previous)} then {sorted(current)}",
+                    )
+                )
+            previous = current
+    prd = sc.post_relapse_death
+    if prd is not None:
+        for t in prd.applies_to:
+            if t not in types:
+                out.append(("post_relapse_death.applies_to", f"unknown event type {t!r}; allowed: {_fmt(types)}"))
+            elif ce.types[t].fatal:
+                out.append(("post_relapse_death.applies_to", f"event type {t!r} is already fatal"))
+        per_arm = prd.rates if prd.rates is not None else prd.os_targets
+        out += _same_keys(
+            "post_relapse_death." + ("rates" if prd.rates is not None else "os_targets"), per_arm, arms, "arm"
+        )
+    for name, per_arm in sc.toxicity.items():
+        if not _IDENT.fullmatch(name):
+            out.append((f"toxicity.{name}", "toxicity names become columns 'tox_<name>': use letters, digits, _"))
+        out += _same_keys(f"toxicity.{name}", per_arm, arms, "arm")
+    return out
+
+
+def _covariate_problems(sc: Scenario, strata: list[str]) -> list[tuple[str, str]]:
+    out = []
+    levels: dict[str, list[str]] = {"risk_group": strata}
+    for name, cov in sc.covariates.items():
+        key = f"covariates.{name}"
+        if name in RESERVED_COLUMNS or name.startswith("tox_"):
+            out.append((key, f"name clashes with a simulated column; reserved: {_fmt(sorted(RESERVED_COLUMNS))}, tox_*"))
+        if not _IDENT.fullmatch(name):
+            out.append((key, "covariate names become columns: use letters, digits and _"))
+        parent = getattr(cov, "by", None)
+        if parent is not None:
+            if parent not in levels:
+                out.append(
+                    (
+                        f"{key}.by",
+                        f"unknown parent {parent!r}; allowed: {_fmt(levels)} "
+                        "(risk_group or a categorical covariate listed earlier)",
+                    )
+                )
+            else:
+                given = cov.levels_by if cov.type == "categorical" else cov.quantiles_by
+                field = "levels_by" if cov.type == "categorical" else "quantiles_by"
+                out += _same_keys(f"{key}.{field}", given, levels[parent], f"level of {parent}")
+        if cov.type == "categorical":
+            levels[name] = cov.all_levels()
+    return out
+
+
+def cross_reference_problems(sc: Scenario) -> list[tuple[str, str]]:
+    """All (key, message) problems with names referenced across the scenario; empty when consistent."""
+    arms, strata = list(sc.arms), list(sc.strata)
+    out = _arm_problems(sc, arms) + _hazard_problems(sc, arms, strata)
+    out += _event_problems(sc, arms) + _covariate_problems(sc, strata)
+    cut = sc.data_cut.calendar_date
+    if cut is not None and cut <= sc.accrual.start_date:
+        out.append(("data_cut.calendar_date", f"{cut} is not after accrual.start_date {sc.accrual.start_date}"))
+    return out

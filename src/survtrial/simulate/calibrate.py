@@ -1,0 +1,381 @@
+"""Calibration: solve hazards, event-type shares, post-relapse death rates and the data cut from targets."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from scipy.optimize import brentq
+from scipy.special import exprel
+
+from survtrial.errors import InputError
+from survtrial.simulate._model import AccrualPattern, CalibratedScenario
+from survtrial.simulate.piecewise import PiecewiseHazard
+
+if TYPE_CHECKING:
+    from survtrial.simulate.scenario import Scenario
+
+__all__ = [
+    "AccrualPattern",
+    "CalibratedScenario",
+    "calibrate_piecewise_hazards",
+    "calibrate_cause_shares",
+    "overall_survival_after_events",
+    "calibrate_post_relapse_death_rate",
+    "calibrate_cut_for_median_follow_up",
+    "calibrate_scenario",
+]
+
+DAYS_PER_YEAR = 365.25
+
+
+def _landmarks(times: Any, survival_targets: Any) -> tuple[np.ndarray, np.ndarray]:
+    t = np.atleast_1d(np.asarray(times, dtype=float))
+    s = np.atleast_1d(np.asarray(survival_targets, dtype=float))
+    if t.ndim != 1 or t.shape != s.shape or t.size == 0:
+        raise InputError(f"need one survival target per landmark time, got {t.size} times and {s.size} targets")
+    if not np.all(np.isfinite(t)) or np.any(t <= 0) or np.any(np.diff(t) <= 0):
+        raise InputError(f"landmark times must be finite, > 0 and strictly increasing, got {t.tolist()}")
+    if np.any(~np.isfinite(s)) or np.any((s <= 0) | (s >= 1)):
+        raise InputError(f"survival targets must lie in (0, 1), got {s.tolist()}")
+    if np.any(np.diff(s) >= 0):
+        raise InputError(f"survival targets must decrease in time, got {s.tolist()} at {t.tolist()}")
+    return t, s
+
+
+def calibrate_piecewise_hazards(
+    times: Any, survival_targets: Any, shape: PiecewiseHazard | tuple[Any, Any] | None = None
+) -> PiecewiseHazard:
+    """Piecewise-constant hazard whose survival passes exactly through landmark targets.
+
+    Parameters
+    ----------
+    times : array_like
+        Landmark times ``t_1 < ... < t_K`` (> 0).
+    survival_targets : array_like
+        Targets ``S(t_k)`` in (0, 1), decreasing.
+    shape : PiecewiseHazard or (breaks, relative), optional
+        Relative hazard profile ``h0``. Between consecutive landmarks the hazard is ``c_k * h0(t)``;
+        after the last landmark the last scale continues (a small ``h0`` there gives a plateau,
+        zero gives a cure fraction). None: constant between landmarks.
+
+    Returns
+    -------
+    PiecewiseHazard
+        On the union of the shape's breaks and the landmarks.
+
+    Notes
+    -----
+    With ``S_0 = 1`` at ``t_0 = 0``, the scale on landmark interval k is
+    ``c_k = -log(S_k / S_{k-1}) / integral of h0 over [t_{k-1}, t_k)``. For a constant profile this is
+    the closed form ``lambda_k = -log(S_k / S_{k-1}) / (t_k - t_{k-1})``. The cumulative hazard is linear
+    in the scale, so the root of ``S(t_k; c) = S_k`` is this closed form: no iteration is needed and
+    the targets are met to rounding error.
+
+    Examples
+    --------
+    >>> h = calibrate_piecewise_hazards([3.0], [0.879], shape=([0, 1, 2, 3], [1, 1, 1, 0.25]))
+    >>> round(float(h.survival(3.0)), 12), h.rates[3] / h.rates[0]
+    (0.879, 0.25)
+    """
+    t, s = _landmarks(times, survival_targets)
+    if shape is None:
+        h0 = PiecewiseHazard([0.0], [1.0])
+    elif isinstance(shape, PiecewiseHazard):
+        h0 = shape
+    else:
+        h0 = PiecewiseHazard(*shape)
+    breaks = np.union1d(h0.breaks, t)
+    rel = h0.hazard(breaks)
+    seg = np.searchsorted(t, breaks, side="right")  # landmark interval of each piece (K = tail)
+    length = np.append(breaks[1:], np.inf) - breaks
+    inside = seg < t.size
+    integral = np.bincount(seg[inside], weights=(rel * length)[inside], minlength=t.size)
+    drop = -np.diff(np.log(np.concatenate([[1.0], s])))
+    if np.any((integral <= 0) & (drop > 0)):
+        k = int(np.flatnonzero((integral <= 0) & (drop > 0))[0])
+        lo = 0.0 if k == 0 else t[k - 1]
+        raise InputError(
+            f"the hazard shape is zero on [{lo:g}, {t[k]:g}) but S must fall from "
+            f"{1.0 if k == 0 else s[k - 1]:g} to {s[k]:g}; give the shape a positive value there"
+        )
+    scale = np.divide(drop, integral, out=np.zeros_like(drop), where=integral > 0)
+    scale = np.append(scale, scale[-1])
+    return PiecewiseHazard(breaks, rel * scale[seg])
+
+
+def calibrate_cause_shares(
+    event_probability: float,
+    cif_targets: Sequence[tuple[Sequence[str], float]],
+    types: Sequence[str],
+    weights: Mapping[str, float] | None = None,
+) -> dict[str, float]:
+    """Probabilities of each event type given an event, so that cumulative incidences hit targets.
+
+    Parameters
+    ----------
+    event_probability : float
+        ``P(any event by t) = 1 - S(t)`` at the time of the targets.
+    cif_targets : sequence of (types, cif)
+        Cumulative incidence at ``t`` of the union of ``types``; the type sets must be nested
+        (e.g. ``[(["marrow_relapse"], 0.077), (["marrow_relapse", "other_relapse"], 0.118)]``).
+    types : sequence of str
+        All event types.
+    weights : mapping, optional
+        Split, in proportion, of each increment among the types it adds, and of the remainder
+        among the types in no target. Types not listed weigh 1.
+
+    Returns
+    -------
+    dict
+        ``{type: share}``, summing to 1.
+
+    Notes
+    -----
+    The event type is drawn, given an event, with fixed probabilities ``p_k`` (cause-specific
+    hazards proportional to the all-cause hazard), so ``CIF_k(t) = p_k (1 - S(t))`` at every t and a
+    target ``CIF_A(t)`` gives ``sum_{k in A} p_k = CIF_A(t) / (1 - S(t))`` in closed form.
+
+    Examples
+    --------
+    >>> p = calibrate_cause_shares(0.12, [(["marrow"], 0.06)], ["marrow", "other"])
+    >>> {k: round(v, 6) for k, v in p.items()}
+    {'marrow': 0.5, 'other': 0.5}
+    """
+    if not 0 < event_probability <= 1:
+        raise InputError(f"event probability must lie in (0, 1], got {event_probability!r}")
+    w = {k: float((weights or {}).get(k, 1.0)) for k in types}
+    shares = dict.fromkeys(types, 0.0)
+    done: set[str] = set()
+    reached = 0.0
+    for target_types, cif in sorted(cif_targets, key=lambda x: len(set(x[0]))):
+        current = set(target_types)
+        unknown = current - set(types)
+        if unknown:
+            raise InputError(f"unknown event type(s) {sorted(unknown)}; allowed: {list(types)}")
+        if not done <= current:
+            raise InputError(f"cumulative-incidence targets must be nested; {sorted(done)} is not within {sorted(current)}")
+        share = cif / event_probability
+        increment = share - reached
+        if increment < -1e-12 or share > 1 + 1e-12:
+            raise InputError(
+                f"cumulative incidence {cif:g} of {sorted(current)} is infeasible: with an event "
+                f"probability of {event_probability:.6g} it needs a share of {share:.6g} after {reached:.6g} "
+                f"already given to {sorted(done)} (shares must grow and stay <= 1)"
+            )
+        _spread(shares, sorted(current - done, key=list(types).index), max(increment, 0.0), w)
+        done, reached = current, share
+    _spread(shares, [k for k in types if k not in done], max(1.0 - reached, 0.0), w)
+    return shares
+
+
+def _spread(shares: dict[str, float], among: list[str], amount: float, w: dict[str, float]) -> None:
+    if amount <= 1e-15:
+        return
+    total = sum(w[k] for k in among)
+    if total <= 0:
+        raise InputError(
+            f"a share of {amount:.6g} is left for event types {among or '(none)'} but their weights are 0 "
+            f"(or no type is left); add a type or a positive weight"
+        )
+    for k in among:
+        shares[k] += amount * w[k] / total
+
+
+def overall_survival_after_events(
+    t: float, hazard: PiecewiseHazard, *, fatal_share: float, relapse_share: float, death_rate: float
+) -> float:
+    """OS at ``t`` when a share of DFS events is fatal and a share is followed by death at ``death_rate``.
+
+    Notes
+    -----
+    ``OS(t) = 1 - fatal_share F(t) - relapse_share (F(t) - J(t))`` with ``F = 1 - S`` and
+    ``J(t) = integral_0^t f(u) exp(-death_rate (t - u)) du`` (relapsed by t and still alive), in
+    closed form on each piece of the hazard. Other event types are never fatal.
+    """
+    if t < 0 or death_rate < 0:
+        raise InputError("t and death_rate must be >= 0")
+    f_t = 1.0 - float(hazard.survival(t))
+    if np.isinf(death_rate):
+        j = 0.0
+    else:
+        a, r = hazard.breaks, hazard.rates
+        length = np.clip(np.minimum(np.append(a[1:], np.inf), t) - a, 0.0, None)
+        s_a = hazard.survival(np.minimum(a, t))
+        expo = -death_rate * (t - a - length) - r * length
+        j = float(np.sum(np.where(length > 0, r * s_a * np.exp(expo) * length * exprel(-(death_rate - r) * length), 0.0)))
+    return 1.0 - fatal_share * f_t - relapse_share * (f_t - j)
+
+
+def calibrate_post_relapse_death_rate(
+    os_target: float,
+    time: float,
+    hazards: Sequence[PiecewiseHazard],
+    weights: Sequence[float],
+    fatal_share: Sequence[float],
+    relapse_share: Sequence[float],
+) -> float:
+    """Death rate after relapse (per year) so that the weighted mixture of OS at ``time`` hits a target.
+
+    Each component (stratum) has its DFS hazard, its share of fatal DFS events and its share of
+    events followed by the post-relapse death hazard; OS is :func:`overall_survival_after_events`.
+    Solved by Brent's method: OS decreases strictly in the rate.
+    """
+
+    def os_at(rate: float) -> float:
+        return float(
+            sum(
+                w * overall_survival_after_events(time, h, fatal_share=f, relapse_share=r, death_rate=rate)
+                for h, w, f, r in zip(hazards, weights, fatal_share, relapse_share)
+            )
+        )
+
+    best, worst = os_at(0.0), os_at(np.inf)
+    if os_target > best + 1e-12 or os_target <= worst:
+        raise InputError(
+            f"OS target {os_target:g} at {time:g} years is unreachable: OS lies in ({worst:.6g}, {best:.6g}] "
+            f"for post-relapse death rates from infinity to 0, given the DFS hazards and event shares"
+        )
+    if os_target >= best:
+        return 0.0
+    hi = 1.0
+    while os_at(hi) > os_target:
+        hi *= 4.0
+    return float(brentq(lambda x: os_at(x) - os_target, 0.0, hi, xtol=1e-14, rtol=1e-13))
+
+
+def calibrate_cut_for_median_follow_up(median_follow_up: float, accrual: AccrualPattern, dropout_rate: float) -> float:
+    """Data-cut time (years from study start) at which the expected reverse-KM median follow-up is reached.
+
+    Notes
+    -----
+    The reverse Kaplan-Meier estimates the potential follow-up distribution
+    ``G(u) = P(cut - E > u | E <= cut) exp(-dropout u)`` (E: enrolment time), whatever the events.
+    The cut C solves ``G(m) = 1/2``: ``C = m + F_E^{-1}(exp(dropout m) / 2)`` when that is after the
+    end of accrual; otherwise (patients enrolled after C are not in the data) by Brent's method.
+
+    References
+    ----------
+    Schemper M, Smith TL. A note on quantifying follow-up in studies of failure time. Control Clin
+    Trials 1996;17:343-346.
+    """
+    m = float(median_follow_up)
+    q = 0.5 * np.exp(dropout_rate * m)
+    if not m > 0 or q >= 1:
+        raise InputError(
+            f"a median follow-up of {m:g} years cannot be reached with a dropout rate of {dropout_rate:g} per year "
+            f"(at most exp(-rate * m) = {np.exp(-dropout_rate * m):.3g} are still followed at m); lower one of them"
+        )
+    cut = m + float(accrual.quantile(q))
+    if cut >= accrual.end:
+        return cut
+    start = float(accrual.quantile(0.0)) + 1e-12  # first time with accrual
+
+    def excess(c: float) -> float:
+        return float(accrual.cdf(c - m)) / float(accrual.cdf(c)) - q
+
+    return float(brentq(excess, m + start, cut, xtol=1e-12))
+
+
+def _years(date: Any, start: Any) -> float:
+    return (date - start).days / DAYS_PER_YEAR
+
+
+def calibrate_scenario(sc: Scenario) -> CalibratedScenario:
+    """Solve every target of a scenario into simulation parameters (hazards, shares, rates, cut).
+
+    Errors are InputError naming the scenario key whose target cannot be met.
+    """
+    arms, strata = tuple(sc.arms), tuple(sc.strata)
+    weights = np.array([sc.strata[s].share for s in strata])
+    hazards: dict[tuple[str, str], PiecewiseHazard] = {}
+    for s in strata:
+        for a in arms:
+            spec = sc.hazards[s][a]
+            try:
+                if spec.rates is not None:
+                    hazards[s, a] = PiecewiseHazard(spec.breaks, spec.rates)
+                else:
+                    shape = spec.shape or sc.hazard_shape
+                    hz_shape = None if shape is None else PiecewiseHazard(shape.breaks, shape.relative)
+                    times, targets = zip(*spec.survival_targets.items())
+                    hazards[s, a] = calibrate_piecewise_hazards(times, targets, shape=hz_shape)
+            except InputError as err:
+                raise InputError(f"scenario key 'hazards.{s}.{a}': {err}") from None
+
+    ce = sc.competing_events
+    types = tuple(ce.types)
+    shares: dict[tuple[str, str], np.ndarray] = {}
+    for a in arms:
+        spec = ce.by_arm[a]
+        if spec.shares is not None:
+            p = {k: spec.shares.get(k, 0.0) for k in types}
+        else:
+            event_prob = float(sum(w * (1 - hazards[s, a].survival(ce.at_years)) for s, w in zip(strata, weights)))
+            try:
+                p = calibrate_cause_shares(event_prob, [(x.types, x.cif) for x in spec.cif_targets], types, spec.weights)
+            except InputError as err:
+                raise InputError(f"scenario key 'competing_events.by_arm.{a}': {err}") from None
+        for s in strata:
+            shares[s, a] = np.array([p[k] for k in types])
+
+    fatal = np.array([ce.types[k].fatal for k in types])
+    prd = sc.post_relapse_death
+    relapse = np.array([prd is not None and k in prd.applies_to for k in types])
+    death_rate = dict.fromkeys(arms, 0.0)
+    if prd is not None and prd.rates is not None:
+        death_rate.update(prd.rates)
+    elif prd is not None:
+        for a in arms:
+            ((t, target),) = prd.os_targets[a].items()
+            try:
+                death_rate[a] = calibrate_post_relapse_death_rate(
+                    target,
+                    t,
+                    [hazards[s, a] for s in strata],
+                    weights,
+                    [float(shares[s, a][fatal].sum()) for s in strata],
+                    [float(shares[s, a][relapse].sum()) for s in strata],
+                )
+            except InputError as err:
+                raise InputError(f"scenario key 'post_relapse_death.os_targets.{a}': {err}") from None
+
+    acc = sc.accrual
+    if acc.periods is not None:
+        accrual = AccrualPattern.from_periods([p.duration_years for p in acc.periods], [p.rate for p in acc.periods])
+    else:
+        accrual = AccrualPattern.from_periods([acc.duration_years], [1.0])
+    arm_counts = {a: arm.n for a, arm in sc.arms.items()} if all(x.n for x in sc.arms.values()) else None
+    n = sum(arm_counts.values()) if arm_counts else acc.n
+
+    cut = sc.data_cut
+    cut_years: float | None = None
+    if cut.calendar_date is not None:
+        cut_years = _years(cut.calendar_date, acc.start_date)
+    elif cut.years_from_start is not None:
+        cut_years = float(cut.years_from_start)
+    elif cut.median_follow_up_years is not None:
+        try:
+            cut_years = calibrate_cut_for_median_follow_up(cut.median_follow_up_years, accrual, sc.dropout.rate)
+        except InputError as err:
+            raise InputError(f"scenario key 'data_cut.median_follow_up_years': {err}") from None
+    return CalibratedScenario(
+        name=sc.name,
+        arms=arms,
+        strata=strata,
+        stratum_shares=weights,
+        hazards=hazards,
+        event_types=types,
+        fatal=fatal,
+        relapse_death=relapse,
+        cause_shares=shares,
+        post_relapse_death_rate=death_rate,
+        dropout_rate=float(sc.dropout.rate),
+        accrual=accrual,
+        n=n,
+        arm_counts=arm_counts,
+        start_date=acc.start_date,
+        cut_years=cut_years,
+        cut_events=cut.events,
+    )

@@ -1,0 +1,520 @@
+"""Trial scenarios: validated pydantic models of a randomized time-to-event trial, loaded from YAML.
+
+A scenario states what a trial looks like (arms, strata, covariates, accrual, randomization,
+event hazards or landmark targets, competing event types, deaths after relapse, dropout, toxicity,
+the data cut and the interim plan). Numbers given as targets (e.g. 3-year DFS) are turned into
+model parameters by :mod:`survtrial.simulate.calibrate`; ``Scenario.calibrated`` holds the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from functools import cached_property
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from survtrial.errors import InputError
+from survtrial.simulate._scenario_io import load_scenario, packaged_scenarios, scenario_from_dict
+
+if TYPE_CHECKING:
+    from survtrial.simulate.calibrate import CalibratedScenario
+
+__all__ = [
+    "Scenario",
+    "Arm",
+    "Stratum",
+    "Accrual",
+    "AccrualPeriod",
+    "Randomization",
+    "HazardShape",
+    "HazardSpec",
+    "CategoricalCovariate",
+    "QuantileCovariate",
+    "ConstantCovariate",
+    "EventType",
+    "CifTarget",
+    "CauseSpec",
+    "CompetingEvents",
+    "PostRelapseDeath",
+    "Dropout",
+    "DataCut",
+    "InterimPlan",
+    "load_scenario",
+    "packaged_scenarios",
+    "scenario_from_dict",
+]
+
+SHARE_TOLERANCE = 1e-9
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _fail(detail: str) -> PydanticCustomError:
+    return PydanticCustomError("scenario", "{detail}", {"detail": detail})
+
+
+def _check_sum(values: dict[Any, float], what: str) -> None:
+    total = float(sum(values.values()))
+    if abs(total - 1.0) > SHARE_TOLERANCE:
+        raise _fail(
+            f"{what} sum to {total:.12g}, must sum to 1 (tolerance {SHARE_TOLERANCE:g}); "
+            f"values: {dict(values)}"
+        )
+
+
+def _fmt(names: Any) -> str:
+    return ", ".join(repr(str(n)) for n in names)
+
+
+class Arm(_Model):
+    """A treatment arm. ``n`` fixes the number randomized to it (all arms or none)."""
+
+    label: str | None = None
+    n: int | None = Field(None, ge=1)
+
+
+class Stratum(_Model):
+    """A stratum (risk group): its share of randomized patients and optional per-arm codes (A/B...)."""
+
+    share: Probability
+    label: str | None = None
+    arm_codes: dict[str, str] | None = None
+
+
+class AccrualPeriod(_Model):
+    """A period of constant accrual rate (patients per year)."""
+
+    duration_years: Positive
+    rate: NonNegative
+
+
+class Accrual(_Model):
+    """Enrolment: uniform over ``duration_years``, or piecewise-constant ``periods``.
+
+    ``n`` fixes the total (the enrolment times are then the order statistics of ``n`` draws from
+    the accrual density); without ``n`` and without arm sizes, the total is Poisson with mean
+    ``sum(rate * duration)`` over the periods.
+    """
+
+    start_date: dt.date
+    n: int | None = Field(None, ge=1)
+    duration_years: Positive | None = None
+    periods: list[AccrualPeriod] | None = None
+
+    @model_validator(mode="after")
+    def _one_pattern(self) -> Accrual:
+        if (self.duration_years is None) == (self.periods is None):
+            raise _fail("give exactly one of 'duration_years' (uniform accrual) or 'periods' (piecewise rates)")
+        if self.periods is not None and not any(p.rate > 0 for p in self.periods):
+            raise _fail("all accrual periods have rate 0; at least one rate must be > 0")
+        return self
+
+
+class Randomization(_Model):
+    """Permuted-block randomization: arm ratio, block size, stratified by stratum or not."""
+
+    ratio: dict[str, Annotated[int, Field(ge=1)]]
+    block_size: int = Field(ge=1)
+    stratified: bool = True
+
+    @model_validator(mode="after")
+    def _block_multiple(self) -> Randomization:
+        total = sum(self.ratio.values())
+        if self.block_size % total:
+            raise _fail(
+                f"block_size {self.block_size} is not a multiple of the ratio total {total}; "
+                f"allowed: {total}, {2 * total}, {3 * total}, ..."
+            )
+        return self
+
+
+def _check_breaks(breaks: list[float]) -> list[float]:
+    if not breaks or breaks[0] != 0:
+        raise _fail(f"breaks must start at 0 (interval starts in years), got {breaks}")
+    if any(b <= a for a, b in zip(breaks, breaks[1:])):
+        raise _fail(f"breaks must be strictly increasing, got {breaks}")
+    return breaks
+
+
+class HazardShape(_Model):
+    """A relative hazard profile: ``relative[j]`` on ``[breaks[j], breaks[j+1])``, the last one to infinity.
+
+    Calibration scales it so that survival targets are met; a small last value gives the
+    flattening plateau (cure) seen in pediatric ALL curves.
+    """
+
+    breaks: list[Annotated[float, Field(ge=0.0, allow_inf_nan=False)]]
+    relative: list[NonNegative]
+
+    _breaks = field_validator("breaks")(_check_breaks)
+
+    @model_validator(mode="after")
+    def _lengths(self) -> HazardShape:
+        if len(self.breaks) != len(self.relative):
+            raise _fail(f"{len(self.breaks)} breaks but {len(self.relative)} relative values; give one per interval")
+        return self
+
+
+class HazardSpec(_Model):
+    """Event hazard of one arm in one stratum: landmark ``survival_targets`` or explicit ``rates``.
+
+    With targets (``{years: survival}``), the hazard is calibrated to pass through them exactly,
+    following ``shape`` (or the scenario's ``hazard_shape``; none = constant between landmarks).
+    """
+
+    survival_targets: dict[Positive, float] | None = None
+    shape: HazardShape | None = None
+    breaks: list[Annotated[float, Field(ge=0.0, allow_inf_nan=False)]] | None = None
+    rates: list[float] | None = None
+
+    @field_validator("survival_targets")
+    @classmethod
+    def _targets(cls, v: dict[float, float] | None) -> dict[float, float] | None:
+        if v is None:
+            return v
+        if not v:
+            raise _fail("no survival targets given; give {years: survival}, e.g. {3.0: 0.90}")
+        items = sorted(v.items())
+        for t, s in items:
+            if not (0.0 < s < 1.0):
+                raise _fail(f"survival target {s!r} at {t:g} years is outside (0, 1); allowed: 0 < S(t) < 1")
+        for (t0, s0), (t1, s1) in zip(items, items[1:]):
+            if not s1 < s0:
+                raise _fail(
+                    f"survival targets must decrease in time: S({t1:g}) = {s1!r} is not below "
+                    f"S({t0:g}) = {s0!r}"
+                )
+        return dict(items)
+
+    @field_validator("rates")
+    @classmethod
+    def _rates(cls, v: list[float] | None) -> list[float] | None:
+        if v is None:
+            return v
+        for i, r in enumerate(v):
+            if not np.isfinite(r) or r < 0:
+                raise _fail(f"rate {r!r} at position {i} is invalid; allowed: finite hazard rates >= 0 (per year)")
+        return v
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> HazardSpec:
+        if (self.survival_targets is None) == (self.rates is None):
+            raise _fail("give exactly one of 'survival_targets' (calibrated) or 'rates' (with 'breaks')")
+        if self.rates is not None:
+            if self.breaks is None:
+                raise _fail("'rates' need 'breaks' (interval starts in years, first 0)")
+            if self.shape is not None:
+                raise _fail("'shape' applies to calibrated 'survival_targets', not to explicit 'rates'")
+            _check_breaks(list(self.breaks))
+            if len(self.breaks) != len(self.rates):
+                raise _fail(f"{len(self.breaks)} breaks but {len(self.rates)} rates; give one rate per interval")
+        elif self.breaks is not None:
+            raise _fail("'breaks' go with explicit 'rates'; for calibrated targets use 'shape'")
+        return self
+
+
+class CategoricalCovariate(_Model):
+    """A categorical covariate: ``levels`` {label: probability}, or ``by`` a parent with ``levels_by``."""
+
+    type: Literal["categorical"]
+    levels: dict[str, Probability] | None = None
+    by: str | None = None
+    levels_by: dict[str, dict[str, Probability]] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> CategoricalCovariate:
+        if self.levels is not None:
+            if self.by is not None or self.levels_by is not None:
+                raise _fail("give either 'levels' or 'by' with 'levels_by', not both")
+            _check_sum(self.levels, "level probabilities")
+        else:
+            if self.by is None or self.levels_by is None:
+                raise _fail("give 'levels' {label: probability}, or 'by' (a parent) with 'levels_by'")
+            for parent, lv in self.levels_by.items():
+                _check_sum(lv, f"level probabilities for {self.by} = {parent!r}")
+        return self
+
+    def all_levels(self) -> list[str]:
+        """Every label, in order of first appearance."""
+        groups = [self.levels] if self.levels is not None else list((self.levels_by or {}).values())
+        return list(dict.fromkeys(k for g in groups for k in g))
+
+
+def _check_quantiles(q: dict[float, float], what: str) -> None:
+    items = sorted(q.items())
+    ps = [p for p, _ in items]
+    if ps[0] != 0.0 or ps[-1] != 1.0 or any(not (0 <= p <= 1) for p in ps):
+        raise _fail(f"{what}: probabilities must lie in [0, 1] and include 0 and 1, got {ps}")
+    vals = [v for _, v in items]
+    if any(not np.isfinite(v) for v in vals) or any(b < a for a, b in zip(vals, vals[1:])):
+        raise _fail(f"{what}: values must be finite and non-decreasing in the probability, got {vals}")
+
+
+class QuantileCovariate(_Model):
+    """A numeric covariate given by quantiles ``{probability: value}`` (linear between them).
+
+    The quantile function interpolates linearly, so a published median is reproduced exactly.
+    """
+
+    type: Literal["quantiles"]
+    quantiles: dict[float, float] | None = None
+    by: str | None = None
+    quantiles_by: dict[str, dict[float, float]] | None = None
+    decimals: int | None = Field(None, ge=0, le=12)
+
+    @model_validator(mode="after")
+    def _check(self) -> QuantileCovariate:
+        if self.quantiles is not None:
+            if self.by is not None or self.quantiles_by is not None:
+                raise _fail("give either 'quantiles' or 'by' with 'quantiles_by', not both")
+            _check_quantiles(self.quantiles, "quantiles")
+        else:
+            if self.by is None or self.quantiles_by is None:
+                raise _fail("give 'quantiles' {probability: value}, or 'by' (a parent) with 'quantiles_by'")
+            for parent, q in self.quantiles_by.items():
+                _check_quantiles(q, f"quantiles for {self.by} = {parent!r}")
+        return self
+
+
+class ConstantCovariate(_Model):
+    """A covariate with the same value for everyone (e.g. ``testicular: false`` by eligibility)."""
+
+    type: Literal["constant"]
+    value: bool | int | float | str
+
+
+Covariate = Annotated[
+    CategoricalCovariate | QuantileCovariate | ConstantCovariate, Field(discriminator="type")
+]
+
+
+class EventType(_Model):
+    """A type of DFS event. ``fatal`` events are deaths (the OS event happens at the DFS event)."""
+
+    fatal: bool = False
+    label: str | None = None
+
+
+class CifTarget(_Model):
+    """Cumulative incidence at ``competing_events.at_years`` of the union of ``types``."""
+
+    types: list[str] = Field(min_length=1)
+    cif: Probability
+
+
+class CauseSpec(_Model):
+    """Event-type probabilities given a DFS event, for one arm (applied in every stratum).
+
+    Either ``shares`` directly, or ``cif_targets`` (nested sets of types with their cumulative
+    incidence) plus ``weights`` splitting what the targets leave among the other types.
+    """
+
+    shares: dict[str, Probability] | None = None
+    cif_targets: list[CifTarget] | None = None
+    weights: dict[str, NonNegative] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> CauseSpec:
+        if (self.shares is None) == (self.cif_targets is None):
+            raise _fail("give exactly one of 'shares' {type: probability} or 'cif_targets'")
+        if self.shares is not None:
+            if self.weights is not None:
+                raise _fail("'weights' go with 'cif_targets'; with 'shares' give the probabilities directly")
+            _check_sum(self.shares, "event-type shares")
+        return self
+
+
+class CompetingEvents(_Model):
+    """DFS event types and, per arm, their probabilities given a DFS event."""
+
+    types: dict[str, EventType] = Field(min_length=1)
+    at_years: Positive | None = None
+    by_arm: dict[str, CauseSpec]
+
+    @model_validator(mode="after")
+    def _check(self) -> CompetingEvents:
+        if "censored" in self.types:
+            raise _fail("'censored' is reserved for patients without a DFS event; rename that event type")
+        if self.at_years is None and any(c.cif_targets is not None for c in self.by_arm.values()):
+            raise _fail("'cif_targets' need 'at_years' (the time of the cumulative incidences)")
+        return self
+
+
+class PostRelapseDeath(_Model):
+    """Death after a non-fatal DFS event (relapse, second malignancy): exponential hazard per arm.
+
+    Give ``rates`` per arm (per year), or ``os_targets`` per arm ({years: OS}) to calibrate them.
+    """
+
+    applies_to: list[str] = Field(min_length=1)
+    rates: dict[str, NonNegative] | None = None
+    os_targets: dict[str, dict[Positive, float]] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> PostRelapseDeath:
+        if (self.rates is None) == (self.os_targets is None):
+            raise _fail("give exactly one of 'rates' {arm: per-year hazard} or 'os_targets' {arm: {years: OS}}")
+        for arm, target in (self.os_targets or {}).items():
+            if len(target) != 1:
+                raise _fail(f"os_targets for arm {arm!r}: give exactly one landmark {{years: OS}}, got {target}")
+            ((t, s),) = target.items()
+            if not 0.0 < s < 1.0:
+                raise _fail(f"os_targets for arm {arm!r}: OS {s!r} at {t:g} years is outside (0, 1)")
+        return self
+
+
+class Dropout(_Model):
+    """Loss to follow-up: exponential with ``rate`` per year."""
+
+    rate: NonNegative = 0.0
+
+
+class DataCut(_Model):
+    """When the data are cut: a calendar date, years from study start, a DFS event count, or the
+    cut that gives an expected median follow-up (reverse Kaplan-Meier) of ``median_follow_up_years``."""
+
+    calendar_date: dt.date | None = None
+    years_from_start: Positive | None = None
+    events: int | None = Field(None, ge=1)
+    median_follow_up_years: Positive | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> DataCut:
+        given = [k for k, v in self.model_dump().items() if v is not None]
+        if len(given) != 1:
+            raise _fail(f"give exactly one of {_fmt(type(self).model_fields)}; got {given or 'none'}")
+        return self
+
+
+class InterimPlan(_Model):
+    """Interim analyses at information fractions of the planned DFS events, with alpha spending."""
+
+    planned_events: int = Field(ge=1)
+    information_fractions: list[float] = Field(min_length=1)
+    spending: str = "asOF"
+    spending_parameter: float | None = None
+    alpha_one_sided: float = Field(0.025, gt=0.0, lt=0.5)
+
+    @field_validator("information_fractions")
+    @classmethod
+    def _fractions(cls, v: list[float]) -> list[float]:
+        if any(not 0 < f <= 1 for f in v) or any(b <= a for a, b in zip(v, v[1:])) or v[-1] != 1:
+            raise _fail(f"information fractions must increase within (0, 1] and end at 1, got {v}")
+        return v
+
+    @model_validator(mode="after")
+    def _spending(self) -> InterimPlan:
+        from survtrial.design.spending import spending_function
+
+        try:
+            spending_function(self.spending, self.spending_parameter)
+        except InputError as err:
+            raise _fail(str(err)) from None
+        return self
+
+
+class Scenario(_Model):
+    """A randomized time-to-event trial scenario (validated). Load one with :func:`load_scenario`.
+
+    Keys: ``arms``, ``strata``, ``covariates``, ``accrual``, ``randomization``, ``hazard_shape``,
+    ``hazards`` (stratum -> arm -> HazardSpec), ``competing_events``, ``post_relapse_death``,
+    ``dropout``, ``toxicity`` (name -> arm -> probability), ``data_cut``, ``interim_analyses``.
+    Times are in years. ``calibrated`` gives the model parameters solved from the targets.
+    """
+
+    name: str
+    description: str = ""
+    arms: dict[str, Arm] = Field(min_length=2)
+    strata: dict[str, Stratum] = Field(min_length=1)
+    covariates: dict[str, Covariate] = Field(default_factory=dict)
+    accrual: Accrual
+    randomization: Randomization
+    hazard_shape: HazardShape | None = None
+    hazards: dict[str, dict[str, HazardSpec]]
+    competing_events: CompetingEvents
+    post_relapse_death: PostRelapseDeath | None = None
+    dropout: Dropout = Dropout()
+    toxicity: dict[str, dict[str, Probability]] = Field(default_factory=dict)
+    data_cut: DataCut
+    interim_analyses: InterimPlan | None = None
+
+    @field_validator("strata")
+    @classmethod
+    def _shares(cls, v: dict[str, Stratum]) -> dict[str, Stratum]:
+        _check_sum({k: s.share for k, s in v.items()}, "stratum shares")
+        return v
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        from survtrial.simulate._scenario_check import cross_reference_problems
+
+        problems = cross_reference_problems(self)
+        if problems:
+            raise PydanticCustomError(
+                "scenario_references",
+                "{detail}",
+                {"detail": "; ".join(f"{k}: {m}" for k, m in problems), "problems": problems},
+            )
+        return self
+
+    @property
+    def arm_names(self) -> list[str]:
+        """Arm names in scenario order."""
+        return list(self.arms)
+
+    @property
+    def stratum_names(self) -> list[str]:
+        """Stratum names in scenario order."""
+        return list(self.strata)
+
+    @property
+    def digest(self) -> str:
+        """Short SHA-256 of the validated content (for provenance: same digest, same scenario)."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    @cached_property
+    def calibrated(self) -> CalibratedScenario:
+        """Model parameters solved from the scenario's targets (computed once, then cached)."""
+        from survtrial.simulate.calibrate import calibrate_scenario
+
+        return calibrate_scenario(self)
+
+    def updated(self, changes: dict[str, Any]) -> Scenario:
+        """A new validated scenario with dotted-key changes, e.g. ``{"dropout.rate": 0.02}``.
+
+        A value of None removes the key. Raises InputError (naming the key) if the result is invalid.
+        """
+        data = self.model_dump(exclude_none=True)
+        for key, value in changes.items():
+            parts = key.split(".")
+            node = data
+            for part in parts[:-1]:
+                if not isinstance(node.get(part), dict):
+                    node[part] = {}
+                node = node[part]
+            if value is None:
+                node.pop(parts[-1], None)
+            else:
+                node[parts[-1]] = value
+        return scenario_from_dict(data, source=f"{self.name} (updated)")
+
+    def __repr__(self) -> str:
+        n = self.accrual.n or sum(a.n or 0 for a in self.arms.values()) or "Poisson"
+        return (
+            f"Scenario({self.name!r}: arms {self.arm_names}, strata {self.stratum_names}, "
+            f"n={n}, digest {self.digest})"
+        )
+
+    __str__ = __repr__
