@@ -208,3 +208,86 @@ def design(
             _console().print(f"wrote {out}/design.json, design.csv, boundaries.png, boundaries.svg")
     except InputError as err:
         fail(err)
+
+
+def _looks_from_csv(path: Path) -> tuple[list[float], list[float]]:
+    import pandas as pd
+
+    if not path.is_file():
+        raise InputError(f"--looks-csv {str(path)!r} not found")
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, pd.errors.ParserError) as err:
+        raise InputError(f"{path}: not a readable CSV file ({err})") from None
+    cols = {str(c).strip().lower(): c for c in frame.columns}
+    missing = [c for c in ("events", "z") if c not in cols]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {missing}; found {list(frame.columns)} (need events and z)")
+    out = []
+    for name in ("events", "z"):
+        values = pd.to_numeric(frame[cols[name]], errors="coerce")
+        bad = values.isna().to_numpy().nonzero()[0]
+        if bad.size:
+            i = int(bad[0])
+            raise InputError(f"{path}: column {name!r} row {i + 1}: {frame[cols[name]].iloc[i]!r} is not a number")
+        out.append(values.tolist())
+    return out[0], out[1]
+
+
+def render_monitor(plan, frame) -> None:
+    from rich.table import Table
+
+    con = _console()
+    s = plan.summary()
+    con.print(
+        f"[bold]{plan.spec.title or 'Survival trial'}[/bold]: monitoring against {s['looks']} planned look(s), "
+        f"maximum events {s['max_events']:.1f} ({s['type']})"
+    )
+    cols = [("look", "Look", 0), ("events", "Events", 0), ("information_fraction", "Info", 3), ("z", "z", 3),
+            ("hazard_ratio", "HR", 3), ("efficacy_z", "Efficacy z", 3), ("efficacy_hr", "Efficacy HR", 3),
+            ("futility_z", "Futility z", 3), ("cp_design_effect", "CP design", 3),
+            ("cp_current_trend", "CP trend", 3), ("decision", "Decision", -1)]
+    cols = [c for c in cols if c[0] in frame.columns]
+    table = Table()
+    for _, label, d in cols:
+        table.add_column(label, justify="left" if d < 0 else "right")
+    for rec in frame.to_dict(orient="records"):
+        cells = []
+        for c, _, d in cols:
+            v = rec.get(c)
+            cells.append(str(v) if d < 0 else (f"{v:g}" if d == 0 else _fmt(v, d)))
+        table.add_row(*cells)
+    con.print(table)
+
+
+@app.command()
+def monitor(
+    design_file: Annotated[Path, typer.Argument(help="Design YAML/JSON (a design.json written by `design` works).")],
+    events: Annotated[str | None, typer.Option(help="Events at each look so far, e.g. 60,110.")] = None,
+    z: Annotated[str | None, typer.Option("--z", help="Log-rank z at each look (> 0 favours experimental).")] = None,
+    looks_csv: Annotated[Path | None, typer.Option(help="CSV with columns events and z, one row per look.")] = None,
+    final: Annotated[bool, typer.Option("--final", help="The last look given is the final analysis.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Directory for monitor.csv and the boundary plot.")] = None,
+) -> None:
+    """Monitor a trial look by look: updated bounds, crossed or not, conditional power."""
+    try:
+        if looks_csv is not None and (events is not None or z is not None):
+            raise InputError("give --events with --z, or --looks-csv, not both")
+        if looks_csv is not None:
+            d, zz = _looks_from_csv(looks_csv)
+        elif events is not None and z is not None:
+            d, zz = _numbers("events", events), _numbers("z", z)
+            d, zz = list(d) if isinstance(d, list) else [d], list(zz) if isinstance(zz, list) else [zz]
+        else:
+            raise InputError("give the observed looks: --events 60,110 --z 1.5,2.2 (or --looks-csv file.csv)")
+        plan = load_plan(design_file, {})
+        frame = plan.monitor(d, zz, final=final)
+        render_monitor(plan, frame)
+        if out is not None:
+            _write_outputs(out, {
+                "monitor.csv": lambda p: frame.to_csv(p, index=False),
+                "boundaries": lambda p: _write_plot(plan, p, observed_events=d, observed_z=zz),
+            })
+            _console().print(f"wrote {out}/monitor.csv, boundaries.png, boundaries.svg")
+    except InputError as err:
+        fail(err)

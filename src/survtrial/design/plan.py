@@ -170,6 +170,79 @@ class TrialPlan:
             out = out.rename(columns={"futility_z": "lower_z", "futility_hr": "harm_hr"})
         return out
 
+    def monitor(self, events: Any, z: Any, *, final: bool = False) -> pd.DataFrame:
+        """Look-by-look decisions for observed events and z statistics (z > 0 favours experimental).
+
+        Parameters
+        ----------
+        events, z : sequence of float
+            Events and log-rank z statistic at each look carried out so far, in order.
+        final : bool
+            The last look given is the final analysis (it spends all remaining alpha).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per look: events, information fraction, z, observed HR (Schoenfeld), updated
+            efficacy and futility bounds (z and HR), decision, conditional power under the design
+            effect and under the current trend (interim looks that continue). Looks after a
+            stopping look are reported as not reached.
+
+        Notes
+        -----
+        Bounds are updated at the observed information fractions (events / maximum events) with
+        ``update_design``: alpha is spent as the spending function allows at the observed
+        information, bounds of earlier looks stay as used. A futility bound is advisory unless the
+        design is binding. Conditional power uses the updated remaining bounds.
+        """
+        from survtrial.design.conditional import conditional_power
+        from survtrial.design.monitoring import update_design
+
+        d = np.atleast_1d(np.asarray(events, dtype=float))
+        zz = np.atleast_1d(np.asarray(z, dtype=float))
+        if d.ndim != 1 or d.size != zz.size or d.size == 0:
+            raise InputError(f"events and z: give one value of each per look ({d.size} events, {zz.size} z)")
+        if not (np.all(np.isfinite(d)) and np.all(np.isfinite(zz))):
+            raise InputError("events and z must be finite numbers")
+        if np.any(d <= 0) or np.any(np.diff(d) <= 0):
+            raise InputError(f"events={d.tolist()} must be positive and increase from look to look")
+        dmax = float(self.sample_size.max_events)
+        r, hr0 = self.spec.allocation_ratio, self.null_hazard_ratio
+        rows, stopped = [], False
+        for k in range(1, d.size + 1):
+            row: dict[str, Any] = {"look": k, "events": d[k - 1], "information_fraction": d[k - 1] / dmax,
+                                   "z": zz[k - 1]}
+            row["hazard_ratio"] = hr0 * math.exp(-zz[k - 1] * (1 + r) / math.sqrt(r * d[k - 1]))
+            if stopped:
+                rows.append(row | {"decision": "not reached (stopped earlier)"})
+                continue
+            upd = update_design(self.design, events=d[:k], max_events=dmax, final=final and k == d.size)
+            up, low = float(upd.upper[k - 1]), float(upd.lower[k - 1])
+            scale = (1 + r) / math.sqrt(r * d[k - 1])
+            row |= {
+                "efficacy_z": up,
+                "futility_z": low if math.isfinite(low) else math.nan,
+                "efficacy_hr": hr0 * math.exp(-up * scale),
+                "futility_hr": hr0 * math.exp(-low * scale) if math.isfinite(low) else math.nan,
+            }
+            last = k == upd.k
+            if zz[k - 1] >= up:
+                row["decision"] = "final: reject H0" if last else "stop: efficacy bound crossed, reject H0"
+                stopped = True
+            elif zz[k - 1] <= low and upd.sided == 2:
+                row["decision"], stopped = "stop: lower bound crossed (experimental worse)", True
+            elif zz[k - 1] <= low and upd.binding_futility:
+                row["decision"], stopped = "stop: binding futility bound crossed", True
+            elif zz[k - 1] <= low:
+                row["decision"] = "futility bound crossed (non-binding: stopping advised)"
+            else:
+                row["decision"] = "final: H0 not rejected" if last else "continue"
+            if not last and not stopped:
+                cp = conditional_power(upd, float(zz[k - 1]), look=k)
+                row |= {"cp_design_effect": cp.design_effect, "cp_current_trend": cp.trend}
+            rows.append(row)
+        return pd.DataFrame(rows)
+
     def summary(self) -> dict[str, Any]:
         """Headline numbers as plain Python values (for JSON and the printed table)."""
         ss = self.sample_size
