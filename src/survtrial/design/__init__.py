@@ -14,6 +14,7 @@ from survtrial.design.conditional import (
 from survtrial.design.events import events_power, freedman_events, schoenfeld_events
 from survtrial.design.inference import StagewiseInference, stagewise_inference
 from survtrial.design.monitoring import update_design
+from survtrial.design.plan import DesignSpec, TrialPlan, plan_trial
 from survtrial.design.probabilities import CrossingProbabilities, crossing_probabilities
 from survtrial.design.sample_size import (
     SurvivalSampleSizeResult,
@@ -40,12 +41,14 @@ from survtrial.design.targets import (
 __all__ = [
     "ConditionalPowerResult",
     "CrossingProbabilities",
+    "DesignSpec",
     "GroupSequentialDesign",
     "RepeatedConfidenceIntervals",
     "SpendingFunction",
     "StagewiseInference",
     "StudyModel",
     "SurvivalSampleSizeResult",
+    "TrialPlan",
     "conditional_power",
     "crossing_probabilities",
     "drift_from_hazard_ratio",
@@ -59,6 +62,7 @@ __all__ = [
     "kim_demets_spending",
     "noninferiority_margin",
     "obrien_fleming_spending",
+    "plan_trial",
     "pocock_spending",
     "repeated_confidence_intervals",
     "schoenfeld_events",

@@ -17,6 +17,9 @@ from pydantic import (
     model_validator,
 )
 
+from survtrial.design.boundaries import group_sequential
+from survtrial.design.conditional import conditional_power
+from survtrial.design.monitoring import update_design
 from survtrial.design.sample_size import SurvivalSampleSizeResult, survival_sample_size
 from survtrial.design.targets import noninferiority_margin
 from survtrial.errors import InputError
@@ -195,9 +198,6 @@ class TrialPlan:
         information, bounds of earlier looks stay as used. A futility bound is advisory unless the
         design is binding. Conditional power uses the updated remaining bounds.
         """
-        from survtrial.design.conditional import conditional_power
-        from survtrial.design.monitoring import update_design
-
         d = np.atleast_1d(np.asarray(events, dtype=float))
         zz = np.atleast_1d(np.asarray(z, dtype=float))
         if d.ndim != 1 or d.size != zz.size or d.size == 0:
@@ -299,8 +299,6 @@ def plan_trial(spec: DesignSpec | dict[str, Any]) -> TrialPlan:
     """
     if not isinstance(spec, DesignSpec):
         spec = parse_spec(spec)
-    from survtrial.design.boundaries import group_sequential
-
     k = spec.looks if spec.information_fractions is None else None
     gs = group_sequential(
         spec.information_fractions,
