@@ -86,23 +86,28 @@ def as_time(x: Any, role: str = "time", *, allow_zero: bool = True) -> np.ndarra
         except (TypeError, ValueError):
             bad = next((i for i, v in enumerate(a) if not _is_number(v)), 0)
             raise InputError(
-                f"{role} position {bad}: non-numeric value {a[bad]!r}; times must be numbers >= 0"
+                f"{role} position {bad}: non-numeric value {_show(a[bad])}; times must be numbers >= 0"
             ) from None
     a = a.astype(np.float64, copy=False)
     nan = np.flatnonzero(~np.isfinite(a))
     if nan.size:
         raise InputError(
-            f"{_where(role, int(nan[0]))}: missing or infinite time {a[nan[0]]!r} "
+            f"{_where(role, int(nan[0]))}: missing or infinite time {_show(a[nan[0]])} "
             f"({nan.size} such value(s)); drop or impute these rows first"
         )
     neg = np.flatnonzero(a < 0) if allow_zero else np.flatnonzero(a <= 0)
     if neg.size:
         rule = ">= 0" if allow_zero else "> 0"
         raise InputError(
-            f"{_where(role, int(neg[0]))}: invalid time {a[neg[0]]!r} ({neg.size} such value(s)); "
+            f"{_where(role, int(neg[0]))}: invalid time {_show(a[neg[0]])} ({neg.size} such value(s)); "
             f"times must be {rule}"
         )
     return a
+
+
+def _show(v: Any) -> str:
+    """A value as the user wrote it: plain Python repr, not numpy's ``np.float64(...)``."""
+    return repr(v.item() if isinstance(v, np.generic) else v)
 
 
 def _is_number(v: Any) -> bool:
@@ -131,7 +136,7 @@ def as_event(x: Any, role: str = "event", *, codes: Sequence[int] = (0, 1)) -> n
         except (TypeError, ValueError):
             bad = next((i for i, v in enumerate(a) if not _is_number(v)), 0)
             raise InputError(
-                f"{role} position {bad}: non-numeric value {a[bad]!r}; "
+                f"{role} position {bad}: non-numeric value {_show(a[bad])}; "
                 f"event codes must be one of {list(codes)}"
             ) from None
     if a.dtype.kind == "f":
@@ -144,7 +149,7 @@ def as_event(x: Any, role: str = "event", *, codes: Sequence[int] = (0, 1)) -> n
     if not allowed.all():
         i = int(np.flatnonzero(~allowed)[0])
         raise InputError(
-            f"{role} position {i}: event code {a[i]!r} is not one of {list(codes)}"
+            f"{role} position {i}: event code {_show(a[i])} is not one of {list(codes)}"
             + (" (1 = event, 0 = censored)" if tuple(codes) == (0, 1) else "")
         )
     return a.astype(np.int64)
@@ -162,7 +167,7 @@ def as_weights(x: Any, n: int, role: str = "weights") -> np.ndarray:
     bad = np.flatnonzero(~np.isfinite(a) | (a <= 0))
     if bad.size:
         raise InputError(
-            f"{role} position {int(bad[0])}: weight {a[bad[0]]!r} is not a finite number > 0; "
+            f"{role} position {int(bad[0])}: weight {_show(a[bad[0]])} is not a finite number > 0; "
             f"drop zero-weight rows instead"
         )
     return a
