@@ -17,12 +17,13 @@ QUANTILE_TOL = float(np.sqrt(np.finfo(float).eps))
 
 def check_conf(level: float, conf_type: str) -> tuple[float, str]:
     """Validate a confidence level in (0, 1) and a conf_type name; returns them."""
+    raw = level
     try:
         level = float(level)
     except (TypeError, ValueError):
-        raise InputError(f"conf_level: expected a number in (0, 1), got {level!r}") from None
+        raise InputError(f"conf_level: expected a number in (0, 1), got {raw!r}") from None
     if not 0.0 < level < 1.0:
-        raise InputError(f"conf_level: {level!r} is not in (0, 1); e.g. 0.95 for a 95% interval")
+        raise InputError(f"conf_level: {raw!r} is not in (0, 1); e.g. 0.95 for a 95% interval")
     if conf_type not in CONF_TYPES:
         raise InputError(f"conf_type: {conf_type!r} is not one of {list(CONF_TYPES)}")
     return level, conf_type
