@@ -59,7 +59,7 @@ def _group_table(benefits) -> None:
         t.add_column(col)
     for b in benefits:
         if not b.established:
-            t.add_row(b.risk_group, "", "", "no estimate", b.reason, "")
+            t.add_row(b.risk_group, "-", "-", "not randomized", "benefit not established", "-")
             continue
         lo, hi = b.difference_ci
         t.add_row(
