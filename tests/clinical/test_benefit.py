@@ -91,8 +91,8 @@ def test_sr_fav_and_non_randomized_children_get_no_estimate():
     fav = absolute_benefit("SR-Fav")
     assert not fav.established and math.isnan(fav.difference) and fav.nnt is None
     assert "not randomized" in fav.reason and "not established" in fav.reason
-    child = dict(age_years=5, wbc_per_ul=4000, sex="F", cytogenetics="other", cns_status="CNS1", testicular=False,
-                 day8_pb_mrd_pct=0.01, eoi_bm_flow_mrd_pct=0, eoi_hts_mrd="undetectable", eoc_bm_mrd_pct=0)
+    child = {"age_years": 5, "wbc_per_ul": 4000, "sex": "F", "cytogenetics": "other", "cns_status": "CNS1", "testicular": False,
+                 "day8_pb_mrd_pct": 0.01, "eoi_bm_flow_mrd_pct": 0, "eoi_hts_mrd": "undetectable", "eoc_bm_mrd_pct": 0}
     b = absolute_benefit(patient=child)
     assert not b.established and b.risk_group == "SR-Avg" and b.reason.startswith("SR-Avg, not randomized")
     b2 = absolute_benefit(patient=dict(child, eoi_hts_mrd="detectable"))

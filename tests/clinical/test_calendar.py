@@ -96,8 +96,8 @@ def test_travel_and_home_nursing():
 
 
 def test_patient_gives_the_arm():
-    child = dict(age_years=5, wbc_per_ul=4000, sex="M", cytogenetics="KMT2A", cns_status="CNS1", testicular=False,
-                 day8_pb_mrd_pct=0.1, eoi_bm_flow_mrd_pct=0.0, eoi_hts_mrd="detectable", eoc_bm_mrd_pct=0.0)
+    child = {"age_years": 5, "wbc_per_ul": 4000, "sex": "M", "cytogenetics": "KMT2A", "cns_status": "CNS1", "testicular": False,
+                 "day8_pb_mrd_pct": 0.1, "eoi_bm_flow_mrd_pct": 0.0, "eoi_hts_mrd": "detectable", "eoc_bm_mrd_pct": 0.0}
     assert treatment_calendar("2025-01-06", patient=child).arm == "D"
     assert treatment_calendar("2025-01-06", patient=child, blinatumomab=False).arm == "C"
     with pytest.raises(InputError, match="no AALL1731 arm"):
@@ -122,13 +122,13 @@ def test_ics_parses_and_holds_every_event():
 @pytest.mark.parametrize(
     "kwargs, fragment",
     [
-        (dict(arm="B", sex="F", bag_hours=120), "not an allowed bag duration"),
-        (dict(arm="E", sex="F"), "unknown; use one of"),
-        (dict(arm="B"), "give sex"),
-        (dict(arm="B", sex="X"), "use 'M' or 'F'"),
-        (dict(arm="B", sex="F", distance_km=-3), "distance_km"),
-        (dict(sex="F"), "give arm"),
-        (dict(arm="B", sex="F", infusion_start="25:00"), "HH:MM"),
+        ({"arm": "B", "sex": "F", "bag_hours": 120}, "not an allowed bag duration"),
+        ({"arm": "E", "sex": "F"}, "unknown; use one of"),
+        ({"arm": "B"}, "give sex"),
+        ({"arm": "B", "sex": "X"}, "use 'M' or 'F'"),
+        ({"arm": "B", "sex": "F", "distance_km": -3}, "distance_km"),
+        ({"sex": "F"}, "give arm"),
+        ({"arm": "B", "sex": "F", "infusion_start": "25:00"}, "HH:MM"),
     ],
 )
 def test_bad_arguments(kwargs, fragment):

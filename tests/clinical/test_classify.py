@@ -17,19 +17,19 @@ from survtrial.clinical.patient import FIELDS
 @pytest.fixture
 def base(thresholds):
     """An SR-Avg child who would be randomized, every value known and away from every threshold."""
-    return dict(
-        patient_id="P1",
-        age_years=(thresholds["age_low"] + thresholds["age_high"]) / 2,
-        wbc_per_ul=thresholds["wbc_high"] / 5,
-        sex="M",
-        cytogenetics="other",
-        cns_status="CNS1",
-        testicular=False,
-        day8_pb_mrd_pct=thresholds["day8"] / 10,
-        eoi_bm_flow_mrd_pct=0.0,
-        eoi_hts_mrd=thresholds["avg_randomized_hts"][0],
-        eoc_bm_mrd_pct=0.0,
-    )
+    return {
+        "patient_id": "P1",
+        "age_years": (thresholds["age_low"] + thresholds["age_high"]) / 2,
+        "wbc_per_ul": thresholds["wbc_high"] / 5,
+        "sex": "M",
+        "cytogenetics": "other",
+        "cns_status": "CNS1",
+        "testicular": False,
+        "day8_pb_mrd_pct": thresholds["day8"] / 10,
+        "eoi_bm_flow_mrd_pct": 0.0,
+        "eoi_hts_mrd": thresholds["avg_randomized_hts"][0],
+        "eoc_bm_mrd_pct": 0.0,
+    }
 
 
 def test_base_child_is_sr_avg_randomized(base):

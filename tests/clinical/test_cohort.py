@@ -41,7 +41,7 @@ def test_per_child_table(cohort_csv):
     assert f.loc["P03", "rules"] == "eligibility.nci_standard_risk; sr_high.unfavorable_genetics; sr_high.randomized_if"
     assert not f.loc["P04", "eligible"] and not f.loc["P05", "eligible"]
     assert f.loc["P06", "needs"] == "eoi_hts_mrd" and f.loc["P06", "classification"].startswith("cannot classify")
-    assert f.loc["P07", "randomized"] == False  # noqa: E712  EOC MRD above the threshold
+    assert f.loc["P07", "randomized"] == False
     assert f.loc["P08", "needs"] == "cytogenetics"  # "unknown" genetics: SR-High or not cannot be told
     assert f.loc["P01", "nnt_text"].startswith("no estimate")
     assert math.isnan(f.loc["P01", "benefit_pct"])

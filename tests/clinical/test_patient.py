@@ -8,7 +8,12 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from survtrial.clinical.patient import CYTOGENETICS, FIELDS, validate_patient, validate_records
+from survtrial.clinical.patient import (
+    CYTOGENETICS,
+    FIELDS,
+    validate_patient,
+    validate_records,
+)
 from survtrial.errors import InputError
 
 

@@ -54,10 +54,10 @@ def _copy_with(tmp_path: Path, old: str, new: str) -> Path:
 
 
 def test_a_clinician_can_change_a_threshold_without_code(tmp_path, thresholds):
-    child = dict(
-        age_years=4, wbc_per_ul=9000, sex="F", cytogenetics="other", cns_status="CNS1", testicular=False,
-        day8_pb_mrd_pct=thresholds["day8"] / 2, eoi_bm_flow_mrd_pct=0, eoi_hts_mrd="detectable", eoc_bm_mrd_pct=0,
-    )
+    child = {
+        "age_years": 4, "wbc_per_ul": 9000, "sex": "F", "cytogenetics": "other", "cns_status": "CNS1", "testicular": False,
+        "day8_pb_mrd_pct": thresholds["day8"] / 2, "eoi_bm_flow_mrd_pct": 0, "eoi_hts_mrd": "detectable", "eoc_bm_mrd_pct": 0,
+    }
     assert classify_patient(child).risk_group == "SR-Avg"
     # lower the day-8 threshold below this child's value: the same child becomes SR-High
     edited = _copy_with(tmp_path, '"day8_pb_mrd_pct >= 1"', f'"day8_pb_mrd_pct >= {thresholds["day8"] / 4}"')

@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import Annotated
 
 import typer
 
@@ -89,7 +89,7 @@ def _summary_table(summary) -> None:
     _console().print(t)
 
 
-def _load_cohort(cohort: Optional[Path], synthetic: Optional[int], seed: int, include_high_risk: bool):
+def _load_cohort(cohort: Path | None, synthetic: int | None, seed: int, include_high_risk: bool):
     from survtrial.clinical.cohort import read_cohort
     from survtrial.clinical.population import synthetic_cohort
 
@@ -104,9 +104,9 @@ def _load_cohort(cohort: Optional[Path], synthetic: Optional[int], seed: int, in
 
 @app.command()
 def classify(
-    cohort: Path = typer.Argument(..., help="Cohort file (.csv or .parquet), one row per child."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write the per-child classification CSV here."),
-    rules: Optional[Path] = typer.Option(None, "--rules", help="A corrected copy of rules.yaml to apply."),
+    cohort: Annotated[Path, typer.Argument(help="Cohort file (.csv or .parquet), one row per child.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Write the per-child classification CSV here.")] = None,
+    rules: Annotated[Path | None, typer.Option("--rules", help="A corrected copy of rules.yaml to apply.")] = None,
 ) -> None:
     """Classify each child: eligibility, AALL1731 risk group, randomization, and the rules that fired."""
     from survtrial.clinical.cohort import assess_cohort
@@ -129,17 +129,16 @@ def classify(
 
 @app.command()
 def benefit(
-    cohort: Optional[Path] = typer.Argument(None, help="Cohort file (.csv or .parquet); omit for the group table."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Output directory for cohort mode."),
-    group: Optional[str] = typer.Option(None, "--group", help="Only this group: all, SR-Avg, SR-High, SR-Fav."),
-    level: float = typer.Option(0.95, "--level", help="Confidence level."),
-    method: str = typer.Option("normal", "--method", help="normal (published SEs) or bootstrap."),
-    draws: int = typer.Option(20000, "--draws", help="Bootstrap draws."),
-    seed: int = typer.Option(2025, "--seed", help="Seed for --method bootstrap and --synthetic."),
-    synthetic: Optional[int] = typer.Option(None, "--synthetic", help="Use N synthetic children instead of a file."),
-    include_high_risk: bool = typer.Option(False, "--include-high-risk",
-                                           help="Synthetic population of all B-ALL aged 1-18, not only NCI standard risk."),
-    rules: Optional[Path] = typer.Option(None, "--rules", help="A corrected copy of rules.yaml to apply."),
+    cohort: Annotated[Path | None, typer.Argument(help="Cohort file (.csv or .parquet); omit for the group table.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Output directory for cohort mode.")] = None,
+    group: Annotated[str | None, typer.Option("--group", help="Only this group: all, SR-Avg, SR-High, SR-Fav.")] = None,
+    level: Annotated[float, typer.Option("--level", help="Confidence level.")] = 0.95,
+    method: Annotated[str, typer.Option("--method", help="normal (published SEs) or bootstrap.")] = "normal",
+    draws: Annotated[int, typer.Option("--draws", help="Bootstrap draws.")] = 20000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for --method bootstrap and --synthetic.")] = 2025,
+    synthetic: Annotated[int | None, typer.Option("--synthetic", help="Use N synthetic children instead of a file.")] = None,
+    include_high_risk: Annotated[bool, typer.Option("--include-high-risk", help="Synthetic population of all B-ALL aged 1-18, not only NCI standard risk.")] = False,
+    rules: Annotated[Path | None, typer.Option("--rules", help="A corrected copy of rules.yaml to apply.")] = None,
 ) -> None:
     """Absolute benefit of blinatumomab: per group, or per child of a cohort with a summary and chart."""
     from survtrial.clinical.benefit import GROUPS, absolute_benefit
@@ -163,11 +162,11 @@ def benefit(
 
 
 def _cohort_writers(a, synthetic_frame, level, method, draws, seed) -> dict:
+    import pandas as pd
+
     from survtrial.clinical.benefit import GROUPS, absolute_benefit
     from survtrial.report._style import figure_bytes
     from survtrial.report.benefit_chart import benefit_chart
-
-    import pandas as pd
 
     groups = pd.concat(
         [absolute_benefit(g, level=level, method=method, n_draws=draws, rng=seed).to_frame() for g in GROUPS]
@@ -199,18 +198,18 @@ def _cohort_writers(a, synthetic_frame, level, method, draws, seed) -> dict:
 
 @app.command()
 def calendar(
-    start: str = typer.Option(..., "--start", help="First day of Induction, YYYY-MM-DD."),
-    out: Path = typer.Option(..., "--out", help="Output directory (calendar.csv, phases.csv, calendar.ics)."),
-    arm: Optional[str] = typer.Option(None, "--arm", help="A, B, C, D or SR-Fav."),
-    cohort: Optional[Path] = typer.Option(None, "--cohort", help="Cohort file to take the child from."),
-    patient_id: Optional[str] = typer.Option(None, "--patient-id", help="The child's patient_id in --cohort."),
-    chemotherapy_only: bool = typer.Option(False, "--chemotherapy-only", help="With --cohort: the arm without blinatumomab."),
-    sex: Optional[str] = typer.Option(None, "--sex", help="M or F (sets the length of therapy)."),
-    bag_hours: int = typer.Option(96, "--bag-hours", help="Infusion bag duration: 24, 48, 72, 96 or 168 hours."),
-    infusion_start: str = typer.Option("10:00", "--infusion-start", help="Clock time the infusions start, HH:MM."),
-    home_nursing: bool = typer.Option(False, "--home-nursing", help="Bag changes at home by a nurse."),
-    distance_km: float = typer.Option(0.0, "--distance-km", help="One-way distance to the treatment centre."),
-    speed_kmh: float = typer.Option(60.0, "--speed-kmh", help="Average travel speed."),
+    start: Annotated[str, typer.Option("--start", help="First day of Induction, YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option("--out", help="Output directory (calendar.csv, phases.csv, calendar.ics).")],
+    arm: Annotated[str | None, typer.Option("--arm", help="A, B, C, D or SR-Fav.")] = None,
+    cohort: Annotated[Path | None, typer.Option("--cohort", help="Cohort file to take the child from.")] = None,
+    patient_id: Annotated[str | None, typer.Option("--patient-id", help="The child's patient_id in --cohort.")] = None,
+    chemotherapy_only: Annotated[bool, typer.Option("--chemotherapy-only", help="With --cohort: the arm without blinatumomab.")] = False,
+    sex: Annotated[str | None, typer.Option("--sex", help="M or F (sets the length of therapy).")] = None,
+    bag_hours: Annotated[int, typer.Option("--bag-hours", help="Infusion bag duration: 24, 48, 72, 96 or 168 hours.")] = 96,
+    infusion_start: Annotated[str, typer.Option("--infusion-start", help="Clock time the infusions start, HH:MM.")] = "10:00",
+    home_nursing: Annotated[bool, typer.Option("--home-nursing", help="Bag changes at home by a nurse.")] = False,
+    distance_km: Annotated[float, typer.Option("--distance-km", help="One-way distance to the treatment centre.")] = 0.0,
+    speed_kmh: Annotated[float, typer.Option("--speed-kmh", help="Average travel speed.")] = 60.0,
 ) -> None:
     """Treatment calendar of an AALL1731 arm: phases, bag changes, visits, travel; CSV and .ics."""
     from survtrial.clinical.calendar import treatment_calendar

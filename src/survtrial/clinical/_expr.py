@@ -20,11 +20,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from survtrial.errors import InputError
 
-__all__ = ["Expr", "compile_rule", "UNKNOWN"]
+__all__ = ["UNKNOWN", "Expr", "compile_rule"]
 
 UNKNOWN = None  # the third truth value
 
@@ -95,11 +95,11 @@ class _Not:
     arg: Any
 
 
-_Node = Union[_Compare, _Bool, _Not]
+_Node = _Compare | _Bool | _Not
 
 
 class _Parser:
-    def __init__(self, src: str, fields: Mapping[str, "FieldSpecLike"]):
+    def __init__(self, src: str, fields: Mapping[str, FieldSpecLike]):
         self.src, self.fields = src, fields
         self.toks = _tokenize(src)
         self.i = 0

@@ -17,7 +17,7 @@ from survtrial.clinical.classify import RiskClassification, classify_patient
 from survtrial.clinical.nnt import NumberNeededToTreat, number_needed_to_treat
 from survtrial.errors import InputError
 
-__all__ = ["AbsoluteBenefit", "absolute_benefit", "load_published", "GROUPS"]
+__all__ = ["GROUPS", "AbsoluteBenefit", "absolute_benefit", "load_published"]
 
 PUBLISHED = Path(__file__).with_name("published.yaml")
 GROUPS = ("all", "SR-Avg", "SR-High", "SR-Fav")

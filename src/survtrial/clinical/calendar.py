@@ -16,7 +16,7 @@ from survtrial.clinical.benefit import load_published
 from survtrial.clinical.classify import RiskClassification, classify_patient
 from survtrial.errors import InputError
 
-__all__ = ["TreatmentCalendar", "Phase", "Event", "treatment_calendar", "bag_changes", "load_schedule"]
+__all__ = ["Event", "Phase", "TreatmentCalendar", "bag_changes", "load_schedule", "treatment_calendar"]
 
 SCHEDULE = Path(__file__).with_name("schedule.yaml")
 
@@ -142,7 +142,7 @@ class TreatmentCalendar:
         cal.add("prodid", "-//survtrial//AALL1731 treatment calendar//EN")
         cal.add("version", "2.0")
         cal.add("x-wr-calname", f"AALL1731 arm {self.arm} treatment calendar")
-        stamp = stamp or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        stamp = stamp or dt.datetime.now(dt.UTC).replace(microsecond=0)
         for i, e in enumerate(self.events):
             ev = icalendar.Event()
             ev.add("uid", f"{self.start.isoformat()}-{self.arm}-{i:04d}@survtrial")
@@ -317,7 +317,7 @@ def treatment_calendar(
     phases: list[Phase] = []
     events: list[Event] = []
     day = first
-    counts = dict(bags=0, changes=0, inpatient=0, clinic=0, home=0, trips=0, blina_trips=0, infusion=0)
+    counts = {"bags": 0, "changes": 0, "inpatient": 0, "clinic": 0, "home": 0, "trips": 0, "blina_trips": 0, "infusion": 0}
     loc_out = "home" if home_nursing else "clinic"
     for name in sched["arms"][arm_key]:
         spec = sched["phases"][name]

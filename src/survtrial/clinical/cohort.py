@@ -15,7 +15,7 @@ from survtrial.clinical.patient import FIELDS, validate_records
 from survtrial.clinical.rules import RuleSet, load_rules
 from survtrial.errors import InputError
 
-__all__ = ["read_cohort", "assess_cohort", "CohortAssessment", "CohortSummary", "CATEGORIES"]
+__all__ = ["CATEGORIES", "CohortAssessment", "CohortSummary", "assess_cohort", "read_cohort"]
 
 CATEGORIES = ("not eligible", "SR-Fav", "SR-Avg", "SR-High", "cannot classify")
 

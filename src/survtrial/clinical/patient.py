@@ -12,7 +12,7 @@ import numpy as np
 from survtrial.errors import InputError
 from survtrial.stats._input import column
 
-__all__ = ["FIELDS", "FieldSpec", "CYTOGENETICS", "validate_patient", "validate_records"]
+__all__ = ["CYTOGENETICS", "FIELDS", "FieldSpec", "validate_patient", "validate_records"]
 
 CYTOGENETICS = (
     "ETV6::RUNX1",

@@ -14,7 +14,7 @@ from survtrial.clinical._expr import Expr, compile_rule
 from survtrial.clinical.patient import FIELDS
 from survtrial.errors import InputError
 
-__all__ = ["Rule", "Stage", "RuleSet", "load_rules", "DEFAULT_RULES"]
+__all__ = ["DEFAULT_RULES", "Rule", "RuleSet", "Stage", "load_rules"]
 
 DEFAULT_RULES = Path(__file__).with_name("rules.yaml")
 _STAGE_KEYS = {"title", "status", "group", "any_of", "all_of", "randomized_if", "randomized", "rule", "note"}
