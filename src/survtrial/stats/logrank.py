@@ -233,8 +233,13 @@ def logrank_test(
     s_raw = column(data, strata, "strata")
     w_raw = column(data, weights, "weights")
     check_lengths(len(t), event=e, group=g_raw, strata=s_raw, weights=w_raw)
-    codes, levels = as_labels(g_raw, "group", min_levels=2)
+    codes, levels = as_labels(g_raw, "group")
     labels = np.array([str(v) for v in levels])
+    if labels.size < 2:
+        raise InputError(
+            f"group: only one level {labels.tolist()}; a log-rank test needs at least 2 groups "
+            f"(check the column or the filter applied before the test)"
+        )
     k = labels.size
     w = None if w_raw is None else as_weights(w_raw, len(t))
     rho, gamma = _exponent(rho, "rho"), _exponent(gamma, "gamma")
