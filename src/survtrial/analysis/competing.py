@@ -8,6 +8,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from survtrial.analysis._frames import combined_key
 from survtrial.errors import InputError
 from survtrial.stats.cuminc import CumulativeIncidenceResult, GrayTestResult, cumulative_incidence, gray_test
 
@@ -23,9 +24,9 @@ class CompetingRisksAnalysis:
     """
 
     cuminc: CumulativeIncidenceResult
-    gray: GrayTestResult
+    gray: GrayTestResult | None
     landmarks: pd.DataFrame
-    tests: pd.DataFrame
+    tests: pd.DataFrame | None
 
 
 def analyse_competing_risks(
@@ -37,6 +38,7 @@ def analyse_competing_risks(
     censored_label: str = "censored",
     landmarks: Sequence[float] = (3.0,),
     strata: Sequence[str] = (),
+    test: bool = True,
 ) -> CompetingRisksAnalysis:
     """Cumulative incidence of each event type per arm and Gray's test between arms.
 
@@ -45,6 +47,7 @@ def analyse_competing_risks(
     frame : one row per subject; ``event_type`` holds ``censored_label`` for censored subjects
         and the event type otherwise (e.g. ``marrow_relapse``, ``death_in_remission``).
     strata : optional stratification of Gray's test.
+    test : False skips Gray's test (``gray`` and ``tests`` are then None).
 
     Notes
     -----
@@ -64,9 +67,10 @@ def analyse_competing_risks(
     t = frame[time].to_numpy(dtype=float)
     g = frame[arm].astype(str).to_numpy()
     ci = cumulative_incidence(t, codes, g, causes=mapping)
-    st = frame[list(strata)].astype(str).agg("/".join, axis=1).to_numpy() if strata else None
-    gray = gray_test(t, codes, g, cause=None, strata=st)
     lm = ci.at(list(landmarks)).rename(columns={"group": "arm"})
-    tests = pd.DataFrame({"cause": [mapping.get(c, c) for c in gray.causes],
-                          "statistic": gray.statistic, "df": gray.df, "p_value": gray.p_value})
+    gray = tests = None
+    if test:
+        gray = gray_test(t, codes, g, cause=None, strata=combined_key(frame, list(strata)))
+        tests = pd.DataFrame({"cause": [mapping.get(c, c) for c in gray.causes],
+                              "statistic": gray.statistic, "df": gray.df, "p_value": gray.p_value})
     return CompetingRisksAnalysis(cuminc=ci, gray=gray, landmarks=lm, tests=tests)

@@ -8,6 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from survtrial.analysis._frames import combined_key
 from survtrial.errors import InputError
 from survtrial.stats.cox import CoxResult, cox_ph
 from survtrial.stats.km import KaplanMeierResult, kaplan_meier
@@ -42,8 +43,10 @@ class EndpointAnalysis:
     reference, experimental : arm labels; hazard ratios are experimental / reference.
     km : Kaplan-Meier per arm (log-log CIs unless chosen otherwise).
     km_by_stratum : Kaplan-Meier per arm within each stratum level.
-    logrank : stratified log-rank test (unstratified when no strata were given).
-    cox : Cox model with the arm as the only covariate, stratified like the log-rank test.
+    logrank : stratified log-rank test (unstratified when no strata were given); None when
+        ``tests=False``.
+    cox : Cox model with the arm as the only covariate, stratified like the log-rank test; None
+        when ``tests=False``.
     landmarks : S(t) +- SE with CI per arm (and per stratum) at each landmark time.
     rmst : restricted mean survival time per arm and the difference, or None if not requested.
     n : subjects per arm; events : events per arm.
@@ -55,8 +58,8 @@ class EndpointAnalysis:
     strata: tuple[str, ...]
     km: KaplanMeierResult
     km_by_stratum: dict[str, KaplanMeierResult]
-    logrank: LogRankResult
-    cox: CoxResult
+    logrank: LogRankResult | None
+    cox: CoxResult | None
     landmarks: pd.DataFrame
     rmst: Any
     n: pd.Series
@@ -80,6 +83,8 @@ class EndpointAnalysis:
                 row[f"SE({t}) %"] = 100 * lm["std_err"]
             rows.append(row)
         out = pd.DataFrame(rows)
+        if self.cox is None:
+            return out
         hr, lo, hi = self.hazard_ratio
         out["HR (95% CI)"] = ["reference", f"{hr:.2f} ({lo:.2f}-{hi:.2f})"]
         out["log-rank P"] = [np.nan, self.logrank.p_value]
@@ -103,6 +108,7 @@ def analyse_endpoint(
     endpoint: str = "DFS",
     conf_level: float = 0.95,
     conf_type: str = "log-log",
+    tests: bool = True,
 ) -> EndpointAnalysis:
     """Analyse one endpoint: KM per arm, stratified log-rank, stratified Cox HR, landmarks, RMST.
 
@@ -115,6 +121,8 @@ def analyse_endpoint(
         for the first one).
     landmarks : times at which S(t) is estimated (e.g. 3 years).
     tau : RMST horizon (None to skip).
+    tests : False gives only the KM estimates and landmarks (no log-rank, Cox or per-stratum
+        curves): the fast path for replicated simulations.
 
     Notes
     -----
@@ -130,19 +138,19 @@ def analyse_endpoint(
     strata = tuple(strata)
     strata_arg: Any = None
     if strata:
-        strata_arg = frame[list(strata)].astype(str).agg("/".join, axis=1).to_numpy()
+        strata_arg = combined_key(frame, list(strata))
     km = kaplan_meier(time, event, arm, data=frame, conf_level=conf_level, conf_type=conf_type)
-    lr = logrank_test(time, event, arm, data=frame, strata=strata_arg, reference=ref)
-    arm_cat = pd.Categorical(frame[arm].astype(str), categories=[ref, exp])
-    cox = cox_ph(frame[time].to_numpy(), frame[event].to_numpy(),
-                 pd.DataFrame({"arm": arm_cat}), strata=strata_arg, reference={"arm": ref},
-                 conf_level=conf_level)
+    lr = cox = None
     by_stratum: dict[str, KaplanMeierResult] = {}
     parts = [_landmark_rows(km, landmarks, "all")]
-    if strata:
+    if tests:
+        lr = logrank_test(time, event, arm, data=frame, strata=strata_arg, reference=ref)
+        arm_cat = pd.Categorical(frame[arm].astype(str), categories=[ref, exp])
+        cox = cox_ph(frame[time].to_numpy(), frame[event].to_numpy(),
+                     pd.DataFrame({"arm": arm_cat}), strata=strata_arg, reference={"arm": ref},
+                     conf_level=conf_level)
+    if strata and (tests or tau is not None):
         for level, sub in frame.groupby(frame[strata[0]].astype(str), sort=True):
-            if sub[arm].nunique() < 1:
-                continue
             by_stratum[str(level)] = kaplan_meier(time, event, arm, data=sub,
                                                   conf_level=conf_level, conf_type=conf_type)
             parts.append(_landmark_rows(by_stratum[str(level)], landmarks, str(level)))

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from survtrial.analysis._frames import combined_key
 from survtrial.errors import ConvergenceWarning, InputError, StatisticWarning
 from survtrial.stats.cox import cox_ph
 
@@ -122,7 +123,7 @@ def subgroup_analysis(
         levels = sorted(set(labels))
         codes = np.searchsorted(levels, labels)
         other = [s for s in strata if s != var]
-        st = frame[other].astype(str).agg("/".join, axis=1).to_numpy() if other else None
+        st = combined_key(frame, other)
         p_int = interaction_test(t, e, arm01, codes, st)
         for j, lev in enumerate(levels):
             m = codes == j

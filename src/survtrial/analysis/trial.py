@@ -61,7 +61,8 @@ class TrialAnalysis:
             for _, r in s.iterrows():
                 out[f"{name}:S:{r['arm']}"] = 100 * float(r["survival"])
                 out[f"{name}:SE:{r['arm']}"] = 100 * float(r["std_err"])
-            out[f"{name}:hr"] = ep.hazard_ratio[0]
+            if ep.cox is not None:
+                out[f"{name}:hr"] = ep.hazard_ratio[0]
         if self.competing is not None:
             c = self.competing.landmarks
             for _, r in c[c["time"] == self.landmark].iterrows():
@@ -88,7 +89,8 @@ class TrialAnalysis:
             t[f"{name.lower()}_landmarks"] = ep.landmarks
         if self.competing is not None:
             t["cumulative_incidence_landmarks"] = self.competing.landmarks
-            t["gray_tests"] = self.competing.tests
+            if self.competing.tests is not None:
+                t["gray_tests"] = self.competing.tests
         if self.subgroups is not None:
             t["subgroups"] = self.subgroups
         if self.safety is not None:
@@ -134,6 +136,7 @@ def analyse_trial(
     adverse_events: pd.DataFrame | None = None,
     randomized: Mapping[str, int] | None = None,
     conf_level: float = 0.95,
+    detailed: bool = True,
 ) -> TrialAnalysis:
     """Analyse a two-arm time-to-event trial from one row per subject.
 
@@ -150,6 +153,8 @@ def analyse_trial(
     toxicities : boolean columns (or mapping column -> label) for a toxicity table.
     adverse_events : ADAE-like frame for an adverse-event table (``survtrial.data.adam``).
     randomized : subjects randomized per arm (denominators of the flow and AE tables).
+    detailed : False is the fast path for replicated simulations: secondary endpoints get only
+        KM landmarks, and Gray's test is skipped (subgroups and safety only when asked for).
 
     Notes
     -----
@@ -164,12 +169,14 @@ def analyse_trial(
                                conf_level=conf_level)
     ref, exp = primary.reference, primary.experimental
     sec = {name: analyse_endpoint(frame, time=t, event=e, arm=arm, reference=ref, strata=strata,
-                                  landmarks=(landmark,), tau=None, endpoint=name, conf_level=conf_level)
+                                  landmarks=(landmark,), tau=None, endpoint=name, conf_level=conf_level,
+                                  tests=detailed)
            for name, (t, e) in (secondary or {}).items()}
     competing = None
     if event_type is not None:
         competing = analyse_competing_risks(frame, time=time, event_type=event_type, arm=arm,
-                                            censored_label=censored_label, landmarks=(landmark,))
+                                            censored_label=censored_label, landmarks=(landmark,),
+                                            test=detailed)
     forest = None
     if subgroups:
         forest = subgroup_analysis(frame, time=time, event=event, arm=arm, reference=ref,

@@ -81,7 +81,8 @@ def add_trial_sections(report: Report, analysis: TrialAnalysis, *, time_label: s
         report.add_figure(f, "Cumulative incidence (Aalen-Johansen) by event type and arm", name="cumulative_incidence")
         report.add_table(c.landmarks, f"Cumulative incidence at {lm:g} years by event type and arm (SE as cmprsk)",
                          csv_name="cumulative_incidence_landmarks")
-        report.add_table(c.tests, "Gray's test between arms, per event type", csv_name="gray_tests")
+        if c.tests is not None:
+            report.add_table(c.tests, "Gray's test between arms, per event type", csv_name="gray_tests")
 
     if analysis.subgroups is not None:
         report.add_section("Subgroups")

@@ -183,9 +183,10 @@ def as_labels(x: Any, role: str = "group", *, min_levels: int = 1) -> tuple[np.n
         if nan.size:
             raise InputError(f"{role} position {int(nan[0])}: missing label; drop or recode these rows")
     elif a.dtype.kind == "O":
-        miss = [i for i, v in enumerate(a) if v is None or (isinstance(v, float) and v != v)]
-        if miss:
-            raise InputError(f"{role} position {miss[0]}: missing label; drop or recode these rows")
+        with np.errstate(invalid="ignore"):
+            miss = np.flatnonzero((a == None) | (a != a))  # noqa: E711 - elementwise None / NaN test
+        if miss.size:
+            raise InputError(f"{role} position {int(miss[0])}: missing label; drop or recode these rows")
         a = a.astype(str)
     levels, codes = np.unique(a, return_inverse=True)
     if levels.size < min_levels:
