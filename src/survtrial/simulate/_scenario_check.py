@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from survtrial.simulate.scenario import Scenario
 
-__all__ = ["cross_reference_problems", "RESERVED_COLUMNS"]
+__all__ = ["RESERVED_COLUMNS", "covariate_order", "cross_reference_problems"]
 
 RESERVED_COLUMNS = frozenset(
     {
@@ -80,13 +80,8 @@ def _event_problems(sc: Scenario, arms: list[str]) -> list[tuple[str, str]]:
                 out.append((f"{key}.cif_targets", f"unknown event type(s) {_fmt(bad)}; allowed: {_fmt(types)}"))
             current = set(target.types)
             if i and not (previous < current):
-                out.append(
-                    (
-                        f"{key}.cif_targets",
-                        f"the type sets must be nested (each adds types to the previous one), "
-                        f"got {sorted(previous)} then {sorted(current)}",
-                    )
-                )
+                nested = "the type sets must be nested (each adds types to the previous one)"
+                out.append((f"{key}.cif_targets", f"{nested}, got {sorted(previous)} then {sorted(current)}"))
             previous = current
     prd = sc.post_relapse_death
     if prd is not None:
@@ -106,9 +101,26 @@ def _event_problems(sc: Scenario, arms: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+def covariate_order(covariates: dict[str, Any]) -> list[str]:
+    """Covariate names with every parent (``by``) before its children; file order otherwise.
+
+    Raises ValueError naming the covariates on a cycle.
+    """
+    order: list[str] = []
+    pending = list(covariates)
+    while pending:
+        ready = [k for k in pending if getattr(covariates[k], "by", None) in (None, "risk_group", *order)]
+        if not ready:
+            raise ValueError(f"covariates {_fmt(pending)} depend on each other in a cycle (or on an unknown parent)")
+        order += ready
+        pending = [k for k in pending if k not in ready]
+    return order
+
+
 def _covariate_problems(sc: Scenario, strata: list[str]) -> list[tuple[str, str]]:
     out = []
     levels: dict[str, list[str]] = {"risk_group": strata}
+    levels.update({k: c.all_levels() for k, c in sc.covariates.items() if c.type == "categorical"})
     for name, cov in sc.covariates.items():
         key = f"covariates.{name}"
         if name in RESERVED_COLUMNS or name.startswith("tox_"):
@@ -116,21 +128,20 @@ def _covariate_problems(sc: Scenario, strata: list[str]) -> list[tuple[str, str]
         if not _IDENT.fullmatch(name):
             out.append((key, "covariate names become columns: use letters, digits and _"))
         parent = getattr(cov, "by", None)
-        if parent is not None:
-            if parent not in levels:
-                out.append(
-                    (
-                        f"{key}.by",
-                        f"unknown parent {parent!r}; allowed: {_fmt(levels)} "
-                        "(risk_group or a categorical covariate listed earlier)",
-                    )
-                )
-            else:
-                given = cov.levels_by if cov.type == "categorical" else cov.quantiles_by
-                field = "levels_by" if cov.type == "categorical" else "quantiles_by"
-                out += _same_keys(f"{key}.{field}", given, levels[parent], f"level of {parent}")
-        if cov.type == "categorical":
-            levels[name] = cov.all_levels()
+        if parent is None:
+            continue
+        if parent not in levels or parent == name:
+            allowed = [k for k in levels if k != name]
+            out.append((f"{key}.by", f"unknown parent {parent!r}; allowed: {_fmt(allowed)} (risk_group or a categorical covariate)"))
+            continue
+        given = cov.levels_by if cov.type == "categorical" else cov.quantiles_by
+        field = "levels_by" if cov.type == "categorical" else "quantiles_by"
+        out += _same_keys(f"{key}.{field}", given, levels[parent], f"level of {parent}")
+    if not out:
+        try:
+            covariate_order(dict(sc.covariates))
+        except ValueError as err:
+            out.append(("covariates", str(err)))
     return out
 
 

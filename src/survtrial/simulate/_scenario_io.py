@@ -17,7 +17,7 @@ from survtrial.errors import InputError
 if TYPE_CHECKING:
     from survtrial.simulate.scenario import Scenario
 
-__all__ = ["load_scenario", "packaged_scenarios", "scenario_from_dict", "format_validation_error"]
+__all__ = ["format_validation_error", "load_scenario", "packaged_scenarios", "scenario_from_dict"]
 
 _PACKAGE = "survtrial.scenarios"
 
@@ -76,7 +76,7 @@ def _read(name_or_path: str | os.PathLike[str]) -> tuple[str, str, str]:
 
 def _parse(text: str, source: str) -> Any:
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""

@@ -19,12 +19,12 @@ if TYPE_CHECKING:
 __all__ = [
     "AccrualPattern",
     "CalibratedScenario",
-    "calibrate_piecewise_hazards",
     "calibrate_cause_shares",
-    "overall_survival_after_events",
-    "calibrate_post_relapse_death_rate",
     "calibrate_cut_for_median_follow_up",
+    "calibrate_piecewise_hazards",
+    "calibrate_post_relapse_death_rate",
     "calibrate_scenario",
+    "overall_survival_after_events",
 ]
 
 DAYS_PER_YEAR = 365.25
@@ -76,7 +76,7 @@ def calibrate_piecewise_hazards(
     Examples
     --------
     >>> h = calibrate_piecewise_hazards([3.0], [0.879], shape=([0, 1, 2, 3], [1, 1, 1, 0.25]))
-    >>> round(float(h.survival(3.0)), 12), h.rates[3] / h.rates[0]
+    >>> round(float(h.survival(3.0)), 12), float(h.rates[3] / h.rates[0])
     (0.879, 0.25)
     """
     t, s = _landmarks(times, survival_targets)

@@ -16,8 +16,8 @@ __all__ = [
     "PiecewiseHazard",
     "check_piecewise",
     "piecewise_cumulative_hazard",
-    "piecewise_survival",
     "piecewise_inverse_cumulative_hazard",
+    "piecewise_survival",
     "sample_piecewise_exponential",
     "stack_hazards",
 ]

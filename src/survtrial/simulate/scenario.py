@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 from functools import cached_property
+from itertools import pairwise
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
@@ -19,31 +20,35 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from survtrial.errors import InputError
-from survtrial.simulate._scenario_io import load_scenario, packaged_scenarios, scenario_from_dict
+from survtrial.simulate._scenario_io import (
+    load_scenario,
+    packaged_scenarios,
+    scenario_from_dict,
+)
 
 if TYPE_CHECKING:
     from survtrial.simulate.calibrate import CalibratedScenario
 
 __all__ = [
-    "Scenario",
-    "Arm",
-    "Stratum",
     "Accrual",
     "AccrualPeriod",
-    "Randomization",
+    "Arm",
+    "CategoricalCovariate",
+    "CauseSpec",
+    "CifTarget",
+    "CompetingEvents",
+    "ConstantCovariate",
+    "DataCut",
+    "Dropout",
+    "EventType",
     "HazardShape",
     "HazardSpec",
-    "CategoricalCovariate",
-    "QuantileCovariate",
-    "ConstantCovariate",
-    "EventType",
-    "CifTarget",
-    "CauseSpec",
-    "CompetingEvents",
-    "PostRelapseDeath",
-    "Dropout",
-    "DataCut",
     "InterimPlan",
+    "PostRelapseDeath",
+    "QuantileCovariate",
+    "Randomization",
+    "Scenario",
+    "Stratum",
     "load_scenario",
     "packaged_scenarios",
     "scenario_from_dict",
@@ -142,7 +147,7 @@ class Randomization(_Model):
 def _check_breaks(breaks: list[float]) -> list[float]:
     if not breaks or breaks[0] != 0:
         raise _fail(f"breaks must start at 0 (interval starts in years), got {breaks}")
-    if any(b <= a for a, b in zip(breaks, breaks[1:])):
+    if any(b <= a for a, b in pairwise(breaks)):
         raise _fail(f"breaks must be strictly increasing, got {breaks}")
     return breaks
 
@@ -189,7 +194,7 @@ class HazardSpec(_Model):
         for t, s in items:
             if not (0.0 < s < 1.0):
                 raise _fail(f"survival target {s!r} at {t:g} years is outside (0, 1); allowed: 0 < S(t) < 1")
-        for (t0, s0), (t1, s1) in zip(items, items[1:]):
+        for (t0, s0), (t1, s1) in pairwise(items):
             if not s1 < s0:
                 raise _fail(
                     f"survival targets must decrease in time: S({t1:g}) = {s1!r} is not below "
@@ -257,7 +262,7 @@ def _check_quantiles(q: dict[float, float], what: str) -> None:
     if ps[0] != 0.0 or ps[-1] != 1.0 or any(not (0 <= p <= 1) for p in ps):
         raise _fail(f"{what}: probabilities must lie in [0, 1] and include 0 and 1, got {ps}")
     vals = [v for _, v in items]
-    if any(not np.isfinite(v) for v in vals) or any(b < a for a, b in zip(vals, vals[1:])):
+    if any(not np.isfinite(v) for v in vals) or any(b < a for a, b in pairwise(vals)):
         raise _fail(f"{what}: values must be finite and non-decreasing in the probability, got {vals}")
 
 
@@ -409,7 +414,7 @@ class InterimPlan(_Model):
     @field_validator("information_fractions")
     @classmethod
     def _fractions(cls, v: list[float]) -> list[float]:
-        if any(not 0 < f <= 1 for f in v) or any(b <= a for a, b in zip(v, v[1:])) or v[-1] != 1:
+        if any(not 0 < f <= 1 for f in v) or any(b <= a for a, b in pairwise(v)) or v[-1] != 1:
             raise _fail(f"information fractions must increase within (0, 1] and end at 1, got {v}")
         return v
 

@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 
 from survtrial.errors import InputError
+from survtrial.simulate._scenario_check import covariate_order
 from survtrial.simulate.calibrate import DAYS_PER_YEAR
 from survtrial.simulate.piecewise import sample_piecewise_exponential, stack_hazards
 from survtrial.simulate.scenario import Scenario, load_scenario
 
-__all__ = ["simulate_trial", "apply_data_cut", "permuted_block_randomization"]
+__all__ = ["apply_data_cut", "permuted_block_randomization", "simulate_trial"]
 
 _NEEDED = ("enrol_time", "dfs_time", "dfs_event", "dfs_event_type", "os_time", "os_event")
 
@@ -80,11 +81,12 @@ def _draw_codes(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
 
 
 def _covariates(sc: Scenario, stratum: np.ndarray, rng: np.random.Generator) -> dict[str, Any]:
-    """Baseline covariates in scenario order; a covariate may depend on risk_group or an earlier one."""
+    """Baseline covariates, parents first (a covariate may depend on risk_group or a categorical one)."""
     n = stratum.size
     codes: dict[str, tuple[np.ndarray, list[str]]] = {"risk_group": (stratum, list(sc.strata))}
     out: dict[str, Any] = {}
-    for name, cov in sc.covariates.items():
+    for name in covariate_order(dict(sc.covariates)):
+        cov = sc.covariates[name]
         if cov.type == "constant":
             out[name] = np.full(n, cov.value)
             continue
@@ -109,7 +111,7 @@ def _covariates(sc: Scenario, stratum: np.ndarray, rng: np.random.Generator) -> 
             out[name] = pd.Categorical.from_codes(c, labels)
         else:
             out[name] = np.round(x, cov.decimals) if cov.decimals is not None else x
-    return out
+    return {name: out[name] for name in sc.covariates}  # columns in scenario order
 
 
 def simulate_trial(scenario: Any, rng: Any = None, *, full_follow_up: bool = False) -> pd.DataFrame:

@@ -1,0 +1,276 @@
+"""Tests of survtrial.simulate.calibrate: closed forms re-derived by hand, numerical integrals, and the
+AALL1731 calibration checked against the published figures (shared/reference/aall1731_published.yaml)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.integrate import quad
+
+from survtrial.errors import InputError
+from survtrial.simulate.calibrate import (
+    AccrualPattern,
+    calibrate_cause_shares,
+    calibrate_cut_for_median_follow_up,
+    calibrate_piecewise_hazards,
+    calibrate_post_relapse_death_rate,
+    overall_survival_after_events,
+)
+from survtrial.simulate.piecewise import PiecewiseHazard
+
+# --- piecewise hazards ----------------------------------------------------------------------------
+
+
+@st.composite
+def known_hazards(draw):
+    k = draw(st.integers(1, 5))
+    gaps = draw(st.lists(st.floats(0.1, 2.0), min_size=k, max_size=k))
+    knots = np.cumsum(gaps)
+    rates = draw(st.lists(st.floats(0.001, 1.0), min_size=k, max_size=k))
+    return np.concatenate([[0.0], knots[:-1]]), np.asarray(rates), knots
+
+
+@settings(max_examples=50, deadline=None)
+@given(known_hazards())
+def test_round_trip_recovers_known_hazards_from_their_landmark_survival(case):
+    breaks, rates, landmarks = case
+    truth = PiecewiseHazard(breaks, rates)
+    fitted = calibrate_piecewise_hazards(landmarks, truth.survival(landmarks))
+    # rates are identified on [0, last landmark); beyond it the last rate continues
+    np.testing.assert_allclose(fitted.hazard(breaks), rates, rtol=1e-9)
+    np.testing.assert_allclose(fitted.survival(landmarks), truth.survival(landmarks), rtol=1e-12)
+    assert fitted.hazard(landmarks[-1] + 1.0) == pytest.approx(rates[-1], rel=1e-9)
+
+
+@settings(max_examples=50, deadline=None)
+@given(known_hazards(), st.floats(0.2, 6.0))
+def test_round_trip_with_the_hazard_as_its_own_shape_returns_it_unchanged(case, landmark):
+    breaks, rates, _ = case
+    truth = PiecewiseHazard(breaks, rates)
+    fitted = calibrate_piecewise_hazards([landmark], [truth.survival(landmark)], shape=truth)
+    np.testing.assert_allclose(fitted.hazard(breaks), rates, rtol=1e-9)
+    np.testing.assert_allclose(fitted.hazard([landmark, landmark + 10]), truth.hazard([landmark, landmark + 10]), rtol=1e-9)
+
+
+def test_closed_form_matches_the_textbook_formula_in_a_loop():
+    times, targets = [1.0, 2.5, 4.0], [0.95, 0.9, 0.88]
+    fitted = calibrate_piecewise_hazards(times, targets)
+    previous_t, previous_s = 0.0, 1.0
+    for t, s in zip(times, targets):
+        lam = -math.log(s / previous_s) / (t - previous_t)  # lambda_j = -log(S_j/S_{j-1}) / (t_j - t_{j-1})
+        assert float(fitted.hazard(previous_t)) == pytest.approx(lam, rel=1e-12)
+        previous_t, previous_s = t, s
+
+
+def test_shape_with_plateau_keeps_the_profile_and_hits_the_target():
+    shape = PiecewiseHazard([0.0, 1.0, 2.0, 3.0], [1.0, 0.8, 0.6, 0.1])
+    fitted = calibrate_piecewise_hazards([3.0], [0.879], shape=shape)
+    assert float(fitted.survival(3.0)) == pytest.approx(0.879, rel=1e-13)
+    np.testing.assert_allclose(fitted.rates / fitted.rates[0], shape.rates, rtol=1e-12)
+    # hand scale: c = -log(0.879) / (1.0 + 0.8 + 0.6)
+    assert fitted.rates[0] == pytest.approx(-math.log(0.879) / 2.4, rel=1e-12)
+
+
+def test_shape_breaks_and_landmarks_are_merged():
+    shape = PiecewiseHazard([0.0, 1.5], [1.0, 0.5])
+    fitted = calibrate_piecewise_hazards([1.0, 3.0], [0.9, 0.8], shape=shape)
+    np.testing.assert_array_equal(fitted.breaks, [0.0, 1.0, 1.5, 3.0])
+    np.testing.assert_allclose(fitted.survival([1.0, 3.0]), [0.9, 0.8], rtol=1e-13)
+    assert fitted.rates[2] / fitted.rates[1] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    ("times", "targets", "message"),
+    [
+        ([3.0], [1.2], r"\(0, 1\)"),
+        ([1.0, 3.0], [0.8, 0.9], "decrease"),
+        ([3.0, 1.0], [0.9, 0.8], "increasing"),
+        ([1.0, 2.0], [0.9], "one survival target per landmark"),
+    ],
+)
+def test_invalid_targets_are_refused(times, targets, message):
+    with pytest.raises(InputError, match=message):
+        calibrate_piecewise_hazards(times, targets)
+
+
+def test_a_shape_that_is_zero_where_survival_must_fall_is_refused():
+    with pytest.raises(InputError, match=r"zero on \[0, 1\)"):
+        calibrate_piecewise_hazards([1.0], [0.9], shape=([0.0, 1.0], [0.0, 1.0]))
+
+
+# --- event-type shares ----------------------------------------------------------------------------
+
+
+def test_cause_shares_reproduce_the_cumulative_incidences():
+    types = ["marrow", "other", "death", "smn"]
+    event_probability = 0.12
+    shares = calibrate_cause_shares(
+        event_probability, [(["marrow"], 0.077), (["marrow", "other"], 0.118)], types, {"death": 1.0, "smn": 3.0}
+    )
+    assert sum(shares.values()) == pytest.approx(1.0, abs=1e-15)
+    # CIF_k = p_k * (1 - S): recompute each from the shares
+    assert shares["marrow"] * event_probability == pytest.approx(0.077, rel=1e-13)
+    assert (shares["marrow"] + shares["other"]) * event_probability == pytest.approx(0.118, rel=1e-13)
+    rest = 1 - 0.118 / 0.12
+    assert shares["death"] == pytest.approx(rest / 4)
+    assert shares["smn"] == pytest.approx(3 * rest / 4)
+
+
+@pytest.mark.parametrize(
+    ("targets", "message"),
+    [
+        ([(["marrow"], 0.2)], "infeasible"),
+        ([(["marrow"], 0.08), (["marrow", "other"], 0.05)], "infeasible"),
+        ([(["marrow"], 0.05), (["other", "death"], 0.08)], "nested"),
+        ([(["relapse"], 0.05)], "unknown event type"),
+    ],
+)
+def test_infeasible_or_inconsistent_cause_targets_are_refused(targets, message):
+    with pytest.raises(InputError, match=message):
+        calibrate_cause_shares(0.1, targets, ["marrow", "other", "death"])
+
+
+def test_targets_that_use_up_every_type_leave_no_remainder():
+    with pytest.raises(InputError, match="left for event types"):
+        calibrate_cause_shares(0.1, [(["a", "b"], 0.05)], ["a", "b"])
+
+
+# --- deaths after relapse -------------------------------------------------------------------------
+
+
+def os_by_quadrature(t, hazard, fatal_share, relapse_share, death_rate):
+    """Independent OS: 1 - p_f F(t) - p_r * integral_0^t f(u) (1 - exp(-rate (t - u))) du, by quad."""
+
+    def density(u):
+        return float(hazard.hazard(u) * hazard.survival(u))
+
+    points = [b for b in hazard.breaks if 0 < b < t]
+    f_t, _ = quad(density, 0, t, points=points or None, epsabs=1e-14)
+    died, _ = quad(lambda u: density(u) * (1 - math.exp(-death_rate * (t - u))), 0, t, points=points or None, epsabs=1e-14)
+    return 1 - fatal_share * f_t - relapse_share * died
+
+
+@pytest.mark.parametrize("rate", [0.0, 0.05, 0.3, 2.0, 40.0])
+def test_overall_survival_closed_form_matches_quadrature(rate):
+    hazard = PiecewiseHazard([0.0, 1.0, 2.0, 3.0], [0.03, 0.05, 0.04, 0.01])
+    for t in (0.5, 2.2, 3.0, 6.0):
+        got = overall_survival_after_events(t, hazard, fatal_share=0.05, relapse_share=0.9, death_rate=rate)
+        assert got == pytest.approx(os_by_quadrature(t, hazard, 0.05, 0.9, rate), abs=1e-11)
+
+
+def test_overall_survival_limits():
+    hazard = PiecewiseHazard([0.0], [0.04])
+    f3 = 1 - math.exp(-0.12)
+    none = overall_survival_after_events(3.0, hazard, fatal_share=0.1, relapse_share=0.8, death_rate=0.0)
+    instant = overall_survival_after_events(3.0, hazard, fatal_share=0.1, relapse_share=0.8, death_rate=np.inf)
+    assert none == pytest.approx(1 - 0.1 * f3, rel=1e-14)
+    assert instant == pytest.approx(1 - 0.9 * f3, rel=1e-14)
+
+
+def test_post_relapse_death_rate_hits_the_mixture_os_target():
+    hazards = [PiecewiseHazard([0.0, 3.0], [0.035, 0.01]), PiecewiseHazard([0.0, 3.0], [0.055, 0.01])]
+    weights, fatal, relapse = [0.6, 0.4], [0.01, 0.02], [0.98, 0.95]
+    rate = calibrate_post_relapse_death_rate(0.97, 3.0, hazards, weights, fatal, relapse)
+    os_mix = sum(w * os_by_quadrature(3.0, h, f, r, rate) for h, w, f, r in zip(hazards, weights, fatal, relapse))
+    assert os_mix == pytest.approx(0.97, abs=1e-10)
+
+
+def test_unreachable_os_targets_are_refused():
+    hazards = [PiecewiseHazard([0.0], [0.04])]
+    with pytest.raises(InputError, match="unreachable"):
+        calibrate_post_relapse_death_rate(0.999, 3.0, hazards, [1.0], [0.1], [0.8])
+    with pytest.raises(InputError, match="unreachable"):
+        calibrate_post_relapse_death_rate(0.5, 3.0, hazards, [1.0], [0.1], [0.8])
+
+
+# --- accrual and the data cut ---------------------------------------------------------------------
+
+
+def test_accrual_pattern_cdf_and_quantile_are_inverse_with_a_pause():
+    acc = AccrualPattern.from_periods([1.0, 0.5, 2.0], [50.0, 0.0, 100.0])
+    assert acc.expected_n == pytest.approx(250.0)
+    u = np.linspace(0.001, 0.999, 50)
+    x = acc.quantile(u)
+    np.testing.assert_allclose(acc.cdf(x), u, rtol=1e-12)
+    assert not np.any((x > 1.0) & (x < 1.5))  # nobody enrolled during the pause
+    assert acc.cdf(1.2) == pytest.approx(0.2)
+
+
+def test_cut_for_median_follow_up_closed_form_after_accrual():
+    # uniform accrual over 5 years, dropout d: G(m) = (C - m)/5 * exp(-d m) = 1/2
+    acc = AccrualPattern.from_periods([5.0], [1.0])
+    cut = calibrate_cut_for_median_follow_up(2.5, acc, 0.01)
+    assert cut == pytest.approx(2.5 + 5 * 0.5 * math.exp(0.01 * 2.5), rel=1e-12)
+
+
+def test_cut_for_median_follow_up_before_the_end_of_accrual():
+    # cut C inside accrual: only those enrolled by C count, G(m) = (C - m)/C * exp(-d m) = 1/2
+    acc = AccrualPattern.from_periods([5.0], [1.0])
+    d = 0.02
+    cut = calibrate_cut_for_median_follow_up(1.0, acc, d)
+    assert cut == pytest.approx(1.0 / (1 - 0.5 * math.exp(d)), rel=1e-9)
+
+
+def test_unreachable_median_follow_up_is_refused():
+    with pytest.raises(InputError, match="cannot be reached"):
+        calibrate_cut_for_median_follow_up(2.5, AccrualPattern.from_periods([5.0], [1.0]), 0.5)
+
+
+# --- the AALL1731 scenario against the published figures ------------------------------------------
+
+
+def test_aall1731_hazards_reproduce_published_three_year_dfs(aall1731, published):
+    cal = aall1731.calibrated
+    by_risk = published["results_first_interim"]["dfs_3y_by_risk"]
+    for stratum in cal.strata:
+        for arm in cal.arms:
+            want = by_risk[stratum][arm]["value"] / 100
+            assert cal.dfs_survival(3.0, arm, stratum) == pytest.approx(want, rel=1e-12), (stratum, arm)
+
+
+def test_aall1731_cumulative_incidences_and_os_reproduce_published_figures(aall1731, published):
+    cal = aall1731.calibrated
+    res = published["results_first_interim"]
+    relapse = ["marrow_relapse", "other_relapse"]
+    for arm in cal.arms:
+        marrow = res["marrow_relapse_cif_3y"][arm]["value"] / 100
+        any_relapse = res["any_relapse_cif_3y"][arm]["value"] / 100
+        assert cal.cumulative_incidence(3.0, arm, ["marrow_relapse"]) == pytest.approx(marrow, rel=1e-12)
+        assert cal.cumulative_incidence(3.0, arm, relapse) == pytest.approx(any_relapse, rel=1e-12)
+        assert cal.overall_survival(3.0, arm) == pytest.approx(res["os_3y"][arm]["value"] / 100, abs=1e-10)
+        # all event types together make up 1 - DFS
+        total = cal.cumulative_incidence(3.0, arm, list(cal.event_types))
+        assert total == pytest.approx(1 - cal.dfs_survival(3.0, arm), rel=1e-12)
+
+
+def test_aall1731_overall_dfs_is_consistent_with_the_published_overall_figure(aall1731, published):
+    # the twin sets per-risk-group DFS; with the assumed risk split the arm-level DFS must lie
+    # within one published SE of the published overall 3-year DFS
+    cal = aall1731.calibrated
+    for arm in cal.arms:
+        pub = published["results_first_interim"]["dfs_3y"][arm]
+        assert abs(100 * cal.dfs_survival(3.0, arm) - pub["value"]) < pub["se"], arm
+
+
+def test_aall1731_cut_gives_the_published_median_follow_up(aall1731, published):
+    cal = aall1731.calibrated
+    m = published["results_first_interim"]["median_follow_up_years"]
+    # uniform accrual, cut after its end: G(m) = (C - m) / D * exp(-dropout m) must be 1/2
+    g = (cal.cut_years - m) / cal.accrual.end * math.exp(-cal.dropout_rate * m)
+    assert cal.cut_years > cal.accrual.end
+    assert g == pytest.approx(0.5, rel=1e-12)
+
+
+def test_calibrated_scenario_tables_and_repr(aall1731):
+    cal = aall1731.calibrated
+    table = cal.summary(3.0)
+    assert len(table) == len(cal.arms) * (len(cal.strata) + 1)
+    assert {"dfs", "os", "cif_marrow_relapse"} <= set(table.columns)
+    assert len(cal.to_frame()) == sum(h.breaks.size for h in cal.hazards.values())
+    assert "\n" not in repr(cal) and len(repr(cal)) < 200
+    with pytest.raises(InputError, match="unknown arm"):
+        cal.dfs_survival(3.0, "placebo")
