@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from survtrial.errors import ConvergenceWarning, InputError, StatisticWarning
 from survtrial.stats import _cox_kernel as kern
 from survtrial.stats._concordance import concordance_index
+from survtrial.stats._cox_robust import score_residuals
 from survtrial.stats.cox import cox_ph
 
 HERE = Path(__file__).resolve().parent
@@ -405,8 +406,23 @@ def test_weighted_score_residuals_add_up_to_the_score(ties):
     cd, _ = kern.prepare(t, d, X, s, w, ties)
     for beta in (np.zeros(2), np.array([0.5, 0.25])):
         terms = kern.evaluate(cd, beta)
-        L = kern.score_residuals(cd, terms)
+        L = score_residuals(cd, terms)
         np.testing.assert_allclose((L * cd.w).sum(axis=1), terms.score, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("mode", ["pad", "loop"])
+def test_segmented_cumsums_match_plain_loops(mode):
+    rng = np.random.default_rng(11)
+    seg_id = np.sort(rng.integers(0, 6, 200))
+    a = rng.normal(size=(3, 200))
+    seg = kern.Segments(seg_id)
+    assert seg.mode == "pad"
+    seg.mode = mode  # the loop path is normally taken only for very unbalanced strata
+    fwd, rev = seg.cumsum(a), seg.cumsum(a, reverse=True)
+    for j in range(200):
+        same = seg_id == seg_id[j]
+        np.testing.assert_allclose(fwd[:, j], a[:, same & (np.arange(200) <= j)].sum(axis=1), rtol=1e-12)
+        np.testing.assert_allclose(rev[:, j], a[:, same & (np.arange(200) >= j)].sum(axis=1), rtol=1e-12)
 
 
 def plain_concordance(t, d, score, strata, w):

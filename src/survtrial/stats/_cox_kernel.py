@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CoxData", "Terms", "evaluate", "hazard_increments", "newton", "prepare", "score_residuals"]
+from survtrial.stats._cox_exact import exact_groups
+
+__all__ = ["CoxData", "NewtonResult", "Terms", "evaluate", "hazard_increments", "newton", "prepare"]
 
 
 class Segments:
@@ -116,10 +118,9 @@ def prepare(
     ts = time[order]
     w = weights[order]
     means = (weights @ x) / weights.sum()
-    xt = np.empty((p, n))
-    for j in range(p):  # row gather per covariate straight into the transposed layout
-        np.take(x[:, j], order, out=xt[j])
-        xt[j] -= means[j]
+    # one row gather (much faster than x[order] or per-column gathers), then transpose
+    xt = np.ascontiguousarray(np.take(x, order, axis=0).T)
+    xt -= means[:, None]
     d = delta[order].astype(bool)
     new = np.empty(n, dtype=bool)
     new[0] = True
@@ -196,7 +197,7 @@ def evaluate(cd: CoxData, beta: np.ndarray, *, need_info: bool = True) -> Terms:
     Risk-set sums S0, S1 are reverse cumulative sums over tie groups within strata. The second
     moment never forms an (n, p, p) array: sum_g c_g S2_g = X' diag(r C) X with C the cumulative
     sum of c_g (one BLAS product), and the Efron correction of the tied deaths enters the same
-    diagonal. Exact ties add their tie groups separately (see ``_exact_groups``).
+    diagonal. Exact ties add their tie groups separately (``_cox_exact.exact_groups``).
     """
     xt = cd.xt
     eta = beta @ xt
@@ -242,7 +243,7 @@ def evaluate(cd: CoxData, beta: np.ndarray, *, need_info: bool = True) -> Terms:
         info -= (A * wt) @ A.T
         info = (info + info.T) / 2
     if cd.ties == "exact":
-        ll_x, sc_x, inf_x = _exact_groups(cd, eta, shift, need_info)
+        ll_x, sc_x, inf_x = exact_groups(cd, eta, shift, need_info)
         loglik += ll_x
         score = score + sc_x
         info = info + inf_x
@@ -250,61 +251,6 @@ def evaluate(cd: CoxData, beta: np.ndarray, *, need_info: bool = True) -> Terms:
             # events of tied groups: sum of eta is in wx_events, log-denominator in ll_x
             loglik += shift * float(np.sum(np.where(cd.kd[k] == 1, 0.0, cd.w[cd.ev])))
     return Terms(loglik=loglik, score=score, info=info, shift=shift, r=r, D=D, A=A, q=q)
-
-
-def _exact_groups(
-    cd: CoxData, eta: np.ndarray, shift: float, need_info: bool
-) -> tuple[float, np.ndarray, np.ndarray]:
-    """Exact partial likelihood (discrete conditional logistic) for tie groups with >= 2 deaths.
-
-    For a tie group with d deaths in a risk set R the denominator is the elementary symmetric
-    polynomial e_d(r_R) = sum over d-subsets of R of prod r; it and its first two derivatives are
-    built by the recursion B(k, m) = B(k, m-1) + r_m B(k-1, m-1) (Gail, Lubin and Rubinstein
-    1981), vectorised over m as a cumulative sum for each k and rescaled at every k to avoid
-    overflow. Cost O(d * |R| * p^2) per group: meant for small tie groups, as in R.
-    """
-    p, nrow = cd.xt.shape
-    ll = 0.0
-    sc = np.zeros(p)
-    inf = np.zeros((p, p))
-    seg_end = cd.seg.starts + cd.seg.counts  # in tie-group units
-    gend_row = np.append(cd.gstart[1:], nrow)
-    for kk in np.flatnonzero(cd.kd >= 2):
-        g = cd.kgroup[kk]
-        d = int(cd.kd[kk])
-        last_group = seg_end[cd.gstratum[g]] - 1
-        rows = slice(cd.gstart[g], gend_row[last_group])
-        e = eta[rows] - shift
-        emax = float(e.max())
-        r = np.exp(e - emax)
-        x = cd.xt[:, rows].T
-        m = r.size
-        xx = x[:, :, None] * x[:, None, :] if need_info else None
-        # B, dB, d2B hold B(k-1, m'-1) and its derivatives for m' = 1..m; level k-1 = 0 first
-        B = np.ones(m)
-        dB = np.zeros((m, p))
-        d2B = np.zeros((m, p, p))
-        logscale = 0.0
-        for _ in range(d):
-            t1 = np.cumsum(r * B)
-            t2 = np.cumsum(r[:, None] * (x * B[:, None] + dB), axis=0)
-            if need_info:
-                xd = x[:, :, None] * dB[:, None, :]
-                inner = xx * B[:, None, None] + xd + xd.transpose(0, 2, 1) + d2B
-                t3 = np.cumsum(r[:, None, None] * inner, axis=0)
-            top = t1[-1]
-            logscale += np.log(top)
-            grad = t2[-1] / top  # d log B(k, m) at the last level: B(d, m) / top == 1
-            if need_info:
-                hess = t3[-1] / top
-                d2B = np.concatenate((np.zeros((1, p, p)), t3[:-1])) / top
-            B = np.concatenate(([0.0], t1[:-1])) / top
-            dB = np.concatenate((np.zeros((1, p)), t2[:-1])) / top
-        ll -= logscale + d * (emax + shift)
-        sc -= grad
-        if need_info:
-            inf += hess - np.outer(grad, grad)
-    return ll, sc, inf
 
 
 def _solve(info: np.ndarray, u: np.ndarray) -> np.ndarray | None:
@@ -374,41 +320,6 @@ def _close(old: float, new: float, tol: float) -> bool:
     if not np.isfinite(new) or new == 0:
         return False
     return abs(1.0 - old / new) <= tol
-
-
-def score_residuals(cd: CoxData, terms: Terms) -> np.ndarray:
-    """Score residuals L_i as a (p, n) array in sorted order; sum_i w_i L_i = U(beta).
-
-    L_i = delta_i (x_i - mean over j of xbar_gj) - exp(eta_i) sum_{g: t_g <= t_i} sum_j rho_ij
-    wtave_g (x_i - xbar_gj) / D_gj, where rho_ij = 1 - j/d for a death of group g itself (its
-    Efron share of the j-th term) and 1 otherwise; this is R's coxscore2 (Breslow: j = 0).
-    """
-    xt = cd.xt
-    k, kg = cd.ev_k, cd.kgroup
-    K, G = cd.kstart.size, cd.gstart.size
-    p = xt.shape[0]
-    A, q, jf = terms.A, terms.q, cd.jfrac
-    cG = np.zeros(G)
-    cG[kg] = np.bincount(k, q, minlength=K)
-    hG = np.zeros((p, G))
-    hG[:, kg] = np.add.reduceat(A * q, cd.kstart, axis=1)
-    C = cd.seg.cumsum(cG)[cd.gid]
-    H = cd.seg.cumsum(hG)[:, cd.gid]
-    ev, egid = cd.ev, cd.ev_gid
-    if cd.ties == "efron":
-        eG = np.zeros(G)
-        eG[kg] = np.bincount(k, q * jf, minlength=K)
-        kG = np.zeros((p, G))
-        kG[:, kg] = np.add.reduceat(A * (q * jf), cd.kstart, axis=1)
-        C[ev] -= eG[egid]
-        H[:, ev] -= kG[:, egid]
-    risk = terms.r / cd.w
-    L = xt * C
-    L -= H
-    L *= -risk
-    Abar = np.add.reduceat(A, cd.kstart, axis=1) / cd.kd
-    L[:, ev] += cd.xe - Abar[:, k]
-    return L
 
 
 def hazard_increments(cd: CoxData, terms: Terms) -> np.ndarray:

@@ -12,6 +12,7 @@ from scipy import stats
 
 from survtrial.errors import ConvergenceWarning, InputError, StatisticWarning
 from survtrial.stats import _cox_kernel as kern
+from survtrial.stats import _cox_robust as rob
 from survtrial.stats._concordance import concordance_index
 from survtrial.stats._cox_design import build_design, build_labels, check_collinear
 from survtrial.stats._input import as_event, as_time, as_weights, check_lengths, column
@@ -44,7 +45,24 @@ def _chi2(stat: float, df: int) -> ChiSquareTest:
 class CoxResult:
     """Fitted Cox model (see :func:`cox_ph`). Arrays are indexed like ``names``.
 
-    ``se`` is model-based (inverse information); ``robust_se`` the sandwich SE when requested.
+    Attributes
+    ----------
+    names : covariate (design column) names, e.g. ``("age", "arm[T.blina]")``.
+    coef, se : log hazard ratios and model-based SEs (inverse information); NaN for a covariate
+        that carries no information.
+    robust_se, robust_var : sandwich SEs / variance, or None when not robust.
+    var : model-based variance matrix.
+    z, p_value : Wald z and two-sided p per coefficient.
+    loglik_null, loglik : log partial likelihood at beta = 0 and at the estimate.
+    wald_test, score_test, likelihood_ratio_test : global chi-square tests (df = p); the score
+        test is the log-rank test for a single binary covariate.
+    robust_score_test : R's "Robust" score test, or None.
+    concordance : Harrell's C of the linear predictor when requested, else None.
+    n, n_events : observations and events (unweighted).
+    iterations, converged : Newton-Raphson iterations (R's ``iter``) and convergence flag.
+    means : the covariate values of ``baseline_cumulative_hazard(centered=True)`` (R ``fit$means``).
+    strata : stratum labels (empty without strata).
+
     ``z``, ``p_value``, the Wald test and the confidence intervals use ``robust_se`` when it is
     present, as R's ``summary.coxph`` does.
     """
@@ -227,10 +245,12 @@ def cox_ph(
     Examples
     --------
     >>> from survtrial.stats.cox import cox_ph
-    >>> fit = cox_ph([1, 2, 3, 4, 5, 6, 7, 8], [1, 1, 1, 0, 1, 1, 0, 1],
-    ...              [1, 0, 1, 1, 0, 0, 1, 0], names=["trt"])
-    >>> round(float(fit.coef[0]), 4), fit.converged
-    (0.7024, True)
+    >>> fit = cox_ph([2, 3, 3, 5, 6, 8, 9, 12, 14, 15], [1, 1, 1, 1, 0, 1, 1, 0, 1, 0],
+    ...              [1, 1, 0, 1, 1, 0, 1, 0, 0, 0], names=["trt"])
+    >>> round(float(fit.coef[0]), 5), round(float(fit.hazard_ratio[0]), 5)  # R: 1.2724736 3.5696715
+    (1.27247, 3.56967)
+    >>> fit.to_frame().columns.tolist()[:3]
+    ['coef', 'hazard_ratio', 'se']
     """
     tol = float(tol)
     max_iter = int(max_iter)
@@ -291,11 +311,11 @@ def cox_ph(
     robust_var = robust_se = None
     robust_score = None
     if robust:
-        Rk = _robust_var(cdk, fit.terms, Vk, c_codes)
+        Rk = rob.robust_var(cdk, fit.terms, Vk, c_codes)
         robust_var = np.full((p, p), np.nan)
         robust_var[np.ix_(keep, keep)] = Rk
         robust_se = np.sqrt(np.diag(robust_var))
-        robust_score = _robust_score_test(cdk, c_codes)
+        robust_score = _chi2(*rob.robust_score_test(cdk, c_codes))
     use_se = robust_se if robust_se is not None else se
     z = coef / use_se
     pval = 2 * stats.norm.sf(np.abs(z))
@@ -368,30 +388,6 @@ def _warn_convergence(fit: kern.NewtonResult, V: np.ndarray, beta: np.ndarray, t
             "(monotone likelihood, e.g. no events in one group): the estimate may be infinite and "
             "its SE and Wald test are meaningless; use the likelihood-ratio test",
             ConvergenceWarning, stacklevel=3)
-
-
-def _cluster_scores(cd: kern.CoxData, terms: kern.Terms, groups: np.ndarray | None) -> np.ndarray:
-    """Weighted score residuals summed within clusters, (n_clusters, p); rows when no cluster."""
-    L = kern.score_residuals(cd, terms)
-    L *= cd.w
-    if groups is None:
-        return L.T
-    g = groups[cd.order]
-    k = int(groups.max()) + 1
-    return np.stack([np.bincount(g, L[j], minlength=k) for j in range(L.shape[0])], axis=1)
-
-
-def _robust_var(cd: kern.CoxData, terms: kern.Terms, V: np.ndarray,
-                groups: np.ndarray | None) -> np.ndarray:
-    B = _cluster_scores(cd, terms, groups) @ V
-    return B.T @ B
-
-
-def _robust_score_test(cd: kern.CoxData, groups: np.ndarray | None) -> ChiSquareTest:
-    beta0 = np.zeros(cd.xt.shape[0])
-    T = _cluster_scores(cd, kern.evaluate(cd, beta0, need_info=False), groups)
-    u = T.sum(axis=0)
-    return _chi2(float(u @ np.linalg.lstsq(T.T @ T, u, rcond=None)[0]), u.size)
 
 
 def _nan_result(p: int, base: dict[str, Any], robust: bool) -> CoxResult:
