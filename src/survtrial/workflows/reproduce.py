@@ -1,0 +1,188 @@
+"""`survtrial reproduce`: simulate the AALL1731 twin, analyse it as the paper did, write data and report."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from survtrial.analysis.trial import TrialAnalysis
+from survtrial.errors import InputError
+from survtrial.report.html import Report, provenance
+from survtrial.report.plots import calibration_plot
+from survtrial.report.trial_report import add_trial_sections
+from survtrial.simulate.scenario import Scenario, load_scenario
+from survtrial.simulate.trial import simulate_trial
+from survtrial.workflows.twin import (
+    HEADLINES,
+    analyse_twin,
+    compare_with_published,
+    interim_decision,
+    run_replicates,
+    twin_headlines,
+)
+
+__all__ = ["ReproduceResult", "reproduce", "DEFAULT_SEED"]
+
+DEFAULT_SEED = 1731
+
+
+@dataclass(frozen=True)
+class ReproduceResult:
+    """What one ``reproduce`` run produced (frames for notebooks, paths when written)."""
+
+    scenario: Scenario
+    seed: int
+    patients: pd.DataFrame
+    analysis: TrialAnalysis
+    comparison: pd.DataFrame
+    interim: dict[str, float]
+    replicates: pd.DataFrame | None
+    replicate_comparison: pd.DataFrame | None
+    report: Report
+    out: Path | None = None
+
+
+def _hazard_table(sc: Scenario) -> pd.DataFrame:
+    cal = sc.calibrated
+    rows = []
+    for (stratum, arm), hz in cal.hazards.items():
+        rows.append({"risk_group": stratum, "arm": arm, "S(3y) %": 100 * float(hz.survival(3.0)),
+                     **{f"hazard [{a:g}, {b:g})": r for a, b, r in
+                        zip(hz.breaks, list(hz.breaks[1:]) + [np.inf], hz.rates)}})
+    return pd.DataFrame(rows)
+
+
+def _fmt(x: float, unit: str) -> str:
+    return f"{x:.2f}" if unit == "ratio" else f"{x:.1f}"
+
+
+def _build_report(sc: Scenario, seed: int, analysis: TrialAnalysis, comparison: pd.DataFrame,
+                  interim: dict[str, float], reps: pd.DataFrame | None, rep_cmp: pd.DataFrame | None,
+                  command: Sequence[str] | None) -> Report:
+    prov = provenance(seed=seed, scenario=sc.name, scenario_hash=sc.digest,
+                      command=list(command) if command else None,
+                      replicates=1 if reps is None else len(reps))
+    report = Report(f"{sc.name.upper()} digital twin: the first interim analysis re-enacted",
+                    subtitle=sc.description, provenance=prov)
+    report.add_section("The twin next to the paper")
+    report.add_text(
+        f"One simulated trial (seed {seed}) of {analysis.flow.iloc[0, 1:].sum()} randomized children, analysed "
+        "as the paper did. The twin is calibrated to the published figures (packaged scenario; every number "
+        "names its source or is marked as an assumption). One twin varies around the published values "
+        "as much as the trial itself would: compare with the published SEs and CIs, and see the "
+        "replicate calibration below when run with --replicates."
+    )
+    units = {h.key: h.unit for h in HEADLINES}
+    shown = comparison.copy()
+    shown["published"] = [f"{_fmt(v, units[k])}" + (f" ± {se:.1f}" if np.isfinite(se) else "")
+                          + (f" ({_fmt(lo, units[k])}-{_fmt(hi, units[k])})" if np.isfinite(lo) and not np.isfinite(se) else "")
+                          for k, v, se, lo, hi in shown[["key", "published", "published_se", "published_lower", "published_upper"]].itertuples(index=False)]
+    shown["twin"] = [_fmt(v, units[k]) for k, v in shown[["key", "twin"]].itertuples(index=False)]
+    report.add_table(shown[["headline", "published", "twin"]], "Published figures (value ± SE, or 95% CI) and this twin",
+                     csv_name="published_vs_twin")
+    verdict = "would have crossed" if interim["stop"] else "would not have crossed"
+    report.add_callout(
+        f"Interim analysis at this data cut: {interim['events']:.0f} DFS events = information fraction "
+        f"{interim['information_fraction']:.2f} of the planned {sc.interim_analyses.planned_events}. "
+        f"{sc.interim_analyses.spending} alpha spending (one-sided {sc.interim_analyses.alpha_one_sided:g}) gives an "
+        f"efficacy bound of z = {interim['efficacy_bound_z']:.3f} (nominal one-sided P {interim['nominal_alpha']:.2g}); "
+        f"the stratified log-rank z is {interim['z']:.2f}, so the trial {verdict} the efficacy bound.",
+        title="Interim decision")
+    if reps is not None and rep_cmp is not None:
+        report.add_section(f"Calibration across {len(reps)} twins")
+        stop = reps["interim_stop"].to_numpy(dtype=float)
+        se = np.sqrt(stop.mean() * (1 - stop.mean()) / stop.size)
+        report.add_text(
+            f"{len(reps)} independent twins (child seeds of {seed}). The interim analysis would have stopped "
+            f"the trial for efficacy in {100 * stop.mean():.1f}% of them (Monte-Carlo SE {100 * se:.1f}%).")
+        cols = ["headline", "published", "published_lower", "published_upper", "twin_mean", "twin_sd",
+                "twin_2.5%", "twin_97.5%", "published_inside_95%"]
+        report.add_table(rep_cmp[cols], "Published value and the twins' distribution (mean, SD, central 95%)",
+                         csv_name="published_vs_twin_replicates")
+        keys = [h.key for h in HEADLINES if h.key in reps.columns]
+        titles = {h.key: h.label for h in HEADLINES}
+        pub = {r.key: (r.published, r.published_lower if np.isfinite(r.published_lower) else None,
+                       r.published_upper if np.isfinite(r.published_upper) else None)
+               for r in rep_cmp.itertuples(index=False)}
+        fig = calibration_plot({k: reps[k].to_numpy() for k in keys}, {k: pub[k] for k in keys}, titles=titles)
+        report.add_figure(fig, "Each headline across twins (histogram, central 90% shaded) and the published "
+                          "value (line) with its CI", name="calibration")
+    add_trial_sections(report, analysis)
+    report.add_section("Scenario")
+    report.add_text(f"Scenario {sc.name} (digest {sc.digest}). DFS hazards per risk group and arm, solved "
+                    "from the published 3-year DFS (piecewise constant, per year; plateau after 3 years: assumption).")
+    report.add_table(_hazard_table(sc), "Calibrated DFS hazards (per year) and the 3-year DFS they give",
+                     csv_name="calibrated_hazards")
+    return report
+
+
+def reproduce(
+    scenario: str | Path | Scenario = "aall1731",
+    *,
+    seed: int = DEFAULT_SEED,
+    replicates: int = 1,
+    workers: int | None = None,
+    out: str | Path | None = None,
+    overwrite: bool = False,
+    command: Sequence[str] | None = None,
+    progress: Callable[[int], Any] | None = None,
+) -> ReproduceResult:
+    """Simulate the twin, analyse it like the paper, compare with the published figures, write it all.
+
+    Parameters
+    ----------
+    scenario : packaged scenario name, YAML path, or a :class:`Scenario`.
+    seed : the run's seed; replicate ``i`` uses child ``i`` of ``SeedSequence(seed)`` and the
+        detailed twin (data + report) uses ``seed`` itself.
+    replicates : number of twins for the calibration section (1 = the single detailed twin only).
+    workers : processes for the replicates (default: up to 2); results do not depend on it.
+    out : directory to write ``report.html``, ``figures/``, ``tables/``, ``patients.parquet``
+        (and ``replicates.parquet``); written atomically (nothing half-written is left behind).
+    """
+    if replicates < 1:
+        raise InputError(f"replicates must be >= 1, got {replicates}")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise InputError(f"seed must be a whole number >= 0, got {seed!r}")
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    out_path = Path(out) if out is not None else None
+    if out_path is not None and out_path.exists() and any(out_path.iterdir()) and not overwrite:
+        raise InputError(f"--out {str(out_path)!r} exists and is not empty; choose another directory or pass --overwrite")
+    patients = simulate_trial(sc, int(seed))
+    analysis = analyse_twin(patients, detailed=True)
+    comparison = compare_with_published(twin_headlines(analysis, patients))
+    interim = interim_decision(analysis, sc)
+    reps = rep_cmp = None
+    if replicates > 1:
+        reps = run_replicates(sc, replicates=replicates, seed=int(seed), workers=workers, progress=progress)
+        rep_cmp = compare_with_published(reps)
+    report = _build_report(sc, int(seed), analysis, comparison, interim, reps, rep_cmp, command)
+    if out_path is not None:
+        _write(out_path, report, patients, reps)
+    return ReproduceResult(scenario=sc, seed=int(seed), patients=patients, analysis=analysis,
+                           comparison=comparison, interim=interim, replicates=reps,
+                           replicate_comparison=rep_cmp, report=report, out=out_path)
+
+
+def _write(out: Path, report: Report, patients: pd.DataFrame, reps: pd.DataFrame | None) -> None:
+    parent = out.absolute().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=parent))
+    try:
+        built = staging / out.name
+        report.write(built)
+        data = patients.copy()
+        data.attrs = {}
+        data.to_parquet(built / "patients.parquet", index=False)
+        if reps is not None:
+            reps.to_parquet(built / "replicates.parquet", index=False)
+        if out.exists():
+            shutil.rmtree(out)
+        built.rename(out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
