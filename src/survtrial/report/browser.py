@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import re
 import select
 import shutil
 import signal
-import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
@@ -130,8 +130,11 @@ class _Pipe:
         if session:
             msg["sessionId"] = session
         data = json.dumps(msg).encode() + b"\0"
-        while data:
-            data = data[os.write(self.write_fd, data):]
+        try:
+            while data:
+                data = data[os.write(self.write_fd, data):]
+        except OSError as err:  # EPIPE: the browser has gone
+            raise BrowserError(f"Chromium closed the DevTools pipe ({err.strerror})") from None
         return self.next_id
 
     def receive(self, until: float | None = None) -> dict[str, Any] | None:
@@ -196,6 +199,51 @@ def _console(events: list[dict[str, Any]]) -> tuple[list[ConsoleMessage], list[s
     return messages, requests
 
 
+def _spawn(args: list[str], log_path: Path) -> tuple[int, int, int]:
+    """Start ``args`` in a new session with the DevTools pipe on fds 3 (commands) and 4 (replies).
+
+    Returns (pid, fd to write commands, fd to read replies). posix_spawn file actions place the
+    pipe ends exactly on 3 and 4 (dup2 clears close-on-exec); stderr goes to ``log_path``.
+    """
+    to_child_r, to_child_w = os.pipe()
+    from_child_r, from_child_w = os.pipe()
+    # Park the child's ends above 9 first so the dup2s onto 3 and 4 cannot clobber each other.
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10) for fd in (to_child_r, from_child_w)]
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        actions = [
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_DUP2, log, 2),
+            (os.POSIX_SPAWN_DUP2, high[0], 3),
+            (os.POSIX_SPAWN_DUP2, high[1], 4),
+        ]
+        pid = os.posix_spawn(args[0], args, dict(os.environ), file_actions=actions, setsid=True)
+    except OSError as err:
+        os.close(to_child_w)
+        os.close(from_child_r)
+        raise BrowserUnavailable(f"cannot start {args[0]!r}: {err.strerror}") from None
+    finally:
+        for fd in (to_child_r, from_child_w, *high, log):
+            os.close(fd)
+    return pid, to_child_w, from_child_r
+
+
+def _reap(pid: int, grace: float) -> None:
+    """Wait up to ``grace`` seconds for the browser to exit, then kill its process group."""
+    end = time.monotonic() + grace
+    while time.monotonic() < end:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return
+        time.sleep(0.05)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    os.waitpid(pid, 0)
+
+
 def render_html(
     path: str | os.PathLike[str],
     *,
@@ -244,23 +292,15 @@ def render_html(
     if not file.is_file():
         raise FileNotFoundError(f"render_html: no such file {str(file)!r}")
     exe = chromium or find_chromium()
+    exe = shutil.which(exe) or exe if exe else None
     if exe is None:
         raise BrowserUnavailable("no Chromium/Chrome found on PATH; install chromium or set SURVTRIAL_CHROMIUM")
     url = file.resolve().as_uri()
     deadline = time.monotonic() + timeout
     with tempfile.TemporaryDirectory(prefix="survtrial-chromium-") as profile:
-        to_child_r, to_child_w = os.pipe()
-        from_child_r, from_child_w = os.pipe()
         args = [exe, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"]
         log_path = Path(profile) / "stderr.log"
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                ["sh", "-c", f'exec "$@" 3<&{to_child_r} 4>&{from_child_w}', "sh", *args],
-                pass_fds=(to_child_r, from_child_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=log, start_new_session=True,
-            )
-        os.close(to_child_r)
-        os.close(from_child_w)
+        pid, to_child_w, from_child_r = _spawn(args, log_path)
         pipe = _Pipe(to_child_w, from_child_r, deadline)
         try:
             targets = pipe.call("Target.getTargets")["targetInfos"]
@@ -293,11 +333,7 @@ def render_html(
         finally:
             os.close(to_child_w)
             os.close(from_child_r)
-            try:
-                proc.wait(timeout=max(1.0, min(5.0, deadline - time.monotonic())))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            _reap(pid, max(1.0, min(5.0, deadline - time.monotonic())))
     messages, requests = _console(pipe.events)
     extra = tuple(u for u in requests if u != url)
     return RenderedPage(url, value["dom"], value["text"], tuple(messages), extra, value["counts"], pdf_bytes)

@@ -83,8 +83,8 @@ def cumulative_incidence_plot(
     Returns
     -------
     matplotlib.figure.Figure
-        One axes labelled "cumulative-incidence" with one ``Line2D`` per group x cause
-        (group-major order): colour marks the group, line style the cause.
+        One axes labelled "cumulative-incidence" with one ``Line2D`` per group x cause present
+        in the frame (group-major order): colour marks the group, line style the cause.
 
     Notes
     -----
@@ -120,6 +120,8 @@ def cumulative_incidence_plot(
                 if g is not None:
                     sel &= df["group"] == g
                 part = df.loc[sel].sort_values("time", kind="stable")
+                if part.empty:  # this cause never occurs in this group
+                    continue
                 t = numeric(part, "time", _CIF)
                 y = numeric(part, "cif", _CIF)
                 if np.any(~np.isfinite(t)) or np.any(t < 0) or np.any((y < 0) | (y > 1)):
