@@ -27,7 +27,7 @@ _EXPORTS: dict[str, str] = {
     "RiskDifferenceResult": "survtrial.stats.binomial",
     "survival_sample_size": "survtrial.design.sample_size",
     "SurvivalSampleSizeResult": "survtrial.design.sample_size",
-    "survival_power": "survtrial.design.sample_size",
+    "survival_power": "survtrial.design.power",
     "schoenfeld_events": "survtrial.design.events",
     "group_sequential": "survtrial.design.boundaries",
     "GroupSequentialDesign": "survtrial.design.boundaries",

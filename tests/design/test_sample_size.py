@@ -349,6 +349,17 @@ def test_expected_events_equal_numerical_integration():
     assert got == pytest.approx(want, rel=1e-9)
 
 
+def test_event_cdf_closed_forms():
+    # exponential event hazard lam with exponential dropout phi: F(s) = lam / (lam + phi) (1 - exp(-(lam + phi) s))
+    res = survival_sample_size(0.5, control_hazard=0.2, accrual_time=2, follow_up=3, dropout_rate=0.1,
+                               dropout_time=1)
+    phi = -math.log(0.9)
+    exp_arm, control_arm = res.model.event_cdf(np.array([0.5, 4.0, 1e6]))
+    for lam, got in ((0.1, exp_arm[0]), (0.2, control_arm[0])):
+        want = lam / (lam + phi) * (1 - np.exp(-(lam + phi) * np.array([0.5, 4.0, 1e6])))
+        assert got == pytest.approx(want, rel=1e-12)
+
+
 def test_look_times_solve_expected_events():
     res = survival_sample_size(0.7, control_hazard=0.05, accrual_time=24, follow_up=12, design=RPACT_OF3)
     assert res.expected_events(res.look_times) == pytest.approx(res.events_per_look, rel=1e-9)

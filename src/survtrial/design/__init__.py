@@ -15,13 +15,9 @@ from survtrial.design.events import events_power, freedman_events, schoenfeld_ev
 from survtrial.design.inference import StagewiseInference, stagewise_inference
 from survtrial.design.monitoring import update_design
 from survtrial.design.plan import DesignSpec, TrialPlan, plan_trial
+from survtrial.design.power import survival_power
 from survtrial.design.probabilities import CrossingProbabilities, crossing_probabilities
-from survtrial.design.sample_size import (
-    SurvivalSampleSizeResult,
-    expected_events,
-    survival_power,
-    survival_sample_size,
-)
+from survtrial.design.sample_size import SurvivalSampleSizeResult, survival_sample_size
 from survtrial.design.spending import (
     SpendingFunction,
     hwang_shih_decani_spending,
@@ -37,6 +33,7 @@ from survtrial.design.targets import (
     noninferiority_margin,
     survival_from_hazard,
 )
+from survtrial.design.timing import expected_events
 
 __all__ = [
     "ConditionalPowerResult",

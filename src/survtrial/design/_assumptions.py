@@ -305,3 +305,95 @@ def assumptions(
         follow_up=None if fu is None else np.broadcast_to(fu.reshape(-1), (n,)).copy(),
         extra={k: np.broadcast_to(v.reshape(-1), (n,)).copy() for k, v in extra.items()},
     )
+
+
+def squeeze(a: np.ndarray, shape: tuple[int, ...]) -> Any:
+    """Per-case array (n, ...) back to the user's shape: scalars for scalar input."""
+    if shape == ():
+        a = a[0]
+        return float(a) if np.ndim(a) == 0 else a
+    return a
+
+
+def null_hazard_ratio(noninferiority_margin: Any, hazard_ratio: np.ndarray) -> float:
+    if noninferiority_margin is None:
+        if np.any(hazard_ratio == 1):
+            raise InputError("hazard_ratio=1: no difference to detect; for non-inferiority give noninferiority_margin")
+        return 1.0
+    margin = float(per_case("noninferiority_margin", noninferiority_margin))
+    if margin <= 1:
+        raise InputError(
+            f"noninferiority_margin={noninferiority_margin!r} must be > 1: the largest hazard ratio "
+            "(experimental over control) still called 'not worse'; see noninferiority_margin() to "
+            "convert a landmark-survival difference"
+        )
+    if np.any(hazard_ratio >= margin):
+        raise InputError(
+            f"hazard_ratio must be below noninferiority_margin={margin:g} (got up to {hazard_ratio.max():g}): "
+            "the planning effect must lie inside the non-inferiority region"
+        )
+    return margin
+
+
+def sequential(design: Any, inflation_factor: Any, information_fractions: Any) -> tuple[np.ndarray, float]:
+    """Information fractions and inflation factor, from a design object or given directly."""
+    if design is not None:
+        if inflation_factor is not None or information_fractions is not None:
+            raise InputError("give design, or inflation_factor with information_fractions, not both")
+        try:
+            inflation_factor = design.inflation_factor
+            information_fractions = design.information_fractions
+        except AttributeError:
+            raise InputError(
+                f"design ({type(design).__name__}) needs .inflation_factor and .information_fractions; "
+                "build it with survtrial.design.group_sequential"
+            ) from None
+    if information_fractions is None:
+        if inflation_factor not in (None, 1, 1.0):
+            raise InputError("inflation_factor needs information_fractions (one per look, ending at 1)")
+        return np.ones(1), 1.0
+    fr = np.atleast_1d(per_case("information_fractions", information_fractions))
+    if np.any(fr <= 0) or np.any(np.diff(fr) <= 0) or abs(fr[-1] - 1) > 1e-12:
+        raise InputError(
+            f"information_fractions={list(fr)} must increase strictly within (0, 1] and end at 1"
+        )
+    inflation = 1.0 if inflation_factor is None else float(per_case("inflation_factor", inflation_factor))
+    if inflation < 1:
+        raise InputError(f"inflation_factor={inflation_factor!r} must be >= 1 (maximum over fixed-design events)")
+    return fr, inflation
+
+
+def error_rates(design: Any, alpha: Any, power: Any, sided: Any) -> tuple[Any, Any, int]:
+    """alpha, power and sidedness; a design object supplies those not given (and must agree with those given)."""
+    out = {"alpha": alpha, "power": power, "sided": sided}
+    if design is not None:
+        beta = getattr(design, "beta", None)
+        from_design = {
+            "alpha": getattr(design, "alpha", None),
+            "power": getattr(design, "power", None) if beta is None else 1 - beta,
+            "sided": getattr(design, "sided", None),
+        }
+        for key, value in from_design.items():
+            if value is None:
+                continue
+            if out[key] is None:
+                out[key] = value
+            elif not np.allclose(out[key], value):
+                raise InputError(f"{key}={out[key]!r} conflicts with the design's {key}={value!r}; drop one")
+    defaults = {"alpha": 0.025, "power": 0.8, "sided": 1}
+    for key, value in defaults.items():
+        if out[key] is None:
+            out[key] = value
+    return out["alpha"], out["power"], int(out["sided"])
+
+
+def stopping_probabilities(design: Any, k: int) -> np.ndarray | None:
+    """Probability of stopping at each look under H1 (rejection or futility), if the design has them."""
+    if k == 1:
+        return np.ones(1)
+    up, low = getattr(design, "upper_h1", None), getattr(design, "lower_h1", None)
+    if up is None or low is None:
+        return None
+    stop = np.nan_to_num(np.asarray(up, dtype=float)) + np.nan_to_num(np.asarray(low, dtype=float))
+    stop[-1] = 1.0 - stop[:-1].sum()
+    return stop

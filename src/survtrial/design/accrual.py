@@ -196,11 +196,12 @@ class StudyModel:
         lo, hi = self._piece_limits(t)
         r = self.allocation_ratio
         arms = []
+        # int_lo^hi F(t - u) du = G(t - lo) - G(t - hi), both limits in one call
+        limits = np.concatenate([t[..., None] - lo, t[..., None] - hi], axis=-1)
+        pieces = lo.shape[-1]
         for share, hazards, phi in zip((r / (1 + r), 1 / (1 + r)), self.arm_hazards(), self.dropout_hazard):
-            # int_lo^hi F(t - u) du = G(t - lo) - G(t - hi)
-            g_lo = _cdf_and_integral(t[..., None] - lo, self.survival_starts, hazards, phi)[1]
-            g_hi = _cdf_and_integral(t[..., None] - hi, self.survival_starts, hazards, phi)[1]
-            arms.append(share * ((g_lo - g_hi) * self.accrual_rates[:, None, :]).sum(axis=-1))
+            g = _cdf_and_integral(limits, self.survival_starts, hazards, phi)[1]
+            arms.append(share * ((g[..., :pieces] - g[..., pieces:]) * self.accrual_rates[:, None, :]).sum(axis=-1))
         out = np.stack(arms)
         return out if by_arm else out.sum(axis=0)
 

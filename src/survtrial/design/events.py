@@ -41,7 +41,7 @@ def _check_sided(sided: int) -> int:
     return int(sided)
 
 
-def _method(method: str) -> str:
+def event_method(method: str) -> str:
     key = str(method).lower().replace("_", "-").replace(" ", "-")
     key = {"hsiehfreedman": "hsieh-freedman", "hsieh": "hsieh-freedman"}.get(key, key)
     if key not in EVENT_METHODS:
@@ -49,7 +49,7 @@ def _method(method: str) -> str:
     return key
 
 
-def _standardised_effect(
+def standardised_effect(
     hazard_ratio: np.ndarray, allocation_ratio: np.ndarray, null_hazard_ratio: np.ndarray, method: str
 ) -> np.ndarray:
     """Drift per sqrt(event): the log-rank z statistic is about N(effect * sqrt(d), 1)."""
@@ -61,7 +61,7 @@ def _standardised_effect(
     return 2 * np.sqrt(r) / (1 + r) * np.abs(1 - hazard_ratio) / (1 + hazard_ratio)
 
 
-def _validated(
+def validated_inputs(
     hazard_ratio: Any,
     alpha: Any,
     sided: int,
@@ -69,7 +69,7 @@ def _validated(
     null_hazard_ratio: Any,
     method: str,
 ) -> tuple[np.ndarray, ...]:
-    method = _method(method)
+    method = event_method(method)
     sided = _check_sided(sided)
     hr = _positive(hazard_ratio, "hazard_ratio")
     a = _probability(alpha, "alpha")
@@ -88,7 +88,7 @@ def _validated(
     return hr, a / sided, r, h0, method
 
 
-def _events(
+def required_events(
     hazard_ratio: Any,
     alpha: Any,
     power: Any,
@@ -97,12 +97,12 @@ def _events(
     null_hazard_ratio: Any,
     method: str,
 ) -> np.ndarray | float:
-    hr, a, r, h0, method = _validated(hazard_ratio, alpha, sided, allocation_ratio, null_hazard_ratio, method)
+    hr, a, r, h0, method = validated_inputs(hazard_ratio, alpha, sided, allocation_ratio, null_hazard_ratio, method)
     pw = _probability(power, "power")
     z = -ndtri(a) - ndtri(1 - pw)
     if np.any(z <= 0):
         raise InputError("power must exceed the one-sided significance level alpha/sided")
-    d = (z / _standardised_effect(hr, r, h0, method)) ** 2
+    d = (z / standardised_effect(hr, r, h0, method)) ** 2
     return float(d) if np.ndim(d) == 0 else d
 
 
@@ -156,7 +156,7 @@ def schoenfeld_events(
     >>> round(schoenfeld_events(0.5, alpha=0.05, sided=2, power=0.9), 1)
     87.5
     """
-    return _events(hazard_ratio, alpha, power, sided, allocation_ratio, null_hazard_ratio, "schoenfeld")
+    return required_events(hazard_ratio, alpha, power, sided, allocation_ratio, null_hazard_ratio, "schoenfeld")
 
 
 def freedman_events(
@@ -196,7 +196,7 @@ def freedman_events(
     >>> round(freedman_events(0.5, alpha=0.05, sided=2, power=0.9), 1)
     94.6
     """
-    return _events(hazard_ratio, alpha, power, sided, allocation_ratio, 1.0, "freedman")
+    return required_events(hazard_ratio, alpha, power, sided, allocation_ratio, 1.0, "freedman")
 
 
 def events_power(
@@ -235,9 +235,9 @@ def events_power(
     >>> round(events_power(schoenfeld_events(0.7, power=0.9), 0.7), 6)
     0.9
     """
-    hr, a, r, h0, method = _validated(hazard_ratio, alpha, sided, allocation_ratio, null_hazard_ratio, method)
+    hr, a, r, h0, method = validated_inputs(hazard_ratio, alpha, sided, allocation_ratio, null_hazard_ratio, method)
     d = _positive(events, "events")
-    drift = _standardised_effect(hr, r, h0, method) * np.sqrt(d)
+    drift = standardised_effect(hr, r, h0, method) * np.sqrt(d)
     za = -ndtri(a)
     p = ndtr(drift - za)
     if sided == 2:

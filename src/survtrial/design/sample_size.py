@@ -2,118 +2,25 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from survtrial.design._assumptions import Assumptions, assumptions, per_case
-from survtrial.design.accrual import StudyModel, solve_increasing
-from survtrial.design.events import (
-    EVENT_METHODS,
-    _events,
-    _method,
-    _standardised_effect,
-    _validated,
-    events_power,
+from survtrial.design._assumptions import (
+    assumptions,
+    error_rates,
+    null_hazard_ratio,
+    sequential,
+    squeeze,
+    stopping_probabilities,
 )
-from survtrial.errors import InputError, StatisticWarning
+from survtrial.design.accrual import StudyModel, solve_increasing
+from survtrial.design.events import EVENT_METHODS, event_method, required_events
+from survtrial.design.timing import subjects_and_timing
 
-__all__ = ["SurvivalSampleSizeResult", "expected_events", "survival_power", "survival_sample_size"]
-
-
-def _squeeze(a: np.ndarray, shape: tuple[int, ...]) -> Any:
-    """Per-case array (n, ...) back to the user's shape: scalars for scalar input."""
-    if shape == ():
-        a = a[0]
-        return float(a) if np.ndim(a) == 0 else a
-    return a
-
-
-def _null_hazard_ratio(noninferiority_margin: Any, hazard_ratio: np.ndarray) -> float:
-    if noninferiority_margin is None:
-        if np.any(hazard_ratio == 1):
-            raise InputError("hazard_ratio=1: no difference to detect; for non-inferiority give noninferiority_margin")
-        return 1.0
-    margin = float(per_case("noninferiority_margin", noninferiority_margin))
-    if margin <= 1:
-        raise InputError(
-            f"noninferiority_margin={noninferiority_margin!r} must be > 1: the largest hazard ratio "
-            "(experimental over control) still called 'not worse'; see noninferiority_margin() to "
-            "convert a landmark-survival difference"
-        )
-    if np.any(hazard_ratio >= margin):
-        raise InputError(
-            f"hazard_ratio must be below noninferiority_margin={margin:g} (got up to {hazard_ratio.max():g}): "
-            "the planning effect must lie inside the non-inferiority region"
-        )
-    return margin
-
-
-def _sequential(design: Any, inflation_factor: Any, information_fractions: Any) -> tuple[np.ndarray, float]:
-    """Information fractions and inflation factor, from a design object or given directly."""
-    if design is not None:
-        if inflation_factor is not None or information_fractions is not None:
-            raise InputError("give design, or inflation_factor with information_fractions, not both")
-        try:
-            inflation_factor = design.inflation_factor
-            information_fractions = design.information_fractions
-        except AttributeError:
-            raise InputError(
-                f"design ({type(design).__name__}) needs .inflation_factor and .information_fractions; "
-                "build it with survtrial.design.group_sequential"
-            ) from None
-    if information_fractions is None:
-        if inflation_factor not in (None, 1, 1.0):
-            raise InputError("inflation_factor needs information_fractions (one per look, ending at 1)")
-        return np.ones(1), 1.0
-    fr = np.atleast_1d(per_case("information_fractions", information_fractions))
-    if np.any(fr <= 0) or np.any(np.diff(fr) <= 0) or abs(fr[-1] - 1) > 1e-12:
-        raise InputError(
-            f"information_fractions={list(fr)} must increase strictly within (0, 1] and end at 1"
-        )
-    inflation = 1.0 if inflation_factor is None else float(per_case("inflation_factor", inflation_factor))
-    if inflation < 1:
-        raise InputError(f"inflation_factor={inflation_factor!r} must be >= 1 (maximum over fixed-design events)")
-    return fr, inflation
-
-
-def _error_rates(design: Any, alpha: Any, power: Any, sided: Any) -> tuple[Any, Any, int]:
-    """alpha, power and sidedness; a design object supplies those not given (and must agree with those given)."""
-    out = {"alpha": alpha, "power": power, "sided": sided}
-    if design is not None:
-        beta = getattr(design, "beta", None)
-        from_design = {
-            "alpha": getattr(design, "alpha", None),
-            "power": getattr(design, "power", None) if beta is None else 1 - beta,
-            "sided": getattr(design, "sided", None),
-        }
-        for key, value in from_design.items():
-            if value is None:
-                continue
-            if out[key] is None:
-                out[key] = value
-            elif not np.allclose(out[key], value):
-                raise InputError(f"{key}={out[key]!r} conflicts with the design's {key}={value!r}; drop one")
-    defaults = {"alpha": 0.025, "power": 0.8, "sided": 1}
-    for key, value in defaults.items():
-        if out[key] is None:
-            out[key] = value
-    return out["alpha"], out["power"], int(out["sided"])
-
-
-def _stopping_probabilities(design: Any, k: int) -> np.ndarray | None:
-    """Probability of stopping at each look under H1 (rejection or futility), if the design has them."""
-    if k == 1:
-        return np.ones(1)
-    up, low = getattr(design, "upper_h1", None), getattr(design, "lower_h1", None)
-    if up is None or low is None:
-        return None
-    stop = np.nan_to_num(np.asarray(up, dtype=float)) + np.nan_to_num(np.asarray(low, dtype=float))
-    stop[-1] = 1.0 - stop[:-1].sum()
-    return stop
+__all__ = ["SurvivalSampleSizeResult", "survival_sample_size"]
 
 
 @dataclass(frozen=True)
@@ -227,56 +134,6 @@ class SurvivalSampleSizeResult:
                 f"follow-up {self.follow_up:.2f}, study duration {self.study_duration:.2f}"
             )
         return f"{head}\n  grid of {np.size(self.hazard_ratio)} planning cases; see summary_frame()"
-
-
-def _unit_rates(a: Assumptions) -> np.ndarray:
-    """Relative accrual weights scaled so that a closed accrual period recruits one subject."""
-    lengths = np.diff(a.accrual_breaks)
-    return np.broadcast_to(a.accrual_intensity / float(a.accrual_intensity @ lengths), (a.n, lengths.size))
-
-
-def _subjects_and_timing(a: Assumptions, max_events: np.ndarray) -> tuple[StudyModel, np.ndarray]:
-    """Study model (accrual scaled to the trial) and calendar time of the final analysis."""
-    n = a.n
-    if not a.absolute_rates and a.follow_up is not None:
-        # subjects from the event probability at the end of the study (rpact nFixed = events / omega)
-        end = np.full(n, a.accrual_breaks[-1])
-        unit = a.model(_unit_rates(a).copy(), end)
-        final = end + a.follow_up
-        prob = unit.expected_events(final[:, None])[:, 0]
-        return a.model(_unit_rates(a) * (max_events / prob)[:, None], end), final
-    if a.absolute_rates and a.follow_up is not None:
-        # open-ended accrual at given rates: accrue until the events arrive follow_up after its end
-        rates = np.broadcast_to(a.accrual_intensity, (n, a.accrual_intensity.size)).copy()
-
-        def events_at_end(end: np.ndarray) -> np.ndarray:
-            return a.model(rates, end).expected_events((end + a.follow_up)[:, None])[:, 0]
-
-        upper = np.ones(n)
-        for _ in range(200):
-            short = events_at_end(upper) < max_events
-            if not short.any():
-                break
-            upper = np.where(short, 2 * upper, upper)
-        end = solve_increasing(events_at_end, max_events, 0.0, upper)
-        return a.model(rates, end), end + a.follow_up
-    # the number of subjects is fixed: find when the events arrive
-    model, end = _fixed_subjects_model(a)
-    subjects = model.n_subjects
-    if np.any(subjects <= max_events):
-        i = int(np.argmax(max_events - subjects))
-        raise InputError(
-            f"{subjects[i]:.1f} subjects cannot give {max_events[i]:.1f} events; increase n_subjects or accrual"
-        )
-    final = model.time_of_events(max_events[:, None])[:, 0]
-    if np.any(final < end - 1e-9):
-        warnings.warn(
-            "the required events are expected before the end of accrual (negative follow-up); "
-            "fewer subjects or a shorter accrual would suffice",
-            StatisticWarning,
-            stacklevel=3,
-        )
-    return model, final
 
 
 def survival_sample_size(
@@ -397,7 +254,7 @@ def survival_sample_size(
     >>> round(res.events_fixed, 1), round(res.n_subjects, 1)
     (161.1, 1137.2)
     """
-    alpha, power, sided = _error_rates(design, alpha, power, sided)
+    alpha, power, sided = error_rates(design, alpha, power, sided)
     a = assumptions(
         hazard_ratio=hazard_ratio,
         control_hazard=control_hazard,
@@ -418,24 +275,24 @@ def survival_sample_size(
         dropout_time=dropout_time,
         extra={"power": power},
     )
-    method = _method(method)
-    null_hr = _null_hazard_ratio(noninferiority_margin, a.hazard_ratio)
-    fractions, inflation = _sequential(design, inflation_factor, information_fractions)
+    method = event_method(method)
+    null_hr = null_hazard_ratio(noninferiority_margin, a.hazard_ratio)
+    fractions, inflation = sequential(design, inflation_factor, information_fractions)
     fixed = np.broadcast_to(
-        np.asarray(_events(a.hazard_ratio, alpha, a.extra["power"], sided, a.allocation_ratio, null_hr, method)),
+        np.asarray(required_events(a.hazard_ratio, alpha, a.extra["power"], sided, a.allocation_ratio, null_hr, method)),
         (a.n,),
     )
     max_events = fixed * inflation
     per_look = max_events[:, None] * fractions
-    model, final = _subjects_and_timing(a, max_events)
+    model, final = subjects_and_timing(a, max_events)
     looks = np.empty_like(per_look)
     looks[:, -1] = final
     if fractions.size > 1:
         looks[:, :-1] = solve_increasing(model.expected_events, per_look[:, :-1], 0.0, final[:, None])
     subjects = model.expected_subjects(looks)
-    stop = _stopping_probabilities(design, fractions.size)
+    stop = stopping_probabilities(design, fractions.size)
     nan = np.full(a.n, np.nan)
-    sq = lambda x: _squeeze(np.asarray(x), a.shape)
+    sq = lambda x: squeeze(np.asarray(x), a.shape)
     return SurvivalSampleSizeResult(
         method=method,
         alpha=float(alpha),
@@ -460,160 +317,3 @@ def survival_sample_size(
         expected_subjects=sq(nan if stop is None else subjects @ stop),
         model=model,
     )
-
-
-def expected_events(t: Any, **assumptions_: Any) -> Any:
-    """Expected number of events by calendar time ``t`` for given accrual and survival assumptions.
-
-    Parameters
-    ----------
-    t : float or array_like
-        Calendar times from the start of accrual.
-    **assumptions_
-        Survival, accrual and dropout arguments as in :func:`survival_sample_size`
-        (``hazard_ratio`` or an experimental target, a control target, ``accrual_time``,
-        ``accrual_intensity`` with ``n_subjects``, or ``accrual_rate``; ``dropout_rate``...).
-        No follow-up is needed: the number of subjects must be fixed.
-
-    Returns
-    -------
-    float or numpy.ndarray
-        Expected events (both arms) at each ``t``; for a grid of assumptions an array of shape
-        (cases, len(t)).
-
-    Notes
-    -----
-    Closed-form integral of the event probability over piecewise-constant accrual,
-    piecewise-exponential survival and exponential dropout (see :class:`StudyModel`), the quantity
-    rpact's ``getEventProbabilities`` integrates numerically.
-
-    Examples
-    --------
-    >>> round(expected_events(36, hazard_ratio=0.7, control_hazard=0.05, accrual_time=24,
-    ...                       n_subjects=400), 2)
-    247.18
-    """
-    a = assumptions(**assumptions_)
-    if a.follow_up is not None:
-        raise InputError("expected_events: give the number of subjects (n_subjects or accrual_rate), not follow_up")
-    model, _ = _fixed_subjects_model(a)
-    out = model.expected_events(np.atleast_1d(np.asarray(t, dtype=float)))
-    if a.shape == ():
-        out = out[0]
-        if np.ndim(t) == 0:
-            return float(out[0])
-    return out
-
-
-def survival_power(
-    hazard_ratio: Any = None,
-    *,
-    events: Any = None,
-    follow_up: Any = None,
-    noninferiority_margin: Any = None,
-    alpha: Any = None,
-    sided: int | None = None,
-    allocation_ratio: float = 1.0,
-    method: str = "schoenfeld",
-    design: Any = None,
-    **assumptions_: Any,
-) -> Any:
-    """Power of a log-rank test for a given (maximum) number of events or of subjects.
-
-    Parameters
-    ----------
-    hazard_ratio : float or 1-d array, optional
-        Planning hazard ratio (or give an experimental target in ``assumptions_``).
-    events : float or 1-d array, optional
-        Events at the final analysis. Without it, the events expected at
-        ``accrual end + follow_up`` for the subjects given by ``n_subjects`` (or ``accrual_rate``).
-    follow_up : float or 1-d array, optional
-        Time from the end of accrual to the final analysis (needed when ``events`` is not given).
-    noninferiority_margin, alpha, sided, allocation_ratio, method
-        As in :func:`survival_sample_size`.
-    design : GroupSequentialDesign, optional
-        Supplies alpha and sidedness. With more than one look the power is the probability of
-        crossing an efficacy bound (design ``.probabilities(drift)``), looks at
-        ``events x information_fractions``.
-    **assumptions_
-        Survival, accrual and dropout arguments as in :func:`survival_sample_size`.
-
-    Returns
-    -------
-    float or numpy.ndarray
-        Power under the planning hazard ratio.
-
-    Notes
-    -----
-    Single analysis: power = Phi(theta sqrt(d) - z_{1-alpha/sided}) (plus the opposite tail when
-    two-sided), as rpact ``getPowerSurvival`` with ``kMax = 1`` (see :func:`events_power`).
-    Group-sequential: drift theta sqrt(d_max) with theta the standardised effect of ``method``,
-    as rpact ``getPowerSurvival(design, maxNumberOfEvents = d_max)``.
-
-    Examples
-    --------
-    >>> round(survival_power(0.7, events=247), 4)
-    0.8003
-    """
-    alpha, _, sided = _error_rates(design, alpha, None, sided)
-    if events is None:
-        if follow_up is None:
-            raise InputError("give events, or n_subjects (or accrual_rate) with follow_up")
-        a = assumptions(hazard_ratio=hazard_ratio, allocation_ratio=allocation_ratio,
-                        extra={"follow_up": follow_up}, **assumptions_)
-        fu = a.extra["follow_up"]
-        if np.any(fu < 0):
-            raise InputError(f"follow_up={follow_up!r} must be >= 0")
-        model, end = _fixed_subjects_model(a)
-        d = model.expected_events((end + fu)[:, None])[:, 0]
-        hr, shape = a.hazard_ratio, a.shape
-    else:
-        a = assumptions(hazard_ratio=hazard_ratio, allocation_ratio=allocation_ratio, follow_up=0.0,
-                        extra={"events": events}, **_targets_only(assumptions_))
-        hr, d, shape = a.hazard_ratio, a.extra["events"], a.shape
-    null_hr = _null_hazard_ratio(noninferiority_margin, hr)
-    fractions, _ = _sequential(design, None, None) if design is not None else (np.ones(1), 1.0)
-    if fractions.size == 1:
-        p = np.asarray(events_power(d, hr, alpha=alpha, sided=sided, allocation_ratio=allocation_ratio,
-                                    null_hazard_ratio=null_hr, method=method))
-    else:
-        _validated(hr, alpha, sided, allocation_ratio, null_hr, _method(method))
-        drift = _standardised_effect(hr, allocation_ratio, null_hr, _method(method)) * np.sqrt(d)
-        p = np.array([design.probabilities(x).total_upper for x in drift])
-    return _squeeze(np.atleast_1d(p), shape)
-
-
-def _targets_only(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """Survival-target arguments only (accrual and dropout do not matter when events are given)."""
-    keep = {
-        "control_hazard", "control_median", "control_survival", "experimental_hazard",
-        "experimental_median", "experimental_survival", "landmark_time", "piecewise_times",
-    }
-    unknown = set(kwargs) - keep - {"accrual_time", "accrual_intensity", "accrual_rate", "n_subjects",
-                                    "dropout_rate", "dropout_time"}
-    if unknown:
-        raise InputError(f"unexpected argument(s) {sorted(unknown)}")
-    out = {k: v for k, v in kwargs.items() if k in keep}
-    if not any(k.startswith("control_") for k in out):
-        out["control_hazard"] = 1.0  # the hazard ratio alone determines power given events
-    return out
-
-
-def _fixed_subjects_model(a: Assumptions) -> tuple[StudyModel, np.ndarray]:
-    """Study model when the number of subjects is fixed (n_subjects or absolute closed accrual)."""
-    n = a.n
-    if a.absolute_rates:
-        rates = np.broadcast_to(a.accrual_intensity, (n, a.accrual_intensity.size)).copy()
-        if not a.open_ended:
-            end = np.full(n, a.accrual_breaks[-1])
-            return a.model(rates, end), end
-        if a.n_subjects is None:
-            raise InputError("open-ended accrual_rate needs n_subjects (or close accrual_time)")
-        unbounded = a.model(rates, np.full(n, np.inf))
-        upper = np.maximum(a.accrual_breaks[-2], 1.0) + a.n_subjects / max(a.accrual_intensity[-1], 1e-300)
-        end = solve_increasing(lambda t: unbounded.expected_subjects(t[:, None])[:, 0], a.n_subjects, 0.0, upper)
-        return a.model(rates, end), end
-    if a.n_subjects is None:
-        raise InputError("give n_subjects (with relative accrual_intensity) or accrual_rate")
-    end = np.full(n, a.accrual_breaks[-1])
-    return a.model(_unit_rates(a) * a.n_subjects[:, None], end), end
