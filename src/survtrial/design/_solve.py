@@ -18,16 +18,17 @@ def _alpha_tail(state: rec.State, sided: int, info: float) -> Callable[[float], 
 
 def _solve_alpha(state: rec.State, sided: int, info: float, target: float) -> float:
     """Efficacy bound spending ``target`` at this look (two-sided: both tails together)."""
-    c = rec.solve_upper(state, target, info, 0.0)
-    if sided == 2:
-        # the lower tail is small next to the upper one: fixed-point steps on the upper target
-        for _ in range(50):
-            if not np.isfinite(c):
-                break
-            new = rec.solve_upper(state, target - rec.lower_tail(state, -c, info, 0.0), info, 0.0, c)
-            if abs(new - c) < 1e-13:
-                return new
-            c = new
+    if sided == 1:
+        return rec.solve_upper(state, target, info, 0.0)
+    # under H0 with symmetric bounds the two tails are equal; fixed-point steps absorb rounding
+    c = rec.solve_upper(state, target / 2.0, info, 0.0)
+    for _ in range(20):
+        if not np.isfinite(c):
+            break
+        new = rec.solve_upper(state, target - rec.lower_tail(state, -c, info, 0.0), info, 0.0, c)
+        if abs(new - c) < 1e-13:
+            return new
+        c = new
     return c
 
 

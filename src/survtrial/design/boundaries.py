@@ -103,6 +103,13 @@ class GroupSequentialDesign:
         up, low = rec.crossing(self.lower, self.upper, self.information_fractions, float(drift))
         return CrossingProbabilities(up, low, self.information_fractions, float(drift))
 
+    def expected_information(self, drift: float) -> float:
+        """Expected information at stopping under ``drift``, as a fraction of the fixed design's.
+
+        rpact's ``averageSampleNumber1`` / ``01`` / ``0`` are this at the design drift, half of it and 0.
+        """
+        return self.inflation_factor * self.probabilities(drift).expected_information
+
     def hazard_ratio_bounds(self, events: Any, allocation_ratio: float = 1.0) -> pd.DataFrame:
         """Bounds on the hazard-ratio scale for a log-rank or Cox analysis.
 
@@ -345,7 +352,7 @@ def build(
     if alpha_cross is None:
         alpha_cross = up0 + (low0 if sided == 2 else 0.0)
     futile = low1.copy() if sided == 1 else np.zeros(kk)
-    futile[-1] += max(0.0, 1.0 - up1.sum() - low1.sum())
+    futile[-1] += max(0.0, 1.0 - up1.sum() - (low1.sum() if sided == 1 else 0.0))
     inflation = (drift / guess) ** 2
     return GroupSequentialDesign(
         information_fractions=t,
