@@ -13,13 +13,28 @@ import hashlib
 import json
 from functools import cached_property
 from itertools import pairwise
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from survtrial.errors import InputError
+from survtrial.simulate._covariates import (
+    CategoricalCovariate,
+    ConstantCovariate,
+    Covariate,
+    QuantileCovariate,
+)
+from survtrial.simulate._scenario_base import (
+    NonNegative,
+    Positive,
+    Probability,
+    StrictModel,
+    check_sum,
+    fail,
+    fmt,
+)
 from survtrial.simulate._scenario_io import (
     load_scenario,
     packaged_scenarios,
@@ -54,42 +69,14 @@ __all__ = [
     "scenario_from_dict",
 ]
 
-SHARE_TOLERANCE = 1e-9
-
-Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _fail(detail: str) -> PydanticCustomError:
-    return PydanticCustomError("scenario", "{detail}", {"detail": detail})
-
-
-def _check_sum(values: dict[Any, float], what: str) -> None:
-    total = float(sum(values.values()))
-    if abs(total - 1.0) > SHARE_TOLERANCE:
-        raise _fail(
-            f"{what} sum to {total:.12g}, must sum to 1 (tolerance {SHARE_TOLERANCE:g}); "
-            f"values: {dict(values)}"
-        )
-
-
-def _fmt(names: Any) -> str:
-    return ", ".join(repr(str(n)) for n in names)
-
-
-class Arm(_Model):
+class Arm(StrictModel):
     """A treatment arm. ``n`` fixes the number randomized to it (all arms or none)."""
 
     label: str | None = None
     n: int | None = Field(None, ge=1)
 
 
-class Stratum(_Model):
+class Stratum(StrictModel):
     """A stratum (risk group): its share of randomized patients and optional per-arm codes (A/B...)."""
 
     share: Probability
@@ -97,14 +84,14 @@ class Stratum(_Model):
     arm_codes: dict[str, str] | None = None
 
 
-class AccrualPeriod(_Model):
+class AccrualPeriod(StrictModel):
     """A period of constant accrual rate (patients per year)."""
 
     duration_years: Positive
     rate: NonNegative
 
 
-class Accrual(_Model):
+class Accrual(StrictModel):
     """Enrolment: uniform over ``duration_years``, or piecewise-constant ``periods``.
 
     ``n`` fixes the total (the enrolment times are then the order statistics of ``n`` draws from
@@ -120,13 +107,13 @@ class Accrual(_Model):
     @model_validator(mode="after")
     def _one_pattern(self) -> Accrual:
         if (self.duration_years is None) == (self.periods is None):
-            raise _fail("give exactly one of 'duration_years' (uniform accrual) or 'periods' (piecewise rates)")
+            raise fail("give exactly one of 'duration_years' (uniform accrual) or 'periods' (piecewise rates)")
         if self.periods is not None and not any(p.rate > 0 for p in self.periods):
-            raise _fail("all accrual periods have rate 0; at least one rate must be > 0")
+            raise fail("all accrual periods have rate 0; at least one rate must be > 0")
         return self
 
 
-class Randomization(_Model):
+class Randomization(StrictModel):
     """Permuted-block randomization: arm ratio, block size, stratified by stratum or not."""
 
     ratio: dict[str, Annotated[int, Field(ge=1)]]
@@ -137,7 +124,7 @@ class Randomization(_Model):
     def _block_multiple(self) -> Randomization:
         total = sum(self.ratio.values())
         if self.block_size % total:
-            raise _fail(
+            raise fail(
                 f"block_size {self.block_size} is not a multiple of the ratio total {total}; "
                 f"allowed: {total}, {2 * total}, {3 * total}, ..."
             )
@@ -146,13 +133,13 @@ class Randomization(_Model):
 
 def _check_breaks(breaks: list[float]) -> list[float]:
     if not breaks or breaks[0] != 0:
-        raise _fail(f"breaks must start at 0 (interval starts in years), got {breaks}")
+        raise fail(f"breaks must start at 0 (interval starts in years), got {breaks}")
     if any(b <= a for a, b in pairwise(breaks)):
-        raise _fail(f"breaks must be strictly increasing, got {breaks}")
+        raise fail(f"breaks must be strictly increasing, got {breaks}")
     return breaks
 
 
-class HazardShape(_Model):
+class HazardShape(StrictModel):
     """A relative hazard profile: ``relative[j]`` on ``[breaks[j], breaks[j+1])``, the last one to infinity.
 
     Calibration scales it so that survival targets are met; a small last value gives the
@@ -167,11 +154,11 @@ class HazardShape(_Model):
     @model_validator(mode="after")
     def _lengths(self) -> HazardShape:
         if len(self.breaks) != len(self.relative):
-            raise _fail(f"{len(self.breaks)} breaks but {len(self.relative)} relative values; give one per interval")
+            raise fail(f"{len(self.breaks)} breaks but {len(self.relative)} relative values; give one per interval")
         return self
 
 
-class HazardSpec(_Model):
+class HazardSpec(StrictModel):
     """Event hazard of one arm in one stratum: landmark ``survival_targets`` or explicit ``rates``.
 
     With targets (``{years: survival}``), the hazard is calibrated to pass through them exactly,
@@ -189,14 +176,14 @@ class HazardSpec(_Model):
         if v is None:
             return v
         if not v:
-            raise _fail("no survival targets given; give {years: survival}, e.g. {3.0: 0.90}")
+            raise fail("no survival targets given; give {years: survival}, e.g. {3.0: 0.90}")
         items = sorted(v.items())
         for t, s in items:
             if not (0.0 < s < 1.0):
-                raise _fail(f"survival target {s!r} at {t:g} years is outside (0, 1); allowed: 0 < S(t) < 1")
+                raise fail(f"survival target {s!r} at {t:g} years is outside (0, 1); allowed: 0 < S(t) < 1")
         for (t0, s0), (t1, s1) in pairwise(items):
             if not s1 < s0:
-                raise _fail(
+                raise fail(
                     f"survival targets must decrease in time: S({t1:g}) = {s1!r} is not below "
                     f"S({t0:g}) = {s0!r}"
                 )
@@ -209,116 +196,41 @@ class HazardSpec(_Model):
             return v
         for i, r in enumerate(v):
             if not np.isfinite(r) or r < 0:
-                raise _fail(f"rate {r!r} at position {i} is invalid; allowed: finite hazard rates >= 0 (per year)")
+                raise fail(f"rate {r!r} at position {i} is invalid; allowed: finite hazard rates >= 0 (per year)")
         return v
 
     @model_validator(mode="after")
     def _one_kind(self) -> HazardSpec:
         if (self.survival_targets is None) == (self.rates is None):
-            raise _fail("give exactly one of 'survival_targets' (calibrated) or 'rates' (with 'breaks')")
+            raise fail("give exactly one of 'survival_targets' (calibrated) or 'rates' (with 'breaks')")
         if self.rates is not None:
             if self.breaks is None:
-                raise _fail("'rates' need 'breaks' (interval starts in years, first 0)")
+                raise fail("'rates' need 'breaks' (interval starts in years, first 0)")
             if self.shape is not None:
-                raise _fail("'shape' applies to calibrated 'survival_targets', not to explicit 'rates'")
+                raise fail("'shape' applies to calibrated 'survival_targets', not to explicit 'rates'")
             _check_breaks(list(self.breaks))
             if len(self.breaks) != len(self.rates):
-                raise _fail(f"{len(self.breaks)} breaks but {len(self.rates)} rates; give one rate per interval")
+                raise fail(f"{len(self.breaks)} breaks but {len(self.rates)} rates; give one rate per interval")
         elif self.breaks is not None:
-            raise _fail("'breaks' go with explicit 'rates'; for calibrated targets use 'shape'")
+            raise fail("'breaks' go with explicit 'rates'; for calibrated targets use 'shape'")
         return self
 
 
-class CategoricalCovariate(_Model):
-    """A categorical covariate: ``levels`` {label: probability}, or ``by`` a parent with ``levels_by``."""
-
-    type: Literal["categorical"]
-    levels: dict[str, Probability] | None = None
-    by: str | None = None
-    levels_by: dict[str, dict[str, Probability]] | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> CategoricalCovariate:
-        if self.levels is not None:
-            if self.by is not None or self.levels_by is not None:
-                raise _fail("give either 'levels' or 'by' with 'levels_by', not both")
-            _check_sum(self.levels, "level probabilities")
-        else:
-            if self.by is None or self.levels_by is None:
-                raise _fail("give 'levels' {label: probability}, or 'by' (a parent) with 'levels_by'")
-            for parent, lv in self.levels_by.items():
-                _check_sum(lv, f"level probabilities for {self.by} = {parent!r}")
-        return self
-
-    def all_levels(self) -> list[str]:
-        """Every label, in order of first appearance."""
-        groups = [self.levels] if self.levels is not None else list((self.levels_by or {}).values())
-        return list(dict.fromkeys(k for g in groups for k in g))
-
-
-def _check_quantiles(q: dict[float, float], what: str) -> None:
-    items = sorted(q.items())
-    ps = [p for p, _ in items]
-    if ps[0] != 0.0 or ps[-1] != 1.0 or any(not (0 <= p <= 1) for p in ps):
-        raise _fail(f"{what}: probabilities must lie in [0, 1] and include 0 and 1, got {ps}")
-    vals = [v for _, v in items]
-    if any(not np.isfinite(v) for v in vals) or any(b < a for a, b in pairwise(vals)):
-        raise _fail(f"{what}: values must be finite and non-decreasing in the probability, got {vals}")
-
-
-class QuantileCovariate(_Model):
-    """A numeric covariate given by quantiles ``{probability: value}`` (linear between them).
-
-    The quantile function interpolates linearly, so a published median is reproduced exactly.
-    """
-
-    type: Literal["quantiles"]
-    quantiles: dict[float, float] | None = None
-    by: str | None = None
-    quantiles_by: dict[str, dict[float, float]] | None = None
-    decimals: int | None = Field(None, ge=0, le=12)
-
-    @model_validator(mode="after")
-    def _check(self) -> QuantileCovariate:
-        if self.quantiles is not None:
-            if self.by is not None or self.quantiles_by is not None:
-                raise _fail("give either 'quantiles' or 'by' with 'quantiles_by', not both")
-            _check_quantiles(self.quantiles, "quantiles")
-        else:
-            if self.by is None or self.quantiles_by is None:
-                raise _fail("give 'quantiles' {probability: value}, or 'by' (a parent) with 'quantiles_by'")
-            for parent, q in self.quantiles_by.items():
-                _check_quantiles(q, f"quantiles for {self.by} = {parent!r}")
-        return self
-
-
-class ConstantCovariate(_Model):
-    """A covariate with the same value for everyone (e.g. ``testicular: false`` by eligibility)."""
-
-    type: Literal["constant"]
-    value: bool | int | float | str
-
-
-Covariate = Annotated[
-    CategoricalCovariate | QuantileCovariate | ConstantCovariate, Field(discriminator="type")
-]
-
-
-class EventType(_Model):
+class EventType(StrictModel):
     """A type of DFS event. ``fatal`` events are deaths (the OS event happens at the DFS event)."""
 
     fatal: bool = False
     label: str | None = None
 
 
-class CifTarget(_Model):
+class CifTarget(StrictModel):
     """Cumulative incidence at ``competing_events.at_years`` of the union of ``types``."""
 
     types: list[str] = Field(min_length=1)
     cif: Probability
 
 
-class CauseSpec(_Model):
+class CauseSpec(StrictModel):
     """Event-type probabilities given a DFS event, for one arm (applied in every stratum).
 
     Either ``shares`` directly, or ``cif_targets`` (nested sets of types with their cumulative
@@ -332,15 +244,15 @@ class CauseSpec(_Model):
     @model_validator(mode="after")
     def _check(self) -> CauseSpec:
         if (self.shares is None) == (self.cif_targets is None):
-            raise _fail("give exactly one of 'shares' {type: probability} or 'cif_targets'")
+            raise fail("give exactly one of 'shares' {type: probability} or 'cif_targets'")
         if self.shares is not None:
             if self.weights is not None:
-                raise _fail("'weights' go with 'cif_targets'; with 'shares' give the probabilities directly")
-            _check_sum(self.shares, "event-type shares")
+                raise fail("'weights' go with 'cif_targets'; with 'shares' give the probabilities directly")
+            check_sum(self.shares, "event-type shares")
         return self
 
 
-class CompetingEvents(_Model):
+class CompetingEvents(StrictModel):
     """DFS event types and, per arm, their probabilities given a DFS event."""
 
     types: dict[str, EventType] = Field(min_length=1)
@@ -350,13 +262,13 @@ class CompetingEvents(_Model):
     @model_validator(mode="after")
     def _check(self) -> CompetingEvents:
         if "censored" in self.types:
-            raise _fail("'censored' is reserved for patients without a DFS event; rename that event type")
+            raise fail("'censored' is reserved for patients without a DFS event; rename that event type")
         if self.at_years is None and any(c.cif_targets is not None for c in self.by_arm.values()):
-            raise _fail("'cif_targets' need 'at_years' (the time of the cumulative incidences)")
+            raise fail("'cif_targets' need 'at_years' (the time of the cumulative incidences)")
         return self
 
 
-class PostRelapseDeath(_Model):
+class PostRelapseDeath(StrictModel):
     """Death after a non-fatal DFS event (relapse, second malignancy): exponential hazard per arm.
 
     Give ``rates`` per arm (per year), or ``os_targets`` per arm ({years: OS}) to calibrate them.
@@ -369,23 +281,23 @@ class PostRelapseDeath(_Model):
     @model_validator(mode="after")
     def _check(self) -> PostRelapseDeath:
         if (self.rates is None) == (self.os_targets is None):
-            raise _fail("give exactly one of 'rates' {arm: per-year hazard} or 'os_targets' {arm: {years: OS}}")
+            raise fail("give exactly one of 'rates' {arm: per-year hazard} or 'os_targets' {arm: {years: OS}}")
         for arm, target in (self.os_targets or {}).items():
             if len(target) != 1:
-                raise _fail(f"os_targets for arm {arm!r}: give exactly one landmark {{years: OS}}, got {target}")
+                raise fail(f"os_targets for arm {arm!r}: give exactly one landmark {{years: OS}}, got {target}")
             ((t, s),) = target.items()
             if not 0.0 < s < 1.0:
-                raise _fail(f"os_targets for arm {arm!r}: OS {s!r} at {t:g} years is outside (0, 1)")
+                raise fail(f"os_targets for arm {arm!r}: OS {s!r} at {t:g} years is outside (0, 1)")
         return self
 
 
-class Dropout(_Model):
+class Dropout(StrictModel):
     """Loss to follow-up: exponential with ``rate`` per year."""
 
     rate: NonNegative = 0.0
 
 
-class DataCut(_Model):
+class DataCut(StrictModel):
     """When the data are cut: a calendar date, years from study start, a DFS event count, or the
     cut that gives an expected median follow-up (reverse Kaplan-Meier) of ``median_follow_up_years``."""
 
@@ -398,11 +310,11 @@ class DataCut(_Model):
     def _one(self) -> DataCut:
         given = [k for k, v in self.model_dump().items() if v is not None]
         if len(given) != 1:
-            raise _fail(f"give exactly one of {_fmt(type(self).model_fields)}; got {given or 'none'}")
+            raise fail(f"give exactly one of {fmt(type(self).model_fields)}; got {given or 'none'}")
         return self
 
 
-class InterimPlan(_Model):
+class InterimPlan(StrictModel):
     """Interim analyses at information fractions of the planned DFS events, with alpha spending."""
 
     planned_events: int = Field(ge=1)
@@ -415,7 +327,7 @@ class InterimPlan(_Model):
     @classmethod
     def _fractions(cls, v: list[float]) -> list[float]:
         if any(not 0 < f <= 1 for f in v) or any(b <= a for a, b in pairwise(v)) or v[-1] != 1:
-            raise _fail(f"information fractions must increase within (0, 1] and end at 1, got {v}")
+            raise fail(f"information fractions must increase within (0, 1] and end at 1, got {v}")
         return v
 
     @model_validator(mode="after")
@@ -425,11 +337,11 @@ class InterimPlan(_Model):
         try:
             spending_function(self.spending, self.spending_parameter)
         except InputError as err:
-            raise _fail(str(err)) from None
+            raise fail(str(err)) from None
         return self
 
 
-class Scenario(_Model):
+class Scenario(StrictModel):
     """A randomized time-to-event trial scenario (validated). Load one with :func:`load_scenario`.
 
     Keys: ``arms``, ``strata``, ``covariates``, ``accrual``, ``randomization``, ``hazard_shape``,
@@ -457,7 +369,7 @@ class Scenario(_Model):
     @field_validator("strata")
     @classmethod
     def _shares(cls, v: dict[str, Stratum]) -> dict[str, Stratum]:
-        _check_sum({k: s.share for k, s in v.items()}, "stratum shares")
+        check_sum({k: s.share for k, s in v.items()}, "stratum shares")
         return v
 
     @model_validator(mode="after")
