@@ -145,13 +145,13 @@ def _stratum(
         surv, _ = product_limit(n, d)  # pooled KM of the stratum; it only moves at event times
         left = np.concatenate(([1.0], surv[:-1]))  # S(t-)
         wt = left**rho * (1.0 - left) ** gamma
-        observed = np.array([wt @ x for x in d_g])
+        observed = np.array([np.dot(wt, x) for x in d_g])
         wd = wt * d
     else:
         wt = None
         observed = np.array([x.sum() for x in d_g])
         wd = d
-    expected = np.array([wd @ f for f in frac])
+    expected = np.array([np.dot(wd, f) for f in frac])
     # hypergeometric variance; counts are frequency weights, so n - 1 uses the weighted n
     with np.errstate(divide="ignore", invalid="ignore"):
         h = d * (n - d) / (n - 1.0)
@@ -159,7 +159,7 @@ def _stratum(
     if wt is not None:
         h *= wt * wt
     hf = [h * f for f in frac]
-    variance = np.array([[hf[a] @ frac[b] for b in range(k)] for a in range(k)])
+    variance = np.array([[np.dot(hf[a], frac[b]) for b in range(k)] for a in range(k)])
     variance = np.diag([hf[a].sum() for a in range(k)]) - variance
     return observed, expected, variance
 
@@ -273,7 +273,7 @@ def logrank_test(
         ome = (observed - expected)[idx]
         vv = variance[np.ix_(idx, idx)]
         try:
-            statistic = float(ome @ np.linalg.solve(vv, ome))
+            statistic = float(np.dot(ome, np.linalg.solve(vv, ome)))
         except np.linalg.LinAlgError:
             undefined = True
     if undefined:
