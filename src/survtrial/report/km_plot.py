@@ -258,6 +258,7 @@ def km_plot(
         ax.set_xlim(0.0, right)
         ax.set_ylim(ylo, yhi + 0.01 * (yhi - ylo))
         ax.set_xticks(ticks)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
         ax.spines["left"].set_bounds(ylo, yhi)
         ax.set_xlabel(plain(xlabel))
         if percent:

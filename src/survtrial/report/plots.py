@@ -148,6 +148,7 @@ def cumulative_incidence_plot(
         ax.set_ylim(ylo, yhi)
         ax.set_xlim(0.0, xmax if xmax is not None else max(float(df["time"].max()), 1e-9))
         ax.xaxis.set_major_locator(MaxNLocator(nbins=7, steps=[1, 2, 2.5, 5, 10]))
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))
         if percent:
             ax.yaxis.set_major_formatter(PERCENT)
         ax.set_xlabel(plain(xlabel))
