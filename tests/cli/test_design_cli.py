@@ -139,9 +139,9 @@ def test_design_yaml_unknown_key_is_named(tmp_path):
 
 
 def _two_look_plan(tmp_path) -> Path:
-    res = runner.invoke(app, ["design", "--control-survival", _control_3y(), "--landmark", "3", "--hr", "0.6",
-                              "--power", "0.9", "--looks", "2", "--accrual-time", "5", "--follow-up", "2",
-                              "--out", str(tmp_path / "plan")])
+    # a generic two-look design (no trial figures needed): control median 2 years, HR 0.65
+    res = runner.invoke(app, ["design", "--control-median", "2", "--hr", "0.65", "--power", "0.9", "--looks", "2",
+                              "--accrual-time", "3", "--follow-up", "2", "--out", str(tmp_path / "plan")])
     assert res.exit_code == 0, res.output
     return tmp_path / "plan" / "design.json"
 
@@ -149,7 +149,7 @@ def _two_look_plan(tmp_path) -> Path:
 def test_monitor_updates_bounds_and_reports_conditional_power(tmp_path):
     design_json = _two_look_plan(tmp_path)
     dmax = json.loads(design_json.read_text())["summary"]["max_events"]
-    d1, z1 = 70.0, 1.4
+    d1, z1 = 100.0, 1.4
     res = runner.invoke(app, ["monitor", str(design_json), "--events", f"{d1:g}", "--z", f"{z1:g}",
                               "--out", str(tmp_path / "mon")])
     assert res.exit_code == 0, res.output
@@ -172,7 +172,7 @@ def test_monitor_updates_bounds_and_reports_conditional_power(tmp_path):
 def test_monitor_from_csv_stops_at_crossing(tmp_path):
     design_json = _two_look_plan(tmp_path)
     looks = tmp_path / "looks.csv"
-    looks.write_text("look,events,z\n1,70,3.9\n2,140,2.5\n")
+    looks.write_text("look,events,z\n1,100,3.9\n2,200,2.5\n")
     res = runner.invoke(app, ["monitor", str(design_json), "--looks-csv", str(looks), "--out", str(tmp_path / "m")])
     assert res.exit_code == 0, res.output
     frame = pd.read_csv(tmp_path / "m" / "monitor.csv")
@@ -183,8 +183,8 @@ def test_monitor_from_csv_stops_at_crossing(tmp_path):
 @pytest.mark.parametrize(
     ("extra", "needle"),
     [
-        (["--events", "70,140", "--z", "1.0"], "one value of each per look"),
-        (["--events", "140,70", "--z", "1,2"], "increase"),
+        (["--events", "100,200", "--z", "1.0"], "one value of each per look"),
+        (["--events", "200,100", "--z", "1,2"], "increase"),
         ([], "give the observed looks"),
     ],
 )
@@ -198,7 +198,7 @@ def test_monitor_bad_input_exits_2(tmp_path, extra, needle):
 def test_monitor_csv_missing_column_exits_2(tmp_path):
     design_json = _two_look_plan(tmp_path)
     bad = tmp_path / "bad.csv"
-    bad.write_text("events,zstat\n70,1.2\n")
+    bad.write_text("events,zstat\n100,1.2\n")
     res = runner.invoke(app, ["monitor", str(design_json), "--looks-csv", str(bad)])
     assert res.exit_code == 2
     assert "missing column" in res.output and "'z'" in res.output
