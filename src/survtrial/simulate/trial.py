@@ -192,8 +192,8 @@ def simulate_trial(scenario: Any, rng: Any = None, *, full_follow_up: bool = Fal
     frame["risk_group"] = pd.Categorical.from_codes(stratum, list(cal.strata))
     frame.update(covariates)
     frame["enrol_time"] = enrol
-    start = pd.Timestamp(cal.start_date)
-    frame["enrol_date"] = start + pd.to_timedelta(np.floor(enrol * DAYS_PER_YEAR), unit="D")
+    days = np.floor(enrol * DAYS_PER_YEAR).astype(np.int64).astype("timedelta64[D]")
+    frame["enrol_date"] = (np.datetime64(cal.start_date, "D") + days).astype("datetime64[ns]")
     dfs_event = t_event <= t_drop
     frame["dfs_time"] = np.minimum(t_event, t_drop)
     frame["dfs_event"] = dfs_event.astype(np.int64)
