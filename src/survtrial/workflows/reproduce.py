@@ -58,10 +58,6 @@ def _hazard_table(sc: Scenario) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _fmt(x: float, unit: str) -> str:
-    return f"{x:.2f}" if unit == "ratio" else f"{x:.1f}"
-
-
 def _build_report(sc: Scenario, seed: int, analysis: TrialAnalysis, comparison: pd.DataFrame,
                   interim: dict[str, float], reps: pd.DataFrame | None, rep_cmp: pd.DataFrame | None,
                   command: Sequence[str] | None) -> Report:
@@ -78,13 +74,8 @@ def _build_report(sc: Scenario, seed: int, analysis: TrialAnalysis, comparison: 
         "as much as the trial itself would: compare with the published SEs and CIs, and see the "
         "replicate calibration below when run with --replicates."
     )
-    units = {h.key: h.unit for h in HEADLINES}
-    shown = comparison.copy()
-    shown["published"] = [f"{_fmt(v, units[k])}" + (f" ± {se:.1f}" if np.isfinite(se) else "")
-                          + (f" ({_fmt(lo, units[k])}-{_fmt(hi, units[k])})" if np.isfinite(lo) and not np.isfinite(se) else "")
-                          for k, v, se, lo, hi in shown[["key", "published", "published_se", "published_lower", "published_upper"]].itertuples(index=False)]
-    shown["twin"] = [_fmt(v, units[k]) for k, v in shown[["key", "twin"]].itertuples(index=False)]
-    report.add_table(shown[["headline", "published", "twin"]], "Published figures (value ± SE, or 95% CI) and this twin",
+    cols = ["key", "headline", "published", "published_se", "published_lower", "published_upper", "twin", "difference"]
+    report.add_table(comparison[cols], "Published figures (value, SE, 95% CI where published) and this twin",
                      csv_name="published_vs_twin")
     verdict = "would have crossed" if interim["stop"] else "would not have crossed"
     report.add_callout(
