@@ -247,7 +247,7 @@ def render_monitor(plan, frame) -> None:
             ("hazard_ratio", "HR", 3), ("efficacy_z", "Efficacy z", 3), ("efficacy_hr", "Efficacy HR", 3),
             ("futility_z", "Futility z", 3), ("cp_design_effect", "CP design", 3),
             ("cp_current_trend", "CP trend", 3), ("decision", "Decision", -1)]
-    cols = [c for c in cols if c[0] in frame.columns]
+    cols = [c for c in cols if c[0] in frame.columns and (c[2] < 0 or frame[c[0]].notna().any())]
     table = Table()
     for _, label, d in cols:
         table.add_column(label, justify="left" if d < 0 else "right")
