@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from survtrial.errors import InputError
 from survtrial.stats._input import (
@@ -21,6 +20,9 @@ from survtrial.stats._kmci import check_conf, confint, curve_quantiles
 from survtrial.stats._kmcounts import curve_counts, split_by
 
 __all__ = ["KaplanMeierResult", "kaplan_meier", "product_limit"]
+
+if TYPE_CHECKING:  # pandas is imported lazily, only where a frame is built
+    import pandas as pd
 
 
 def product_limit(n_risk: np.ndarray, n_event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -108,11 +110,15 @@ class KaplanMeierResult:
         return slice(int(self.offsets[i]), int(self.offsets[i + 1]))
 
     def _group_column(self) -> pd.Categorical:
+        import pandas as pd
+
         codes = np.repeat(np.arange(self.groups.size, dtype=np.int32), np.diff(self.offsets))
         return pd.Categorical.from_codes(codes, categories=pd.Index(self.groups.astype(str)))
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: ``group, time, n_risk, n_event, n_censor, survival, std_err, lower, upper``."""
+        import pandas as pd
+
         return pd.DataFrame(
             {
                 "group": self._group_column(),
@@ -132,6 +138,8 @@ class KaplanMeierResult:
 
         ``conf_type`` is ``"log-log"``, ``"log"`` or ``"plain"``; None keeps the fit's.
         """
+        import pandas as pd
+
         level, ctype = check_conf(level, conf_type or self.conf_type)
         lower, upper = confint(self.survival, self.std_err_log, level, ctype)
         return pd.DataFrame(
@@ -152,6 +160,8 @@ class KaplanMeierResult:
         follow-up time the value at the last time is carried forward (whether that time is an event
         or a censoring) and ``n_risk`` is 0. ``n_risk`` counts subjects with follow-up >= t.
         """
+        import pandas as pd
+
         t = as_time(np.atleast_1d(np.asarray(times, dtype=object)), "times")
         parts = []
         for i, label in enumerate(self.groups):
@@ -187,6 +197,8 @@ class KaplanMeierResult:
         interval. R's ``print(survfit)`` uses a slightly different search (``minmin``) that can
         differ in rare flat-segment cases; this method follows ``quantile.survfit``.
         """
+        import pandas as pd
+
         qa = np.atleast_1d(np.asarray(q, dtype=np.float64))
         if qa.ndim != 1 or qa.size == 0 or np.isnan(qa).any() or (qa < 0).any() or (qa > 1).any():
             raise InputError(f"q: expected probabilities in [0, 1], got {q!r}")

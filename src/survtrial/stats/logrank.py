@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from scipy.special import chdtrc, ndtr
 
 from survtrial.errors import InputError, StatisticWarning
@@ -23,6 +22,9 @@ from survtrial.stats._kmcounts import curve_counts, event_grid, on_grid, split_b
 from survtrial.stats.km import product_limit
 
 __all__ = ["LogRankResult", "logrank_test"]
+
+if TYPE_CHECKING:  # pandas is imported lazily, only where a frame is built
+    import pandas as pd
 
 
 @dataclass(frozen=True, repr=False)
@@ -81,6 +83,8 @@ class LogRankResult:
         Columns: ``group, n, observed, expected, o_minus_e, o_minus_e_sq_over_e,
         o_minus_e_sq_over_v`` (the last two are R's ``(O-E)^2/E`` and ``(O-E)^2/V``).
         """
+        import pandas as pd
+
         ome = self.observed - self.expected
         with np.errstate(divide="ignore", invalid="ignore"):
             over_e = ome**2 / self.expected
