@@ -384,6 +384,8 @@ def error_rates(design: Any, alpha: Any, power: Any, sided: Any) -> tuple[Any, A
     for key, value in defaults.items():
         if out[key] is None:
             out[key] = value
+    if np.ndim(out["alpha"]) or np.ndim(out["sided"]):
+        raise InputError("alpha and sided take one value each; loop over them for a grid (power may be a grid)")
     return out["alpha"], out["power"], int(out["sided"])
 
 
