@@ -8,6 +8,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from survtrial.design import _recursion as rec
+from survtrial.errors import InputError
 
 
 def _alpha_tail(state: rec.State, sided: int, info: float) -> Callable[[float], float]:
@@ -154,14 +155,20 @@ def solve_drift(excess: Callable[[float], float], guess: float) -> float:
     """
     a, b = guess, guess * 1.12
     fa, fb = excess(a), excess(b)
-    while fa < 0:
+    for _ in range(200):
+        if fa >= 0:
+            break
         b, fb = a, fa
         a = a * 0.8
         fa = excess(a)
-    while fb > 0:
+    for _ in range(200):
+        if fb <= 0:
+            break
         a, fa = b, fb
         b = b * 1.25
         fb = excess(b)
+    if fa < 0 or fb > 0:
+        raise InputError("beta: no drift attains power 1 - beta with these bounds; check alpha, beta and the spending")
     side = 0
     for _ in range(100):
         c = (a * fb - b * fa) / (fb - fa)

@@ -250,10 +250,12 @@ def group_sequential(
 
     Notes
     -----
-    Canonical joint distribution of the z-statistics; crossing probabilities by recursive
-    numerical integration (Jennison & Turnbull 2000, ch. 19) with Simpson's rule on a grid of 24
-    points per unit; bounds agree with rpact 3.3 to about 1e-7. Spending follows rpact: the
-    two-sided O'Brien-Fleming type spends 2 f(t; alpha/2). Beta spending as rpact
+    Canonical joint distribution of the z-statistics; crossing probabilities by the recursive
+    numerical integration of Jennison & Turnbull (2000, ch. 19), with composite Gauss-Legendre
+    quadrature in place of their Simpson grid (bounds converged to about 1e-12; they agree with
+    rpact 3.3 to about 1e-8 for K <= 5, 2e-7 for K = 10, rpact's own grid error; for looks closer
+    than about 2% of the information rpact fails where this still converges). Spending follows
+    rpact: the two-sided O'Brien-Fleming type spends 2 f(t; alpha/2). Beta spending as rpact
     (``typeBetaSpending``): at each interim the futility bound spends the beta increment under
     H1; a futility bound above the efficacy bound is set to it; the last futility bound equals
     the last efficacy bound and the drift is found so that total beta is ``beta``. The

@@ -94,8 +94,9 @@ def crossing_probabilities(lower: Any, upper: Any, information: Any, drift: floa
     -----
     Canonical joint distribution (Jennison & Turnbull 2000, ch. 3): Cov(Z_j, Z_k) =
     sqrt(I_j / I_k). Computed by recursive numerical integration (Armitage, McPherson & Rowe
-    1969; Jennison & Turnbull ch. 19) with Simpson's rule on the Jennison-Turnbull grid (24
-    points per unit, refined when looks are close); probabilities are accurate to about 1e-9.
+    1969; Jennison & Turnbull ch. 19) with composite 8-point Gauss-Legendre quadrature on panels
+    of 1.5 standard deviations (finer when looks are close); probabilities are accurate to about
+    1e-12.
 
     References
     ----------
