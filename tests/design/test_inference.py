@@ -11,7 +11,11 @@ import numpy as np
 import pytest
 import yaml
 
-from survtrial.design import group_sequential, repeated_confidence_intervals, stagewise_inference
+from survtrial.design import (
+    group_sequential,
+    repeated_confidence_intervals,
+    stagewise_inference,
+)
 from survtrial.errors import InputError
 
 N = NormalDist()
