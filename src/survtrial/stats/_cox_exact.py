@@ -24,6 +24,7 @@ def exact_groups(
     overflow. Cost O(d * |R| * p^2) per group: meant for small tie groups, as in R.
     """
     p, nrow = cd.xt.shape
+    iu, ju = np.triu_indices(p)
     ll = 0.0
     sc = np.zeros(p)
     inf = np.zeros((p, p))
@@ -37,31 +38,39 @@ def exact_groups(
         e = eta[rows] - shift
         emax = float(e.max())
         r = np.exp(e - emax)
-        x = cd.xt[:, rows].T
+        x = cd.xt[:, rows]  # (p, m): members of the risk set
         m = r.size
-        xx = x[:, :, None] * x[:, None, :] if need_info else None
-        # B, dB, d2B hold B(k-1, m'-1) and its derivatives for m' = 1..m; level k-1 = 0 first
-        B = np.ones(m)
-        dB = np.zeros((m, p))
-        d2B = np.zeros((m, p, p))
+        xi, xj = (x[iu], x[ju]) if need_info else (None, None)
+        # Position j of B holds B(k, j) for j = 0..m; B[:m] is B(k, m'-1) for m' = 1..m. dB and the
+        # upper triangle of d2B follow the same layout along their last axis. Level k = 0 first.
+        B, dB, d2B = np.ones(m + 1), np.zeros((p, m + 1)), np.zeros((iu.size, m + 1))
+        nB, ndB, nd2B = np.zeros(m + 1), np.zeros((p, m + 1)), np.zeros((iu.size, m + 1))
         logscale = 0.0
         for _ in range(d):
-            t1 = np.cumsum(r * B)
-            t2 = np.cumsum(r[:, None] * (x * B[:, None] + dB), axis=0)
+            y = x * B[:m] + dB[:, :m]  # d/dbeta of r_m' B(k-1, m'-1), divided by r_m'
+            nB[0] = 0.0  # B(k, 0) = 0 for k >= 1
+            ndB[:, 0] = 0.0
+            nd2B[:, 0] = 0.0
+            np.cumsum(r * B[:m], out=nB[1:])
+            np.cumsum(r * y, axis=1, out=ndB[:, 1:])
             if need_info:
-                xd = x[:, :, None] * dB[:, None, :]
-                inner = xx * B[:, None, None] + xd + xd.transpose(0, 2, 1) + d2B
-                t3 = np.cumsum(r[:, None, None] * inner, axis=0)
-            top = t1[-1]
+                inner = xi * y[ju]
+                inner += dB[iu, :m] * xj
+                inner += d2B[:, :m]
+                inner *= r
+                np.cumsum(inner, axis=1, out=nd2B[:, 1:])
+            top = nB[m]
             logscale += np.log(top)
-            grad = t2[-1] / top  # d log B(k, m) at the last level: B(d, m) / top == 1
-            if need_info:
-                hess = t3[-1] / top
-                d2B = np.concatenate((np.zeros((1, p, p)), t3[:-1])) / top
-            B = np.concatenate(([0.0], t1[:-1])) / top
-            dB = np.concatenate((np.zeros((1, p)), t2[:-1])) / top
+            nB /= top
+            ndB /= top
+            nd2B /= top
+            B, nB, dB, ndB, d2B, nd2B = nB, B, ndB, dB, nd2B, d2B
+        grad = dB[:, m]  # B(d, m) == 1 after rescaling: these are d log B and d2 B / B
         ll -= logscale + d * (emax + shift)
         sc -= grad
         if need_info:
+            hess = np.zeros((p, p))
+            hess[iu, ju] = d2B[:, m]
+            hess[ju, iu] = d2B[:, m]
             inf += hess - np.outer(grad, grad)
     return ll, sc, inf
