@@ -70,7 +70,7 @@ def to_adam(
         desc = np.where(ev == 1, frame[typecol].astype(str).to_numpy() if typecol else "event", "")
         parts.append(pd.DataFrame({
             "STUDYID": study, "USUBJID": usubjid, "PARAMCD": code, "PARAM": f"{code} (days)",
-            "AVAL": np.round(frame[tcol].to_numpy(dtype=float) * days_per_year, 2), "AVALU": "DAYS",
+            "AVAL": frame[tcol].to_numpy(dtype=float) * days_per_year, "AVALU": "DAYS",
             "CNSR": 1 - ev, "EVNTDESC": desc,
             "CNSDTDSC": np.where(ev == 1, "", "Censored at last follow-up or data cut"),
         }))
@@ -96,6 +96,7 @@ def write_adam(frames: AdamFrames, out_dir: str | os.PathLike[str], *, formats: 
         raise InputError(f"write_adam formats {bad}: use csv, xpt or parquet")
     out.absolute().parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.absolute().parent))
+    tmp.chmod(0o755)
     try:
         for name, df in (("adsl", frames.adsl), ("adtte", frames.adtte), ("adae", frames.adae)):
             if "csv" in formats:
