@@ -101,6 +101,24 @@ def numbers_at_risk(curves_frame: Any, times: Sequence[float]) -> pd.DataFrame:
     return out
 
 
+#: Censor ticks closer than 1/_MARK_BINS of the x range on the same survival level are drawn once.
+_MARK_BINS = 600
+
+
+def _thin_marks(t: np.ndarray, s: np.ndarray, right: float) -> tuple[np.ndarray, np.ndarray]:
+    """Drop censor ticks that would print on top of one another (large trials have thousands).
+
+    Up to ``_MARK_BINS`` ticks nothing is dropped; beyond, one tick is kept per (x bin, S value),
+    which changes nothing visible but keeps SVG output small.
+    """
+    if t.size <= _MARK_BINS or not right > 0:
+        return t, s
+    bins = np.floor(t / right * _MARK_BINS)
+    _, keep = np.unique(np.column_stack([bins, s]), axis=0, return_index=True)
+    keep.sort()
+    return t[keep], s[keep]
+
+
 def _format_count(x: float) -> str:
     return f"{x:.0f}" if float(x).is_integer() else f"{x:.1f}"
 
@@ -251,10 +269,8 @@ def km_plot(
                 hi = np.concatenate([[1.0], c["upper"]])
                 ax.fill_between(x, lo, hi, step="post", color=color(i), alpha=0.14, linewidth=0)
             if censor_marks and c["censored"].any():
-                ax.scatter(
-                    c["time"][c["censored"]], c["survival"][c["censored"]], marker="|", s=14,
-                    color=color(i), linewidths=0.6, zorder=3,
-                )
+                mx, my = _thin_marks(c["time"][c["censored"]], c["survival"][c["censored"]], right)
+                ax.scatter(mx, my, marker="|", s=14, color=color(i), linewidths=0.6, zorder=3)
         ax.set_xlim(0.0, right)
         ax.set_ylim(ylo, yhi + 0.01 * (yhi - ylo))
         ax.set_xticks(ticks)
