@@ -95,3 +95,13 @@ def test_report_escapes_data_strings(twin, tmp_path):
     assert page.errors == () and page.counts["script"] == 0
     assert page.counts["svg"] >= 3 and page.counts["table"] >= 5
     assert "Fever<script>" in page.text and "blina<script>" in page.text
+
+
+def test_notebook_api_gives_frames_and_figures(adam_dir):
+    res = analyze_adam(adam_dir / "adsl.csv", adam_dir / "adtte.csv", paramcd="DFS", strata=["RISKGRP"],
+                       subgroups=["SEX"], reference="chemo")
+    tables = res.tables()
+    assert isinstance(tables["dfs_summary"], pd.DataFrame) and len(tables["subgroups"]) == 3
+    figs = res.figures()
+    assert {"km_dfs", "forest", "cumulative_incidence"} <= set(figs)
+    assert all(hasattr(f, "savefig") for f in figs.values())

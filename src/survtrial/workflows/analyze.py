@@ -14,7 +14,7 @@ from survtrial.data.io import read_table
 from survtrial.data.units import parse_duration
 from survtrial.errors import InputError
 from survtrial.report.html import Report, provenance
-from survtrial.report.trial_report import trial_report
+from survtrial.report.trial_report import trial_figures, trial_report
 
 __all__ = ["AnalyzeResult", "analyze_adam", "analyze_table"]
 
@@ -26,6 +26,14 @@ class AnalyzeResult:
     analysis: TrialAnalysis
     report: Report
     data: AnalysisData | None = None
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table of the report as a pandas frame, by name."""
+        return self.analysis.tables()
+
+    def figures(self) -> dict[str, Any]:
+        """Every figure of the report as a matplotlib Figure, by name."""
+        return trial_figures(self.analysis)
 
 
 def analyze_adam(
