@@ -110,3 +110,24 @@ def test_cli_runs_and_prints_table(tmp_path):
     res = CliRunner().invoke(app, ["reproduce", "--seed", "4", "--out", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
     assert "3-year DFS, chemotherapy" in res.output and (tmp_path / "o" / "report.html").exists()
+
+
+@pytest.mark.parametrize(
+    "mutate, fragment",
+    [
+        (lambda y: y.replace("share: 0.60", "share: 0.70"), "sum"),
+        (lambda y: y.replace("rate: 0.01", "rate: -0.01"), "dropout.rate"),
+        (lambda y: y.replace("dropout:", "drop_out:"), "drop_out"),
+    ],
+)
+def test_cli_bad_scenario_file_exits_2_and_leaves_nothing(tmp_path, mutate, fragment):
+    from importlib.resources import files
+
+    text = (files("survtrial") / "scenarios" / "aall1731.yaml").read_text(encoding="utf-8")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(mutate(text), encoding="utf-8")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["reproduce", str(bad), "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    assert fragment in res.output and "Traceback" not in res.output
+    assert not out.exists()

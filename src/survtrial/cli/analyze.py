@@ -30,7 +30,7 @@ def analyze(
     time: Optional[str] = typer.Option(None, help="With --data: time column."),
     event: Optional[str] = typer.Option(None, help="With --data: event column (1 = event, 0 = censored)."),
     group: Optional[str] = typer.Option(None, help="With --data: arm column."),
-    event_type: Optional[str] = typer.Option(None, help="With --data: event-type column for competing risks."),
+    event_type: Optional[str] = typer.Option(None, help="Event-type column for competing risks (ADaM default: EVNTDESC)."),
     time_unit: Optional[str] = typer.Option(None, help="Unit of the times (days, weeks, months, years); ADaM default: AVALU."),
     strata: Optional[List[str]] = typer.Option(None, help="Stratification variable(s); repeat or comma-separate."),
     subgroups: Optional[List[str]] = typer.Option(None, help="Subgroup variable(s) for the forest plot."),
@@ -60,7 +60,8 @@ def analyze(
                 raise InputError("give --adsl and --adtte (ADaM), or --data with --time/--event/--group")
             res = analyze_adam(adsl, adtte, adae, paramcd=paramcd, strata=_split(strata),
                                subgroups=_split(subgroups), landmark=landmark, tau=tau, arm_var=arm_var,
-                               reference=reference, time_unit=time_unit, command=sys.argv)
+                               reference=reference, time_unit=time_unit, event_type_var=event_type,
+                               command=sys.argv)
         files = res.report.write(out, overwrite=overwrite)
     except InputError as err:
         fail(err)
