@@ -11,6 +11,7 @@ from survtrial.cli._app import app, fail
 from survtrial.cli import clinical as _clinical  # noqa: F401,E402  classify, benefit, calendar
 from survtrial.cli import design as _design  # noqa: F401,E402  design, monitor
 from survtrial.cli import analyze as _analyze  # noqa: F401,E402  analyze
+from survtrial.cli import simulate as _simulate  # noqa: F401,E402  simulate
 from survtrial.cli import reproduce as _reproduce  # noqa: F401,E402  reproduce
 
 __all__ = ["app", "fail"]

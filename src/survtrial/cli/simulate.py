@@ -1,0 +1,201 @@
+"""CLI `simulate`: operating characteristics of a design for a scenario (or a grid of scenarios), in parallel."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from survtrial.cli._app import app, fail
+from survtrial.errors import InputError
+
+# sweep names that are not dotted scenario keys
+_ALIASES = {"dropout_rate": "dropout.rate", "n": "accrual.n", "accrual_years": "accrual.duration_years"}
+
+
+def _console():
+    from rich.console import Console
+
+    con = Console(highlight=False)
+    if not con.is_terminal:
+        con = Console(highlight=False, width=160)
+    return con
+
+
+def _value(text: str) -> float | int:
+    try:
+        v = float(text)
+    except ValueError:
+        raise InputError(f"--sweep: {text!r} is not a number") from None
+    return int(v) if v.is_integer() and "." not in text and "e" not in text.lower() else v
+
+
+def parse_sweeps(items: list[str]) -> list[dict[str, Any]]:
+    """``["hazard_ratio=1,0.7", "dropout_rate=0.01,0.02"]`` -> the grid of parameter dicts."""
+    axes = []
+    for item in items:
+        name, sep, values = item.partition("=")
+        name = name.strip()
+        if not sep or not name or not values.strip():
+            raise InputError(f"--sweep {item!r}: expected NAME=V1,V2,... e.g. hazard_ratio=1,0.7,0.39")
+        vals = [_value(v.strip()) for v in values.split(",") if v.strip()]
+        if any(name == a for a, _ in axes):
+            raise InputError(f"--sweep: parameter {name!r} given twice")
+        axes.append((name, vals))
+    if not axes:
+        return [{}]
+    return [dict(zip([a for a, _ in axes], combo)) for combo in itertools.product(*[v for _, v in axes])]
+
+
+def _models(scenario: str, design: Path, grid: list[dict[str, Any]], landmarks: list[float] | None):
+    from survtrial.simulate.engine import build_model
+    from survtrial.simulate.design_spec import load_simulation_design
+    from survtrial.simulate.scenario import load_scenario
+
+    sc = load_scenario(scenario)
+    des = load_simulation_design(design)
+    models = []
+    for point in grid:
+        changes = {_ALIASES.get(k, k): v for k, v in point.items() if k != "hazard_ratio"}
+        try:
+            scp = sc.updated(changes) if changes else sc
+        except InputError as err:
+            raise InputError(f"--sweep {point}: {err}") from None
+        models.append(build_model(scp, des, hazard_ratio=point.get("hazard_ratio"), landmarks=landmarks))
+    return models
+
+
+def _label(point: dict[str, Any]) -> str:
+    return ",".join(f"{k}={v}" for k, v in point.items()) or "run"
+
+
+def _atomic(path: Path, write) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _render(con, label: str, oc, model) -> None:
+    from rich.table import Table
+
+    t = Table(title=f"{model.scenario_name} {label}: {oc.n_sims} trials", title_justify="left")
+    for col in ("measure", "estimate", "MC SE"):
+        t.add_column(col, justify="left" if col == "measure" else "right")
+    for r in oc.overall.itertuples():
+        t.add_row(r.measure, f"{r.estimate:.4f}", f"{r.mc_se:.4f}")
+    con.print(t)
+    lt = Table(title_justify="left")
+    for col in ("look", "reject", "futility", "stop", "cum. reject", "events", "time", "subjects"):
+        lt.add_column(col, justify="right")
+    for r in oc.by_look.itertuples():
+        lt.add_row(str(r.look), f"{r.rejection:.4f} ± {r.rejection_se:.4f}", f"{r.futility:.4f}", f"{r.stop:.4f}",
+                   f"{r.cumulative_rejection:.4f}", f"{r.events:.1f}", f"{r.time:.3f}", f"{r.subjects:.1f}")
+    con.print(lt)
+
+
+@app.command()
+def simulate(
+    scenario: Annotated[str, typer.Argument(help="Scenario YAML (or a packaged name such as aall1731).")],
+    design: Annotated[Path, typer.Option("--design", help="Design YAML/JSON: looks (events, fractions + planned events, or calendar times), spending, alpha, futility.")],
+    n_sims: Annotated[int, typer.Option("--n-sims", help="Number of simulated trials (per sweep point).")] = 10_000,
+    out: Annotated[Path | None, typer.Option("--out", help="Directory for run.json, chunks/*.parquet, summary.csv and summary.parquet.")] = None,
+    seed: Annotated[int, typer.Option(help="Run seed (same seed, same results for any chunking or workers).")] = 1,
+    workers: Annotated[int, typer.Option(help="Local worker processes.")] = 1,
+    scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786.")] = None,
+    chunk_size: Annotated[int | None, typer.Option(help="Trials per chunk / Parquet file (default 50000).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run in --out from its finished chunks.")] = False,
+    sweep: Annotated[list[str] | None, typer.Option(help="Grid parameter NAME=V1,V2 (repeatable): hazard_ratio, dropout_rate, n, accrual_years, or a dotted scenario key.")] = None,
+    landmarks: Annotated[str | None, typer.Option(help="Kaplan-Meier landmark years, e.g. 3 or 2,3 (default: the scenario's target times).")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+) -> None:
+    """Simulate many trials of a scenario under a group-sequential design: power, stopping, bias, coverage."""
+    import pandas as pd
+
+    try:
+        if n_sims <= 0:
+            raise InputError(f"--n-sims must be a positive number of trials, got {n_sims}")
+        if workers < 1:
+            raise InputError(f"--workers must be >= 1, got {workers}")
+        if chunk_size is not None and chunk_size <= 0:
+            raise InputError(f"--chunk-size must be >= 1, got {chunk_size}")
+        if resume and out is None:
+            raise InputError("--resume needs --out (the directory of the run to continue)")
+        lm = None
+        if landmarks is not None:
+            try:
+                lm = [float(x) for x in landmarks.split(",") if x.strip()]
+            except ValueError:
+                raise InputError(f"--landmarks: {landmarks!r} is not a comma-separated list of years") from None
+        grid = parse_sweeps(sweep or [])
+        models = _models(scenario, design, grid, lm)
+        client = None
+        if scheduler is not None:
+            from survtrial.simulate.runner import connect_scheduler
+
+            client = connect_scheduler(scheduler)
+        try:
+            frames = _run_all(models, grid, n_sims, out, seed, workers, client, chunk_size, resume, progress)
+        finally:
+            if client is not None:
+                client.close()
+    except InputError as err:
+        fail(err)
+    except KeyboardInterrupt:
+        _console().print("[yellow]interrupted[/yellow]: finished chunks are kept; rerun with --resume to continue")
+        raise typer.Exit(code=130) from None
+    table = pd.concat(frames, ignore_index=True)
+    if out is not None:
+        _atomic(out / "summary.csv", lambda p: table.to_csv(p, index=False))
+        _atomic(out / "summary.parquet", lambda p: table.to_parquet(p, index=False))
+        _console().print(f"wrote {out}/summary.csv, summary.parquet and the per-trial chunks")
+
+
+def _run_all(models, grid, n_sims, out, seed, workers, client, chunk_size, resume, show) -> list:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from survtrial.simulate.runner import run_simulation
+
+    con = _console()
+    frames = []
+    multi = len(grid) > 1
+    if out is not None and multi:
+        out.mkdir(parents=True, exist_ok=True)
+        _atomic(out / "sweep.json", lambda p: p.write_text(json.dumps({"points": grid}, indent=2) + "\n"))
+    for point, model in zip(grid, models):
+        label = _label(point)
+        target = None if out is None else (out / "points" / label if multi else out)
+        start = time.perf_counter()
+        with Progress(
+            TextColumn(f"[bold]{label}"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} trials"),
+            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+            console=con, disable=not show, transient=False,
+        ) as bar:
+            task = bar.add_task(label, total=n_sims, rate="")
+            first = {}
+
+            def update(done: int, total: int) -> None:
+                first.setdefault("done", done)
+                elapsed = time.perf_counter() - start
+                new = done - first["done"]
+                rate = f"{new / elapsed:,.0f} trials/s" if elapsed > 0 and new > 0 else ""
+                bar.update(task, completed=done, rate=rate)
+
+            res = run_simulation(model, n_sims=n_sims, seed=seed, out=target, chunk_size=chunk_size,
+                                 workers=workers, scheduler=client, resume=resume, progress=update)
+        oc = res.summary()
+        _render(con, "" if not point else f"({label})", oc, model)
+        frame = oc.to_frame()
+        for i, (k, v) in enumerate(point.items()):
+            frame.insert(i, k, v)
+        frame.insert(0, "scenario", model.scenario_name)
+        frames.append(frame)
+    return frames
