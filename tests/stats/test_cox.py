@@ -588,6 +588,9 @@ def test_uninformative_covariate_is_nan_with_a_warning():
         f = cox_ph(t, d, np.column_stack([x, z]), names=["x", "z"])
     assert np.isnan(f.coef[1]) and np.isfinite(f.coef[0])
     assert f.coef[0] == pytest.approx(cox_ph(t, d, x, names=["x"]).coef[0], rel=1e-12)
+    with pytest.warns(StatisticWarning, match="'z'"):
+        g = cox_ph(t, d, z, names=["z"])
+    assert np.isnan(g.coef).all() and np.isnan(g.wald_test.statistic)
 
 
 @pytest.mark.parametrize(

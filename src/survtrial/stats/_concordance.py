@@ -80,9 +80,9 @@ def concordance_counts(
     bfirst = np.flatnonzero(new)[blk]
     comparable = cs[bfirst] - cs[sfirst]
     we = ws * es
-    conc = float(we @ less)
-    tied = float(we @ equal)
-    disc = float(we @ comparable) - conc - tied
+    conc = float(np.einsum("n,n->", we, less))
+    tied = float(np.einsum("n,n->", we, equal))
+    disc = float(np.einsum("n,n->", we, comparable)) - conc - tied
     return conc, disc, tied
 
 

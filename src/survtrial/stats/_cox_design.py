@@ -202,8 +202,8 @@ def build_labels(spec: Any, data: Any, role: str, n: int) -> tuple[np.ndarray | 
 
 def check_collinear(x: np.ndarray, w: np.ndarray, names: Sequence[str], tol: float = 1e-10) -> None:
     """Raise InputError naming the first covariate that is a linear combination of earlier ones."""
-    xc = x - (w @ x) / w.sum()
-    M = xc.T @ (xc * w[:, None])
+    xc = x - np.einsum("n,np->p", w, x) / w.sum()
+    M = np.einsum("np,nq->pq", xc * w[:, None], xc)
     kept: list[int] = []
     for j in range(M.shape[0]):
         if kept:

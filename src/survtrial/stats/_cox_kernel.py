@@ -59,7 +59,9 @@ class CoxData:
     """Data sorted once by (stratum, time) with tie-group bookkeeping; covariates centred.
 
     Covariates are stored transposed, (p, n) C-contiguous: every per-iteration pass then runs
-    over contiguous rows, which is markedly faster than the (n, p) layout for small p.
+    over contiguous rows, which is markedly faster than the (n, p) layout for small p. Products
+    over n use ``np.einsum`` (single-threaded loops) rather than BLAS: for these tall, thin
+    shapes threaded BLAS gains nothing and stalls badly when the cores are shared.
     """
 
     xt: np.ndarray  # (p, n) sorted, centred by the weighted means
@@ -95,7 +97,7 @@ class CoxData:
         xt = np.ascontiguousarray(self.xt[keep])
         xe = xt[:, self.ev]
         return dataclasses.replace(
-            self, xt=xt, xe=xe, wx_events=xe @ self.w[self.ev], work=np.empty_like(xt)
+            self, xt=xt, xe=xe, wx_events=np.einsum("in,n->i", xe, self.w[self.ev]), work=np.empty_like(xt)
         )
 
 
@@ -117,7 +119,7 @@ def prepare(
         ss = strata[order]
     ts = time[order]
     w = weights[order]
-    means = (weights @ x) / weights.sum()
+    means = np.einsum("n,np->p", weights, x) / weights.sum()
     # one row gather (much faster than x[order] or per-column gathers), then transpose
     xt = np.ascontiguousarray(np.take(x, order, axis=0).T)
     xt -= means[:, None]
@@ -164,7 +166,7 @@ def prepare(
         wtave=wtave,
         jfrac=jfrac,
         xe=xe,
-        wx_events=xe @ we,
+        wx_events=np.einsum("in,n->i", xe, we),
         w_events=float(we.sum()),
         ties=ties,
         all_distinct=gstart.size == n,
@@ -200,13 +202,17 @@ def evaluate(cd: CoxData, beta: np.ndarray, *, need_info: bool = True) -> Terms:
     diagonal. Exact ties add their tie groups separately (``_cox_exact.exact_groups``).
     """
     xt = cd.xt
-    eta = beta @ xt
+    eta = np.einsum("i,in->n", beta, xt)
     shift = float(eta.max())
     r = np.exp(eta - shift)
     r *= cd.w
     rx = np.multiply(xt, r, out=cd.work)
     S0 = cd.seg.cumsum(_group_sums(cd, r), reverse=True)
-    S1 = cd.seg.cumsum(_group_sums(cd, rx), reverse=True)
+    if cd.all_distinct and cd.seg.mode == "single":  # reverse cumsum in place: no (p, n) copy
+        back = rx[:, ::-1]
+        S1 = np.cumsum(back, axis=1, out=back)[:, ::-1]
+    else:
+        S1 = cd.seg.cumsum(_group_sums(cd, rx), reverse=True)
     k = cd.ev_k
     kg = cd.kgroup
     D = S0[cd.ev_gid]
@@ -225,7 +231,7 @@ def evaluate(cd: CoxData, beta: np.ndarray, *, need_info: bool = True) -> Terms:
         A = np.divide(N, D, out=N)
         q = wt / D
         loglik = float(beta @ cd.wx_events - shift * cd.w_events - np.sum(wt * np.log(D)))
-    score = cd.wx_events - A @ wt
+    score = cd.wx_events - np.einsum("in,n->i", A, wt)
     info = np.zeros((beta.size, beta.size))
     if need_info:
         K = cd.kstart.size
@@ -239,8 +245,8 @@ def evaluate(cd: CoxData, beta: np.ndarray, *, need_info: bool = True) -> Terms:
             eG[kg] = np.bincount(k, q * cd.jfrac, minlength=K)
             v[cd.ev] -= eG[cd.ev_gid]
         v *= r
-        info = np.multiply(xt, v, out=cd.work) @ xt.T
-        info -= (A * wt) @ A.T
+        info = np.einsum("in,jn->ij", np.multiply(xt, v, out=cd.work), xt)
+        info -= np.einsum("in,jn->ij", np.multiply(A, wt, out=cd.work[:, : wt.size]), A)
         info = (info + info.T) / 2
     if cd.ties == "exact":
         ll_x, sc_x, inf_x = exact_groups(cd, eta, shift, need_info)

@@ -57,8 +57,8 @@ def cluster_scores(cd: CoxData, terms: Terms, groups: np.ndarray | None) -> np.n
 
 def robust_var(cd: CoxData, terms: Terms, V: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
     """Sandwich V B'B V, B the cluster sums of weighted score residuals (R dfbeta, collapse=cluster)."""
-    B = cluster_scores(cd, terms, groups) @ V
-    return B.T @ B
+    B = np.einsum("kp,pq->kq", cluster_scores(cd, terms, groups), V)
+    return np.einsum("kp,kq->pq", B, B)
 
 
 def robust_score_test(cd: CoxData, groups: np.ndarray | None) -> tuple[float, int]:
@@ -66,4 +66,4 @@ def robust_score_test(cd: CoxData, groups: np.ndarray | None) -> tuple[float, in
     beta0 = np.zeros(cd.xt.shape[0])
     T = cluster_scores(cd, evaluate(cd, beta0, need_info=False), groups)
     u = T.sum(axis=0)
-    return float(u @ np.linalg.lstsq(T.T @ T, u, rcond=None)[0]), int(u.size)
+    return float(u @ np.linalg.lstsq(np.einsum("kp,kq->pq", T, T), u, rcond=None)[0]), int(u.size)

@@ -279,8 +279,10 @@ def cox_ph(
         raise InputError("ties='exact' has no robust variance (as R coxph); use ties='efron'")
     cd, means = kern.prepare(t, d, design.x, s_codes, w, ties)
     p = design.x.shape[1]
-    base = {"names": design.names, "n": n, "n_events": cd.n_events, "ties": ties, "conf_level": conf_level,
-                "means": np.full(p, np.nan), "strata": tuple(s_labels)}
+    base = {
+        "names": design.names, "n": n, "n_events": cd.n_events, "ties": ties,
+        "conf_level": conf_level, "means": np.full(p, np.nan), "strata": tuple(s_labels),
+    }
     if cd.n_events == 0:
         warnings.warn("no events: the Cox model is not estimable; returning NaN estimates",
                       StatisticWarning, stacklevel=2)
@@ -296,6 +298,8 @@ def cox_ph(
             f"every risk set at the event times, or collinear there); their coefficients are NaN",
             StatisticWarning, stacklevel=2,
         )
+        if not keep.any():
+            return _nan_result(p, base, robust)
         cdk, start = cd.with_columns(keep), None
     else:
         cdk = cd
@@ -322,11 +326,14 @@ def cox_ph(
     pval = 2 * special.ndtr(-np.abs(z))
     Vw = Rk if robust else Vk
     k = int(keep.sum())
-    wald = _chi2(float(beta_k @ np.linalg.lstsq(Vw, beta_k, rcond=None)[0]), k)
+    if np.all(np.isfinite(Vw)) and np.all(np.isfinite(beta_k)):
+        wald = _chi2(float(beta_k @ np.linalg.lstsq(Vw, beta_k, rcond=None)[0]), k)
+    else:
+        wald = ChiSquareTest(np.nan, k, np.nan)
     lr = _chi2(2 * (fit.terms.loglik - fit.loglik_null), k)
     conc = None
     if concordance:
-        eta = design.x[:, keep] @ beta_k
+        eta = np.einsum("np,p->n", design.x[:, keep], beta_k)
         conc = concordance_index(t, d, eta, strata=s_codes, weights=w)
     inc = kern.hazard_increments(cdk, fit.terms)  # at the internal centring point
     cum = cdk.seg.cumsum(inc) * np.exp(-float(means[keep] @ beta_k))
