@@ -184,13 +184,19 @@ class Terms:
     info: np.ndarray
     shift: float  # eta was shifted by this before exp()
     r: np.ndarray  # (n,) w * exp(eta - shift)
-    D: np.ndarray  # (n_ev,) Efron denominators (shifted scale)
-    A: np.ndarray  # (p, n_ev) weighted covariate means of each event term
+    D: np.ndarray  # (n_ev,) Efron denominator of each event's term (shifted scale)
     q: np.ndarray  # (n_ev,) wtave / D
+    S1: np.ndarray  # (p, K) risk-set sums of r x at each event group
+    E1: np.ndarray | None  # (p, K) sums of r x over the deaths of each group (Efron with ties)
 
 
 def _group_sums(cd: CoxData, a: np.ndarray) -> np.ndarray:
     return a if cd.all_distinct else np.add.reduceat(a, cd.gstart, axis=-1)
+
+
+def efron_ties(cd: CoxData) -> bool:
+    """True when Efron's correction is active (ties='efron' and some group has >= 2 deaths)."""
+    return cd.ties == "efron" and cd.kstart.size < cd.ev.size
 
 
 def evaluate(cd: CoxData, beta: np.ndarray, *, need_info: bool = True) -> Terms:
@@ -198,8 +204,10 @@ def evaluate(cd: CoxData, beta: np.ndarray, *, need_info: bool = True) -> Terms:
 
     Risk-set sums S0, S1 are reverse cumulative sums over tie groups within strata. The second
     moment never forms an (n, p, p) array: sum_g c_g S2_g = X' diag(r C) X with C the cumulative
-    sum of c_g (one BLAS product), and the Efron correction of the tied deaths enters the same
-    diagonal. Exact ties add their tie groups separately (``_cox_exact.exact_groups``).
+    sum of c_g, and the Efron correction of the tied deaths enters the same diagonal. The Efron
+    term means A_gj = (S1_g - f_j E1_g) / D_gj are never formed per death either: their sums
+    reduce to per-group scalars times S1_g and E1_g (f_j = j/d). Exact ties add their tie
+    groups separately (``_cox_exact.exact_groups``).
     """
     xt = cd.xt
     eta = np.einsum("i,in->n", beta, xt)
@@ -213,40 +221,49 @@ def evaluate(cd: CoxData, beta: np.ndarray, *, need_info: bool = True) -> Terms:
         S1 = np.cumsum(back, axis=1, out=back)[:, ::-1]
     else:
         S1 = cd.seg.cumsum(_group_sums(cd, rx), reverse=True)
-    k = cd.ev_k
-    kg = cd.kgroup
-    D = S0[cd.ev_gid]
-    N = S1[:, cd.ev_gid]
+    k, kg, K = cd.ev_k, cd.kgroup, cd.kstart.size
+    S1k = S1[:, kg]
     del S1
-    if cd.ties == "efron" and cd.kstart.size < cd.ev.size:  # some tied deaths
+    D = S0[kg][k]
+    tied = efron_ties(cd)
+    E1 = None
+    jf = cd.jfrac
+    if tied:
         re = r[cd.ev]
-        E0 = np.add.reduceat(re, cd.kstart)
-        E1 = np.add.reduceat(cd.xe * re, cd.kstart, axis=1)
-        D -= cd.jfrac * E0[k]
-        N -= cd.jfrac * E1[:, k]
+        D -= jf * np.add.reduceat(re, cd.kstart)[k]
+        E1 = np.add.reduceat(np.multiply(cd.xe, re, out=cd.work[:, : re.size]), cd.kstart, axis=1)
     wt = cd.wtave
     if cd.ties == "exact":
         wt = np.where(cd.kd[k] == 1, wt, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        A = np.divide(N, D, out=N)
         q = wt / D
         loglik = float(beta @ cd.wx_events - shift * cd.w_events - np.sum(wt * np.log(D)))
-    score = cd.wx_events - np.einsum("in,n->i", A, wt)
+    c = np.bincount(k, q, minlength=K)  # sum_j wtave / D_gj
+    score = cd.wx_events - np.einsum("ik,k->i", S1k, c)
+    if tied:
+        e = np.bincount(k, q * jf, minlength=K)  # sum_j wtave f_j / D_gj
+        score += np.einsum("ik,k->i", E1, e)
     info = np.zeros((beta.size, beta.size))
     if need_info:
-        K = cd.kstart.size
         G = cd.gstart.size
         cG = np.zeros(G)
-        cG[kg] = np.bincount(k, q, minlength=K)
+        cG[kg] = c
         C = cd.seg.cumsum(cG)
         v = C if cd.all_distinct else C[cd.gid]
-        if cd.ties == "efron" and K < cd.ev.size:
+        if tied:
             eG = np.zeros(G)
-            eG[kg] = np.bincount(k, q * cd.jfrac, minlength=K)
+            eG[kg] = e
             v[cd.ev] -= eG[cd.ev_gid]
         v *= r
         info = np.einsum("in,jn->ij", np.multiply(xt, v, out=cd.work), xt)
-        info -= np.einsum("in,jn->ij", np.multiply(A, wt, out=cd.work[:, : wt.size]), A)
+        # minus sum_gj wtave A_gj A_gj' with A_gj = (S1_g - f_j E1_g) / D_gj
+        qd = q / D
+        info -= np.einsum("ik,jk->ij", S1k * np.bincount(k, qd, minlength=K), S1k)
+        if tied:
+            a1 = np.bincount(k, qd * jf, minlength=K)
+            cross = np.einsum("ik,jk->ij", S1k * a1, E1)
+            info += cross + cross.T
+            info -= np.einsum("ik,jk->ij", E1 * np.bincount(k, qd * jf * jf, minlength=K), E1)
         info = (info + info.T) / 2
     if cd.ties == "exact":
         ll_x, sc_x, inf_x = exact_groups(cd, eta, shift, need_info)
@@ -256,7 +273,7 @@ def evaluate(cd: CoxData, beta: np.ndarray, *, need_info: bool = True) -> Terms:
         if cd.ev.size:
             # events of tied groups: sum of eta is in wx_events, log-denominator in ll_x
             loglik += shift * float(np.sum(np.where(cd.kd[k] == 1, 0.0, cd.w[cd.ev])))
-    return Terms(loglik=loglik, score=score, info=info, shift=shift, r=r, D=D, A=A, q=q)
+    return Terms(loglik=loglik, score=score, info=info, shift=shift, r=r, D=D, q=q, S1=S1k, E1=E1)
 
 
 def _solve(info: np.ndarray, u: np.ndarray) -> np.ndarray | None:
