@@ -111,6 +111,7 @@ def simulate(
     seed: Annotated[int, typer.Option(help="Run seed (same seed, same results for any chunking or workers).")] = 1,
     workers: Annotated[int, typer.Option(help="Local worker processes.")] = 1,
     scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786.")] = None,
+    scheduler_timeout: Annotated[float, typer.Option(help="Seconds to wait for the Dask scheduler.")] = 10.0,
     chunk_size: Annotated[int | None, typer.Option(help="Trials per chunk / Parquet file (default 50000).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run in --out from its finished chunks.")] = False,
     sweep: Annotated[list[str] | None, typer.Option(help="Grid parameter NAME=V1,V2 (repeatable): hazard_ratio, dropout_rate, n, accrual_years, or a dotted scenario key.")] = None,
@@ -141,7 +142,7 @@ def simulate(
         if scheduler is not None:
             from survtrial.simulate.runner import connect_scheduler
 
-            client = connect_scheduler(scheduler)
+            client = connect_scheduler(scheduler, timeout=scheduler_timeout)
         try:
             frames = _run_all(models, grid, n_sims, out, seed, workers, client, chunk_size, resume, progress)
         finally:

@@ -110,18 +110,19 @@ def _execute(tasks: list[tuple[int, int]], model: EngineModel, seed: int, worker
     if not tasks:
         return
     if client is not None:
-        from distributed import as_completed
-
         remote = client.scatter(model, broadcast=True)
-        futures = [client.submit(_chunk_task, remote, seed, a, b, pure=False, key=f"survtrial-chunk-{seed}-{a}-{b}")
-                   for a, b in tasks]
-        where = {f.key: t for f, t in zip(futures, tasks)}
+        ahead = max(2, 2 * len(client.scheduler_info().get("workers", {})))
+        pending = list(tasks)
+        window: list[tuple[Any, tuple[int, int]]] = []
         try:
-            for fut in as_completed(futures):
-                a, b = where[fut.key]
+            while pending or window:
+                while pending and len(window) < ahead:
+                    a, b = pending.pop(0)
+                    window.append((client.submit(_chunk_task, remote, seed, a, b, pure=False), (a, b)))
+                fut, (a, b) = window.pop(0)
                 yield a, b, fut.result()
         finally:
-            client.cancel(futures)
+            client.cancel([f for f, _ in window])
         return
     if workers <= 1:
         for a, b in tasks:

@@ -1,0 +1,92 @@
+"""Runner: identical results for any chunk size, worker count or Dask cluster; atomic chunks; resume after SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from survtrial.errors import InputError
+from survtrial.simulate.engine import build_model
+from survtrial.simulate.runner import connect_scheduler, run_simulation
+
+sys.path.insert(0, str(Path(__file__).parent))
+from engine_scenarios import scenario, small_scenario, write_yaml  # noqa: E402
+
+DESIGN = {"events": [20, 45, 70], "beta_spending": "OF", "power": 0.8}
+MODEL = build_model(scenario(n=300), DESIGN)
+
+
+def test_chunk_sizes_and_workers_give_identical_results(tmp_path):
+    ref = run_simulation(MODEL, n_sims=2500, seed=17, chunk_size=1000)
+    odd = run_simulation(MODEL, n_sims=2500, seed=17, chunk_size=700)  # chunks start inside seed blocks
+    pd.testing.assert_frame_equal(ref.trials, odd.trials)
+    two = run_simulation(MODEL, n_sims=2500, seed=17, chunk_size=600, workers=2, out=tmp_path / "two")
+    pd.testing.assert_frame_equal(ref.trials, two.trials)
+    files = sorted(p.name for p in (tmp_path / "two" / "chunks").iterdir())
+    assert files == [f"chunk-{a:012d}-{min(a + 600, 2500):012d}.parquet" for a in range(0, 2500, 600)]
+    assert ref.trials["trial"].tolist() == list(range(2500))
+
+
+def test_local_dask_cluster_gives_the_same_result():
+    distributed = pytest.importorskip("distributed")
+    ref = run_simulation(MODEL, n_sims=1500, seed=4, chunk_size=500)
+    with distributed.LocalCluster(host="127.0.0.1", n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        res = run_simulation(MODEL, n_sims=1500, seed=4, chunk_size=400, scheduler=cluster.scheduler_address)
+    pd.testing.assert_frame_equal(ref.trials, res.trials)
+
+
+def test_unreachable_scheduler_is_an_input_error():
+    pytest.importorskip("distributed")
+    with pytest.raises(InputError, match="cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"):
+        connect_scheduler("tcp://127.0.0.1:9", timeout=1)
+
+
+def test_out_dir_guards(tmp_path):
+    run_simulation(MODEL, n_sims=50, seed=1, out=tmp_path / "run", chunk_size=25)
+    with pytest.raises(InputError, match="already holds a simulation run"):
+        run_simulation(MODEL, n_sims=50, seed=1, out=tmp_path / "run", chunk_size=25)
+    with pytest.raises(InputError, match="different settings \\(seed\\)"):
+        run_simulation(MODEL, n_sims=50, seed=2, out=tmp_path / "run", chunk_size=25, resume=True)
+    again = run_simulation(MODEL, n_sims=50, seed=1, out=tmp_path / "run", chunk_size=25, resume=True)
+    assert len(again.trials) == 50
+
+
+def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
+    sc = write_yaml(tmp_path / "small.yaml", small_scenario(n=300))
+    design = write_yaml(tmp_path / "design.yaml", DESIGN)
+    out = tmp_path / "run"
+    n_sims, chunk = 40_000, 1000
+    cmd = [sys.executable, "-c", "from survtrial.cli import app; app()", "simulate", str(sc), "--design", str(design),
+           "--n-sims", str(n_sims), "--chunk-size", str(chunk), "--seed", "9", "--out", str(out), "--no-progress"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    chunks = out / "chunks"
+    while time.monotonic() < deadline and proc.poll() is None:
+        if chunks.is_dir() and len(list(chunks.glob("chunk-*.parquet"))) >= 5:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, proc.stderr.read().decode()
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = len(list(chunks.glob("chunk-*.parquet")))
+    assert 5 <= done < n_sims // chunk  # killed mid-way
+    assert not (out / "summary.csv").exists()
+    resumed = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert len(list(chunks.glob("chunk-*.parquet"))) == n_sims // chunk
+    assert not list(chunks.glob(".chunk-*"))  # no temporary files left
+    after = run_simulation(build_model(sc, design), n_sims=n_sims, seed=9,
+                           out=out, chunk_size=chunk, resume=True)
+    whole = run_simulation(build_model(sc, design), n_sims=n_sims, seed=9, chunk_size=5000)
+    pd.testing.assert_frame_equal(after.trials, whole.trials)
+    summary = pd.read_csv(out / "summary.csv")
+    rej = summary.loc[summary["measure"] == "rejection_probability", "estimate"].iloc[0]
+    assert rej == pytest.approx(whole.trials["rejected"].mean(), rel=1e-12)
