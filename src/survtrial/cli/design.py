@@ -266,14 +266,26 @@ def monitor(
     events: Annotated[str | None, typer.Option(help="Events at each look so far, e.g. 60,110.")] = None,
     z: Annotated[str | None, typer.Option("--z", help="Log-rank z at each look (> 0 favours experimental).")] = None,
     looks_csv: Annotated[Path | None, typer.Option(help="CSV with columns events and z, one row per look.")] = None,
+    data: Annotated[list[Path] | None, typer.Option("--data", help="Analysis data set of each look (one per data cut, in order; CSV/Parquet/XPT).")] = None,
+    time: Annotated[str, typer.Option(help="With --data: time column.")] = "time",
+    event: Annotated[str, typer.Option(help="With --data: event column (1 = event).")] = "event",
+    group: Annotated[str, typer.Option(help="With --data: arm column.")] = "arm",
+    strata: Annotated[list[str] | None, typer.Option(help="With --data: stratification column(s).")] = None,
+    reference: Annotated[str | None, typer.Option(help="With --data: control arm (default: first sorted).")] = None,
     final: Annotated[bool, typer.Option("--final", help="The last look given is the final analysis.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Directory for monitor.csv and the boundary plot.")] = None,
 ) -> None:
     """Monitor a trial look by look: updated bounds, crossed or not, conditional power."""
     try:
-        if looks_csv is not None and (events is not None or z is not None):
-            raise InputError("give --events with --z, or --looks-csv, not both")
-        if looks_csv is not None:
+        given = [looks_csv is not None, events is not None or z is not None, bool(data)]
+        if sum(given) > 1:
+            raise InputError("give one of: --events with --z, --looks-csv, or --data (one file per look)")
+        if data:
+            from survtrial.workflows.monitor import looks_from_data
+
+            d, zz = looks_from_data(data, time=time, event=event, group=group, strata=strata or (),
+                                    reference=reference)
+        elif looks_csv is not None:
             d, zz = _looks_from_csv(looks_csv)
         elif events is not None and z is not None:
             d, zz = _numbers("events", events), _numbers("z", z)
