@@ -63,8 +63,10 @@ def main() -> None:
             r_k10 = pd.read_csv(Path(tmp) / "rpact_k10.csv")
             r_grid = pd.read_csv(Path(tmp) / "rpact_grid.csv")
         diff_k10 = max(rel_diff(design.upper, r_k10["upper"]), rel_diff(design.lower[:-1], r_k10["lower"][:-1]))
-        diff_grid = max(rel_diff(res.max_events, r_grid["max_events"]), rel_diff(res.n_subjects, r_grid["n_subjects"]),
-                        rel_diff(res.look_times[:, 0], r_grid["look1"]), rel_diff(res.look_times[:, 1], r_grid["look2"]))
+        diff_grid = max(rel_diff(res.max_events, r_grid["max_events"]),
+                        rel_diff(res.n_subjects, r_grid["n_subjects"]),
+                        rel_diff(res.look_times[:, 0], r_grid["look1"]),
+                        rel_diff(res.look_times[:, 1], r_grid["look2"]))
         rows = [(rows[0][0], t_k10, float(times["k10_boundaries"]), diff_k10),
                 (rows[1][0], t_grid, float(times["grid_1000"]), diff_grid)]
     print(f"{'task':<68} {'survtrial s':>11} {'rpact s':>9} {'rpact/survtrial':>15} {'max rel diff':>12}")

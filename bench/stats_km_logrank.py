@@ -150,7 +150,7 @@ def main() -> None:
     r = None if args.no_r else run_r(cases)
     if r is not None:
         table["R_s"] = r["seconds"]
-        table["d_R"] = [rel(a, b) for a, b in zip(table["chisq"], r.loc[table.index, "chisq"])]
+        table["d_R"] = [rel(a, b) for a, b in zip(table["chisq"], r.loc[table.index, "chisq"], strict=True)]
         table["R_median_equal"] = table["median0"] == r.loc[table.index, "median0"]
         table["R_rows_equal"] = table["km_rows"] == r.loc[table.index, "rows"]
     else:

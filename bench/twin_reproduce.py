@@ -46,9 +46,9 @@ def main() -> None:
           f"(MC SE {100 * np.sqrt(stop * (1 - stop) / len(reps)):.1f}%)\n")
     print("| headline | published | twin mean | twin SD | twin 2.5% | twin 97.5% | published inside |")
     print("|---|---|---|---|---|---|---|")
-    for r in cmp.itertuples(index=False):
-        print(f"| {r.headline} | {r.published:g} | {r.twin_mean:.2f} | {r.twin_sd:.2f} | "
-              f"{getattr(r, '_8'):.2f} | {getattr(r, '_9'):.2f} | {'yes' if getattr(r, '_10') else 'NO'} |")
+    for r in cmp.to_dict("records"):
+        print(f"| {r['headline']} | {r['published']:g} | {r['twin_mean']:.2f} | {r['twin_sd']:.2f} | "
+              f"{r['twin_2.5%']:.2f} | {r['twin_97.5%']:.2f} | {'yes' if r['published_inside_95%'] else 'NO'} |")
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -10,7 +10,7 @@ import pandas as pd
 from survtrial.errors import InputError
 from survtrial.stats.binomial import binomial_ci, risk_difference_ci
 
-__all__ = ["incidence_table", "toxicity_table", "adverse_event_table"]
+__all__ = ["adverse_event_table", "incidence_table", "toxicity_table"]
 
 
 def incidence_table(
@@ -42,14 +42,14 @@ def incidence_table(
         out[f"n_{a}"] = x
         out[f"%_{a}"] = 100 * np.atleast_1d(ci.proportion)
         out[f"CI_{a}"] = [f"{100 * lo:.1f}-{100 * hi:.1f}" for lo, hi in
-                          zip(np.atleast_1d(ci.lower), np.atleast_1d(ci.upper))]
+                          zip(np.atleast_1d(ci.lower), np.atleast_1d(ci.upper), strict=True)]
     x1 = out[f"n_{experimental}"].to_numpy()
     x2 = out[f"n_{reference}"].to_numpy()
     n1, n2 = int(denominators[experimental]), int(denominators[reference])
     rd = risk_difference_ci(x1, np.full(x1.shape, n1), x2, np.full(x2.shape, n2), conf_level=conf_level)
     out["difference (pp)"] = 100 * np.atleast_1d(rd.difference)
     out["difference CI"] = [f"{100 * lo:.1f} to {100 * hi:.1f}" for lo, hi in
-                            zip(np.atleast_1d(rd.lower), np.atleast_1d(rd.upper))]
+                            zip(np.atleast_1d(rd.lower), np.atleast_1d(rd.upper), strict=True)]
     return out
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,7 @@ from survtrial.analysis._frames import combined_key
 from survtrial.errors import ConvergenceWarning, InputError, StatisticWarning
 from survtrial.stats.cox import cox_ph
 
-__all__ = ["subgroup_analysis", "interaction_test"]
+__all__ = ["interaction_test", "subgroup_analysis"]
 
 
 def _fit_hr(t: np.ndarray, e: np.ndarray, x: np.ndarray, strata: np.ndarray | None) -> tuple[float, float, float]:
@@ -103,7 +103,7 @@ def subgroup_analysis(
     t = frame[time].to_numpy(dtype=float)
     e = frame[event].to_numpy(dtype=np.int64)
     arm_s = frame[arm].astype(str)
-    arms = [reference] + sorted(set(arm_s) - {reference})
+    arms = [reference, *sorted(set(arm_s) - {reference})]
     arm01 = (arm_s != reference).to_numpy().astype(float)
     rows = []
     ev_cols = {f"events_{a}": a for a in arms}

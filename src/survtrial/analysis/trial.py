@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -109,7 +110,8 @@ def subject_flow(frame: pd.DataFrame, *, arm: str, event: str, event_type: str |
              "analysed": int(m.sum()), "events": int(frame.loc[m, event].sum()),
              "censored": int(m.sum() - frame.loc[m, event].sum())}
         if event_type is not None:
-            for typ, cnt in frame.loc[m & (frame[event] == 1).to_numpy(), event_type].astype(str).value_counts().items():
+            types = frame.loc[m & (frame[event] == 1).to_numpy(), event_type].astype(str)
+            for typ, cnt in types.value_counts().items():
                 r[f"  {typ}"] = int(cnt)
         rows[arm_label] = r
     out = pd.DataFrame(rows).fillna(0).astype(int)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -12,7 +11,7 @@ from survtrial.cli._app import app, fail
 from survtrial.errors import InputError
 
 
-def _split(values: Optional[List[str]]) -> list[str]:
+def _split(values: list[str] | None) -> list[str]:
     out: list[str] = []
     for v in values or []:
         out.extend(x.strip() for x in v.split(",") if x.strip())
@@ -22,22 +21,24 @@ def _split(values: Optional[List[str]]) -> list[str]:
 @app.command()
 def analyze(
     out: Path = typer.Option(..., "--out", help="Output directory for report.html, figures/ and tables/."),
-    adsl: Optional[Path] = typer.Option(None, help="ADSL (CSV, Parquet, XPT or sas7bdat)."),
-    adtte: Optional[Path] = typer.Option(None, help="ADTTE with PARAMCD, AVAL, CNSR (CNSR = 0 is an event)."),
-    adae: Optional[Path] = typer.Option(None, help="ADAE for the safety tables (optional)."),
+    adsl: Path | None = typer.Option(None, help="ADSL (CSV, Parquet, XPT or sas7bdat)."),
+    adtte: Path | None = typer.Option(None, help="ADTTE with PARAMCD, AVAL, CNSR (CNSR = 0 is an event)."),
+    adae: Path | None = typer.Option(None, help="ADAE for the safety tables (optional)."),
     paramcd: str = typer.Option("DFS", help="ADTTE parameter to analyse."),
-    data: Optional[Path] = typer.Option(None, help="Plain table instead of ADaM: one row per subject."),
-    time: Optional[str] = typer.Option(None, help="With --data: time column."),
-    event: Optional[str] = typer.Option(None, help="With --data: event column (1 = event, 0 = censored)."),
-    group: Optional[str] = typer.Option(None, help="With --data: arm column."),
-    event_type: Optional[str] = typer.Option(None, help="Event-type column for competing risks (ADaM default: EVNTDESC)."),
-    time_unit: Optional[str] = typer.Option(None, help="Unit of the times (days, weeks, months, years); ADaM default: AVALU."),
-    strata: Optional[List[str]] = typer.Option(None, help="Stratification variable(s); repeat or comma-separate."),
-    subgroups: Optional[List[str]] = typer.Option(None, help="Subgroup variable(s) for the forest plot."),
+    data: Path | None = typer.Option(None, help="Plain table instead of ADaM: one row per subject."),
+    time: str | None = typer.Option(None, help="With --data: time column."),
+    event: str | None = typer.Option(None, help="With --data: event column (1 = event, 0 = censored)."),
+    group: str | None = typer.Option(None, help="With --data: arm column."),
+    event_type: str | None = typer.Option(None, help="Event-type column for competing risks (ADaM default: EVNTDESC)."),
+    time_unit: str | None = typer.Option(
+        None, help="Unit of the times (days, weeks, months, years); ADaM default: AVALU."
+    ),
+    strata: list[str] | None = typer.Option(None, help="Stratification variable(s); repeat or comma-separate."),
+    subgroups: list[str] | None = typer.Option(None, help="Subgroup variable(s) for the forest plot."),
     landmark: str = typer.Option("3y", help="Landmark time for S(t), e.g. 3y, 36m."),
     tau: str = typer.Option("3y", help="RMST horizon, e.g. 3y."),
-    arm_var: Optional[str] = typer.Option(None, help="ADSL arm variable (default: TRT01P, TRT01A, ARM, ...)."),
-    reference: Optional[str] = typer.Option(None, help="Control arm label (default: first sorted)."),
+    arm_var: str | None = typer.Option(None, help="ADSL arm variable (default: TRT01P, TRT01A, ARM, ...)."),
+    reference: str | None = typer.Option(None, help="Control arm label (default: first sorted)."),
     overwrite: bool = typer.Option(False, help="Replace a non-empty --out directory."),
 ) -> None:
     """Analyse a randomized time-to-event trial and write the monitoring committee's report."""

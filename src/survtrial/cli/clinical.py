@@ -129,15 +129,24 @@ def classify(
 
 @app.command()
 def benefit(
-    cohort: Annotated[Path | None, typer.Argument(help="Cohort file (.csv or .parquet); omit for the group table.")] = None,
+    cohort: Annotated[
+        Path | None, typer.Argument(help="Cohort file (.csv or .parquet); omit for the group table.")
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output directory for cohort mode.")] = None,
     group: Annotated[str | None, typer.Option("--group", help="Only this group: all, SR-Avg, SR-High, SR-Fav.")] = None,
     level: Annotated[float, typer.Option("--level", help="Confidence level.")] = 0.95,
     method: Annotated[str, typer.Option("--method", help="normal (published SEs) or bootstrap.")] = "normal",
     draws: Annotated[int, typer.Option("--draws", help="Bootstrap draws.")] = 20000,
     seed: Annotated[int, typer.Option("--seed", help="Seed for --method bootstrap and --synthetic.")] = 2025,
-    synthetic: Annotated[int | None, typer.Option("--synthetic", help="Use N synthetic children instead of a file.")] = None,
-    include_high_risk: Annotated[bool, typer.Option("--include-high-risk", help="Synthetic population of all B-ALL aged 1-18, not only NCI standard risk.")] = False,
+    synthetic: Annotated[
+        int | None, typer.Option("--synthetic", help="Use N synthetic children instead of a file.")
+    ] = None,
+    include_high_risk: Annotated[
+        bool,
+        typer.Option(
+            "--include-high-risk", help="Synthetic population of all B-ALL aged 1-18, not only NCI standard risk."
+        ),
+    ] = False,
     rules: Annotated[Path | None, typer.Option("--rules", help="A corrected copy of rules.yaml to apply.")] = None,
 ) -> None:
     """Absolute benefit of blinatumomab: per group, or per child of a cohort with a summary and chart."""
@@ -203,12 +212,20 @@ def calendar(
     arm: Annotated[str | None, typer.Option("--arm", help="A, B, C, D or SR-Fav.")] = None,
     cohort: Annotated[Path | None, typer.Option("--cohort", help="Cohort file to take the child from.")] = None,
     patient_id: Annotated[str | None, typer.Option("--patient-id", help="The child's patient_id in --cohort.")] = None,
-    chemotherapy_only: Annotated[bool, typer.Option("--chemotherapy-only", help="With --cohort: the arm without blinatumomab.")] = False,
+    chemotherapy_only: Annotated[
+        bool, typer.Option("--chemotherapy-only", help="With --cohort: the arm without blinatumomab.")
+    ] = False,
     sex: Annotated[str | None, typer.Option("--sex", help="M or F (sets the length of therapy).")] = None,
-    bag_hours: Annotated[int, typer.Option("--bag-hours", help="Infusion bag duration: 24, 48, 72, 96 or 168 hours.")] = 96,
-    infusion_start: Annotated[str, typer.Option("--infusion-start", help="Clock time the infusions start, HH:MM.")] = "10:00",
+    bag_hours: Annotated[
+        int, typer.Option("--bag-hours", help="Infusion bag duration: 24, 48, 72, 96 or 168 hours.")
+    ] = 96,
+    infusion_start: Annotated[
+        str, typer.Option("--infusion-start", help="Clock time the infusions start, HH:MM.")
+    ] = "10:00",
     home_nursing: Annotated[bool, typer.Option("--home-nursing", help="Bag changes at home by a nurse.")] = False,
-    distance_km: Annotated[float, typer.Option("--distance-km", help="One-way distance to the treatment centre.")] = 0.0,
+    distance_km: Annotated[
+        float, typer.Option("--distance-km", help="One-way distance to the treatment centre.")
+    ] = 0.0,
     speed_kmh: Annotated[float, typer.Option("--speed-kmh", help="Average travel speed.")] = 60.0,
 ) -> None:
     """Treatment calendar of an AALL1731 arm: phases, bag changes, visits, travel; CSV and .ics."""

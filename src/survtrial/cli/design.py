@@ -162,35 +162,58 @@ def _write_plot(plan, stem: Path, observed_events=None, observed_z=None) -> None
 
 @app.command()
 def design(
-    config: Annotated[Path | None, typer.Argument(help="YAML or JSON file with design keys (flags override it).")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Directory for design.json, design.csv, boundaries.png/.svg.")] = None,
+    config: Annotated[
+        Path | None, typer.Argument(help="YAML or JSON file with design keys (flags override it).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Directory for design.json, design.csv, boundaries.png/.svg.")
+    ] = None,
     title: Annotated[str | None, typer.Option(help="Title for the table and plot.")] = None,
     alpha: Annotated[float | None, typer.Option(help="Type I error (default 0.025).")] = None,
     power: Annotated[float | None, typer.Option(help="Power (default 0.8).")] = None,
     sided: Annotated[int | None, typer.Option(help="1 or 2 (default 1).")] = None,
     looks: Annotated[int | None, typer.Option(help="Number of equally spaced looks.")] = None,
-    information_fractions: Annotated[str | None, typer.Option("--fractions", help="Look fractions, e.g. 0.5,0.75,1.")] = None,
+    information_fractions: Annotated[
+        str | None, typer.Option("--fractions", help="Look fractions, e.g. 0.5,0.75,1.")
+    ] = None,
     alpha_spending: Annotated[str | None, typer.Option(help="OF, P, HSD(-4), KD(2)... (default OF).")] = None,
     beta_spending: Annotated[str | None, typer.Option(help="Futility spending, e.g. OF (default none).")] = None,
     binding_futility: Annotated[bool | None, typer.Option("--binding-futility/--non-binding-futility")] = None,
-    hazard_ratio: Annotated[float | None, typer.Option("--hr", help="Planning hazard ratio (experimental/control).")] = None,
-    control_survival: Annotated[str | None, typer.Option(help="Control survival at --landmark, e.g. 87.9% or 0.879.")] = None,
+    hazard_ratio: Annotated[
+        float | None, typer.Option("--hr", help="Planning hazard ratio (experimental/control).")
+    ] = None,
+    control_survival: Annotated[
+        str | None, typer.Option(help="Control survival at --landmark, e.g. 87.9% or 0.879.")
+    ] = None,
     control_median: Annotated[float | None, typer.Option(help="Control median survival.")] = None,
-    control_hazard: Annotated[str | None, typer.Option(help="Control hazard (one per piece with --piecewise-times).")] = None,
+    control_hazard: Annotated[
+        str | None, typer.Option(help="Control hazard (one per piece with --piecewise-times).")
+    ] = None,
     experimental_survival: Annotated[str | None, typer.Option(help="Experimental survival at --landmark.")] = None,
     experimental_median: Annotated[float | None, typer.Option(help="Experimental median survival.")] = None,
-    landmark_time: Annotated[float | None, typer.Option("--landmark", help="Landmark time of the survival targets.")] = None,
+    landmark_time: Annotated[
+        float | None, typer.Option("--landmark", help="Landmark time of the survival targets.")
+    ] = None,
     piecewise_times: Annotated[str | None, typer.Option(help="Starts of survival pieces, e.g. 0,1,2.")] = None,
-    noninferiority_margin: Annotated[float | None, typer.Option("--margin", help="Non-inferiority HR margin (> 1).")] = None,
-    margin_survival_difference: Annotated[str | None, typer.Option("--margin-difference", help="Non-inferiority margin as survival loss at --landmark, e.g. 2%.")] = None,
+    noninferiority_margin: Annotated[
+        float | None, typer.Option("--margin", help="Non-inferiority HR margin (> 1).")
+    ] = None,
+    margin_survival_difference: Annotated[
+        str | None,
+        typer.Option("--margin-difference", help="Non-inferiority margin as survival loss at --landmark, e.g. 2%."),
+    ] = None,
     method: Annotated[str | None, typer.Option(help="schoenfeld, freedman or hsieh-freedman.")] = None,
-    allocation_ratio: Annotated[float | None, typer.Option(help="Experimental per control subject (default 1).")] = None,
+    allocation_ratio: Annotated[
+        float | None, typer.Option(help="Experimental per control subject (default 1).")
+    ] = None,
     accrual_time: Annotated[str | None, typer.Option(help="Accrual duration, or change points 0,1,5.")] = None,
     accrual_intensity: Annotated[str | None, typer.Option(help="Relative accrual rate per piece.")] = None,
     accrual_rate: Annotated[str | None, typer.Option(help="Subjects per time unit per piece.")] = None,
     follow_up: Annotated[float | None, typer.Option(help="Follow-up after the end of accrual.")] = None,
     n_subjects: Annotated[float | None, typer.Option(help="Total subjects (instead of --follow-up).")] = None,
-    dropout_rate: Annotated[str | None, typer.Option(help="Proportion lost by --dropout-time (or exp,control).")] = None,
+    dropout_rate: Annotated[
+        str | None, typer.Option(help="Proportion lost by --dropout-time (or exp,control).")
+    ] = None,
     dropout_time: Annotated[float | None, typer.Option(help="Time for --dropout-rate.")] = None,
     time_unit: Annotated[str | None, typer.Option(help="Label of the time unit (default years).")] = None,
 ) -> None:
@@ -266,7 +289,10 @@ def monitor(
     events: Annotated[str | None, typer.Option(help="Events at each look so far, e.g. 60,110.")] = None,
     z: Annotated[str | None, typer.Option("--z", help="Log-rank z at each look (> 0 favours experimental).")] = None,
     looks_csv: Annotated[Path | None, typer.Option(help="CSV with columns events and z, one row per look.")] = None,
-    data: Annotated[list[Path] | None, typer.Option("--data", help="Analysis data set of each look (one per data cut, in order; CSV/Parquet/XPT).")] = None,
+    data: Annotated[
+        list[Path] | None,
+        typer.Option("--data", help="Analysis data set of each look (one per data cut, in order; CSV/Parquet/XPT)."),
+    ] = None,
     time: Annotated[str, typer.Option(help="With --data: time column.")] = "time",
     event: Annotated[str, typer.Option(help="With --data: event column (1 = event).")] = "event",
     group: Annotated[str, typer.Option(help="With --data: arm column.")] = "arm",

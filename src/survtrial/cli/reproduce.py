@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -17,7 +16,7 @@ def reproduce(
     scenario: str = typer.Argument("aall1731", help="Packaged scenario name (aall1731) or a scenario YAML path."),
     seed: int = typer.Option(1731, help="Seed of the run (same seed, same numbers)."),
     replicates: int = typer.Option(1, help="Independent twins for the calibration section."),
-    workers: Optional[int] = typer.Option(None, help="Processes for the replicates (default: up to 2)."),
+    workers: int | None = typer.Option(None, help="Processes for the replicates (default: up to 2)."),
     out: Path = typer.Option(Path("survtrial-out/aall1731"), help="Output directory."),
     overwrite: bool = typer.Option(True, help="Replace an existing output directory."),
 ) -> None:
@@ -46,12 +45,12 @@ def reproduce(
     table.add_column("published", justify="right")
     table.add_column("twin" if res.replicates is None else "twin mean [95%]", justify="right")
     cmp = res.comparison if res.replicate_comparison is None else res.replicate_comparison
-    for r in cmp.itertuples(index=False):
+    for r in cmp.to_dict("records"):
         if res.replicates is None:
-            twin = f"{r.twin:.2f}"
+            twin = f"{r['twin']:.2f}"
         else:
-            twin = f"{r.twin_mean:.2f} [{getattr(r, '_8'):.2f}, {getattr(r, '_9'):.2f}]"
-        table.add_row(r.headline, f"{r.published:g}", twin)
+            twin = f"{r['twin_mean']:.2f} [{r['twin_2.5%']:.2f}, {r['twin_97.5%']:.2f}]"
+        table.add_row(r["headline"], f"{r['published']:g}", twin)
     con.print(table)
     i = res.interim
     con.print(f"interim: {i['events']:.0f} events, bound z={i['efficacy_bound_z']:.3f}, log-rank z={i['z']:.2f} -> "

@@ -294,7 +294,7 @@ def treatment_calendar(
     phases: list[Phase] = []
     events: list[Event] = []
     day = first
-    counts = {"bags": 0, "changes": 0, "inpatient": 0, "clinic": 0, "home": 0, "trips": 0, "blina_trips": 0, "infusion": 0}
+    counts = dict.fromkeys(("bags", "changes", "inpatient", "clinic", "home", "trips", "blina_trips", "infusion"), 0)
     loc_out = "home" if home_nursing else "clinic"
     for name in sched["arms"][arm_key]:
         spec = sched["phases"][name]
@@ -320,7 +320,9 @@ def treatment_calendar(
                 for d in spec["clinic_days"]:
                     if c0 + d - 1 < length:
                         when = ph.start + dt.timedelta(days=c0 + d - 1)
-                        events.append(Event(when, when, "clinic", ph.title, f"{ph.title}: clinic visit", "clinic", True))
+                        events.append(
+                            Event(when, when, "clinic", ph.title, f"{ph.title}: clinic visit", "clinic", True)
+                        )
                         counts["clinic"] += 1
                         counts["trips"] += 1
         day = ph.end + dt.timedelta(days=1)

@@ -243,8 +243,9 @@ def classify_patient(
     >>> r = classify_patient(age_years=4, wbc_per_ul=12000, cytogenetics="KMT2A")
     >>> r.risk_group, r.randomized, r.needs
     ('SR-High', None, ('cns_status', 'eoc_bm_mrd_pct', 'testicular'))
-    >>> print(classify_patient(age_years=10, wbc_per_ul=5000).summary)
-    not eligible: eligibility.nci_standard_risk: 1 <= age_years < 10 and wbc_per_ul < 50000 -> false (age_years=10, wbc_per_ul=5000)
+    >>> print(classify_patient(age_years=10, wbc_per_ul=5000).summary)  # doctest: +NORMALIZE_WHITESPACE
+    not eligible: eligibility.nci_standard_risk: 1 <= age_years < 10 and wbc_per_ul < 50000
+        -> false (age_years=10, wbc_per_ul=5000)
     """
     rs = rules if isinstance(rules, RuleSet) else load_rules(rules)
     return classify_record(validate_patient(record, **values), rs)

@@ -98,7 +98,7 @@ class CohortAssessment:
         import pandas as pd
 
         rows = []
-        for rec, c in zip(self.patients, self.classifications):
+        for rec, c in zip(self.patients, self.classifications, strict=True):
             b = self.benefits.get(str(c.risk_group)) if c.randomized else None
             row = {k: rec[k] for k in FIELDS}
             row.update(

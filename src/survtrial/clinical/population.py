@@ -184,7 +184,10 @@ def synthetic_cohort(
     d8_log = np.array([means[c] for c in cls]) + gen.normal(0, a.day8_log10_sd, n)
     eoi_log = d8_log + a.eoi_shift_log10 + gen.normal(0, a.eoi_log10_sd, n)
     eoc_log = eoi_log + a.eoc_shift_log10 + gen.normal(0, a.eoc_log10_sd, n)
-    flow = lambda lg: np.where(10**lg >= a.flow_limit_pct, np.minimum(10**lg, 100.0), 0.0)
+
+    def flow(lg: np.ndarray) -> np.ndarray:
+        return np.where(10**lg >= a.flow_limit_pct, np.minimum(10**lg, 100.0), 0.0)
+
     hts = np.where(eoi_log >= a.hts_limit_log10_pct, "detectable", "undetectable").astype(object)
     hts[gen.random(n) < a.hts_indeterminate] = "indeterminate"
     import pandas as pd

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ import pandas as pd
 from survtrial.data.io import read_table
 from survtrial.errors import InputError
 
-__all__ = ["AnalysisData", "load_adam", "prepare_adam", "ARM_CANDIDATES", "UNIT_TO_YEARS"]
+__all__ = ["ARM_CANDIDATES", "UNIT_TO_YEARS", "AnalysisData", "load_adam", "prepare_adam"]
 
 ARM_CANDIDATES = ("TRT01P", "TRT01A", "ARM", "ACTARM", "TRTP", "TRTA")
 UNIT_TO_YEARS = {

@@ -8,7 +8,7 @@ import pandas as pd
 
 from survtrial.errors import InputError
 
-__all__ = ["read_table", "SUPPORTED_SUFFIXES"]
+__all__ = ["SUPPORTED_SUFFIXES", "read_table"]
 
 SUPPORTED_SUFFIXES = (".csv", ".parquet", ".pq", ".xpt", ".sas7bdat")
 
@@ -49,7 +49,7 @@ def read_table(path: str | Path, *, role: str = "table") -> pd.DataFrame:
             return frame
     except InputError:
         raise
-    except Exception as exc:  # noqa: BLE001 - any parser failure becomes a clear input error
+    except Exception as exc:
         raise InputError(f"{role}: could not read {p} as {suffix[1:]}: {exc}") from None
     raise InputError(
         f"{role}: unsupported file type {suffix or '(none)'} for {p}; "

@@ -80,12 +80,11 @@ def futility_bounds(
     state = rec.start()
     spent = 0.0
     for j in range(k - 1):
-        tail = lambda c, s=state, i=t[j]: rec.lower_tail(s, c, i, theta)
         if fixed_lower is not None and not np.isnan(fixed_lower[j]):
             lower[j] = fixed_lower[j]
         else:
             lower[j] = min(rec.solve_lower(state, cum_beta[j] - spent, t[j], theta), upper[j])
-        spent += tail(lower[j])
+        spent += rec.lower_tail(state, lower[j], t[j], theta)
         state = rec.advance(state, lower[j], upper[j], t[j], theta, t[j + 1])
     lower[-1] = upper[-1]
     return lower, spent + rec.lower_tail(state, upper[-1], t[-1], theta)
@@ -105,20 +104,18 @@ def binding_bounds(
     s0, s1 = rec.start(), rec.start()
     alpha, beta = 0.0, 0.0
     for j in range(k):
-        up0 = lambda c, s=s0, i=t[j]: rec.upper_tail(s, c, i, 0.0)
         if fixed_upper is not None and not np.isnan(fixed_upper[j]):
             upper[j] = fixed_upper[j]
         else:
             upper[j] = rec.solve_upper(s0, cum_alpha[j] - alpha, t[j], 0.0)
-        alpha += up0(upper[j])
-        low1 = lambda c, s=s1, i=t[j]: rec.lower_tail(s, c, i, theta)
+        alpha += rec.upper_tail(s0, upper[j], t[j], 0.0)
         if j == k - 1:
             lower[j] = upper[j]
         elif fixed_lower is not None and not np.isnan(fixed_lower[j]):
             lower[j] = fixed_lower[j]
         else:
             lower[j] = min(rec.solve_lower(s1, cum_beta[j] - beta, t[j], theta), upper[j])
-        beta += low1(lower[j])
+        beta += rec.lower_tail(s1, lower[j], t[j], theta)
         if j < k - 1:
             s0 = rec.advance(s0, lower[j], upper[j], t[j], 0.0, t[j + 1])
             s1 = rec.advance(s1, lower[j], upper[j], t[j], theta, t[j + 1])

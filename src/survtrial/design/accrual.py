@@ -184,7 +184,7 @@ class StudyModel:
         s = self._as_times(s)
         return tuple(
             _cdf_and_integral(s, self.survival_starts, h, phi)[0]
-            for h, phi in zip(self.arm_hazards(), self.dropout_hazard)
+            for h, phi in zip(self.arm_hazards(), self.dropout_hazard, strict=True)
         )
 
     def expected_events(self, t: np.ndarray | float, *, by_arm: bool = False) -> np.ndarray:
@@ -199,7 +199,8 @@ class StudyModel:
         # int_lo^hi F(t - u) du = G(t - lo) - G(t - hi), both limits in one call
         limits = np.concatenate([t[..., None] - lo, t[..., None] - hi], axis=-1)
         pieces = lo.shape[-1]
-        for share, hazards, phi in zip((r / (1 + r), 1 / (1 + r)), self.arm_hazards(), self.dropout_hazard):
+        shares = (r / (1 + r), 1 / (1 + r))
+        for share, hazards, phi in zip(shares, self.arm_hazards(), self.dropout_hazard, strict=True):
             g = _cdf_and_integral(limits, self.survival_starts, hazards, phi)[1]
             arms.append(share * ((g[..., :pieces] - g[..., pieces:]) * self.accrual_rates[:, None, :]).sum(axis=-1))
         out = np.stack(arms)

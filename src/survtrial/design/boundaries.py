@@ -284,11 +284,15 @@ def group_sequential(
     classic = test_type != "spending"
     if classic and alpha_spending is not None:
         raise InputError(f"alpha_spending does not apply to test_type={test_type!r}; leave it unset")
-    a_sf = None if classic else val.spending(alpha_spending if alpha_spending is not None else "OF", t, alpha, "alpha_spending")
+    a_sf = None if classic else val.spending(
+        alpha_spending if alpha_spending is not None else "OF", t, alpha, "alpha_spending"
+    )
     b_sf = None if beta_spending is None else val.spending(beta_spending, t, beta, "beta_spending")
     fut = val.futility_bounds(futility_bounds, len(t))
     if sided == 2 and (b_sf is not None or fut is not None):
-        raise InputError("beta_spending / futility_bounds: futility bounds are available for one-sided designs (sided=1) only")
+        raise InputError(
+            "beta_spending / futility_bounds: futility bounds are available for one-sided designs (sided=1) only"
+        )
     if b_sf is not None and fut is not None:
         raise InputError("give either beta_spending or futility_bounds, not both")
     if classic and binding_futility and (b_sf is not None or fut is not None):

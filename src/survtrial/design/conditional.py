@@ -59,7 +59,9 @@ class ConditionalPowerResult:
 
     def at(self, drift: float) -> float:
         """Conditional power under any drift theta sqrt(I_max) (see :func:`drift_from_hazard_ratio`)."""
-        return _cp(self.z, self.information_fraction, self.future_fractions, self.future_lower, self.future_upper, drift)
+        return _cp(
+            self.z, self.information_fraction, self.future_fractions, self.future_lower, self.future_upper, drift
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """One row per assumption: design effect, current trend, H0, predictive."""
@@ -139,7 +141,8 @@ def conditional_power(
         t = _number(information_fraction, "information_fraction")
         if not 0.0 < t < t_all[-1]:
             raise InputError(
-                f"information_fraction: must be in (0, {t_all[-1]:g}) (before the final look), got {information_fraction!r}"
+                f"information_fraction: must be in (0, {t_all[-1]:g}) (before the final look), "
+                f"got {information_fraction!r}"
             )
         nxt = np.flatnonzero(t_all > t + 1e-12)
     elif look is not None:
@@ -159,7 +162,7 @@ def conditional_power(
     tf = t_all[nxt]
     trend = zz / math.sqrt(t)
     nodes = trend + _GH_NODES / math.sqrt(t)
-    pred = float(sum(w * _cp(zz, t, tf, lower, upper, x) for x, w in zip(nodes, _GH_WEIGHTS)))
+    pred = float(sum(w * _cp(zz, t, tf, lower, upper, x) for x, w in zip(nodes, _GH_WEIGHTS, strict=True)))
     return ConditionalPowerResult(
         z=zz,
         information_fraction=t,

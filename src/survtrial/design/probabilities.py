@@ -137,5 +137,6 @@ def _bounds(x: Any, k: int, name: str, default: float) -> np.ndarray:
     if a.size != k:
         raise InputError(f"{name}: need one bound per look ({k}), got {a.size}")
     if np.any(np.isnan(a)):
-        raise InputError(f"{name}: bound at look {int(np.flatnonzero(np.isnan(a))[0]) + 1} is NaN; use +-inf for no bound")
+        look = int(np.flatnonzero(np.isnan(a))[0]) + 1
+        raise InputError(f"{name}: bound at look {look} is NaN; use +-inf for no bound")
     return a

@@ -279,7 +279,9 @@ def survival_sample_size(
     null_hr = null_hazard_ratio(noninferiority_margin, a.hazard_ratio)
     fractions, inflation = sequential(design, inflation_factor, information_fractions)
     fixed = np.broadcast_to(
-        np.asarray(required_events(a.hazard_ratio, alpha, a.extra["power"], sided, a.allocation_ratio, null_hr, method)),
+        np.asarray(
+            required_events(a.hazard_ratio, alpha, a.extra["power"], sided, a.allocation_ratio, null_hr, method)
+        ),
         (a.n,),
     )
     max_events = fixed * inflation
@@ -292,7 +294,10 @@ def survival_sample_size(
     subjects = model.expected_subjects(looks)
     stop = stopping_probabilities(design, fractions.size)
     nan = np.full(a.n, np.nan)
-    sq = lambda x: squeeze(np.asarray(x), a.shape)
+
+    def sq(x: Any) -> Any:
+        return squeeze(np.asarray(x), a.shape)
+
     return SurvivalSampleSizeResult(
         method=method,
         alpha=float(alpha),

@@ -1,4 +1,4 @@
-"""Error-spending functions (Lan-DeMets O'Brien-Fleming and Pocock types, Hwang-Shih-DeCani, Kim-DeMets, user points)."""
+"""Error-spending functions: Lan-DeMets O'Brien-Fleming and Pocock types, Hwang-Shih-DeCani, Kim-DeMets, user."""
 
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ class SpendingFunction:
             elif fam == "KD":
                 out = level * t**p
             else:
-                x, y = zip(*self.points)
+                x, y = zip(*self.points, strict=True)
                 out = level * np.interp(t, (0.0, *x), (0.0, *y))
         return np.where(t >= 1.0, level, out)
 
@@ -209,7 +209,7 @@ def user_spending(fractions: Any, proportions: Any) -> SpendingFunction:
         raise InputError(f"user spending: the proportion at fraction 1 must be 1, got {y[-1]}")
     if x[-1] < 1.0:
         x, y = np.append(x, 1.0), np.append(y, 1.0)
-    return SpendingFunction("user", None, tuple(zip(x.tolist(), y.tolist())))
+    return SpendingFunction("user", None, tuple(zip(x.tolist(), y.tolist(), strict=True)))
 
 
 _ALIASES = {

@@ -49,13 +49,22 @@ table.report-table th {
 table.report-table td { padding: .22rem .7rem; border-bottom: 1px solid var(--light); vertical-align: top; }
 table.report-table .num { text-align: right; white-space: nowrap; }
 table.report-table td.na { color: var(--muted); }
-aside.callout { border-left: 4px solid var(--accent); background: var(--note-bg); padding: .5rem .9rem; margin: 1rem 0; }
+aside.callout {
+  border-left: 4px solid var(--accent); background: var(--note-bg); padding: .5rem .9rem; margin: 1rem 0;
+}
 aside.callout.warning, aside.callout.important { border-left-color: var(--warn); background: var(--warn-bg); }
 aside.callout .callout-title { font-weight: bold; margin: 0 0 .2rem; }
 table.provenance { border-collapse: collapse; font-size: .85rem; }
-table.provenance th { text-align: left; padding: .15rem 1rem .15rem 0; color: var(--muted); font-weight: normal; white-space: nowrap; vertical-align: top; }
-table.provenance td { padding: .15rem 0; font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; word-break: break-all; }
-footer { margin-top: 3rem; font-size: .8rem; color: var(--muted); border-top: 1px solid var(--light); padding-top: .5rem; }
+table.provenance th {
+  text-align: left; padding: .15rem 1rem .15rem 0; color: var(--muted); font-weight: normal;
+  white-space: nowrap; vertical-align: top;
+}
+table.provenance td {
+  padding: .15rem 0; font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; word-break: break-all;
+}
+footer {
+  margin-top: 3rem; font-size: .8rem; color: var(--muted); border-top: 1px solid var(--light); padding-top: .5rem;
+}
 
 @page {
   margin: 16mm 15mm 18mm;

@@ -115,7 +115,7 @@ def table_html(frame: pd.DataFrame, caption_html: str, *, table_id: str, number_
     body = []
     for row in frame.itertuples(index=False, name=None):
         cells = []
-        for c, v in zip(frame.columns, row):
+        for c, v in zip(frame.columns, row, strict=True):
             if _is_missing(v):
                 cells.append(f'<td class="na{" num" if numeric[c] else ""}">{MISSING}</td>')
                 continue

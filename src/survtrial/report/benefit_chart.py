@@ -37,7 +37,7 @@ def benefit_chart(assessment: Any) -> Figure:
     cats = [c for c in CATEGORIES if s.counts[c] or c in ("SR-Fav", "SR-Avg", "SR-High")]
     cat_of = assessment.categories()
     randomized = {c: 0 for c in cats}
-    for c, cl in zip(cat_of, assessment.classifications):
+    for c, cl in zip(cat_of, assessment.classifications, strict=True):
         if cl.randomized and c in randomized:
             randomized[c] += 1
     with style():
@@ -48,10 +48,10 @@ def benefit_chart(assessment: Any) -> Figure:
         rnd = [randomized[c] / s.n for c in cats]
         ax1.barh(y, total, color="white", edgecolor=PALETTE[0], linewidth=1.0, label="in category")
         ax1.barh(y, rnd, color=PALETTE[0], label="would be randomized\n(eligible for blinatumomab)")
-        for yi, t in zip(y, total):
+        for yi, t in zip(y, total, strict=True):
             ax1.text(t + 0.01, yi, f"{t:.0%}", va="center", fontsize=8.5, color=_INK)
         ax1.set_yticks(y, [plain(c) for c in cats])
-        ax1.set_xlim(0, max(total + [0.1]) * 1.25)
+        ax1.set_xlim(0, max([*total, 0.1]) * 1.25)
         ax1.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
         ax1.set_xlabel(f"share of {s.n} children")
         ax1.set_title(f"Who could benefit: {s.share_randomized:.0%} eligible for blinatumomab")
@@ -64,11 +64,12 @@ def benefit_chart(assessment: Any) -> Figure:
         lo, hi = s.benefit_per_100_treated_ci
         rows.append(("cohort mix", s.benefit_per_100_treated, lo, hi))
         yy = list(range(len(rows) + 1))[::-1]
-        for yi, (name, est, l, h) in zip(yy, rows):
+        for yi, (name, est, low, high) in zip(yy[:-1], rows, strict=True):  # the last row is SR-Fav
             if math.isfinite(est):
-                ax2.errorbar(est, yi, xerr=[[est - l], [h - est]], fmt="D" if name == "cohort mix" else "o",
+                ax2.errorbar(est, yi, xerr=[[est - low], [high - est]], fmt="D" if name == "cohort mix" else "o",
                              color=PALETTE[1] if name == "cohort mix" else PALETTE[0], capsize=3, ms=5)
-                ax2.text(h + 0.5, yi, f"{est:.1f} ({l:.1f} to {h:.1f})", va="center", fontsize=8, color=_INK)
+                ax2.text(high + 0.5, yi, f"{est:.1f} ({low:.1f} to {high:.1f})", va="center", fontsize=8,
+                         color=_INK)
         ax2.text(0.8, yy[-1], "not randomized: benefit not established", va="center", fontsize=8,
                  color="#555555")
         ax2.set_yticks(yy, [r[0] for r in rows] + ["SR-Fav"])

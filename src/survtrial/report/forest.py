@@ -192,7 +192,7 @@ def forest_plot(
         for c, head in columns
     ]
     plot_w = 2.6
-    hr_w = _CHAR_IN * max([len("HR (95% CI)")] + [len(_hr_text(*v)) for v in zip(hr, lower, upper)]) + 0.35
+    hr_w = _CHAR_IN * max([len("HR (95% CI)")] + [len(_hr_text(*v)) for v in zip(hr, lower, upper, strict=True)]) + 0.35
     p_w = _CHAR_IN * len("interaction") + 0.3
     width = label_w + sum(col_w) + plot_w + hr_w + p_w + 0.45
     top, bottom = 0.55, 0.85 if favours else 0.6
@@ -228,7 +228,7 @@ def forest_plot(
         head_y = -0.7
         put(0.1, head_y, "Subgroup", **head)
         x = 0.1 + label_w
-        for (_, text), w in zip(columns, col_w):
+        for (_, text), w in zip(columns, col_w, strict=True):
             x += w
             put(x - 0.1, head_y, text, ha="right", multialignment="right", **head)
         put(x_plot + plot_w + 0.15, head_y, "HR (95% CI)", **head)
@@ -246,7 +246,7 @@ def forest_plot(
             bold = {"fontweight": "bold"} if r["kind"] == "overall" else {}
             put(0.1 + (0.15 if r.get("indent") else 0.0), y, r["label"], **bold)
             x = 0.1 + label_w
-            for (c, _), w in zip(columns, col_w):
+            for (c, _), w in zip(columns, col_w, strict=True):
                 x += w
                 put(x - 0.1, y, _count_text(df.loc[i, c]), ha="right", **bold)
             put(x_plot + plot_w + 0.15, y, _hr_text(hr[i], lower[i], upper[i]), **bold)

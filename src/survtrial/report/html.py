@@ -30,7 +30,10 @@ WIDE_FIGURE_INCHES = 7.0
 
 # No scripts, no network: only inline styles and data: images may load. Defence in depth on top
 # of escaping every piece of user text.
-_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; base-uri 'none'; form-action 'none'"
+_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; "
+    "base-uri 'none'; form-action 'none'"
+)
 
 
 def _paragraphs(text: str) -> str:

@@ -305,7 +305,7 @@ def _risk_table(fig: Figure, cell: Any, ax: Any, frame: pd.DataFrame, ticks: np.
     for i, label in enumerate(risk.get_yticklabels()):
         label.set_color(color(i))
     for i, name in enumerate(names):
-        for tick, value in zip(ticks, table.loc[name].to_numpy()):
+        for tick, value in zip(ticks, table.loc[name].to_numpy(), strict=True):
             risk.text(tick, i, _format_count(value), ha="center", va="center", fontsize=8.5,
                       color="#222222", clip_on=False)
     risk.annotate("No. at risk", xy=(0, 1), xycoords="axes fraction", xytext=(-6 - 2.6 * widest, 2),

@@ -12,7 +12,7 @@ from survtrial.report.html import Report
 from survtrial.report.km_plot import km_plot
 from survtrial.report.plots import cumulative_incidence_plot
 
-__all__ = ["trial_report", "add_trial_sections", "trial_figures"]
+__all__ = ["add_trial_sections", "trial_figures", "trial_report"]
 
 
 def _fmt_p(p: float) -> str:
@@ -48,7 +48,9 @@ def trial_figures(analysis: TrialAnalysis, *, time_label: str = "Years from rand
     return figs
 
 
-def add_trial_sections(report: Report, analysis: TrialAnalysis, *, time_label: str = "Years from randomization") -> Report:
+def add_trial_sections(
+    report: Report, analysis: TrialAnalysis, *, time_label: str = "Years from randomization"
+) -> Report:
     """Add the standard sections (flow, primary endpoint, risk groups, secondary endpoints,
     competing risks, subgroups, safety) for ``analysis`` to ``report``."""
     p = analysis.primary
@@ -69,7 +71,8 @@ def add_trial_sections(report: Report, analysis: TrialAnalysis, *, time_label: s
         lines.append(f"Restricted mean {p.endpoint} to {analysis.tau:g} years: difference {p.rmst.difference:.3f} "
                      f"years ({p.rmst.difference * 365.25:.0f} days; 95% CI {dlo * 365.25:.0f} to {dhi * 365.25:.0f}).")
     report.add_text(" ".join(lines))
-    report.add_figure(figs[f"km_{p.endpoint.lower()}"], f"Kaplan-Meier estimates of {p.endpoint} by arm (shaded: pointwise 95% log-log CIs; "
+    report.add_figure(figs[f"km_{p.endpoint.lower()}"],
+                      f"Kaplan-Meier estimates of {p.endpoint} by arm (shaded: pointwise 95% log-log CIs; "
                       "numbers at risk under the axis)", name=f"km_{p.endpoint.lower()}")
     report.add_table(p.summary(), f"{p.endpoint} by arm: events, {lm:g}-year estimate ± SE (Greenwood), HR",
                      csv_name=f"{p.endpoint.lower()}_summary")
@@ -77,25 +80,29 @@ def add_trial_sections(report: Report, analysis: TrialAnalysis, *, time_label: s
                      csv_name=f"{p.endpoint.lower()}_logrank")
     report.add_table(p.cox.to_frame(), "Cox proportional hazards model", csv_name=f"{p.endpoint.lower()}_cox")
     if p.rmst is not None:
-        report.add_table(p.rmst.to_frame("comparisons"), f"Restricted mean survival time to {analysis.tau:g} (difference and ratio)",
+        report.add_table(p.rmst.to_frame("comparisons"),
+                         f"Restricted mean survival time to {analysis.tau:g} (difference and ratio)",
                          csv_name=f"{p.endpoint.lower()}_rmst")
 
     if p.km_by_stratum:
         report.add_section(f"{p.endpoint} by {p.strata[0]}")
         for level in p.km_by_stratum:
-            report.add_figure(figs[f"km_{p.endpoint.lower()}_{level}"], f"{p.endpoint} by arm within {p.strata[0]} {level}", name=f"km_{p.endpoint.lower()}_{level}")
+            key = f"km_{p.endpoint.lower()}_{level}"
+            report.add_figure(figs[key], f"{p.endpoint} by arm within {p.strata[0]} {level}", name=key)
         report.add_table(p.landmarks, f"{lm:g}-year {p.endpoint} by arm and {p.strata[0]} (estimate, SE, 95% CI)",
                          csv_name=f"{p.endpoint.lower()}_landmarks")
 
     for name, ep in analysis.secondary.items():
         report.add_section(f"Secondary endpoint: {name}")
-        report.add_figure(figs[f"km_{name.lower()}"], f"Kaplan-Meier estimates of {name} by arm", name=f"km_{name.lower()}")
+        report.add_figure(figs[f"km_{name.lower()}"], f"Kaplan-Meier estimates of {name} by arm",
+                          name=f"km_{name.lower()}")
         report.add_table(ep.summary(), f"{name} by arm", csv_name=f"{name.lower()}_summary")
 
     if analysis.competing is not None:
         c = analysis.competing
         report.add_section("Competing risks")
-        report.add_figure(figs["cumulative_incidence"], "Cumulative incidence (Aalen-Johansen) by event type and arm", name="cumulative_incidence")
+        report.add_figure(figs["cumulative_incidence"], "Cumulative incidence (Aalen-Johansen) by event type and arm",
+                          name="cumulative_incidence")
         report.add_table(c.landmarks, f"Cumulative incidence at {lm:g} years by event type and arm (SE as cmprsk)",
                          csv_name="cumulative_incidence_landmarks")
         if c.tests is not None:
@@ -103,7 +110,8 @@ def add_trial_sections(report: Report, analysis: TrialAnalysis, *, time_label: s
 
     if analysis.subgroups is not None:
         report.add_section("Subgroups")
-        report.add_figure(figs["forest"], "Hazard ratio by subgroup with 95% CI; P values for the arm-by-subgroup interaction",
+        report.add_figure(figs["forest"],
+                          "Hazard ratio by subgroup with 95% CI; P values for the arm-by-subgroup interaction",
                           name="forest")
         report.add_table(analysis.subgroups, "Subgroup analysis", csv_name="subgroups")
 

@@ -71,13 +71,14 @@ def apply_bounds(des: Any, events: np.ndarray, z: np.ndarray, short: np.ndarray)
     upper = np.full((T, K), np.nan)
     lower = np.full((T, K), np.nan)
     performed = np.zeros((T, K), dtype=bool)
+    reached = events >= 0  # the engine leaves looks after a stop at planned information uncomputed
     if des.kind == "events":
-        std = (final == K - 1) & np.all(events == des.events[None, :], axis=1)
+        std = np.all((events == des.events[None, :]) | ~reached, axis=1) & ((final == K - 1) | ~reached[:, -1])
     else:
         std = np.zeros(T, dtype=bool)
-    upper[std] = gs.upper
-    lower[std] = gs.lower
-    performed[std] = True
+    upper[std] = np.where(reached[std], gs.upper, np.nan)
+    lower[std] = np.where(reached[std], gs.lower, np.nan)
+    performed[std] = reached[std]
     for i in np.flatnonzero(~std):
         looks, counts, last = [], [], 0
         for k in range(int(final[i]) + 1):

@@ -121,7 +121,7 @@ class CalibratedScenario:
             if stratum not in self.strata:
                 raise InputError(f"unknown stratum {stratum!r}; allowed: {list(self.strata)}")
             return float(value(stratum))
-        return float(sum(w * value(s) for s, w in zip(self.strata, self.stratum_shares)))
+        return float(sum(w * value(s) for s, w in zip(self.strata, self.stratum_shares, strict=True)))
 
     def dfs_survival(self, t: float, arm: str, stratum: str | None = None) -> float:
         """Model DFS at ``t``; for the arm as a whole (strata mixed by their shares) if no stratum."""

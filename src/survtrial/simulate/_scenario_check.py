@@ -124,7 +124,8 @@ def _covariate_problems(sc: Scenario, strata: list[str]) -> list[tuple[str, str]
     for name, cov in sc.covariates.items():
         key = f"covariates.{name}"
         if name in RESERVED_COLUMNS or name.startswith("tox_"):
-            out.append((key, f"name clashes with a simulated column; reserved: {_fmt(sorted(RESERVED_COLUMNS))}, tox_*"))
+            reserved = _fmt(sorted(RESERVED_COLUMNS))
+            out.append((key, f"name clashes with a simulated column; reserved: {reserved}, tox_*"))
         if not _IDENT.fullmatch(name):
             out.append((key, "covariate names become columns: use letters, digits and _"))
         parent = getattr(cov, "by", None)
@@ -132,7 +133,8 @@ def _covariate_problems(sc: Scenario, strata: list[str]) -> list[tuple[str, str]
             continue
         if parent not in levels or parent == name:
             allowed = [k for k in levels if k != name]
-            out.append((f"{key}.by", f"unknown parent {parent!r}; allowed: {_fmt(allowed)} (risk_group or a categorical covariate)"))
+            out.append((f"{key}.by",
+                        f"unknown parent {parent!r}; allowed: {_fmt(allowed)} (risk_group or a categorical covariate)"))
             continue
         given = cov.levels_by if cov.type == "categorical" else cov.quantiles_by
         field = "levels_by" if cov.type == "categorical" else "quantiles_by"

@@ -55,7 +55,9 @@ def _read(name_or_path: str | os.PathLike[str]) -> tuple[str, str, str]:
     """Return (text, source description, default name)."""
     text_arg = os.fspath(name_or_path)
     path = Path(text_arg)
-    looks_like_name = isinstance(name_or_path, str) and not path.suffix and "/" not in text_arg and os.sep not in text_arg
+    looks_like_name = (
+        isinstance(name_or_path, str) and not path.suffix and "/" not in text_arg and os.sep not in text_arg
+    )
     if looks_like_name and not path.exists():
         names = packaged_scenarios()
         if text_arg not in names:

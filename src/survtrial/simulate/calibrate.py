@@ -155,7 +155,9 @@ def calibrate_cause_shares(
         if unknown:
             raise InputError(f"unknown event type(s) {sorted(unknown)}; allowed: {list(types)}")
         if not done <= current:
-            raise InputError(f"cumulative-incidence targets must be nested; {sorted(done)} is not within {sorted(current)}")
+            raise InputError(
+                f"cumulative-incidence targets must be nested; {sorted(done)} is not within {sorted(current)}"
+            )
         share = cif / event_probability
         increment = share - reached
         if increment < -1e-12 or share > 1 + 1e-12:
@@ -204,7 +206,8 @@ def overall_survival_after_events(
         length = np.clip(np.minimum(np.append(a[1:], np.inf), t) - a, 0.0, None)
         s_a = hazard.survival(np.minimum(a, t))
         expo = -death_rate * (t - a - length) - r * length
-        j = float(np.sum(np.where(length > 0, r * s_a * np.exp(expo) * length * exprel(-(death_rate - r) * length), 0.0)))
+        piece = r * s_a * np.exp(expo) * length * exprel(-(death_rate - r) * length)
+        j = float(np.sum(np.where(length > 0, piece, 0.0)))
     return 1.0 - fatal_share * f_t - relapse_share * (f_t - j)
 
 
@@ -227,7 +230,7 @@ def calibrate_post_relapse_death_rate(
         return float(
             sum(
                 w * overall_survival_after_events(time, h, fatal_share=f, relapse_share=r, death_rate=rate)
-                for h, w, f, r in zip(hazards, weights, fatal_share, relapse_share)
+                for h, w, f, r in zip(hazards, weights, fatal_share, relapse_share, strict=True)
             )
         )
 
@@ -299,7 +302,7 @@ def calibrate_scenario(sc: Scenario) -> CalibratedScenario:
                 else:
                     shape = spec.shape or sc.hazard_shape
                     hz_shape = None if shape is None else PiecewiseHazard(shape.breaks, shape.relative)
-                    times, targets = zip(*spec.survival_targets.items())
+                    times, targets = zip(*spec.survival_targets.items(), strict=True)
                     hazards[s, a] = calibrate_piecewise_hazards(times, targets, shape=hz_shape)
             except InputError as err:
                 raise InputError(f"scenario key 'hazards.{s}.{a}': {err}") from None
@@ -312,9 +315,12 @@ def calibrate_scenario(sc: Scenario) -> CalibratedScenario:
         if spec.shares is not None:
             p = {k: spec.shares.get(k, 0.0) for k in types}
         else:
-            event_prob = float(sum(w * (1 - hazards[s, a].survival(ce.at_years)) for s, w in zip(strata, weights)))
+            event_prob = float(
+                sum(w * (1 - hazards[s, a].survival(ce.at_years)) for s, w in zip(strata, weights, strict=True))
+            )
+            cif_targets = [(x.types, x.cif) for x in spec.cif_targets]
             try:
-                p = calibrate_cause_shares(event_prob, [(x.types, x.cif) for x in spec.cif_targets], types, spec.weights)
+                p = calibrate_cause_shares(event_prob, cif_targets, types, spec.weights)
             except InputError as err:
                 raise InputError(f"scenario key 'competing_events.by_arm.{a}': {err}") from None
         for s in strata:

@@ -40,7 +40,9 @@ def check_piecewise(breaks: Any, rates: Any, role: str = "hazard") -> tuple[np.n
     bad = np.flatnonzero(np.diff(b) <= 0)
     if bad.size:
         i = int(bad[0]) + 1
-        raise InputError(f"{role}: breaks must be strictly increasing; position {i}: {float(b[i])!r} <= {float(b[i - 1])!r}")
+        raise InputError(
+            f"{role}: breaks must be strictly increasing; position {i}: {float(b[i])!r} <= {float(b[i - 1])!r}"
+        )
     if r.ndim not in (1, 2) or r.shape[-1] != b.size:
         raise InputError(
             f"{role}: expected one rate per interval ({b.size} intervals from {b.size} breaks), "
@@ -58,7 +60,7 @@ def check_piecewise(breaks: Any, rates: Any, role: str = "hazard") -> tuple[np.n
 def _cum_at_breaks(breaks: np.ndarray, rates: np.ndarray) -> np.ndarray:
     """Cumulative hazard at each break, shape like ``rates`` (first column 0)."""
     inc = rates[..., :-1] * np.diff(breaks)
-    zero = np.zeros(rates.shape[:-1] + (1,))
+    zero = np.zeros((*rates.shape[:-1], 1))
     return np.concatenate([zero, np.cumsum(inc, axis=-1)], axis=-1)
 
 

@@ -104,7 +104,7 @@ def _covariates(sc: Scenario, stratum: np.ndarray, rng: np.random.Generator) -> 
             if cov.type == "categorical":
                 c[mask] = _draw_codes(u[mask], np.array([spec.get(k, 0.0) for k in labels]))
             else:
-                p, v = zip(*sorted(spec.items()))
+                p, v = zip(*sorted(spec.items()), strict=True)
                 x[mask] = np.interp(u[mask], p, v)
         if cov.type == "categorical":
             codes[name] = (c, labels)
@@ -164,7 +164,9 @@ def simulate_trial(scenario: Any, rng: Any = None, *, full_follow_up: bool = Fal
     n = cal.n if cal.n is not None else int(g_acc.poisson(cal.accrual.expected_n))
     enrol = np.sort(cal.accrual.quantile(g_acc.random(n)))
     n_arms = len(cal.arms)
-    stratum = np.minimum(np.searchsorted(np.cumsum(cal.stratum_shares), g_str.random(n), side="right"), len(cal.strata) - 1)
+    stratum = np.minimum(
+        np.searchsorted(np.cumsum(cal.stratum_shares), g_str.random(n), side="right"), len(cal.strata) - 1
+    )
     blocks = stratum if sc.randomization.stratified else np.zeros(n, dtype=np.int64)
     targets = [cal.arm_counts[a] for a in cal.arms] if cal.arm_counts else None
     ratio = [sc.randomization.ratio[a] for a in cal.arms]

@@ -194,7 +194,7 @@ def build_labels(spec: Any, data: Any, role: str, n: int) -> tuple[np.ndarray | 
         codes = codes.reshape(-1)
         combos = [tuple(parts[i][1][u[i]] for i in range(len(parts))) for u in uniq]
     labels = [
-        ", ".join(str(lv) if tag is None else f"{tag}={lv}" for tag, lv in zip(tags, combo))
+        ", ".join(str(lv) if tag is None else f"{tag}={lv}" for tag, lv in zip(tags, combo, strict=True))
         for combo in combos
     ]
     return codes.astype(np.int64), labels

@@ -42,12 +42,12 @@ class Segments:
             return np.cumsum(a[..., ::-1], axis=-1)[..., ::-1] if reverse else np.cumsum(a, axis=-1)
         if self.mode == "pad":
             col = self.rev_offset if reverse else self.offset
-            buf = np.zeros(a.shape[:-1] + (self.n_seg, self.maxlen))
+            buf = np.zeros((*a.shape[:-1], self.n_seg, self.maxlen))
             buf[..., self.seg_id, col] = a
             np.cumsum(buf, axis=-1, out=buf)
             return buf[..., self.seg_id, col]
         out = np.empty(a.shape, dtype=np.float64)
-        for s0, c in zip(self.starts, self.counts):
+        for s0, c in zip(self.starts, self.counts, strict=True):
             sl = slice(s0, s0 + c)
             seg = a[..., sl]
             out[..., sl] = np.cumsum(seg[..., ::-1], axis=-1)[..., ::-1] if reverse else np.cumsum(seg, axis=-1)

@@ -10,13 +10,13 @@ import numpy as np
 from survtrial.errors import InputError
 
 __all__ = [
-    "column",
-    "as_time",
     "as_event",
-    "as_weights",
     "as_labels",
     "as_numeric_matrix",
+    "as_time",
+    "as_weights",
     "check_lengths",
+    "column",
 ]
 
 

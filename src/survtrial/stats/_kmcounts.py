@@ -81,7 +81,7 @@ def curve_counts(
 
 def event_grid(times: list[np.ndarray], n_event: list[np.ndarray]) -> np.ndarray:
     """Sorted union of the distinct event times of several curves (merge of sorted runs)."""
-    parts = [t[d > 0] for t, d in zip(times, n_event)]
+    parts = [t[d > 0] for t, d in zip(times, n_event, strict=True)]
     allt = np.concatenate(parts) if parts else np.empty(0)
     if allt.size == 0:
         return allt

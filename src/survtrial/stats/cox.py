@@ -292,7 +292,7 @@ def cox_ph(
     keep = _informative(start.info)
     if not keep.all():
         check_collinear(design.x, w, design.names)  # a design problem is an InputError
-        bad = [nm for nm, k in zip(design.names, keep) if not k]
+        bad = [nm for nm, k in zip(design.names, keep, strict=True) if not k]
         warnings.warn(
             f"covariate(s) {bad} carry no information about the event times (constant within "
             f"every risk set at the event times, or collinear there); their coefficients are NaN",
@@ -306,7 +306,7 @@ def cox_ph(
     fit = kern.newton(cdk, max_iter, tol, start)
     beta_k = fit.beta
     Vk = _inverse(fit.terms.info)
-    _warn_convergence(fit, Vk, beta_k, tol, [nm for nm, k in zip(design.names, keep) if k], max_iter)
+    _warn_convergence(fit, Vk, beta_k, tol, [nm for nm, k in zip(design.names, keep, strict=True) if k], max_iter)
 
     coef = np.full(p, np.nan)
     coef[keep] = beta_k
@@ -382,7 +382,7 @@ def _warn_convergence(fit: kern.NewtonResult, V: np.ndarray, beta: np.ndarray, t
     step = np.abs(V @ fit.terms.score)
     infinite = ~np.isfinite(fit.terms.score) | ~np.isfinite(step) | (
         (step > tol) & (step > np.sqrt(tol) * np.abs(beta)))
-    flagged = [nm for nm, f in zip(names, infinite) if f]
+    flagged = [nm for nm, f in zip(names, infinite, strict=True) if f]
     if fit.failed:
         warnings.warn("the information matrix became singular during Newton-Raphson; estimates are "
                       f"unreliable (covariates {flagged or names})", ConvergenceWarning, stacklevel=3)

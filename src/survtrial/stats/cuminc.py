@@ -133,7 +133,7 @@ class CumulativeIncidenceResult:
             raise InputError(f"times={times!r}: give finite times >= 0")
         out = []
         for gi, glab in enumerate(self.groups):
-            for ci, clab in enumerate(self.causes):
+            for clab in self.causes:
                 sel = np.flatnonzero((self.group == glab) & (self.cause == clab))
                 pos = np.searchsorted(self.time[sel], tt, side="right") - 1
                 cif = np.where(pos >= 0, self.cif[sel][np.maximum(pos, 0)], 0.0)
@@ -310,7 +310,9 @@ class GrayTestResult:
         )
 
     def __repr__(self) -> str:
-        parts = [f"{c}: chi2={s:.4g}, p={p:.4g}" for c, s, p in zip(self.causes, self.statistic, self.p_value)]
+        parts = [
+            f"{c}: chi2={s:.4g}, p={p:.4g}" for c, s, p in zip(self.causes, self.statistic, self.p_value, strict=True)
+        ]
         return f"GrayTestResult(df={self.df}, rho={self.rho:g}; " + "; ".join(parts) + ")"
 
 

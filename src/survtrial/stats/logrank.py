@@ -329,7 +329,7 @@ def _exponent(x: Any, name: str) -> float:
 def _reference(reference: Any, levels: np.ndarray, labels: np.ndarray) -> str:
     if reference is None:
         return str(labels[0])
-    for level, label in zip(levels.tolist(), labels.tolist()):
+    for level, label in zip(levels.tolist(), labels.tolist(), strict=True):
         if reference == level or str(reference) == label:
             return label
     raise InputError(f"reference: {reference!r} is not a group level; levels are {labels.tolist()}")

@@ -120,7 +120,9 @@ class RMSTResult:
         return pd.DataFrame(rows, columns=cols)
 
     def __repr__(self) -> str:
-        body = ", ".join(f"{g}: {r:.4g} (SE {s:.3g})" for g, r, s in zip(self.groups, self.rmst, self.std_err))
+        body = ", ".join(
+            f"{g}: {r:.4g} (SE {s:.3g})" for g, r, s in zip(self.groups, self.rmst, self.std_err, strict=True)
+        )
         lines = [f"RMSTResult(tau={self.tau:g}; {body})"]
         if self.groups.size == 2:
             lo, hi = self.confidence_interval(which="difference")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 
@@ -46,6 +47,6 @@ def looks_from_data(
                           strata=combined_key(frame, list(strata)), reference=ref)
         events.append(float(frame[event].sum()))
         zs.append(-float(lr.z))
-    if any(b <= a for a, b in zip(events, events[1:])):
+    if any(b <= a for a, b in pairwise(events)):
         raise InputError(f"events must increase from look to look, got {events}; give the data cuts in order")
     return events, zs

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ from survtrial.workflows.twin import (
     twin_headlines,
 )
 
-__all__ = ["ReproduceResult", "reproduce", "DEFAULT_SEED"]
+__all__ = ["DEFAULT_SEED", "ReproduceResult", "reproduce"]
 
 DEFAULT_SEED = 1731
 
@@ -54,7 +55,7 @@ def _hazard_table(sc: Scenario) -> pd.DataFrame:
     for (stratum, arm), hz in cal.hazards.items():
         rows.append({"risk_group": stratum, "arm": arm, "S(3y) %": 100 * float(hz.survival(3.0)),
                      **{f"hazard [{a:g}, {b:g})": r for a, b, r in
-                        zip(hz.breaks, list(hz.breaks[1:]) + [np.inf], hz.rates)}})
+                        zip(hz.breaks, [*hz.breaks[1:], np.inf], hz.rates, strict=True)}})
     return pd.DataFrame(rows)
 
 
@@ -82,7 +83,8 @@ def _build_report(sc: Scenario, seed: int, analysis: TrialAnalysis, comparison: 
         f"Interim analysis at this data cut: {interim['events']:.0f} DFS events = information fraction "
         f"{interim['information_fraction']:.2f} of the planned {sc.interim_analyses.planned_events}. "
         f"{sc.interim_analyses.spending} alpha spending (one-sided {sc.interim_analyses.alpha_one_sided:g}) gives an "
-        f"efficacy bound of z = {interim['efficacy_bound_z']:.3f} (nominal one-sided P {interim['nominal_alpha']:.2g}); "
+        f"efficacy bound of z = {interim['efficacy_bound_z']:.3f} "
+        f"(nominal one-sided P {interim['nominal_alpha']:.2g}); "
         f"the stratified log-rank z is {interim['z']:.2f}, so the trial {verdict} the efficacy bound.",
         title="Interim decision")
     if reps is not None and rep_cmp is not None:
@@ -143,7 +145,9 @@ def reproduce(
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     out_path = Path(out) if out is not None else None
     if out_path is not None and out_path.exists() and any(out_path.iterdir()) and not overwrite:
-        raise InputError(f"--out {str(out_path)!r} exists and is not empty; choose another directory or pass --overwrite")
+        raise InputError(
+            f"--out {str(out_path)!r} exists and is not empty; choose another directory or pass --overwrite"
+        )
     patients = simulate_trial(sc, int(seed))
     analysis = analyse_twin(patients, detailed=True)
     comparison = compare_with_published(twin_headlines(analysis, patients))

@@ -18,8 +18,16 @@ from survtrial.simulate.scenario import Scenario, load_scenario
 from survtrial.simulate.trial import simulate_trial
 from survtrial.stats.km import kaplan_meier
 
-__all__ = ["HEADLINES", "Headline", "published_table", "analyse_twin", "twin_headlines",
-           "interim_decision", "run_replicates", "compare_with_published"]
+__all__ = [
+    "HEADLINES",
+    "Headline",
+    "analyse_twin",
+    "compare_with_published",
+    "interim_decision",
+    "published_table",
+    "run_replicates",
+    "twin_headlines",
+]
 
 REFERENCE, EXPERIMENTAL = "chemo", "blina"
 TOXICITY_LABELS = {"tox_crs_grade3plus": "Cytokine release syndrome, grade >= 3", "tox_seizure": "Seizure",
@@ -68,7 +76,8 @@ HEADLINES: tuple[Headline, ...] = (
              ("results_first_interim", "dfs_rmst_difference_days"), "days"),
     Headline("crs_blina", "Grade >= 3 CRS, blinatumomab (%)", ("safety", "blina_grade3plus_crs_percent"), "%"),
     Headline("seizure_blina", "Seizures, blinatumomab (%)", ("safety", "blina_seizure_percent"), "%"),
-    Headline("median_follow_up", "Median follow-up (years)", ("results_first_interim", "median_follow_up_years"), "years"),
+    Headline("median_follow_up", "Median follow-up (years)", ("results_first_interim", "median_follow_up_years"),
+             "years"),
 )
 
 
@@ -89,7 +98,12 @@ def published_table() -> pd.DataFrame:
             ci = node.get("ci95")
         else:
             value, se, ci = float(node), None, None
-        lo, hi = (float(ci[0]), float(ci[1])) if ci else ((value - 1.96 * se, value + 1.96 * se) if se else (np.nan, np.nan))
+        if ci:
+            lo, hi = float(ci[0]), float(ci[1])
+        elif se:
+            lo, hi = value - 1.96 * se, value + 1.96 * se
+        else:
+            lo, hi = np.nan, np.nan
         rows.append({"key": h.key, "headline": h.label, "published": value,
                      "published_se": float(se) if se is not None else np.nan,
                      "published_lower": lo, "published_upper": hi})
@@ -219,6 +233,6 @@ def compare_with_published(twin: pd.DataFrame | dict[str, float]) -> pd.DataFram
     pub["twin_2.5%"] = [np.nanquantile(vals[k], 0.025) if k in vals else np.nan for k in pub["key"]]
     pub["twin_97.5%"] = [np.nanquantile(vals[k], 0.975) if k in vals else np.nan for k in pub["key"]]
     pub["published_inside_95%"] = (pub["published"] >= pub["twin_2.5%"]) & (pub["published"] <= pub["twin_97.5%"])
-    pub["mean_within_1_published_se"] = (pub["twin_mean"] - pub["published"]).abs() <= pub["published_se"]
-    pub["mean_within_1_published_se"] = pub["mean_within_1_published_se"].astype(object).where(pub["published_se"].notna(), None)
+    within = (pub["twin_mean"] - pub["published"]).abs() <= pub["published_se"]
+    pub["mean_within_1_published_se"] = within.astype(object).where(pub["published_se"].notna(), None)
     return pub
