@@ -42,7 +42,8 @@ def _superiority_flags() -> list[str]:
 #   x$eventsPerStage 56.87833755 113.75667510 170.63501265; x$maxNumberOfSubjects 1204.713669
 #   x$analysisTime 3.790490953 5.430831897 7; d$criticalValues 3.710302873 2.511427484 1.993047483
 #   d$futilityBounds -0.6945411659 1.0024595610
-#   x$criticalValuesEffectScale 0.3738375735 0.6244173349 0.7370127145; x$futilityBoundsEffectScale 1.20223836 0.82863244
+#   x$criticalValuesEffectScale 0.3738375735 0.6244173349 0.7370127145;
+#   x$futilityBoundsEffectScale 1.20223836 0.82863244
 RPACT_SUPERIORITY = {
     "events": [56.87833755, 113.75667510, 170.63501265],
     "time": [3.790490953, 5.430831897, 7.0],
@@ -85,7 +86,8 @@ def test_design_from_yaml_equals_flags_and_flags_override(tmp_path):
     assert res.exit_code == 0, res.output
     c = json.loads((tmp_path / "c" / "design.json").read_text())
     assert c["summary"]["follow_up"] == pytest.approx(3.0)
-    assert c["summary"]["n_subjects"] < json.loads((tmp_path / "a" / "design.json").read_text())["summary"]["n_subjects"]
+    a = json.loads((tmp_path / "a" / "design.json").read_text())
+    assert c["summary"]["n_subjects"] < a["summary"]["n_subjects"]
 
 
 def test_noninferiority_design_from_yaml_matches_rpact(tmp_path):

@@ -29,8 +29,13 @@ def reference() -> dict:
 def thresholds(reference) -> dict:
     """Numbers and label lists read out of the reference's rule strings (never retyped in tests)."""
     cr = reference["classification_rules"]
-    num = lambda s: [float(x) for x in re.findall(r"(?<![\w:])\d+(?:\.\d+)?", s)]
-    lst = lambda s: re.search(r"\[(.*)\]", s).group(1).replace(" ", "").split(",")
+
+    def num(s: str) -> list[float]:
+        return [float(x) for x in re.findall(r"(?<![\w:])\d+(?:\.\d+)?", s)]
+
+    def lst(s: str) -> list[str]:
+        return re.search(r"\[(.*)\]", s).group(1).replace(" ", "").split(",")
+
     elig = num(cr["eligibility"]["nci_standard_risk"])
     high, fav = cr["sr_high"]["any_of"], cr["sr_fav"]["all_of"]
     return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from itertools import pairwise
 
 import icalendar
 import pytest
@@ -57,7 +58,7 @@ def test_phase_dates_and_cycle_placement():
     assert names.index("interim_maintenance_1") == names.index("blinatumomab_1") + 1
     assert names.index("blinatumomab_2") == names.index("interim_maintenance_1") + 1
     assert names.index("delayed_intensification") == names.index("blinatumomab_2") + 1
-    for a, b in zip(cal.phases, cal.phases[1:]):
+    for a, b in pairwise(cal.phases):
         assert b.start == a.end + dt.timedelta(days=1)
     ph = {p.name: p for p in cal.phases}
     spec = load_schedule()["phases"]
@@ -96,8 +97,9 @@ def test_travel_and_home_nursing():
 
 
 def test_patient_gives_the_arm():
-    child = {"age_years": 5, "wbc_per_ul": 4000, "sex": "M", "cytogenetics": "KMT2A", "cns_status": "CNS1", "testicular": False,
-                 "day8_pb_mrd_pct": 0.1, "eoi_bm_flow_mrd_pct": 0.0, "eoi_hts_mrd": "detectable", "eoc_bm_mrd_pct": 0.0}
+    child = {"age_years": 5, "wbc_per_ul": 4000, "sex": "M", "cytogenetics": "KMT2A", "cns_status": "CNS1",
+             "testicular": False, "day8_pb_mrd_pct": 0.1, "eoi_bm_flow_mrd_pct": 0.0, "eoi_hts_mrd": "detectable",
+             "eoc_bm_mrd_pct": 0.0}
     assert treatment_calendar("2025-01-06", patient=child).arm == "D"
     assert treatment_calendar("2025-01-06", patient=child, blinatumomab=False).arm == "C"
     with pytest.raises(InputError, match="no AALL1731 arm"):

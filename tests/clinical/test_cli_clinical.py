@@ -106,7 +106,7 @@ def test_calendar_for_a_child_of_a_cohort(tmp_path):
     from survtrial.clinical.cohort import assess_cohort
 
     f = assess_cohort(df).to_frame()
-    pid = f.loc[f["randomized"] == True, "patient_id"].iloc[0]
+    pid = f.loc[f["randomized"].eq(True), "patient_id"].iloc[0]
     out = tmp_path / "cal"
     r = runner.invoke(app, ["calendar", "--start", "2025-02-03", "--cohort", str(p), "--patient-id", pid,
                             "--out", str(out)])

@@ -14,7 +14,11 @@ from survtrial.clinical.cohort import CATEGORIES, assess_cohort, read_cohort
 from survtrial.clinical.population import synthetic_cohort
 from survtrial.errors import InputError
 
-CSV = """patient_id,age_years,wbc_per_ul,sex,cytogenetics,cns_status,testicular,day8_pb_mrd_pct,eoi_bm_flow_mrd_pct,eoi_hts_mrd,eoc_bm_mrd_pct
+HEADER = (
+    "patient_id,age_years,wbc_per_ul,sex,cytogenetics,cns_status,testicular,"
+    "day8_pb_mrd_pct,eoi_bm_flow_mrd_pct,eoi_hts_mrd,eoc_bm_mrd_pct"
+)
+CSV = HEADER + """
 P01,4.2,8000,F,ETV6::RUNX1,CNS1,false,0.05,0,undetectable,
 P02,6.0,12000,M,other,CNS1,false,0.2,0,detectable,
 P03,3.1,20000,M,KMT2A,CNS1,false,,,,0.02
@@ -41,7 +45,7 @@ def test_per_child_table(cohort_csv):
     assert f.loc["P03", "rules"] == "eligibility.nci_standard_risk; sr_high.unfavorable_genetics; sr_high.randomized_if"
     assert not f.loc["P04", "eligible"] and not f.loc["P05", "eligible"]
     assert f.loc["P06", "needs"] == "eoi_hts_mrd" and f.loc["P06", "classification"].startswith("cannot classify")
-    assert f.loc["P07", "randomized"] == False
+    assert not f.loc["P07", "randomized"]  # False, not unknown: NA would raise here
     assert f.loc["P08", "needs"] == "cytogenetics"  # "unknown" genetics: SR-High or not cannot be told
     assert f.loc["P01", "nnt_text"].startswith("no estimate")
     assert math.isnan(f.loc["P01", "benefit_pct"])

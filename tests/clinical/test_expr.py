@@ -107,7 +107,7 @@ NUMERIC = ["age_years", "wbc_per_ul", "day8_pb_mrd_pct", "eoi_bm_flow_mrd_pct", 
 def test_random_expressions_match_a_plain_kleene_fold(values, cuts, ops):
     fields = NUMERIC[:3]
     src = f"{fields[0]} < {cuts[0]!r} {ops[0]} {fields[1]} >= {cuts[1]!r} {ops[1]} {fields[2]} != {cuts[2]!r}"
-    rec = {f: v for f, v in zip(fields, values) if v is not None}
+    rec = {f: v for f, v in zip(fields, values, strict=True) if v is not None}
     atoms = [
         None if values[0] is None else values[0] < cuts[0],
         None if values[1] is None else values[1] >= cuts[1],
@@ -127,4 +127,4 @@ def test_random_expressions_match_a_plain_kleene_fold(values, cuts, ops):
     if truth is not None:
         assert missing == frozenset()
     else:
-        assert missing and missing <= {f for f, v in zip(fields, values) if v is None}
+        assert missing and missing <= {f for f, v in zip(fields, values, strict=True) if v is None}

@@ -27,7 +27,10 @@ def test_shares_follow_the_assumptions(reference):
     n = 20000
     a = PopulationAssumptions()
     df = synthetic_cohort(n, rng=7)
-    tol = lambda p: 4 * math.sqrt(p * (1 - p) / n)
+
+    def tol(p: float) -> float:
+        return 4 * math.sqrt(p * (1 - p) / n)
+
     boys = reference["population"]["percent_boys"] / 100
     assert a.boys_share == boys
     assert abs((df["sex"] == "M").mean() - boys) < tol(boys)

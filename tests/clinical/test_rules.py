@@ -55,8 +55,9 @@ def _copy_with(tmp_path: Path, old: str, new: str) -> Path:
 
 def test_a_clinician_can_change_a_threshold_without_code(tmp_path, thresholds):
     child = {
-        "age_years": 4, "wbc_per_ul": 9000, "sex": "F", "cytogenetics": "other", "cns_status": "CNS1", "testicular": False,
-        "day8_pb_mrd_pct": thresholds["day8"] / 2, "eoi_bm_flow_mrd_pct": 0, "eoi_hts_mrd": "detectable", "eoc_bm_mrd_pct": 0,
+        "age_years": 4, "wbc_per_ul": 9000, "sex": "F", "cytogenetics": "other", "cns_status": "CNS1",
+        "testicular": False, "day8_pb_mrd_pct": thresholds["day8"] / 2, "eoi_bm_flow_mrd_pct": 0,
+        "eoi_hts_mrd": "detectable", "eoc_bm_mrd_pct": 0,
     }
     assert classify_patient(child).risk_group == "SR-Avg"
     # lower the day-8 threshold below this child's value: the same child becomes SR-High
@@ -72,12 +73,16 @@ def test_a_clinician_can_change_a_threshold_without_code(tmp_path, thresholds):
         ('"cns_status == CNS2"', '"cns_staus == CNS2"', "not a known field"),
         ('"cns_status == CNS2"', '"cns_status == CNS4"', "accepted"),
         ("    group: SR-High\n", "", "needs 'group"),
-        ("order: [eligibility, exclusions, sr_high, sr_fav, sr_avg]", "order: [eligibility, exclusions, sr_high, sr_fav, sr_avg, sr_x]", "not defined"),
+        (
+            "order: [eligibility, exclusions, sr_high, sr_fav, sr_avg]",
+            "order: [eligibility, exclusions, sr_high, sr_fav, sr_avg, sr_x]",
+            "not defined",
+        ),
     ],
 )
 def test_broken_rules_file_is_reported_with_its_key(tmp_path, old, new, fragment):
     path = _copy_with(tmp_path, old, new)
-    with pytest.raises(InputError, match="classification_rules|order") as err:
+    with pytest.raises(InputError, match=r"classification_rules|order") as err:
         load_rules(path)
     assert fragment in str(err.value)
 

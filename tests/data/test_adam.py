@@ -105,7 +105,7 @@ def test_xpt_and_csv_read_the_same(tmp_path):
 def test_unknown_file_type(tmp_path):
     p = tmp_path / "adsl.txt"
     p.write_text("x")
-    with pytest.raises(InputError, match="unsupported file type .txt"):
+    with pytest.raises(InputError, match=r"unsupported file type \.txt"):
         load_adam(p, p)
     with pytest.raises(InputError, match="file not found"):
         load_adam(tmp_path / "nope.csv", p)

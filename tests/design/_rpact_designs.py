@@ -37,7 +37,8 @@ RPACT_DESIGNS = [
         },
     ),
     (
-        'getDesignGroupSequential(informationRates = c(0.2, 0.45, 0.7, 1), alpha = 0.025, beta = 0.2, typeOfDesign = "asP")',
+        'getDesignGroupSequential(informationRates = c(0.2, 0.45, 0.7, 1), alpha = 0.025, beta = 0.2, '
+        'typeOfDesign = "asP")',
         {
             "information_fractions": [0.2, 0.45, 0.7, 1],
             "alpha": 0.025,
@@ -84,7 +85,8 @@ RPACT_DESIGNS = [
         },
     ),
     (
-        'getDesignGroupSequential(informationRates = c(0.3, 0.7, 1), alpha = 0.025, beta = 0.1, typeOfDesign = "asKD", gammaA = 2)',
+        'getDesignGroupSequential(informationRates = c(0.3, 0.7, 1), alpha = 0.025, beta = 0.1, '
+        'typeOfDesign = "asKD", gammaA = 2)',
         {
             "information_fractions": [0.3, 0.7, 1],
             "alpha": 0.025,
@@ -105,7 +107,8 @@ RPACT_DESIGNS = [
         },
     ),
     (
-        'getDesignGroupSequential(kMax = 3, alpha = 0.025, beta = 0.1, typeOfDesign = "asOF", typeBetaSpending = "bsOF", bindingFutility = FALSE)',
+        'getDesignGroupSequential(kMax = 3, alpha = 0.025, beta = 0.1, typeOfDesign = "asOF", '
+        'typeBetaSpending = "bsOF", bindingFutility = FALSE)',
         {"k": 3, "alpha": 0.025, "beta": 0.1, "beta_spending": "OF"},
         {
             "criticalValues": [3.710302873, 2.511427484, 1.993047483],
@@ -123,7 +126,8 @@ RPACT_DESIGNS = [
         },
     ),
     (
-        'getDesignGroupSequential(kMax = 3, alpha = 0.025, beta = 0.1, typeOfDesign = "asOF", typeBetaSpending = "bsOF", bindingFutility = TRUE)',
+        'getDesignGroupSequential(kMax = 3, alpha = 0.025, beta = 0.1, typeOfDesign = "asOF", '
+        'typeBetaSpending = "bsOF", bindingFutility = TRUE)',
         {
             "k": 3,
             "alpha": 0.025,
@@ -147,7 +151,8 @@ RPACT_DESIGNS = [
         },
     ),
     (
-        'getDesignGroupSequential(informationRates = c(0.4, 0.7, 1), alpha = 0.025, beta = 0.2, typeOfDesign = "asHSD", gammaA = -4, typeBetaSpending = "bsHSD", gammaB = -2, bindingFutility = FALSE)',
+        'getDesignGroupSequential(informationRates = c(0.4, 0.7, 1), alpha = 0.025, beta = 0.2, '
+        'typeOfDesign = "asHSD", gammaA = -4, typeBetaSpending = "bsHSD", gammaB = -2, bindingFutility = FALSE)',
         {
             "information_fractions": [0.4, 0.7, 1],
             "alpha": 0.025,
@@ -171,7 +176,8 @@ RPACT_DESIGNS = [
         },
     ),
     (
-        'getDesignGroupSequential(informationRates = c(0.4, 0.7, 1), alpha = 0.025, beta = 0.2, typeOfDesign = "asKD", gammaA = 3, typeBetaSpending = "bsKD", gammaB = 2, bindingFutility = TRUE)',
+        'getDesignGroupSequential(informationRates = c(0.4, 0.7, 1), alpha = 0.025, beta = 0.2, '
+        'typeOfDesign = "asKD", gammaA = 3, typeBetaSpending = "bsKD", gammaB = 2, bindingFutility = TRUE)',
         {
             "information_fractions": [0.4, 0.7, 1],
             "alpha": 0.025,
@@ -211,7 +217,8 @@ RPACT_DESIGNS = [
         },
     ),
     (
-        'getDesignGroupSequential(kMax = 3, alpha = 0.025, beta = 0.1, typeOfDesign = "asUser", userAlphaSpending = c(0.001, 0.01, 0.025))',
+        'getDesignGroupSequential(kMax = 3, alpha = 0.025, beta = 0.1, typeOfDesign = "asUser", '
+        'userAlphaSpending = c(0.001, 0.01, 0.025))',
         {"k": 3, "alpha": 0.025, "beta": 0.1, "alpha_spending": [0.001, 0.01, 0.025]},
         {
             "criticalValues": [3.090232306, 2.344824724, 2.039501928],

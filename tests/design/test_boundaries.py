@@ -263,7 +263,9 @@ def test_design_invariants(fractions, alpha, beta, spend, futility, binding):
     t = np.r_[np.sort(np.asarray(fractions)), 1.0]
     if np.any(np.diff(t) < 0.02):
         return
-    d = group_sequential(t, alpha=alpha, beta=beta, alpha_spending=spend, beta_spending=futility, binding_futility=binding)
+    d = group_sequential(
+        t, alpha=alpha, beta=beta, alpha_spending=spend, beta_spending=futility, binding_futility=binding
+    )
     sf = spending_function(spend)
     np.testing.assert_allclose(d.alpha_spent, sf(t, alpha), atol=1e-10)  # spends exactly as planned
     assert d.power == pytest.approx(1 - beta, abs=1e-8)

@@ -333,7 +333,8 @@ def _plain_expected_events(t, breaks, rates, starts, hazards, hr, dropout, r):
         for j, rate in enumerate(rates):
             lo, hi = breaks[j], min(breaks[j + 1], t)
             if hi > lo:
-                total += share * rate * quad(lambda u, lam=lam, phi=dropout[arm]: cdf(t - u, lam, phi), lo, hi, epsabs=1e-12)[0]
+                integral, _ = quad(lambda u, lam=lam, phi=dropout[arm]: cdf(t - u, lam, phi), lo, hi, epsabs=1e-12)
+                total += share * rate * integral
     return total
 
 

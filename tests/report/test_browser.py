@@ -92,7 +92,7 @@ def test_missing_browser_and_missing_file(tmp_path, monkeypatch):
 def test_a_browser_that_exits_is_an_error_not_a_hang(tmp_path):
     page = tmp_path / "p.html"
     page.write_text("<p>x</p>")
-    with pytest.raises(BrowserError, match="closed the DevTools pipe|timed out"):
+    with pytest.raises(BrowserError, match=r"closed the DevTools pipe|timed out"):
         render_html(page, chromium="/bin/false", timeout=10)
 
 

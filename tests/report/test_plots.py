@@ -48,7 +48,7 @@ def _risk_rows(fig):
 
 def _count_at_risk(time, group, g, tick):
     """Plain count: patients of arm g with follow-up >= tick."""
-    return sum(1 for t, gg in zip(time, group) if gg == g and t >= tick)
+    return sum(1 for t, gg in zip(time, group, strict=True) if gg == g and t >= tick)
 
 
 # --- Kaplan-Meier -------------------------------------------------------------------------------
@@ -60,7 +60,7 @@ def test_km_one_line_per_group_tracing_the_frame(km_frame):
     groups = list(pd.unique(km_frame["group"]))
     lines = ax.get_lines()
     assert [ln.get_label() for ln in lines] == groups
-    for line, g in zip(lines, groups):
+    for line, g in zip(lines, groups, strict=True):
         part = km_frame[km_frame["group"] == g]
         x, y = line.get_data()
         assert (x[0], y[0]) == (0.0, 1.0)  # curves start at S(0) = 1
@@ -144,7 +144,7 @@ def test_km_censor_marks_and_ci_band(km_frame):
     bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
     groups = list(pd.unique(km_frame["group"]))
     assert len(marks) == len(bands) == len(groups)
-    for m, g in zip(marks, groups):
+    for m, g in zip(marks, groups, strict=True):
         part = km_frame[(km_frame["group"] == g) & (km_frame["n_censor"] > 0)]
         np.testing.assert_array_equal(m.get_offsets()[:, 0], part["time"].to_numpy())
         np.testing.assert_array_equal(m.get_offsets()[:, 1], part["survival"].to_numpy())
@@ -256,7 +256,7 @@ def test_cumulative_incidence_lines_per_group_and_cause():
     ax = _axes(fig, "cumulative-incidence")
     lines = ax.get_lines()
     assert len(lines) == 4
-    for line, (g, c) in zip(lines, [(g, c) for g in pd.unique(f["group"]) for c in pd.unique(f["cause"])]):
+    for line, (g, c) in zip(lines, [(g, c) for g in pd.unique(f["group"]) for c in pd.unique(f["cause"])], strict=True):
         part = f[(f["group"] == g) & (f["cause"] == c)]
         x, y = line.get_data()
         assert (x[0], y[0]) == (0.0, 0.0)

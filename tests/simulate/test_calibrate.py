@@ -53,14 +53,15 @@ def test_round_trip_with_the_hazard_as_its_own_shape_returns_it_unchanged(case, 
     truth = PiecewiseHazard(breaks, rates)
     fitted = calibrate_piecewise_hazards([landmark], [truth.survival(landmark)], shape=truth)
     np.testing.assert_allclose(fitted.hazard(breaks), rates, rtol=1e-9)
-    np.testing.assert_allclose(fitted.hazard([landmark, landmark + 10]), truth.hazard([landmark, landmark + 10]), rtol=1e-9)
+    after = [landmark, landmark + 10]
+    np.testing.assert_allclose(fitted.hazard(after), truth.hazard(after), rtol=1e-9)
 
 
 def test_closed_form_matches_the_textbook_formula_in_a_loop():
     times, targets = [1.0, 2.5, 4.0], [0.95, 0.9, 0.88]
     fitted = calibrate_piecewise_hazards(times, targets)
     previous_t, previous_s = 0.0, 1.0
-    for t, s in zip(times, targets):
+    for t, s in zip(times, targets, strict=True):
         lam = -math.log(s / previous_s) / (t - previous_t)  # lambda_j = -log(S_j/S_{j-1}) / (t_j - t_{j-1})
         assert float(fitted.hazard(previous_t)) == pytest.approx(lam, rel=1e-12)
         previous_t, previous_s = t, s
@@ -150,7 +151,8 @@ def os_by_quadrature(t, hazard, fatal_share, relapse_share, death_rate):
 
     points = [b for b in hazard.breaks if 0 < b < t]
     f_t, _ = quad(density, 0, t, points=points or None, epsabs=1e-14)
-    died, _ = quad(lambda u: density(u) * (1 - math.exp(-death_rate * (t - u))), 0, t, points=points or None, epsabs=1e-14)
+    died, _ = quad(lambda u: density(u) * (1 - math.exp(-death_rate * (t - u))), 0, t,
+                   points=points or None, epsabs=1e-14)
     return 1 - fatal_share * f_t - relapse_share * died
 
 
@@ -175,7 +177,9 @@ def test_post_relapse_death_rate_hits_the_mixture_os_target():
     hazards = [PiecewiseHazard([0.0, 3.0], [0.035, 0.01]), PiecewiseHazard([0.0, 3.0], [0.055, 0.01])]
     weights, fatal, relapse = [0.6, 0.4], [0.01, 0.02], [0.98, 0.95]
     rate = calibrate_post_relapse_death_rate(0.97, 3.0, hazards, weights, fatal, relapse)
-    os_mix = sum(w * os_by_quadrature(3.0, h, f, r, rate) for h, w, f, r in zip(hazards, weights, fatal, relapse))
+    os_mix = sum(
+        w * os_by_quadrature(3.0, h, f, r, rate) for h, w, f, r in zip(hazards, weights, fatal, relapse, strict=True)
+    )
     assert os_mix == pytest.approx(0.97, abs=1e-10)
 
 

@@ -104,7 +104,7 @@ def test_two_dimensional_rates_equal_per_row_computations():
     row = rng.integers(0, 3, size=200)
     t = rng.uniform(0, 6, size=200)
     got = piecewise_cumulative_hazard(t, breaks, rates, row=row)
-    want = np.array([loop_cumulative_hazard(ti, breaks, list(rates[r])) for ti, r in zip(t, row)])
+    want = np.array([loop_cumulative_hazard(ti, breaks, list(rates[r])) for ti, r in zip(t, row, strict=True)])
     np.testing.assert_allclose(got, want, rtol=1e-12)
     h = rng.uniform(0, 0.5, size=200)
     inv = piecewise_inverse_cumulative_hazard(h, breaks, rates, row=row)

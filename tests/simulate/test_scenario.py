@@ -99,7 +99,8 @@ def test_unknown_top_level_key(data):
 def test_unknown_nested_key_lists_that_level_s_keys(data):
     data["accrual"]["rate"] = 300
     msg = error_of(data)
-    assert "scenario key 'accrual.rate': unknown key; allowed keys: 'start_date', 'n', 'duration_years', 'periods'" in msg
+    assert ("scenario key 'accrual.rate': unknown key; "
+            "allowed keys: 'start_date', 'n', 'duration_years', 'periods'") in msg
 
 
 def test_unknown_key_inside_a_tagged_covariate(data):
@@ -168,13 +169,15 @@ def test_missing_stratum_and_unknown_references_are_all_listed(data):
 def test_unknown_covariate_type(data):
     data["covariates"]["age_years"]["type"] = "normal"
     msg = error_of(data)
-    assert "scenario key 'covariates.age_years': unknown type 'normal'; allowed: 'categorical', 'quantiles', 'constant'" in msg
+    assert ("scenario key 'covariates.age_years': unknown type 'normal'; "
+            "allowed: 'categorical', 'quantiles', 'constant'") in msg
 
 
 def test_unknown_event_type_in_cause_targets(data):
     data["competing_events"]["by_arm"]["chemo"]["cif_targets"][0]["types"] = ["bone_marrow_relapse"]
     msg = error_of(data)
-    assert "scenario key 'competing_events.by_arm.chemo.cif_targets': unknown event type(s) 'bone_marrow_relapse'" in msg
+    assert ("scenario key 'competing_events.by_arm.chemo.cif_targets': "
+            "unknown event type(s) 'bone_marrow_relapse'") in msg
 
 
 def test_block_size_must_fit_the_ratio(data):
@@ -212,7 +215,7 @@ def test_updated_revalidates_and_keeps_the_rest(aall1731):
     changed = aall1731.updated({"dropout.rate": 0.02, "accrual.n": None})
     assert changed.dropout.rate == 0.02 and changed.accrual.n is None
     assert changed.hazards == aall1731.hazards
-    with pytest.raises(InputError, match="scenario key 'dropout.rate'"):
+    with pytest.raises(InputError, match=r"scenario key 'dropout\.rate'"):
         aall1731.updated({"dropout.rate": -1})
 
 

@@ -85,7 +85,7 @@ def test_columns_types_and_internal_consistency(aall1731):
     fatal = df["dfs_event_type"] == "death_in_remission"
     assert (df.loc[fatal, "os_event"] == 1).all() and (df.loc[fatal, "os_time"] == df.loc[fatal, "dfs_time"]).all()
     codes = {(s, a): c for s, st in aall1731.strata.items() for a, c in st.arm_codes.items()}
-    assert all(codes[s, a] == c for s, a, c in zip(df["risk_group"], df["arm"], df["arm_code"]))
+    assert all(codes[s, a] == c for s, a, c in zip(df["risk_group"], df["arm"], df["arm_code"], strict=True))
     assert df.attrs["scenario"] == "aall1731" and df.attrs["data_cut_years"] == cal.cut_years
 
 
@@ -164,7 +164,8 @@ def test_demographics_match_the_published_population(large, published):
     n = len(large)
     assert within(float((large["sex"] == "M").mean()), pop["percent_boys"] / 100, n)
     assert within(float((large["ethnicity"] == "hispanic").mean()), pop["percent_hispanic"] / 100, n)
-    assert within(float((large["ethnicity"] == "non_hispanic_black").mean()), pop["percent_non_hispanic_black"] / 100, n)
+    black = float((large["ethnicity"] == "non_hispanic_black").mean())
+    assert within(black, pop["percent_non_hispanic_black"] / 100, n)
     # sample median: SE = sqrt(1/4n) / f(median); the quantile function's steeper side (between the
     # median and the upper quartile) gives the smaller density f = 0.25 / (Q(0.75) - Q(0.5))
     q = aall_age_quantiles(large.attrs)
@@ -253,7 +254,7 @@ def test_data_cut_errors(aall1731):
         apply_data_cut(df, years=df.attrs["data_cut_years"] + 1)
     with pytest.raises(InputError, match="exactly one of years=, date= or events="):
         apply_data_cut(df, years=1.0, events=3)
-    with pytest.raises(InputError, match="only .* DFS events in the data"):
+    with pytest.raises(InputError, match=r"only .* DFS events in the data"):
         apply_data_cut(df, events=10_000)
     with pytest.raises(InputError, match=r"column\(s\) \['os_time'"):
         apply_data_cut(df.drop(columns=["os_time"]), years=1.0)
@@ -328,5 +329,6 @@ def test_covariates_may_be_listed_before_their_parent(aall1731):
     # x by y and y by x: a cycle
     x = {"type": "categorical", "by": "y", "levels_by": {"b": {"a": 1.0}}}
     y = {"type": "categorical", "by": "x", "levels_by": {"a": {"b": 1.0}}}
-    with pytest.raises(InputError, match="scenario key 'covariates': covariates 'x', 'y' depend on each other in a cycle"):
+    cycle = "scenario key 'covariates': covariates 'x', 'y' depend on each other in a cycle"
+    with pytest.raises(InputError, match=cycle):
         aall1731.updated({"covariates.x": x, "covariates.y": y})

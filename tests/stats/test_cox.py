@@ -64,7 +64,7 @@ def test_gehan_copy_agrees_with_packaged_example_data():
     mine = gehan()
     key = ["pair", "time", "treat"]
     a = packaged.rename(columns={"group": "treat", "event": "cens"}).sort_values(key)
-    assert a[key + ["cens"]].to_numpy().tolist() == mine.sort_values(key)[key + ["cens"]].to_numpy().tolist()
+    assert a[[*key, "cens"]].to_numpy().tolist() == mine.sort_values(key)[[*key, "cens"]].to_numpy().tolist()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -393,7 +393,8 @@ def test_exact_ties_match_subset_enumeration(seed):
     got = kern.evaluate(cd, beta)
     h = 1e-5
     E = np.eye(2) * h
-    num_score = [(plain_exact_loglik(t, d, X, s, beta + e) - plain_exact_loglik(t, d, X, s, beta - e)) / (2 * h) for e in E]
+    num_score = [(plain_exact_loglik(t, d, X, s, beta + e) - plain_exact_loglik(t, d, X, s, beta - e)) / (2 * h)
+                 for e in E]
     np.testing.assert_allclose(got.score, num_score, rtol=1e-6, atol=1e-7)
     num_info = [[-(kern.evaluate(cd, beta + e).score[j] - kern.evaluate(cd, beta - e).score[j]) / (2 * h)
                  for j in range(2)] for e in E]

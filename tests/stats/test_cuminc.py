@@ -159,7 +159,7 @@ def _plain_km(t, dead):
     s = 1.0
     for u in sorted(set(t)):
         n = sum(1 for x in t if x >= u)
-        d = sum(1 for x, y in zip(t, dead) if x == u and y)
+        d = sum(1 for x, y in zip(t, dead, strict=True) if x == u and y)
         s *= 1 - d / n
         out[u] = s
     return out
@@ -177,8 +177,8 @@ def _plain_cif_variance(t, e, cause):
     s_prev, f, rows = 1.0, 0.0, []
     for u in times:
         n = sum(1 for x in t if x >= u)
-        d1 = sum(1 for x, y in zip(t, e) if x == u and y == cause)
-        d2 = sum(1 for x, y in zip(t, e) if x == u and y not in (0, cause))
+        d1 = sum(1 for x, y in zip(t, e, strict=True) if x == u and y == cause)
+        d2 = sum(1 for x, y in zip(t, e, strict=True) if x == u and y not in (0, cause))
         f += s_prev * d1 / n
         s = s_prev * (1 - (d1 + d2) / n)
         rows.append((u, n, d1, d2, s_prev, s, f))
@@ -263,7 +263,7 @@ def test_single_cause_is_one_minus_km(ds):
         return
     f = cumulative_incidence(np.asarray(t, float), e).to_frame()
     km = _plain_km(list(t), e.tolist())
-    for u, cif in zip(f.time, f.cif):
+    for u, cif in zip(f.time, f.cif, strict=True):
         assert cif == pytest.approx(1.0 - km[u], abs=1e-12)
 
 
@@ -352,7 +352,7 @@ def test_gray_test_bad_input_and_singular_variance():
         gray_test([1, 2, 3], [1, 0, 1], [0, 0, 0])
     with pytest.raises(InputError, match="cause=3 does not occur"):
         gray_test([1, 2, 3, 4], [1, 0, 1, 2], [0, 0, 1, 1], cause=3)
-    with pytest.raises(InputError, match="times=.*finite times >= 0"):
+    with pytest.raises(InputError, match=r"times=.*finite times >= 0"):
         cumulative_incidence([1, 2], [1, 0]).at(-1)
     # cause 2 occurs only in group 1 at its last time: no information, variance 0.
     with pytest.warns(StatisticWarning, match="singular"):

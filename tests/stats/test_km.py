@@ -43,9 +43,9 @@ def plain_km(time, event, weights=None):
     w = [1.0] * len(time) if weights is None else list(map(float, weights))
     s, gw, rows = 1.0, 0.0, []
     for t in sorted(set(time)):
-        n = sum(wi for ti, wi in zip(time, w) if ti >= t)
-        d = sum(wi for ti, ei, wi in zip(time, event, w) if ti == t and ei == 1)
-        c = sum(wi for ti, ei, wi in zip(time, event, w) if ti == t and ei == 0)
+        n = sum(wi for ti, wi in zip(time, w, strict=True) if ti >= t)
+        d = sum(wi for ti, ei, wi in zip(time, event, w, strict=True) if ti == t and ei == 1)
+        c = sum(wi for ti, ei, wi in zip(time, event, w, strict=True) if ti == t and ei == 0)
         if d > 0:
             s *= 1.0 - d / n
             gw = gw + d / (n * (n - d)) if n > d else float("inf")
@@ -313,7 +313,7 @@ records = st.lists(
 @settings(max_examples=50, deadline=None)
 @given(records, st.randoms(use_true_random=False))
 def test_row_order_does_not_matter(rows, rnd):
-    t, e, g = (list(x) for x in zip(*rows))
+    t, e, g = (list(x) for x in zip(*rows, strict=True))
     perm = list(range(len(rows)))
     rnd.shuffle(perm)
     a = kaplan_meier(t, e, g).to_frame()
@@ -324,7 +324,7 @@ def test_row_order_does_not_matter(rows, rnd):
 @settings(max_examples=50, deadline=None)
 @given(records, st.sampled_from(["log-log", "log", "plain"]))
 def test_survival_non_increasing_within_limits(rows, conf_type):
-    t, e, g = (list(x) for x in zip(*rows))
+    t, e, g = (list(x) for x in zip(*rows, strict=True))
     fit = kaplan_meier(t, e, g, conf_type=conf_type)
     for i in range(fit.groups.size):
         s = fit.survival[fit.offsets[i] : fit.offsets[i + 1]]

@@ -271,7 +271,7 @@ records = st.lists(
 @settings(max_examples=50, deadline=None)
 @given(records)
 def test_symmetric_in_arm_labels(rows):
-    t, e, g, _ = (list(x) for x in zip(*rows))
+    t, e, g, _ = (list(x) for x in zip(*rows, strict=True))
     swapped = ["b" if x == "a" else "a" for x in g]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", StatisticWarning)
@@ -286,7 +286,7 @@ def test_symmetric_in_arm_labels(rows):
 @settings(max_examples=50, deadline=None)
 @given(records, st.randoms(use_true_random=False))
 def test_one_stratum_and_row_order(rows, rnd):
-    t, e, g, s = (list(x) for x in zip(*rows))
+    t, e, g, s = (list(x) for x in zip(*rows, strict=True))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", StatisticWarning)
         plain = logrank_test(t, e, g, rho=1)
@@ -333,18 +333,21 @@ def test_accepts_polars_and_numeric_reference():
     assert a.z == pytest.approx(-b.z, rel=1e-12)
 
 
+_TWO = {"time": [1, 2], "event": [1, 0], "group": ["a", "b"]}  # a valid two-subject input to break one way
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"time": [1, 2], "event": [1, 0], "group": ["a", "a"]}, r"group: only one level \['a'\]; a log-rank test needs at least 2 groups"),
+        ({**_TWO, "group": ["a", "a"]}, r"group: only one level \['a'\]; a log-rank test needs at least 2 groups"),
         ({"time": [1, 2, 3], "event": [1, 0, 1], "group": ["a", "b"]}, r"different lengths.*group=2"),
-        ({"time": [1, -2], "event": [1, 0], "group": ["a", "b"]}, r"time position 1: invalid time -2"),
-        ({"time": [1, 2], "event": [1, 3], "group": ["a", "b"]}, r"event position 1: event code 3"),
-        ({"time": [], "event": [], "group": []}, r"time: empty input"),
-        ({"time": [1, 2], "event": [1, 0], "group": ["a", "b"], "reference": "c"}, r"reference: 'c' is not a group level"),
-        ({"time": [1, 2], "event": [1, 0], "group": ["a", "b"], "rho": -1}, r"rho: -1 is not a finite number >= 0"),
-        ({"time": [1, 2], "event": [1, 0], "group": None}, r"group: a group column is needed"),
-        ({"time": [1, 2], "event": [1, 0], "group": ["a", "b"], "strata": [1.0, np.nan]}, r"strata position 1: missing label"),
+        ({**_TWO, "time": [1, -2]},                 r"time position 1: invalid time -2"),
+        ({**_TWO, "event": [1, 3]},                 r"event position 1: event code 3"),
+        ({"time": [], "event": [], "group": []},    r"time: empty input"),
+        ({**_TWO, "reference": "c"},                r"reference: 'c' is not a group level"),
+        ({**_TWO, "rho": -1},                       r"rho: -1 is not a finite number >= 0"),
+        ({**_TWO, "group": None},                   r"group: a group column is needed"),
+        ({**_TWO, "strata": [1.0, np.nan]},         r"strata position 1: missing label"),
     ],
 )  # fmt: skip
 def test_bad_input_messages(kwargs, message):

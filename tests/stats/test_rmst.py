@@ -53,7 +53,7 @@ def test_gehan_copy_agrees_with_packaged_example_data():
         ("placebo", GEHAN_CONTROL, [1] * 21),
     ):
         arm = packaged[packaged.group == label]
-        assert sorted(zip(arm.time, arm.event)) == sorted(zip(times, events))
+        assert sorted(zip(arm.time, arm.event, strict=True)) == sorted(zip(times, events, strict=True))
 
 
 # R 4.x, survival:

@@ -26,7 +26,8 @@ def twin():
 @pytest.fixture(scope="module")
 def adam_dir(twin, tmp_path_factory):
     frames = to_adam(twin, subject="patient_id", arm="arm", study="SIM",
-                     endpoints={"DFS": ("dfs_time", "dfs_event", "dfs_event_type"), "OS": ("os_time", "os_event", None)},
+                     endpoints={"DFS": ("dfs_time", "dfs_event", "dfs_event_type"),
+                                "OS": ("os_time", "os_event", None)},
                      variables={"risk_group": "RISKGRP", "sex": "SEX"}, toxicities=TOX)
     return write_adam(frames, tmp_path_factory.mktemp("adam") / "adam", formats=("csv", "xpt"))
 
