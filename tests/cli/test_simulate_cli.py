@@ -13,7 +13,7 @@ from survtrial.cli import app
 from survtrial.simulate.runner import run_simulation
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "simulate"))
-from engine_scenarios import small_scenario, write_yaml  # noqa: E402
+from engine_scenarios import small_scenario, write_yaml
 
 runner = CliRunner()
 

@@ -17,7 +17,7 @@ from survtrial.simulate.design_spec import load_simulation_design, simulation_de
 from survtrial.simulate.engine import build_model, simulate_range, simulate_trials, trial_data
 
 sys.path.insert(0, str(Path(__file__).parent))
-from engine_scenarios import scenario, small_scenario, write_yaml  # noqa: E402
+from engine_scenarios import scenario, small_scenario, write_yaml
 
 SMALL = scenario(n=300)
 

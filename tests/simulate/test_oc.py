@@ -23,7 +23,7 @@ from survtrial.simulate.engine import build_model, simulate_trials
 from survtrial.simulate.summary import summarize
 
 sys.path.insert(0, str(Path(__file__).parent))
-from engine_scenarios import scenario  # noqa: E402
+from engine_scenarios import scenario
 
 pytestmark = pytest.mark.slow
 N_SIMS = 5000

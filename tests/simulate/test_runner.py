@@ -17,7 +17,7 @@ from survtrial.simulate.engine import build_model
 from survtrial.simulate.runner import connect_scheduler, run_simulation
 
 sys.path.insert(0, str(Path(__file__).parent))
-from engine_scenarios import scenario, small_scenario, write_yaml  # noqa: E402
+from engine_scenarios import scenario, small_scenario, write_yaml
 
 DESIGN = {"events": [20, 45, 70], "beta_spending": "OF", "power": 0.8}
 MODEL = build_model(scenario(n=300), DESIGN)
@@ -45,7 +45,7 @@ def test_local_dask_cluster_gives_the_same_result():
 
 def test_unreachable_scheduler_is_an_input_error():
     pytest.importorskip("distributed")
-    with pytest.raises(InputError, match="cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"):
+    with pytest.raises(InputError, match=r"cannot reach the Dask scheduler at 'tcp://127\.0\.0\.1:9'"):
         connect_scheduler("tcp://127.0.0.1:9", timeout=1)
 
 
@@ -53,7 +53,7 @@ def test_out_dir_guards(tmp_path):
     run_simulation(MODEL, n_sims=50, seed=1, out=tmp_path / "run", chunk_size=25)
     with pytest.raises(InputError, match="already holds a simulation run"):
         run_simulation(MODEL, n_sims=50, seed=1, out=tmp_path / "run", chunk_size=25)
-    with pytest.raises(InputError, match="different settings \\(seed\\)"):
+    with pytest.raises(InputError, match=r"different settings \(seed\)"):
         run_simulation(MODEL, n_sims=50, seed=2, out=tmp_path / "run", chunk_size=25, resume=True)
     again = run_simulation(MODEL, n_sims=50, seed=1, out=tmp_path / "run", chunk_size=25, resume=True)
     assert len(again.trials) == 50
@@ -79,7 +79,7 @@ def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
     done = len(list(chunks.glob("chunk-*.parquet")))
     assert 5 <= done < n_sims // chunk  # killed mid-way
     assert not (out / "summary.csv").exists()
-    resumed = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, timeout=120)
+    resumed = subprocess.run([*cmd, "--resume"], capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     assert len(list(chunks.glob("chunk-*.parquet"))) == n_sims // chunk
     assert not list(chunks.glob(".chunk-*"))  # no temporary files left

@@ -49,12 +49,13 @@ def parse_sweeps(items: list[str]) -> list[dict[str, Any]]:
         axes.append((name, vals))
     if not axes:
         return [{}]
-    return [dict(zip([a for a, _ in axes], combo)) for combo in itertools.product(*[v for _, v in axes])]
+    names = [a for a, _ in axes]
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*[v for _, v in axes])]
 
 
 def _models(scenario: str, design: Path, grid: list[dict[str, Any]], landmarks: list[float] | None):
-    from survtrial.simulate.engine import build_model
     from survtrial.simulate.design_spec import load_simulation_design
+    from survtrial.simulate.engine import build_model
     from survtrial.simulate.scenario import load_scenario
 
     sc = load_scenario(scenario)
@@ -102,20 +103,27 @@ def _render(con, label: str, oc, model) -> None:
     con.print(lt)
 
 
+_H_DESIGN = "Design YAML/JSON: looks (events, fractions + planned events, or calendar times), spending, futility."
+_H_OUT = "Directory for run.json, chunks/*.parquet, summary.csv and summary.parquet."
+_H_SWEEP = ("Grid parameter NAME=V1,V2 (repeatable): hazard_ratio, dropout_rate, n, accrual_years, "
+            "or a dotted scenario key.")
+_H_LANDMARKS = "Kaplan-Meier landmark years, e.g. 3 or 2,3 (default: the scenario's target times)."
+
+
 @app.command()
 def simulate(
     scenario: Annotated[str, typer.Argument(help="Scenario YAML (or a packaged name such as aall1731).")],
-    design: Annotated[Path, typer.Option("--design", help="Design YAML/JSON: looks (events, fractions + planned events, or calendar times), spending, alpha, futility.")],
+    design: Annotated[Path, typer.Option("--design", help=_H_DESIGN)],
     n_sims: Annotated[int, typer.Option("--n-sims", help="Number of simulated trials (per sweep point).")] = 10_000,
-    out: Annotated[Path | None, typer.Option("--out", help="Directory for run.json, chunks/*.parquet, summary.csv and summary.parquet.")] = None,
-    seed: Annotated[int, typer.Option(help="Run seed (same seed, same results for any chunking or workers).")] = 1,
+    out: Annotated[Path | None, typer.Option("--out", help=_H_OUT)] = None,
+    seed: Annotated[int, typer.Option(help="Run seed (same results for any chunking or workers).")] = 1,
     workers: Annotated[int, typer.Option(help="Local worker processes.")] = 1,
-    scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786.")] = None,
+    scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler.")] = None,
     scheduler_timeout: Annotated[float, typer.Option(help="Seconds to wait for the Dask scheduler.")] = 10.0,
     chunk_size: Annotated[int | None, typer.Option(help="Trials per chunk / Parquet file (default 50000).")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run in --out from its finished chunks.")] = False,
-    sweep: Annotated[list[str] | None, typer.Option(help="Grid parameter NAME=V1,V2 (repeatable): hazard_ratio, dropout_rate, n, accrual_years, or a dotted scenario key.")] = None,
-    landmarks: Annotated[str | None, typer.Option(help="Kaplan-Meier landmark years, e.g. 3 or 2,3 (default: the scenario's target times).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run in --out.")] = False,
+    sweep: Annotated[list[str] | None, typer.Option(help=_H_SWEEP)] = None,
+    landmarks: Annotated[str | None, typer.Option(help=_H_LANDMARKS)] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Simulate many trials of a scenario under a group-sequential design: power, stopping, bias, coverage."""
@@ -160,6 +168,20 @@ def simulate(
         _console().print(f"wrote {out}/summary.csv, summary.parquet and the per-trial chunks")
 
 
+def _progress_callback(bar, task, start: float):
+    """Progress updates with the rate of trials simulated in this process (resumed chunks excluded)."""
+    first: dict[str, int] = {}
+
+    def update(done: int, total: int) -> None:
+        first.setdefault("done", done)
+        elapsed = time.perf_counter() - start
+        new = done - first["done"]
+        rate = f"{new / elapsed:,.0f} trials/s" if elapsed > 0 and new > 0 else ""
+        bar.update(task, completed=done, rate=rate)
+
+    return update
+
+
 def _run_all(models, grid, n_sims, out, seed, workers, client, chunk_size, resume, show) -> list:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -171,7 +193,7 @@ def _run_all(models, grid, n_sims, out, seed, workers, client, chunk_size, resum
     if out is not None and multi:
         out.mkdir(parents=True, exist_ok=True)
         _atomic(out / "sweep.json", lambda p: p.write_text(json.dumps({"points": grid}, indent=2) + "\n"))
-    for point, model in zip(grid, models):
+    for point, model in zip(grid, models, strict=True):
         label = _label(point)
         target = None if out is None else (out / "points" / label if multi else out)
         start = time.perf_counter()
@@ -181,15 +203,7 @@ def _run_all(models, grid, n_sims, out, seed, workers, client, chunk_size, resum
             console=con, disable=not show, transient=False,
         ) as bar:
             task = bar.add_task(label, total=n_sims, rate="")
-            first = {}
-
-            def update(done: int, total: int) -> None:
-                first.setdefault("done", done)
-                elapsed = time.perf_counter() - start
-                new = done - first["done"]
-                rate = f"{new / elapsed:,.0f} trials/s" if elapsed > 0 and new > 0 else ""
-                bar.update(task, completed=done, rate=rate)
-
+            update = _progress_callback(bar, task, start)
             res = run_simulation(model, n_sims=n_sims, seed=seed, out=target, chunk_size=chunk_size,
                                  workers=workers, scheduler=client, resume=resume, progress=update)
         oc = res.summary()

@@ -22,29 +22,31 @@ DROPOUT = -1  # lost to follow-up; event types are 0..E-1
 
 @njit(cache=True, error_model="numpy")
 def _count_le(a, lo, hi, x):
-    """Number of a[lo:hi] (sorted) that are <= x."""
-    left, right = lo, hi
-    while left < right:
-        mid = (left + right) >> 1
-        if a[mid] <= x:
-            left = mid + 1
-        else:
-            right = mid
-    return left - lo
+    """Number of a[lo:hi] (sorted) that are <= x (branch-free binary search)."""
+    n = hi - lo
+    if n <= 0:
+        return 0
+    base = lo
+    while n > 1:
+        half = n >> 1
+        base = base + half if a[base + half - 1] <= x else base
+        n -= half
+    return base - lo + (1 if a[base] <= x else 0)
 
 
 @njit(cache=True, error_model="numpy")
 def _count_followed(a, lo, hi, cut, t):
-    """Number of a[lo:hi] (sorted enrolment times) with follow-up ``cut - a >= t`` (computed as
-    apply_data_cut does; monotone in a, so a binary search is exact)."""
-    left, right = lo, hi
-    while left < right:
-        mid = (left + right) >> 1
-        if cut - a[mid] >= t:
-            left = mid + 1
-        else:
-            right = mid
-    return left - lo
+    """Number of a[lo:hi] (sorted enrolment times) with follow-up ``cut - a >= t``, computed as
+    apply_data_cut does (monotone in a, so a binary search is exact; branch-free)."""
+    n = hi - lo
+    if n <= 0:
+        return 0
+    base = lo
+    while n > 1:
+        half = n >> 1
+        base = base + half if cut - a[base + half - 1] >= t else base
+        n -= half
+    return base - lo + (1 if cut - a[base] >= t else 0)
 
 
 @njit(cache=True, error_model="numpy")
@@ -85,17 +87,44 @@ def _rate_at(t, cell, breaks, rates):
 
 
 @njit(cache=True, error_model="numpy")
+def _exit_time(e, c, breaks, tot_rates, tot_cum):
+    if breaks.size == 1:
+        r = tot_rates[c, 0]
+        return e / r if r > 0.0 else np.inf
+    return _inverse_hazard(e, c, breaks, tot_rates, tot_cum)
+
+
+@njit(cache=True, error_model="numpy")
+def _draw_cause(rng, t, c, breaks, ev_rates, tot_rates, type_cum):
+    lam = _rate_at(t, c, breaks, ev_rates)
+    p_event = lam / _rate_at(t, c, breaks, tot_rates)
+    u = rng.random()
+    if u < p_event:
+        v = u / p_event
+        n_types = type_cum.shape[1]
+        k = 0
+        while k < n_types - 1 and type_cum[c, k] <= v:
+            k += 1
+        return k
+    return DROPOUT
+
+
+@njit(cache=True, error_model="numpy")
 def generate_trial(
     rng, n_fixed, n_mean, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, template,
     target, n_arms, breaks, ev_rates, tot_rates, tot_cum, type_cum, horizon, min_events,
-    enrol, cell, exit_t, cause,
+    enrol, cell, exit_t, cause, cen, ccnt, cand, n_cand,
 ):
-    """Draw one trial into the buffers; returns n (patients). Buffers must hold n patients.
+    """Draw one trial into the buffers; returns n (patients), or -n if the buffers are too small.
 
-    Draw order: [n if Poisson], n + 1 spacings, per patient [stratum u][block u when a block starts]
-    exit exponential, [re-assignment uniforms for fixed arm counts], cause uniforms for exits
-    before ``horizon`` in patient order, then (only if fewer than ``min_events`` events were found)
-    cause uniforms for the later finite exits in patient order.
+    Besides the patient arrays it fills ``cen[c, :ccnt[c]]`` (enrolment times per stratum x arm
+    cell, sorted) and ``cand[:n_cand[0]]`` (patients with a drawn cause of exit, in patient order).
+
+    Draw order: [n if Poisson], n + 1 exponential spacings, then per patient in enrolment order
+    [stratum uniform][one uniform when a new permuted block starts] and the standard exponential
+    of the exit; [re-assignment uniforms for fixed arm counts]; one cause uniform per exit before
+    ``horizon`` in patient order; only if those hold fewer than ``min_events`` DFS events, cause
+    uniforms for the later finite exits in patient order.
     """
     n = n_fixed
     if n < 0:
@@ -103,27 +132,34 @@ def generate_trial(
     if n > enrol.size:
         return -n
     n_strata = strat_cum.size
-    # sorted uniforms by exponential spacings
+    # sorted uniforms by exponential spacings, mapped through the accrual quantile function
     total = 0.0
     for i in range(n):
         total += rng.standard_exponential()
         enrol[i] = total
     total += rng.standard_exponential()
-    for i in range(n):
-        enrol[i] = _accrual_quantile(enrol[i] / total, acc_knots, acc_cum, acc_dens)
+    inv = 1.0 / total
+    single = acc_dens.size == 1
+    scale = inv / acc_dens[0] if single else 0.0
     bsize = template.size
     n_groups = n_strata if stratified_blocks else 1
     block = np.empty((n_groups, bsize), dtype=np.int64)
     pos = np.full(n_groups, bsize, dtype=np.int64)
-    arm = np.empty(n, dtype=np.int64)
-    stratum = np.zeros(n, dtype=np.int64)
+    later = target[0] >= 0  # arms may still change: cells and exit times after the re-assignment
+    for c in range(ccnt.size):
+        ccnt[c] = 0
+    nc = 0
     for i in range(n):
+        if single:
+            e_i = acc_knots[0] + enrol[i] * scale
+        else:
+            e_i = _accrual_quantile(enrol[i] * inv, acc_knots, acc_cum, acc_dens)
+        enrol[i] = e_i
         s = 0
         if n_strata > 1:
             u = rng.random()
             while s < n_strata - 1 and strat_cum[s] <= u:
                 s += 1
-        stratum[i] = s
         g = s if stratified_blocks else 0
         if pos[g] == bsize:
             # Fisher-Yates shuffle of the template, digits peeled off one uniform
@@ -145,14 +181,24 @@ def generate_trial(
                 block[g, j] = block[g, r]
                 block[g, r] = tmp
             pos[g] = 0
-        arm[i] = block[g, pos[g]]
+        c = s * n_arms + block[g, pos[g]]
         pos[g] += 1
-        # the exit draw is taken after the arm is known but does not depend on it (E ~ Exp(1))
-        exit_t[i] = rng.standard_exponential()
-    if target[0] >= 0:
+        cell[i] = c
+        e = rng.standard_exponential()
+        if later:
+            exit_t[i] = e
+        else:
+            t = _exit_time(e, c, breaks, tot_rates, tot_cum)
+            exit_t[i] = t
+            cen[c, ccnt[c]] = e_i
+            ccnt[c] += 1
+            if e_i + t <= horizon:
+                cand[nc] = i
+                nc += 1
+    if later:
         counts = np.zeros(n_arms, dtype=np.int64)
         for i in range(n):
-            counts[arm[i]] += 1
+            counts[cell[i] % n_arms] += 1
         n_move = 0
         for a in range(n_arms):
             if counts[a] > target[a]:
@@ -166,7 +212,7 @@ def generate_trial(
                     found = np.empty(e, dtype=np.int64)
                     f = e
                     for i in range(n - 1, -1, -1):
-                        if arm[i] == a:
+                        if cell[i] % n_arms == a:
                             f -= 1
                             found[f] = i
                             if f == 0:
@@ -177,7 +223,7 @@ def generate_trial(
             new = np.empty(n_move, dtype=np.int64)
             m = 0
             for a in range(n_arms):
-                for q in range(max(0, target[a] - counts[a])):
+                for _q in range(max(0, target[a] - counts[a])):
                     new[m] = a
                     m += 1
             for j in range(n_move - 1, 0, -1):
@@ -188,223 +234,258 @@ def generate_trial(
                 new[j] = new[r]
                 new[r] = tmp
             for q in range(n_move):
-                arm[moved[q]] = new[q]
-    n_types = type_cum.shape[1]
+                i = moved[q]
+                cell[i] = (cell[i] // n_arms) * n_arms + new[q]
+        for i in range(n):
+            c = cell[i]
+            t = _exit_time(exit_t[i], c, breaks, tot_rates, tot_cum)
+            exit_t[i] = t
+            cen[c, ccnt[c]] = enrol[i]
+            ccnt[c] += 1
+            if enrol[i] + t <= horizon:
+                cand[nc] = i
+                nc += 1
     for i in range(n):
-        c = stratum[i] * n_arms + arm[i]
-        cell[i] = c
-        exit_t[i] = _inverse_hazard(exit_t[i], c, breaks, tot_rates, tot_cum)
         cause[i] = NO_EXIT
     n_events = 0
-    for sweep in range(2):
-        if sweep == 1 and (n_events >= min_events or not np.isfinite(horizon)):
-            break
+    for r in range(nc):
+        i = cand[r]
+        k = _draw_cause(rng, exit_t[i], cell[i], breaks, ev_rates, tot_rates, type_cum)
+        cause[i] = k
+        if k >= 0:
+            n_events += 1
+    if n_events < min_events and np.isfinite(horizon):
         for i in range(n):
             t = exit_t[i]
-            if not np.isfinite(t) or cause[i] != NO_EXIT:
-                continue
-            x = enrol[i] + t
-            if sweep == 0 and x > horizon:
-                continue
-            c = cell[i]
-            lam = _rate_at(t, c, breaks, ev_rates)
-            p_event = lam / _rate_at(t, c, breaks, tot_rates)
-            u = rng.random()
-            if u < p_event:
-                v = u / p_event
-                k = 0
-                while k < n_types - 1 and type_cum[c, k] <= v:
-                    k += 1
-                cause[i] = k
-                n_events += 1
-            else:
-                cause[i] = DROPOUT
+            if cause[i] == NO_EXIT and np.isfinite(t):
+                cause[i] = _draw_cause(rng, t, cell[i], breaks, ev_rates, tot_rates, type_cum)
+                cand[nc] = i
+                nc += 1
+        cand[:nc].sort()
+    n_cand[0] = nc
     return n
 
 
 @njit(cache=True, error_model="numpy")
-def _argsort_small(x, m):
-    return np.argsort(x[:m], kind="mergesort")
-
-
-@njit(cache=True, error_model="numpy")
-def _cox_binary(n0, n1, d0, d1, n_times):
-    """Stratified Cox MLE for one 0/1 covariate (Efron ties): (beta, se, converged)."""
-    tot1 = 0.0
-    tot0 = 0.0
-    for j in range(n_times):
-        tot1 += d1[j]
-        tot0 += d0[j]
-    if tot1 == 0.0 or tot0 == 0.0:
-        return np.nan, np.nan, False
-    beta = 0.0
-    beta_prev = 0.0
-    loglik_old = -np.inf
-    converged = False
-    info = 0.0
-    for it in range(60):
-        eb = math.exp(beta)
-        loglik = 0.0
-        score = 0.0
-        info = 0.0
-        for j in range(n_times):
-            d = d0[j] + d1[j]
-            if d == 0.0:
-                continue
-            s0 = n0[j] + n1[j] * eb
-            s1 = n1[j] * eb
-            t0 = d0[j] + d1[j] * eb
-            t1 = d1[j] * eb
-            loglik += d1[j] * beta
-            score += d1[j]
-            nd = int(d + 0.5)
-            for l in range(nd):
-                f = l / d
-                den = s0 - f * t0
-                p = (s1 - f * t1) / den
-                loglik -= math.log(den)
-                score -= p
-                info += p - p * p
-        if loglik < loglik_old - 1e-12 * abs(loglik_old) and it > 0:
-            # step halving, as R coxph
-            beta = (beta + beta_prev) / 2.0
-            continue
-        if info <= 0.0:
-            return np.nan, np.nan, False
-        step = score / info
-        beta_prev = beta
-        loglik_old = loglik
-        beta = beta + step
-        if abs(step) <= 1e-11 * (1.0 + abs(beta)):
-            converged = True
-            break
-    if not converged or abs(beta) > 30.0:
-        return np.nan, np.nan, False
-    # information at the converged beta
+def _cox_terms(beta, n0, n1, d0, d1, n_times):
+    """Score and information of the (stratified) partial likelihood at beta (Efron ties)."""
     eb = math.exp(beta)
+    score = 0.0
     info = 0.0
     for j in range(n_times):
         d = d0[j] + d1[j]
         if d == 0.0:
+            continue
+        score += d1[j]
+        if d == 1.0:
+            s1 = n1[j] * eb
+            p = s1 / (n0[j] + s1)
+            score -= p
+            info += p - p * p
             continue
         s0 = n0[j] + n1[j] * eb
         s1 = n1[j] * eb
         t0 = d0[j] + d1[j] * eb
         t1 = d1[j] * eb
         nd = int(d + 0.5)
-        for l in range(nd):
-            f = l / d
+        for tie in range(nd):
+            f = tie / d
             p = (s1 - f * t1) / (s0 - f * t0)
+            score -= p
             info += p - p * p
-    return beta, 1.0 / math.sqrt(info), True
+    return score, info
+
+
+@njit(cache=True, error_model="numpy")
+def _cox_binary(n0, n1, d0, d1, n_times, start):
+    """Stratified Cox MLE for one 0/1 covariate (Efron ties): (beta, se).
+
+    Newton-Raphson on the score from ``start`` (the one-step log-rank estimate); the partial
+    likelihood is concave in beta, and a step that does not reduce |score| is halved. NaN when an
+    arm has no events (the MLE is infinite) or the iteration does not converge.
+    """
+    tot1 = 0.0
+    tot0 = 0.0
+    for j in range(n_times):
+        tot1 += d1[j]
+        tot0 += d0[j]
+    if tot1 == 0.0 or tot0 == 0.0 or not np.isfinite(start):
+        return np.nan, np.nan
+    beta = start
+    score, info = _cox_terms(beta, n0, n1, d0, d1, n_times)
+    for _it in range(100):
+        if info <= 0.0:
+            return np.nan, np.nan
+        step = score / info
+        new = beta + step
+        s_new, i_new = _cox_terms(new, n0, n1, d0, d1, n_times)
+        halvings = 0
+        while abs(s_new) > abs(score) and halvings < 40:
+            step *= 0.5
+            new = beta + step
+            s_new, i_new = _cox_terms(new, n0, n1, d0, d1, n_times)
+            halvings += 1
+        beta, score, info = new, s_new, i_new
+        if abs(step) <= 1e-11 * (1.0 + abs(beta)):
+            if abs(beta) > 30.0 or info <= 0.0:
+                return np.nan, np.nan
+            return beta, 1.0 / math.sqrt(info)
+    return np.nan, np.nan
 
 
 @njit(cache=True, error_model="numpy")
 def analyse_looks(
-    n, enrol, cell, exit_t, cause, n_strata, n_arms, control, experimental, stratified, look_kind,
-    look_events, look_times, landmarks,
+    n, enrol, cell, exit_t, cause, cen, ccnt, cand, nc, n_strata, n_arms, control, experimental,
+    stratified, look_kind, look_events, look_times, landmarks, stop_upper, stop_lower,
     o_cut, o_events, o_enrolled, o_events_arm, o_z, o_loghr, o_se, o_km, o_short,
 ):
-    """Per-look statistics of one trial, written into row slices of the outputs (length K)."""
+    """Per-look statistics of one trial, written into row slices of the outputs (length K).
+
+    A trial whose look k is at its planned events (event looks, not short) and whose z crosses
+    ``stop_upper[k]`` or falls to ``stop_lower[k]`` stops there: the decision cannot depend on
+    later looks, so they are not computed (events -1, statistics NaN). ``stop_lower`` is -inf
+    where the design does not stop for a low z.
+    """
     n_cells = n_strata * n_arms
-    # per-cell enrolment (sorted, since patients are in enrolment order)
-    ccount = np.zeros(n_cells + 1, dtype=np.int64)
-    for i in range(n):
-        ccount[cell[i] + 1] += 1
-    for c in range(n_cells):
-        ccount[c + 1] += ccount[c]
-    fill = ccount[:-1].copy()
-    cen = np.empty(n, dtype=np.float64)
-    for i in range(n):
-        c = cell[i]
-        cen[fill[c]] = enrol[i]
-        fill[c] += 1
-    # exits before the horizon: events and dropouts
+    # DFS events before the horizon: calendar times; the last look's cut
+    K = look_kind.size
+    n_ev = 0
+    for r in range(nc):
+        if cause[cand[r]] >= 0:
+            n_ev += 1
+    ev_x = np.empty(n_ev, dtype=np.float64)
+    q = 0
+    for r in range(nc):
+        i = cand[r]
+        if cause[i] >= 0:
+            ev_x[q] = enrol[i] + exit_t[i]
+            q += 1
+    if look_kind[0] == 0:
+        d_last = look_events[K - 1]
+        if n_ev >= d_last:
+            final = np.partition(ev_x, d_last - 1)[d_last - 1]
+        else:
+            final = ev_x.max() if n_ev > 0 else 0.0
+    else:
+        final = look_times[K - 1]
+    n_cal = 0
+    for r in range(n_ev):
+        if ev_x[r] <= final:
+            n_cal += 1
+    cal = np.empty(n_cal, dtype=np.float64)
+    q = 0
+    for r in range(n_ev):
+        if ev_x[r] <= final:
+            cal[q] = ev_x[r]
+            q += 1
+    cal.sort()
+    # exits (DFS events and dropouts) by the last cut, in patient (= enrolment) order
     n_exit = 0
-    for i in range(n):
-        if cause[i] != NO_EXIT:
+    for r in range(nc):
+        i = cand[r]
+        if enrol[i] + exit_t[i] <= final:
             n_exit += 1
-    ex_x = np.empty(n_exit, dtype=np.float64)
     ex_t = np.empty(n_exit, dtype=np.float64)
+    ex_x = np.empty(n_exit, dtype=np.float64)
     ex_e = np.empty(n_exit, dtype=np.float64)
     ex_c = np.empty(n_exit, dtype=np.int64)
     ex_ev = np.empty(n_exit, dtype=np.bool_)
-    m = 0
-    for i in range(n):
-        if cause[i] != NO_EXIT:
-            ex_x[m] = enrol[i] + exit_t[i]
-            ex_t[m] = exit_t[i]
-            ex_e[m] = enrol[i]
-            ex_c[m] = cell[i]
-            ex_ev[m] = cause[i] >= 0
-            m += 1
-    n_ev_all = 0
-    for q in range(n_exit):
-        if ex_ev[q]:
-            n_ev_all += 1
-    ev_x = np.empty(n_ev_all, dtype=np.float64)
-    q2 = 0
-    for q in range(n_exit):
-        if ex_ev[q]:
-            ev_x[q2] = ex_x[q]
-            q2 += 1
-    ev_x.sort()
+    q = 0
+    for r in range(nc):
+        i = cand[r]
+        x = enrol[i] + exit_t[i]
+        if x <= final:
+            ex_t[q] = exit_t[i]
+            ex_e[q] = enrol[i]
+            ex_x[q] = x
+            ex_c[q] = cell[i]
+            ex_ev[q] = cause[i] >= 0
+            q += 1
+    xorder = np.argsort(ex_t)
+    xe = np.empty((n_cells, max(n_exit, 1)), dtype=np.float64)
+    n_xc = np.zeros(n_cells, dtype=np.int64)
     n_groups = n_strata if stratified else 1
-    K = look_kind.size
     L = landmarks.size
-    t_buf = np.empty(n_ev_all, dtype=np.float64)
-    c_buf = np.empty(n_ev_all, dtype=np.int64)
+    ut = np.empty(n_cal, dtype=np.float64)
+    dc = np.zeros((n_cal, n_cells), dtype=np.float64)
+    risk = np.zeros((n_cal, n_cells), dtype=np.float64)
+    rows_max = n_groups * n_cal
+    n0 = np.empty(rows_max)
+    n1 = np.empty(rows_max)
+    d0 = np.empty(rows_max)
+    d1 = np.empty(rows_max)
     for k in range(K):
         short = False
         if look_kind[0] == 0:
             d_k = look_events[k]
-            if n_ev_all >= d_k:
-                cut = ev_x[d_k - 1]
+            if n_ev >= d_k:
+                cut = cal[d_k - 1]
             else:
                 short = True
-                cut = ev_x[n_ev_all - 1] if n_ev_all > 0 else 0.0
+                cut = final
         else:
             cut = look_times[k]
         o_cut[k] = cut
         o_short[k] = short
-        # events in the analysis
-        m = 0
-        for q in range(n_exit):
-            if ex_ev[q] and ex_x[q] <= cut:
-                t_buf[m] = ex_t[q]
-                c_buf[m] = ex_c[q]
-                m += 1
-        o_events[k] = m
         enrolled = 0
         for c in range(n_cells):
-            enrolled += _count_le(cen, ccount[c], ccount[c + 1], cut)
+            enrolled += _count_le(cen[c], 0, ccnt[c], cut)
         o_enrolled[k] = enrolled
-        order = _argsort_small(t_buf, m)
-        # distinct event times and per-cell event counts
-        ut = np.empty(m, dtype=np.float64)
-        dc = np.zeros((m, n_cells), dtype=np.float64)
+        # distinct event times (events with x <= cut, in time order) and per-cell event counts
         D = 0
-        for r in range(m):
-            t = t_buf[order[r]]
+        m = 0
+        for r in range(n_exit):
+            q = xorder[r]
+            if not ex_ev[q] or ex_x[q] > cut:
+                continue
+            m += 1
+            t = ex_t[q]
             if D == 0 or t != ut[D - 1]:
                 ut[D] = t
+                for c in range(n_cells):
+                    dc[D, c] = 0.0
                 D += 1
-            dc[D - 1, c_buf[order[r]]] += 1.0
-        # at risk at t: enrolled with follow-up cut - e >= t, corrected for exits (x <= cut), whose
-        # follow-up is their exit time: + [exit_t >= t] - [cut - e >= t]
-        risk = np.zeros((D + 1, n_cells), dtype=np.float64)
+            dc[D - 1, ex_c[q]] += 1.0
+        o_events[k] = m
+        # at risk at t_j in cell c: enrolled with follow-up cut - e >= t_j (apply_data_cut's
+        # limit), minus exits by the cut with cut - e >= t_j, plus exits by the cut with exit
+        # time >= t_j. Thresholds move monotonically in j, so each count is one linear walk.
+        for c in range(n_cells):
+            p = ccnt[c]
+            for j in range(D):
+                while p > 0 and cut - cen[c, p - 1] < ut[j]:
+                    p -= 1
+                risk[j, c] = p
+        # exits by the cut, in enrolment order (patients are), per cell: follow-up walk
+        for c in range(n_cells):
+            n_xc[c] = 0
         for q in range(n_exit):
             if ex_x[q] <= cut:
-                lo = np.searchsorted(ut[:D], ex_t[q], side="right")
-                hi = np.searchsorted(ut[:D], cut - ex_e[q], side="right")
-                if hi != lo:
-                    risk[lo, ex_c[q]] -= 1.0
-                    risk[hi, ex_c[q]] += 1.0
+                c = ex_c[q]
+                xe[c, n_xc[c]] = ex_e[q]
+                n_xc[c] += 1
         for c in range(n_cells):
-            run = 0.0
+            p = n_xc[c]
             for j in range(D):
-                run += risk[j, c]
-                risk[j, c] = run + _count_followed(cen, ccount[c], ccount[c + 1], cut, ut[j])
+                while p > 0 and cut - xe[c, p - 1] < ut[j]:
+                    p -= 1
+                risk[j, c] -= p
+        # exits by the cut in exit-time order: events (order) and dropouts (dorder)
+        for c in range(n_cells):
+            n_xc[c] = 0
+        for r in range(n_exit):
+            q = xorder[r]
+            if ex_x[q] <= cut:
+                c = ex_c[q]
+                xe[c, n_xc[c]] = ex_t[q]
+                n_xc[c] += 1
+        for c in range(n_cells):
+            p = 0
+            tot = n_xc[c]
+            for j in range(D):
+                while p < tot and xe[c, p] < ut[j]:
+                    p += 1
+                risk[j, c] += tot - p
         for a in range(n_arms):
             tot = 0.0
             for j in range(D):
@@ -413,10 +494,11 @@ def analyse_looks(
             o_events_arm[k, a] = tot
         # stratified log-rank and Cox on (group, time) rows
         rows = n_groups * D
-        n0 = np.zeros(rows)
-        n1 = np.zeros(rows)
-        d0 = np.zeros(rows)
-        d1 = np.zeros(rows)
+        for r in range(rows):
+            n0[r] = 0.0
+            n1[r] = 0.0
+            d0[r] = 0.0
+            d1[r] = 0.0
         for j in range(D):
             for s in range(n_strata):
                 g = s if stratified else 0
@@ -436,7 +518,7 @@ def analyse_looks(
             if nn > 1.0:
                 var += d * (nn - d) / (nn - 1.0) * n0[r] * n1[r] / (nn * nn)
         o_z[k] = -ome / math.sqrt(var) if var > 0.0 else np.nan
-        beta, se, ok = _cox_binary(n0, n1, d0, d1, rows)
+        beta, se = _cox_binary(n0, n1, d0, d1, rows, ome / var if var > 0.0 else np.nan)
         o_loghr[k] = beta
         o_se[k] = se
         # Kaplan-Meier per arm (strata pooled) at the landmarks
@@ -454,14 +536,31 @@ def analyse_looks(
                     if de > 0.0:
                         s_km *= 1.0 - de / nr
                 o_km[k, li, a] = s_km
+        z = o_z[k]
+        if look_kind[0] == 0 and not short and m == look_events[k] and (
+            z >= stop_upper[k] or z <= stop_lower[k]
+        ):
+            for kk in range(k + 1, K):
+                o_cut[kk] = np.nan
+                o_events[kk] = -1
+                o_enrolled[kk] = -1
+                o_short[kk] = False
+                o_z[kk] = np.nan
+                o_loghr[kk] = np.nan
+                o_se[kk] = np.nan
+                for a in range(n_arms):
+                    o_events_arm[kk, a] = np.nan
+                    for li in range(L):
+                        o_km[kk, li, a] = np.nan
+            break
 
 
 @njit(cache=True, error_model="numpy")
 def simulate_block(
     rng, n_trials, n_cap, n_fixed, n_mean, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks,
     template, target, n_arms, breaks, ev_rates, tot_rates, tot_cum, type_cum, horizon, min_events,
-    control, experimental, stratified, look_kind, look_events, look_times, landmarks,
-    o_cut, o_events, o_enrolled, o_events_arm, o_z, o_loghr, o_se, o_km, o_short, o_n,
+    control, experimental, stratified, look_kind, look_events, look_times, landmarks, stop_upper,
+    stop_lower, o_cut, o_events, o_enrolled, o_events_arm, o_z, o_loghr, o_se, o_km, o_short, o_n,
 ):
     """Simulate ``n_trials`` consecutive trials from ``rng`` and analyse every look of each."""
     enrol = np.empty(n_cap, dtype=np.float64)
@@ -469,18 +568,23 @@ def simulate_block(
     exit_t = np.empty(n_cap, dtype=np.float64)
     cause = np.empty(n_cap, dtype=np.int64)
     n_strata = strat_cum.size
+    cen = np.empty((n_strata * n_arms, n_cap), dtype=np.float64)
+    ccnt = np.zeros(n_strata * n_arms, dtype=np.int64)
+    cand = np.empty(n_cap, dtype=np.int64)
+    n_cand = np.zeros(1, dtype=np.int64)
     for i in range(n_trials):
         n = generate_trial(
             rng, n_fixed, n_mean, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, template,
             target, n_arms, breaks, ev_rates, tot_rates, tot_cum, type_cum, horizon, min_events,
-            enrol, cell, exit_t, cause,
+            enrol, cell, exit_t, cause, cen, ccnt, cand, n_cand,
         )
         if n < 0:
             return i, -n  # buffer too small: caller enlarges and repeats the block
         o_n[i] = n
         analyse_looks(
-            n, enrol, cell, exit_t, cause, n_strata, n_arms, control, experimental, stratified,
-            look_kind, look_events, look_times, landmarks,
+            n, enrol, cell, exit_t, cause, cen, ccnt, cand, n_cand[0], n_strata, n_arms, control,
+            experimental, stratified, look_kind, look_events, look_times, landmarks, stop_upper,
+            stop_lower,
             o_cut[i], o_events[i], o_enrolled[i], o_events_arm[i], o_z[i], o_loghr[i], o_se[i],
             o_km[i], o_short[i],
         )
@@ -497,12 +601,17 @@ def patient_block(
     cell = np.empty(n_cap, dtype=np.int64)
     exit_t = np.empty(n_cap, dtype=np.float64)
     cause = np.empty(n_cap, dtype=np.int64)
+    n_cells = strat_cum.size * n_arms
+    cen = np.empty((n_cells, n_cap), dtype=np.float64)
+    ccnt = np.zeros(n_cells, dtype=np.int64)
+    cand = np.empty(n_cap, dtype=np.int64)
+    n_cand = np.zeros(1, dtype=np.int64)
     n = 0
-    for i in range(index + 1):
+    for _i in range(index + 1):
         n = generate_trial(
             rng, n_fixed, n_mean, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, template,
             target, n_arms, breaks, ev_rates, tot_rates, tot_cum, type_cum, horizon, min_events,
-            enrol, cell, exit_t, cause,
+            enrol, cell, exit_t, cause, cen, ccnt, cand, n_cand,
         )
         if n < 0:
             return n, enrol, cell, exit_t, cause

@@ -12,6 +12,7 @@ the plan's maximum number of events, rounded up.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from survtrial.errors import InputError
 
-__all__ = ["SimulationDesignSpec", "SimulationDesign", "load_simulation_design", "simulation_design"]
+__all__ = ["SimulationDesign", "SimulationDesignSpec", "load_simulation_design", "simulation_design"]
 
 # keys of survtrial.design.plan.DesignSpec that only the sample-size part uses
 _PLAN_ONLY = (
@@ -66,28 +67,33 @@ class SimulationDesignSpec(BaseModel):
             raise ValueError("give looks as 'events' or as 'calendar_times', not both")
         if self.events is not None:
             ev = self.events
-            if not ev or any(e < 1 for e in ev) or any(b <= a for a, b in zip(ev, ev[1:])):
+            if not ev or any(e < 1 for e in ev) or any(b <= a for a, b in itertools.pairwise(ev)):
                 raise ValueError(f"'events' must be positive counts increasing from look to look, got {ev}")
             if self.information_fractions is not None:
                 raise ValueError("give 'events' or 'information_fractions' (with 'planned_events'), not both")
             if self.planned_events is not None and self.planned_events != ev[-1]:
-                raise ValueError(f"'planned_events' ({self.planned_events}) must equal the last look's events ({ev[-1]})")
+                raise ValueError(
+                    f"'planned_events' ({self.planned_events}) must equal the last look's events ({ev[-1]})"
+                )
         elif self.calendar_times is not None:
             ct = self.calendar_times
-            if not ct or any(not math.isfinite(t) or t <= 0 for t in ct) or any(b <= a for a, b in zip(ct, ct[1:])):
+            bad = any(not math.isfinite(t) or t <= 0 for t in ct) or any(b <= a for a, b in itertools.pairwise(ct))
+            if not ct or bad:
                 raise ValueError(f"'calendar_times' must be positive and increasing (years from study start), got {ct}")
             if self.planned_events is None:
                 raise ValueError("'calendar_times' need 'planned_events' (the maximum events that define information)")
             if self.information_fractions is not None and len(self.information_fractions) != len(ct):
                 raise ValueError(
-                    f"{len(self.information_fractions)} information_fractions but {len(ct)} calendar_times; give one per look"
+                    f"{len(self.information_fractions)} information_fractions but {len(ct)} calendar_times; "
+                    "give one per look"
                 )
         elif self.planned_events is None:
             raise ValueError(
                 "no look schedule: give 'events' (one count per look), 'information_fractions' with "
                 "'planned_events', or 'calendar_times' with 'planned_events'"
             )
-        if self.looks is not None and self.information_fractions is not None and len(self.information_fractions) != self.looks:
+        fr = self.information_fractions
+        if self.looks is not None and fr is not None and len(fr) != self.looks:
             raise ValueError("'looks' and 'information_fractions' disagree; give one of them")
         if self.beta_spending is not None and self.futility_bounds is not None:
             raise ValueError("give 'beta_spending' or 'futility_bounds', not both")
@@ -174,7 +180,7 @@ def _from_plan(data: dict[str, Any], source: str) -> dict[str, Any]:
                                                            "experimental_arm", "stratified", "strata")}
     plan = plan_trial(parse_spec(plan_keys, source))
     out = {k: v for k, v in data.items() if k not in _PLAN_ONLY}
-    out.setdefault("planned_events", int(math.ceil(plan.sample_size.max_events - 1e-9)))
+    out.setdefault("planned_events", math.ceil(plan.sample_size.max_events - 1e-9))
     if out.get("information_fractions") is None and out.get("events") is None and out.get("calendar_times") is None:
         out["information_fractions"] = [float(f) for f in plan.design.information_fractions]
     return out
@@ -222,7 +228,7 @@ def simulation_design(data: dict[str, Any] | SimulationDesignSpec, source: str =
         ):
             data = _from_plan(dict(data), source)
         spec = _validate(dict(data), source)
-    planned = int(spec.planned_events if spec.planned_events is not None else spec.events[-1])
+    planned = spec.planned_events if spec.planned_events is not None else spec.events[-1]
     if spec.events is not None:
         kind, events, times = "events", np.asarray(spec.events, dtype=np.int64), None
         fractions = events / planned
@@ -236,7 +242,9 @@ def simulation_design(data: dict[str, Any] | SimulationDesignSpec, source: str =
         f = np.asarray(spec.information_fractions, dtype=float) if spec.information_fractions is not None \
             else np.arange(1, k + 1) / k
         if np.any(f <= 0) or np.any(np.diff(f) <= 0) or abs(f[-1] - 1.0) > 1e-9:
-            raise InputError(f"{source}: key 'information_fractions' must increase within (0, 1] and end at 1, got {f.tolist()}")
+            raise InputError(
+                f"{source}: key 'information_fractions' must increase within (0, 1] and end at 1, got {f.tolist()}"
+            )
         events = np.ceil(f * planned - 1e-9).astype(np.int64)
         if np.any(np.diff(events) <= 0) or events[0] < 1:
             raise InputError(

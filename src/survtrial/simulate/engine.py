@@ -21,8 +21,15 @@ from survtrial.simulate._decisions import apply_bounds
 from survtrial.simulate.design_spec import SimulationDesign, load_simulation_design
 from survtrial.simulate.piecewise import stack_hazards
 
-__all__ = ["EngineModel", "SimulationResult", "build_model", "simulate_range", "simulate_trials", "trial_data",
-           "TRIALS_PER_SEED_BLOCK"]
+__all__ = [
+    "TRIALS_PER_SEED_BLOCK",
+    "EngineModel",
+    "SimulationResult",
+    "build_model",
+    "simulate_range",
+    "simulate_trials",
+    "trial_data",
+]
 
 TRIALS_PER_SEED_BLOCK = 1000
 """Trials drawn from one child seed ``SeedSequence(seed, spawn_key=(block,))``; fixed, so results
@@ -228,6 +235,15 @@ def build_model(
         look_times = des.calendar_times.astype(float)
         min_events = 0
     n_cap = n_fixed if n_fixed > 0 else int(n_mean + 10 * np.sqrt(n_mean) + 10)
+    gs = des.design
+    stop_upper = np.full(des.k, np.inf)
+    stop_lower = np.full(des.k, -np.inf)
+    if des.kind == "events":  # the kernel skips the looks after a stop at planned information
+        stop_upper = gs.upper.astype(float).copy()
+        if gs.sided == 2:
+            stop_lower = gs.lower.astype(float).copy()
+        elif spec.stop_for_futility:
+            stop_lower[:-1] = gs.lower[:-1]
     kernel_args = dict(
         n_cap=n_cap, n_fixed=n_fixed, n_mean=n_mean, acc_knots=acc.knots.astype(float), acc_cum=cum,
         acc_dens=dens.astype(float), strat_cum=np.cumsum(cal.stratum_shares).astype(float),
@@ -235,7 +251,7 @@ def build_model(
         n_arms=len(arms), breaks=breaks, ev_rates=ev, tot_rates=tot, tot_cum=tot_cum, type_cum=type_cum,
         horizon=float(horizon), min_events=int(min_events), control=control, experimental=experimental,
         stratified=bool(spec.stratified), look_kind=look_kind, look_events=look_events, look_times=look_times,
-        landmarks=lm_arr,
+        landmarks=lm_arr, stop_upper=stop_upper, stop_lower=stop_lower,
     )
     return EngineModel(
         scenario_name=sc.name, scenario_digest=sc.digest, design=des, arms=arms, strata=strata,
@@ -299,12 +315,12 @@ def _run_block(model: EngineModel, seed: int, block: int, count: int) -> dict[st
             "km": np.empty((count, K, L, A)), "short": np.empty((count, K), dtype=np.bool_),
             "n_patients": np.empty(count, dtype=np.int64),
         }
-        done, need = kern.simulate_block(
+        _, need = kern.simulate_block(
             _generator(seed, block), count, ka["n_cap"], ka["n_fixed"], ka["n_mean"], ka["acc_knots"],
             ka["acc_cum"], ka["acc_dens"], ka["strat_cum"], ka["stratified_blocks"], ka["template"], ka["target"],
             ka["n_arms"], ka["breaks"], ka["ev_rates"], ka["tot_rates"], ka["tot_cum"], ka["type_cum"],
             ka["horizon"], ka["min_events"], ka["control"], ka["experimental"], ka["stratified"], ka["look_kind"],
-            ka["look_events"], ka["look_times"], ka["landmarks"],
+            ka["look_events"], ka["look_times"], ka["landmarks"], ka["stop_upper"], ka["stop_lower"],
             out["cut"], out["events"], out["subjects"], out["events_arm"], out["z"], out["log_hr"],
             out["log_hr_se"], out["km"], out["short"], out["n_patients"],
         )
@@ -334,7 +350,7 @@ def simulate_range(model: EngineModel, seed: int, start: int, stop: int) -> pd.D
         skip = first - b0
         parts.append({k: v[skip:] for k, v in out.items()})
     if not parts:
-        stats = {k: np.empty((0,) + v.shape[1:], dtype=v.dtype) for k, v in _run_block(model, seed, 0, 0).items()}
+        stats = {k: np.empty((0, *v.shape[1:]), dtype=v.dtype) for k, v in _run_block(model, seed, 0, 0).items()}
     else:
         stats = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return _records(model, np.arange(start, stop, dtype=np.int64), stats)
@@ -361,11 +377,12 @@ def _records(model: EngineModel, trial: np.ndarray, s: dict[str, np.ndarray]) ->
     }
     for k in range(K):
         j = k + 1
+        reached = s["events"][:, k] >= 0  # looks after a stop are not computed
         cols[f"time_{j}"] = s["cut"][:, k]
-        cols[f"events_{j}"] = s["events"][:, k]
+        cols[f"events_{j}"] = _nullable(s["events"][:, k], reached)
         for a, arm in enumerate(model.arms):
-            cols[f"events_{arm}_{j}"] = s["events_arm"][:, k, a].astype(np.int64)
-        cols[f"subjects_{j}"] = s["subjects"][:, k]
+            cols[f"events_{arm}_{j}"] = _nullable(s["events_arm"][:, k, a], reached)
+        cols[f"subjects_{j}"] = _nullable(s["subjects"][:, k], reached)
         cols[f"z_{j}"] = s["z"][:, k]
         cols[f"log_hr_{j}"] = s["log_hr"][:, k]
         cols[f"log_hr_se_{j}"] = s["log_hr_se"][:, k]
@@ -376,6 +393,10 @@ def _records(model: EngineModel, trial: np.ndarray, s: dict[str, np.ndarray]) ->
             for a, arm in enumerate(model.arms):
                 cols[f"km_{arm}_{t:g}y_{j}"] = s["km"][:, k, li, a]
     return pd.DataFrame(cols)
+
+
+def _nullable(values: np.ndarray, valid: np.ndarray) -> pd.arrays.IntegerArray:
+    return pd.arrays.IntegerArray(np.where(valid, values, 0).astype(np.int64), ~valid)
 
 
 @dataclass(frozen=True, repr=False)
@@ -394,7 +415,7 @@ class SimulationResult:
 
     @property
     def n_sims(self) -> int:
-        return int(len(self.trials))
+        return len(self.trials)
 
     def summary(self, level: float = 0.95):
         """Operating characteristics with Monte-Carlo SEs (see :func:`~survtrial.simulate.summary.summarize`)."""

@@ -28,7 +28,7 @@ from survtrial.simulate.engine import (
     simulate_range,
 )
 
-__all__ = ["run_simulation", "connect_scheduler", "DEFAULT_CHUNK_SIZE"]
+__all__ = ["DEFAULT_CHUNK_SIZE", "connect_scheduler", "run_simulation"]
 
 DEFAULT_CHUNK_SIZE = 50 * TRIALS_PER_SEED_BLOCK
 MANIFEST = "run.json"
@@ -88,11 +88,14 @@ def _prepare_out(out: Path, manifest: dict[str, Any], resume: bool) -> Path:
             old = None
         if not resume:
             raise InputError(
-                f"{out} already holds a simulation run ({MANIFEST}); pass --resume to continue it, or choose another --out"
+                f"{out} already holds a simulation run ({MANIFEST}); pass --resume to continue it, "
+                "or choose another --out"
             )
         if old != manifest:
             diff = sorted(k for k in set(manifest) | set(old or {}) if (old or {}).get(k) != manifest.get(k))
-            raise InputError(f"cannot resume the run in {out}: it was started with different settings ({', '.join(diff)})")
+            raise InputError(
+                f"cannot resume the run in {out}: it was started with different settings ({', '.join(diff)})"
+            )
     out.mkdir(parents=True, exist_ok=True)
     folder = out / "chunks"
     folder.mkdir(exist_ok=True)
