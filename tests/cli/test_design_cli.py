@@ -18,20 +18,12 @@ from survtrial.design import group_sequential, update_design
 runner = CliRunner()
 
 
-def _reference() -> dict:
-    repo = Path(__file__).resolve().parents[2]
-    path = repo.parent / "shared" / "reference" / "aall1731_published.yaml"
-    if not path.exists():
-        pytest.skip(f"reference figures not found at {path} (the shared/reference folder next to the repo)")
-    return yaml.safe_load(path.read_text())
+def _control_3y(reference: dict) -> str:
+    return f"{reference['results_first_interim']['dfs_3y']['chemo']['value']}%"
 
 
-def _control_3y() -> str:
-    return f"{_reference()['results_first_interim']['dfs_3y']['chemo']['value']}%"
-
-
-def _superiority_flags() -> list[str]:
-    return ["--control-survival", _control_3y(), "--landmark", "3", "--hr", "0.6", "--power", "0.9",
+def _superiority_flags(reference: dict) -> list[str]:
+    return ["--control-survival", _control_3y(reference), "--landmark", "3", "--hr", "0.6", "--power", "0.9",
             "--looks", "3", "--beta-spending", "OF", "--accrual-time", "5", "--follow-up", "2"]
 
 
@@ -54,9 +46,9 @@ RPACT_SUPERIORITY = {
 }
 
 
-def test_design_from_flags_matches_rpact_and_writes_all_files(tmp_path):
+def test_design_from_flags_matches_rpact_and_writes_all_files(tmp_path, reference):
     out = tmp_path / "plan"
-    res = runner.invoke(app, ["design", *_superiority_flags(), "--title", "AALL1731-like", "--out", str(out)])
+    res = runner.invoke(app, ["design", *_superiority_flags(reference), "--title", "AALL1731-like", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "round up to 171" in res.output and "1205" in res.output
     assert sorted(p.name for p in out.iterdir()) == ["boundaries.png", "boundaries.svg", "design.csv", "design.json"]
@@ -72,13 +64,13 @@ def test_design_from_flags_matches_rpact_and_writes_all_files(tmp_path):
     assert "<svg" in (out / "boundaries.svg").read_text()[:500]
 
 
-def test_design_from_yaml_equals_flags_and_flags_override(tmp_path):
-    spec = {"control_survival": _control_3y(), "landmark_time": 3, "hazard_ratio": 0.6, "power": 0.9, "looks": 3,
-            "beta_spending": "OF", "accrual_time": 5, "follow_up": 2}
+def test_design_from_yaml_equals_flags_and_flags_override(tmp_path, reference):
+    spec = {"control_survival": _control_3y(reference), "landmark_time": 3, "hazard_ratio": 0.6, "power": 0.9,
+            "looks": 3, "beta_spending": "OF", "accrual_time": 5, "follow_up": 2}
     path = tmp_path / "design.yaml"
     path.write_text(yaml.safe_dump(spec))
     assert runner.invoke(app, ["design", str(path), "--out", str(tmp_path / "a")]).exit_code == 0
-    assert runner.invoke(app, ["design", *_superiority_flags(), "--out", str(tmp_path / "b")]).exit_code == 0
+    assert runner.invoke(app, ["design", *_superiority_flags(reference), "--out", str(tmp_path / "b")]).exit_code == 0
     a = pd.read_csv(tmp_path / "a" / "design.csv")
     b = pd.read_csv(tmp_path / "b" / "design.csv")
     pd.testing.assert_frame_equal(a, b)
@@ -90,8 +82,8 @@ def test_design_from_yaml_equals_flags_and_flags_override(tmp_path):
     assert c["summary"]["n_subjects"] < a["summary"]["n_subjects"]
 
 
-def test_noninferiority_design_from_yaml_matches_rpact(tmp_path):
-    baseline = _reference()["results_first_interim"]["dfs_3y"]["blina"]["value"]
+def test_noninferiority_design_from_yaml_matches_rpact(tmp_path, reference):
+    baseline = reference["results_first_interim"]["dfs_3y"]["blina"]["value"]
     path = tmp_path / "ni.yaml"
     path.write_text(yaml.safe_dump({
         "title": "De-escalation", "control_survival": f"{baseline}%", "landmark_time": 3, "hazard_ratio": 1.0,

@@ -1,28 +1,10 @@
-"""Fixtures for the clinical tests: the project's reference figures (shared/reference beside the repo)."""
+"""Fixtures for the clinical tests: thresholds read out of the reference's rule strings."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-import yaml
-
-REPO = Path(__file__).resolve().parents[2]
-REFERENCE_DIR = REPO.parent / "shared" / "reference"
-
-
-def load_reference() -> dict:
-    """shared/reference/aall1731_published.yaml, or skip with the reason."""
-    path = REFERENCE_DIR / "aall1731_published.yaml"
-    if not path.is_file():
-        pytest.skip(f"reference figures not found at {path} (shared/reference must sit beside the repository)")
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-@pytest.fixture(scope="session")
-def reference() -> dict:
-    return load_reference()
 
 
 @pytest.fixture(scope="session")

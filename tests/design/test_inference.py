@@ -4,12 +4,10 @@ estimate, fixed-sample reduction and a Monte-Carlo p-value."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from statistics import NormalDist
 
 import numpy as np
 import pytest
-import yaml
 
 from survtrial.design import (
     group_sequential,
@@ -21,22 +19,13 @@ from survtrial.errors import InputError
 N = NormalDist()
 
 
-def _reference() -> dict:
-    """The shared AALL1731 figures (read-only YAML in ../shared/reference next to the repository)."""
-    repo = Path(__file__).resolve().parents[2]
-    path = repo.parent / "shared" / "reference" / "aall1731_published.yaml"
-    if not path.exists():
-        pytest.skip(f"reference figures not found at {path} (the shared/reference folder next to the repo)")
-    return yaml.safe_load(path.read_text())
-
-
-def test_aall1731_first_interim_on_an_obrien_fleming_plan():
+def test_aall1731_first_interim_on_an_obrien_fleming_plan(reference):
     """Published first-interim DFS hazard ratio and 95% CI, read as log HR with SE = CI width / (2 z_0.975).
 
     The plan is an assumption (aall1731.md: O'Brien-Fleming-type spending, one-sided 0.025; the fractions
     are not in our sources): three equally spaced looks, the published result at the first.
     """
-    ref = _reference()["results_first_interim"]
+    ref = reference["results_first_interim"]
     hr, (ci_lo, ci_hi) = ref["dfs_hazard_ratio"]["value"], ref["dfs_hazard_ratio"]["ci95"]
     se = (math.log(ci_hi) - math.log(ci_lo)) / (2 * N.inv_cdf(0.975))
     z = -math.log(hr) / se

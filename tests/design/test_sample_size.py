@@ -4,13 +4,11 @@ examples and independent plain-loop implementations."""
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from statistics import NormalDist
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.integrate import quad
@@ -26,18 +24,6 @@ from survtrial.design import (
     survival_sample_size,
 )
 from survtrial.errors import InputError
-
-# ---------------------------------------------------------------------------------------------
-# Shared reference figures (read-only YAML next to the repository)
-
-
-def _reference() -> dict:
-    repo = Path(__file__).resolve().parents[2]
-    path = repo.parent / "shared" / "reference" / "aall1731_published.yaml"
-    if not path.exists():
-        pytest.skip(f"reference figures not found at {path} (the shared/reference folder next to the repo)")
-    return yaml.safe_load(path.read_text())
-
 
 # rpact 3.3.4 design used for the group-sequential cases, with the outputs pasted:
 #   d3 <- getDesignGroupSequential(kMax = 3, alpha = 0.025, beta = 0.2, typeOfDesign = "asOF")
@@ -281,8 +267,8 @@ def test_grid_matches_rpact_vector_and_scalar_calls():
 # AALL1731 worked examples (figures from the shared YAML)
 
 
-def test_aall1731_like_superiority_design_matches_rpact():
-    dfs = _reference()["results_first_interim"]["dfs_3y"]
+def test_aall1731_like_superiority_design_matches_rpact(reference):
+    dfs = reference["results_first_interim"]["dfs_3y"]
     control, blina = dfs["chemo"]["value"] / 100, dfs["blina"]["value"] / 100
     res = survival_sample_size(
         control_survival=control, experimental_survival=blina, landmark_time=3, power=0.9,
@@ -296,8 +282,8 @@ def test_aall1731_like_superiority_design_matches_rpact():
     assert res.n_subjects == pytest.approx(272.0145392, rel=1e-8)
 
 
-def test_aall1731_like_noninferiority_design_matches_rpact():
-    baseline = _reference()["results_first_interim"]["dfs_3y"]["blina"]["value"] / 100
+def test_aall1731_like_noninferiority_design_matches_rpact(reference):
+    baseline = reference["results_first_interim"]["dfs_3y"]["blina"]["value"] / 100
     margin = noninferiority_margin(baseline, 0.02)
     assert margin == pytest.approx(math.log(baseline - 0.02) / math.log(baseline), rel=1e-14)
     res = survival_sample_size(

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from report_fixtures import load_published, plain_km, synthetic_trial
-
-
-@pytest.fixture(scope="session")
-def published() -> dict:
-    return load_published()
+from report_fixtures import plain_km, synthetic_trial
 
 
 @pytest.fixture

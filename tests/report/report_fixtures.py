@@ -1,31 +1,13 @@
-"""Shared helpers of the report tests: synthetic trial frames (plain-loop estimators), the published
-figures, and a small end-to-end report that the HTML and browser tests (and pipeline tests) reuse."""
+"""Shared helpers of the report tests: synthetic trial frames (plain-loop estimators) and a small
+end-to-end report that the HTML and browser tests (and pipeline tests) reuse."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-import pytest
-import yaml
 
-REPO = Path(__file__).resolve().parents[2]
-REFERENCE_DIR = REPO.parent / "shared" / "reference"
 KM_COLUMNS = ["group", "time", "n_risk", "n_event", "n_censor", "survival", "std_err", "lower", "upper"]
 PAYLOAD = "<script>alert(1)</script>"
-
-
-def reference_dir() -> Path:
-    """shared/reference beside the repository, or skip saying where it was looked for."""
-    if not (REFERENCE_DIR / "aall1731_published.yaml").is_file():
-        pytest.skip(f"reference figures not found in {REFERENCE_DIR} (shared/reference must sit beside the repo)")
-    return REFERENCE_DIR
-
-
-def load_published() -> dict:
-    """The published AALL1731 figures (aall1731_published.yaml), or skip."""
-    return yaml.safe_load((reference_dir() / "aall1731_published.yaml").read_text(encoding="utf-8"))
 
 
 def plain_km(time, event, group) -> pd.DataFrame:

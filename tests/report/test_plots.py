@@ -281,8 +281,8 @@ def _type7_quantile(values, p):
     return x[j] + (h - j) * (x[min(j + 1, len(x) - 1)] - x[j])
 
 
-def test_calibration_plot_marks_published_values(published):
-    res = published["results_first_interim"]
+def test_calibration_plot_marks_published_values(reference):
+    res = reference["results_first_interim"]
     hr = res["dfs_hazard_ratio"]
     chemo = res["dfs_3y"]["chemo"]
     pub = {

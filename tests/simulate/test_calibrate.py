@@ -227,18 +227,18 @@ def test_unreachable_median_follow_up_is_refused():
 # --- the AALL1731 scenario against the published figures ------------------------------------------
 
 
-def test_aall1731_hazards_reproduce_published_three_year_dfs(aall1731, published):
+def test_aall1731_hazards_reproduce_published_three_year_dfs(aall1731, reference):
     cal = aall1731.calibrated
-    by_risk = published["results_first_interim"]["dfs_3y_by_risk"]
+    by_risk = reference["results_first_interim"]["dfs_3y_by_risk"]
     for stratum in cal.strata:
         for arm in cal.arms:
             want = by_risk[stratum][arm]["value"] / 100
             assert cal.dfs_survival(3.0, arm, stratum) == pytest.approx(want, rel=1e-12), (stratum, arm)
 
 
-def test_aall1731_cumulative_incidences_and_os_reproduce_published_figures(aall1731, published):
+def test_aall1731_cumulative_incidences_and_os_reproduce_published_figures(aall1731, reference):
     cal = aall1731.calibrated
-    res = published["results_first_interim"]
+    res = reference["results_first_interim"]
     relapse = ["marrow_relapse", "other_relapse"]
     for arm in cal.arms:
         marrow = res["marrow_relapse_cif_3y"][arm]["value"] / 100
@@ -251,18 +251,18 @@ def test_aall1731_cumulative_incidences_and_os_reproduce_published_figures(aall1
         assert total == pytest.approx(1 - cal.dfs_survival(3.0, arm), rel=1e-12)
 
 
-def test_aall1731_overall_dfs_is_consistent_with_the_published_overall_figure(aall1731, published):
+def test_aall1731_overall_dfs_is_consistent_with_the_published_overall_figure(aall1731, reference):
     # the twin sets per-risk-group DFS; with the assumed risk split the arm-level DFS must lie
     # within one published SE of the published overall 3-year DFS
     cal = aall1731.calibrated
     for arm in cal.arms:
-        pub = published["results_first_interim"]["dfs_3y"][arm]
+        pub = reference["results_first_interim"]["dfs_3y"][arm]
         assert abs(100 * cal.dfs_survival(3.0, arm) - pub["value"]) < pub["se"], arm
 
 
-def test_aall1731_cut_gives_the_published_median_follow_up(aall1731, published):
+def test_aall1731_cut_gives_the_published_median_follow_up(aall1731, reference):
     cal = aall1731.calibrated
-    m = published["results_first_interim"]["median_follow_up_years"]
+    m = reference["results_first_interim"]["median_follow_up_years"]
     # uniform accrual, cut after its end: G(m) = (C - m) / D * exp(-dropout m) must be 1/2
     g = (cal.cut_years - m) / cal.accrual.end * math.exp(-cal.dropout_rate * m)
     assert cal.cut_years > cal.accrual.end

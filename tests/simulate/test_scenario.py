@@ -282,20 +282,20 @@ def test_every_number_in_the_scenario_names_its_source():
         )
 
 
-def test_published_and_derived_numbers_equal_the_reference(published, reference_notes):
+def test_published_and_derived_numbers_equal_the_reference(reference, reference_notes):
     checked = 0
     notes = " ".join(reference_notes.split())
     for i, value, note in _numbered_lines():
         kind, _, text = note.partition(": ")
         if kind == "published":
             m = re.match(r"(?P<path>\S+)(?:\s*/\s*(?P<div>100))?", text)
-            ref = _lookup(published, m.group("path"))
+            ref = _lookup(reference, m.group("path"))
             if isinstance(ref, int | float) and not isinstance(ref, bool):
                 want = ref / 100 if m.group("div") else ref
                 assert value == pytest.approx(want, rel=1e-12), f"line {i}: {value} != {note}"
                 checked += 1
         elif kind == "derived":
-            expr = _PATH.sub(lambda p: repr(float(_lookup(published, p.group(0)))), text)
+            expr = _PATH.sub(lambda p: repr(float(_lookup(reference, p.group(0)))), text)
             assert value == pytest.approx(_arith(ast.parse(expr, mode="eval")), rel=1e-12), f"line {i}: {note}"
             checked += 1
         elif kind == "source":
@@ -304,14 +304,14 @@ def test_published_and_derived_numbers_equal_the_reference(published, reference_
     assert checked >= 20
 
 
-def test_scenario_counts_and_split_equal_the_published_ones(aall1731, published):
-    pop = published["population"]
+def test_scenario_counts_and_split_equal_the_published_ones(aall1731, reference):
+    pop = reference["population"]
     assert {a: arm.n for a, arm in aall1731.arms.items()} == {
         "chemo": pop["randomized_chemo"],
         "blina": pop["randomized_blina"],
     }
     assert aall1731.accrual.n == pop["randomized_total"]
-    split = published["risk_groups"]["split_of_randomized"]
+    split = reference["risk_groups"]["split_of_randomized"]
     assert {s: st.share for s, st in aall1731.strata.items()} == {s: split[s] for s in aall1731.strata}
 
 

@@ -55,8 +55,8 @@ def test_same_seed_gives_an_identical_frame_and_other_seeds_differ(aall1731):
     assert not np.array_equal(a["dfs_time"].to_numpy(), c["dfs_time"].to_numpy())
 
 
-def test_exact_published_arm_counts(aall1731, published):
-    pop = published["population"]
+def test_exact_published_arm_counts(aall1731, reference):
+    pop = reference["population"]
     for seed in (1, 2, 3):
         counts = simulate_trial(aall1731, rng=seed)["arm"].value_counts()
         assert counts["chemo"] == pop["randomized_chemo"] and counts["blina"] == pop["randomized_blina"]
@@ -137,8 +137,8 @@ def test_randomization_input_errors():
 # --- large-n checks against the published 3-year figures -----------------------------------------
 
 
-def test_three_year_dfs_per_arm_and_risk_group_matches_the_published_targets(large, published):
-    by_risk = published["results_first_interim"]["dfs_3y_by_risk"]
+def test_three_year_dfs_per_arm_and_risk_group_matches_the_published_targets(large, reference):
+    by_risk = reference["results_first_interim"]["dfs_3y_by_risk"]
     assert (large["dfs_time"][large["dfs_event"] == 0] >= 3.0).all()  # nobody censored before 3 years
     for (stratum, arm), cell in large.groupby(["risk_group", "arm"], observed=True):
         target = by_risk[stratum][arm]["value"] / 100
@@ -146,8 +146,8 @@ def test_three_year_dfs_per_arm_and_risk_group_matches_the_published_targets(lar
         assert within(event_free, target, len(cell)), (stratum, arm, event_free, target)
 
 
-def test_three_year_cumulative_incidences_and_os_match_the_published_figures(large, published):
-    res = published["results_first_interim"]
+def test_three_year_cumulative_incidences_and_os_match_the_published_figures(large, reference):
+    res = reference["results_first_interim"]
     for arm, cell in large.groupby("arm", observed=True):
         by3 = cell["dfs_time"] <= 3.0
         marrow = float((by3 & (cell["dfs_event_type"] == "marrow_relapse")).mean())
@@ -159,8 +159,8 @@ def test_three_year_cumulative_incidences_and_os_match_the_published_figures(lar
         assert within(alive, res["os_3y"][arm]["value"] / 100, n), (arm, alive)
 
 
-def test_demographics_match_the_published_population(large, published):
-    pop = published["population"]
+def test_demographics_match_the_published_population(large, reference):
+    pop = reference["population"]
     n = len(large)
     assert within(float((large["sex"] == "M").mean()), pop["percent_boys"] / 100, n)
     assert within(float((large["ethnicity"] == "hispanic").mean()), pop["percent_hispanic"] / 100, n)
@@ -285,8 +285,8 @@ def reverse_km_median(time: np.ndarray, censored: np.ndarray) -> tuple[float, fl
     return math.inf, math.nan
 
 
-def test_median_follow_up_by_reverse_km_is_the_published_one(aall1731, published):
-    m = published["results_first_interim"]["median_follow_up_years"]
+def test_median_follow_up_by_reverse_km_is_the_published_one(aall1731, reference):
+    m = reference["results_first_interim"]["median_follow_up_years"]
     n = 50_000
     big = aall1731.updated({"arms.chemo.n": n // 2, "arms.blina.n": n // 2, "accrual.n": n})
     df = simulate_trial(big, rng=99)

@@ -2,11 +2,9 @@
 
 import math
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import special
@@ -14,16 +12,6 @@ from scipy.stats import binomtest
 
 from survtrial.errors import InputError, StatisticWarning
 from survtrial.stats.binomial import BINOMIAL_METHODS, binomial_ci, risk_difference_ci
-
-
-def _reference_yaml() -> dict:
-    """Load shared/reference/aall1731_published.yaml that sits beside the repository."""
-    root = Path(__file__).resolve().parents[2]
-    path = root.parent / "shared" / "reference" / "aall1731_published.yaml"
-    if not path.exists():
-        pytest.skip(f"published AALL1731 figures not found at {path} (shared/ must sit beside the repo)")
-    return yaml.safe_load(path.read_text())
-
 
 # ---------------------------------------------------------------- Clopper-Pearson
 
@@ -69,12 +57,11 @@ def test_clopper_pearson_closed_form_at_zero_and_all():
 
 
 @pytest.mark.parametrize("key", ["blina_grade3plus_crs_percent", "blina_seizure_percent"])
-def test_published_safety_rates(key):
+def test_published_safety_rates(key, reference):
     # AALL1731 safety table (blinatumomab arm, n = 718): grade >= 3 CRS 0.3% (2/718 is the count
     # that rounds to it), seizures 0.7% (5/718). The exact interval is what a safety table shows.
-    ref = _reference_yaml()
-    n = ref["population"]["randomized_blina"]
-    pct = ref["safety"][key]
+    n = reference["population"]["randomized_blina"]
+    pct = reference["safety"][key]
     x = round(pct / 100 * n)
     r = binomial_ci(x, n)
     assert round(100 * r.proportion, 1) == pct

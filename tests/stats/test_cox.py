@@ -8,7 +8,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -20,14 +19,6 @@ from survtrial.stats.cox import cox_ph
 
 HERE = Path(__file__).resolve().parent
 GENERATED = HERE.parent / "data" / "cox_generated.csv"
-
-
-def _reference_yaml() -> dict:
-    """shared/reference/aall1731_published.yaml beside the repository, or skip saying why."""
-    path = HERE.parents[1].parent / "shared" / "reference" / "aall1731_published.yaml"
-    if not path.is_file():
-        pytest.skip(f"published AALL1731 figures not found at {path} (shared/ must sit beside the repo)")
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 # Gehan (1965) / Freireich et al. (1963) remission times in weeks with the matched pair, as R's
@@ -641,12 +632,11 @@ def test_result_table_interval_and_repr():
 # ---------------------------------------------------------------------------------------------
 # Monte-Carlo: the Wald interval of a trial-sized Cox model covers the true hazard ratio.
 @pytest.mark.slow
-def test_interval_coverage_at_aall1731_size():
-    ref = _reference_yaml()
-    hr = ref["results_first_interim"]["dfs_hazard_ratio"]["value"]
-    s3 = ref["results_first_interim"]["dfs_3y"]["chemo"]["value"] / 100
-    n0 = ref["population"]["randomized_chemo"]
-    n1 = ref["population"]["randomized_blina"]
+def test_interval_coverage_at_aall1731_size(reference):
+    hr = reference["results_first_interim"]["dfs_hazard_ratio"]["value"]
+    s3 = reference["results_first_interim"]["dfs_3y"]["chemo"]["value"] / 100
+    n0 = reference["population"]["randomized_chemo"]
+    n1 = reference["population"]["randomized_blina"]
     lam0 = -math.log(s3) / 3  # exponential control hazard with the published 3-year DFS
     rng = np.random.default_rng(20250101)
     reps, covered = 300, 0

@@ -2,27 +2,15 @@
 
 import math
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from survtrial.errors import InputError
 from survtrial.stats.rmst import restricted_mean_survival_time
-
-
-def _reference_yaml() -> dict:
-    """Load shared/reference/aall1731_published.yaml that sits beside the repository."""
-    root = Path(__file__).resolve().parents[2]
-    path = root.parent / "shared" / "reference" / "aall1731_published.yaml"
-    if not path.exists():
-        pytest.skip(f"published AALL1731 figures not found at {path} (shared/ must sit beside the repo)")
-    return yaml.safe_load(path.read_text())
-
 
 # Gehan (1965) / Freireich et al. (1963) remission times in weeks, as R's MASS::gehan
 # (6-MP arm: 0 = censored; the control arm has no censoring).
@@ -186,13 +174,12 @@ def test_lifelines_cross_check():
     assert var == pytest.approx(n * r.std_err[0] ** 2, rel=1e-3)
 
 
-def test_aall1731_scale_simulation_recovers_true_difference():
+def test_aall1731_scale_simulation_recovers_true_difference(reference):
     # Exponential DFS in each arm calibrated to the published 3-year DFS (YAML), trial-sized arms,
     # administrative censoring after 1 to 5 years of follow-up; tau = 3 years (the YAML's assumed
     # horizon). The estimate must lie within 4 of its SEs of the exact area between the curves.
-    ref = _reference_yaml()
-    dfs = ref["results_first_interim"]["dfs_3y"]
-    n_c, n_b = ref["population"]["randomized_chemo"], ref["population"]["randomized_blina"]
+    dfs = reference["results_first_interim"]["dfs_3y"]
+    n_c, n_b = reference["population"]["randomized_chemo"], reference["population"]["randomized_blina"]
     lam = {arm: -math.log(dfs[arm]["value"] / 100) / 3 for arm in ("chemo", "blina")}
     rng = np.random.default_rng(20240601)
     arm = np.array(["chemo"] * n_c + ["blina"] * n_b)
