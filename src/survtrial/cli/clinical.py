@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from survtrial.cli._app import app, fail
+from survtrial.cli._output import write_outputs
 from survtrial.errors import InputError
 
 
@@ -19,36 +18,6 @@ def _console():
     from rich.console import Console
 
     return Console(highlight=False)
-
-
-def _publish(tmp: Path, out: Path) -> None:
-    """Move the finished files of ``tmp`` into ``out`` (created if absent); remove ``tmp``."""
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    for f in tmp.iterdir():
-        os.replace(f, out / f.name)
-    tmp.rmdir()
-
-
-def _staging(out: Path) -> Path:
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {str(out)!r} exists and is not a directory")
-    parent = out.resolve().parent
-    if not parent.is_dir():
-        raise InputError(f"--out {str(out)!r}: parent directory {str(parent)!r} does not exist")
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
-
-
-def _write_outputs(out: Path, writers: dict) -> None:
-    tmp = _staging(out)
-    try:
-        for name, write in writers.items():
-            write(tmp / name)
-        _publish(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _group_table(benefits) -> None:
@@ -163,7 +132,7 @@ def benefit(
             raise InputError("cohort mode needs --out DIR for the per-child table, summary and chart")
         a = assess_cohort(data, rules=rules, level=level)
         writers = _cohort_writers(a, data if is_synthetic else None, level, method, draws, seed)
-        _write_outputs(out, writers)
+        write_outputs(out, writers)
     except InputError as err:
         fail(err)
     _summary_table(a.summary)
@@ -247,7 +216,7 @@ def calendar(
             start, arm=arm, patient=patient, blinatumomab=not chemotherapy_only, sex=sex, bag_hours=bag_hours,
             infusion_start=infusion_start, home_nursing=home_nursing, distance_km=distance_km, speed_kmh=speed_kmh,
         )
-        _write_outputs(out, {
+        write_outputs(out, {
             "calendar.csv": lambda p: cal.to_frame().to_csv(p, index=False),
             "phases.csv": lambda p: cal.phases_frame().to_csv(p, index=False),
             "calendar.ics": lambda p: p.write_bytes(cal.to_ics()),

@@ -11,9 +11,7 @@ import typer
 
 from survtrial import __version__
 from survtrial.cli._app import app, fail
-from survtrial.cli.clinical import (
-    _write_outputs,  # shared staging: temp dir, then rename
-)
+from survtrial.cli._output import write_outputs
 from survtrial.errors import InputError
 
 # Flag name -> DesignSpec key, for flags that take lists ("0,6,12") or percentages ("87.9%").
@@ -223,7 +221,7 @@ def design(
         plan = load_plan(config, overrides)
         render_plan(plan)
         if out is not None:
-            _write_outputs(out, {
+            write_outputs(out, {
                 "design.json": lambda p: p.write_text(design_json(plan)),
                 "design.csv": lambda p: plan.to_frame().to_csv(p, index=False),
                 "boundaries": lambda p: _write_plot(plan, p),
@@ -322,7 +320,7 @@ def monitor(
         frame = plan.monitor(d, zz, final=final)
         render_monitor(plan, frame)
         if out is not None:
-            _write_outputs(out, {
+            write_outputs(out, {
                 "monitor.csv": lambda p: frame.to_csv(p, index=False),
                 "boundaries": lambda p: _write_plot(plan, p, observed_events=d, observed_z=zz),
             })
