@@ -121,6 +121,16 @@ def _interval(x: np.ndarray, n: np.ndarray, level: float, method: str) -> tuple[
     return np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
 
 
+def _result_frame(columns: dict[str, Any], method: str, conf_level: float):
+    """Numeric columns (scalars or arrays) as one row per entry, plus the method and level."""
+    import pandas as pd
+
+    frame = pd.DataFrame({k: np.atleast_1d(np.asarray(v, dtype=float)).ravel() for k, v in columns.items()})
+    frame["method"] = method
+    frame["conf_level"] = conf_level
+    return frame
+
+
 def _method(method: str) -> str:
     key = str(method).lower().replace("_", "-")
     key = _BINOMIAL_ALIASES.get(key, key)
@@ -178,8 +188,6 @@ class BinomialResult:
 
     def to_frame(self):
         """One row per proportion: successes, n, proportion, lower, upper, method, conf_level."""
-        import pandas as pd
-
         cols = {
             "successes": self.successes,
             "n": self.n,
@@ -187,10 +195,7 @@ class BinomialResult:
             "lower": self.lower,
             "upper": self.upper,
         }
-        frame = pd.DataFrame({k: np.atleast_1d(np.asarray(v, dtype=float)).ravel() for k, v in cols.items()})
-        frame["method"] = self.method
-        frame["conf_level"] = self.conf_level
-        return frame
+        return _result_frame(cols, self.method, self.conf_level)
 
     def __repr__(self) -> str:
         pct = f"{100 * self.conf_level:g}%"
@@ -307,8 +312,6 @@ class RiskDifferenceResult:
 
     def to_frame(self):
         """One row per comparison: proportion1, proportion2, difference, lower, upper, method."""
-        import pandas as pd
-
         cols = {
             "proportion1": self.proportion1,
             "proportion2": self.proportion2,
@@ -316,10 +319,7 @@ class RiskDifferenceResult:
             "lower": self.lower,
             "upper": self.upper,
         }
-        frame = pd.DataFrame({k: np.atleast_1d(np.asarray(v, dtype=float)).ravel() for k, v in cols.items()})
-        frame["method"] = self.method
-        frame["conf_level"] = self.conf_level
-        return frame
+        return _result_frame(cols, self.method, self.conf_level)
 
     def __repr__(self) -> str:
         pct = f"{100 * self.conf_level:g}%"
