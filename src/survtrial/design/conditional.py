@@ -12,6 +12,7 @@ import pandas as pd
 from survtrial.design import _recursion as rec
 from survtrial.design.boundaries import GroupSequentialDesign
 from survtrial.errors import InputError
+from survtrial.stats._input import as_number
 
 __all__ = [
     "ConditionalPowerResult",
@@ -135,10 +136,10 @@ def conditional_power(
     """
     if not isinstance(design, GroupSequentialDesign):
         raise InputError(f"design: expected a GroupSequentialDesign, got {type(design).__name__}")
-    zz = _number(z, "z")
+    zz = as_number(z, "z")
     t_all = design.information_fractions
     if information_fraction is not None:
-        t = _number(information_fraction, "information_fraction")
+        t = as_number(information_fraction, "information_fraction")
         if not 0.0 < t < t_all[-1]:
             raise InputError(
                 f"information_fraction: must be in (0, {t_all[-1]:g}) (before the final look), "
@@ -193,9 +194,9 @@ def drift_from_hazard_ratio(hazard_ratio: float, max_events: float, allocation_r
     >>> round(drift_from_hazard_ratio(0.7, 331), 4)
     3.2446
     """
-    hr = _number(hazard_ratio, "hazard_ratio")
-    d = _number(max_events, "max_events")
-    r = _number(allocation_ratio, "allocation_ratio")
+    hr = as_number(hazard_ratio, "hazard_ratio")
+    d = as_number(max_events, "max_events")
+    r = as_number(allocation_ratio, "allocation_ratio")
     if hr <= 0 or d <= 0 or r <= 0:
         raise InputError("hazard_ratio, max_events and allocation_ratio must all be > 0")
     return -math.log(hr) * math.sqrt(r * d) / (1.0 + r)
@@ -293,13 +294,3 @@ def repeated_confidence_intervals(
         lo, hi = np.exp(est - c * se), np.exp(est + c * se)
     level = 1.0 - 2.0 * design.alpha if design.sided == 1 else 1.0 - design.alpha
     return RepeatedConfidenceIntervals(np.exp(est), lo, hi, c, level)
-
-
-def _number(x: Any, name: str) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise InputError(f"{name}: expected a number, got {x!r}") from None
-    if not math.isfinite(v):
-        raise InputError(f"{name}: must be finite, got {x!r}")
-    return v

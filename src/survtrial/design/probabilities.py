@@ -10,6 +10,7 @@ import pandas as pd
 
 from survtrial.design import _recursion as rec
 from survtrial.errors import InputError
+from survtrial.stats._input import as_number
 
 __all__ = ["CrossingProbabilities", "crossing_probabilities"]
 
@@ -120,12 +121,7 @@ def crossing_probabilities(lower: Any, upper: Any, information: Any, drift: floa
     if bad.size:
         j = int(bad[0])
         raise InputError(f"lower: bound at look {j + 1} ({lo[j]}) is above the upper bound ({up[j]})")
-    try:
-        theta = float(drift)
-    except (TypeError, ValueError):
-        raise InputError(f"drift: expected a number, got {drift!r}") from None
-    if not np.isfinite(theta):
-        raise InputError(f"drift: must be finite, got {drift!r}")
+    theta = as_number(drift, "drift")
     u, low = rec.crossing(lo, up, info, theta)
     return CrossingProbabilities(u, low, info, theta)
 

@@ -11,6 +11,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from survtrial.errors import InputError
+from survtrial.stats._input import as_number
 
 __all__ = [
     "SpendingFunction",
@@ -149,7 +150,7 @@ def hwang_shih_decani_spending(gamma: float) -> SpendingFunction:
     >>> hwang_shih_decani_spending(-4)
     SpendingFunction(asHSD(-4))
     """
-    g = _finite(gamma, "gamma")
+    g = as_number(gamma, "gamma")
     return SpendingFunction("HSD", g)
 
 
@@ -166,7 +167,7 @@ def kim_demets_spending(rho: float) -> SpendingFunction:
     >>> float(kim_demets_spending(2)(0.5, 0.025))
     0.00625
     """
-    r = _finite(rho, "rho")
+    r = as_number(rho, "rho")
     if r <= 0:
         raise InputError(f"rho: the Kim-DeMets exponent must be > 0, got {rho}")
     return SpendingFunction("KD", r)
@@ -263,13 +264,3 @@ def spending_function(spec: Any, parameter: float | None = None) -> SpendingFunc
         what = "gamma" if fam == "HSD" else "rho"
         raise InputError(f"spending function {spec!r} needs its {what}, e.g. '{fam}(-4)' or parameter=...")
     return hwang_shih_decani_spending(parameter) if fam == "HSD" else kim_demets_spending(parameter)
-
-
-def _finite(x: Any, name: str) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise InputError(f"{name}: expected a number, got {x!r}") from None
-    if not math.isfinite(v):
-        raise InputError(f"{name}: must be finite, got {x!r}")
-    return v

@@ -12,6 +12,7 @@ from survtrial.errors import InputError
 __all__ = [
     "as_event",
     "as_labels",
+    "as_number",
     "as_numeric_matrix",
     "as_time",
     "as_weights",
@@ -230,6 +231,17 @@ def as_numeric_matrix(x: Any, names: Sequence[str], role: str = "covariates") ->
         if np.ptp(col) == 0:
             raise InputError(f"{role}: covariate {nm!r} is constant ({col[0]!r}); drop it from the model")
     return a
+
+
+def as_number(x: Any, role: str) -> float:
+    """Validate one finite real number (a scalar argument such as a drift or a spending parameter)."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        raise InputError(f"{role}: expected a number, got {x!r}") from None
+    if not np.isfinite(v):
+        raise InputError(f"{role}: must be finite, got {x!r}")
+    return v
 
 
 def check_lengths(n: int | None = None, **arrays: Any) -> int:
