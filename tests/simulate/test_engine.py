@@ -81,19 +81,23 @@ def test_short_trials_get_the_final_bound_at_their_information():
     assert full["efficacy_2"] == model.design.design.upper[1]
 
 
-def test_calendar_looks_use_bounds_updated_at_the_observed_events():
-    model = build_model(SMALL, {"calendar_times": [1.5, 2.5, 4.0], "planned_events": 80})
-    recs = simulate_range(model, 2, 0, 30)
-    seen_early_final = False
+@pytest.mark.parametrize("planned", [80, 125])
+def test_calendar_looks_use_bounds_updated_at_the_observed_events(planned):
+    # by 2.5 and 4 years these trials have about 66 and 114 events: with 80 planned some reach full
+    # information at look 2 (an early final analysis); with 125 most end short of it at look 3
+    model = build_model(SMALL, {"calendar_times": [1.5, 2.5, 4.0], "planned_events": planned})
+    recs = simulate_range(model, 2, 0, 60)
+    seen_early_final = seen_short = False
     for row in recs.itertuples():
         ev = [row.events_1, row.events_2, row.events_3]
-        m = next((k + 1 for k, e in enumerate(ev) if e >= 80), 3)  # a look reaching 80 events is final
+        m = next((k + 1 for k, e in enumerate(ev) if e >= planned), 3)  # a look reaching full information is final
         seen_early_final |= m < 3
-        upd = update_design(model.design.design, events=ev[:m], max_events=80, final=True)
+        seen_short |= ev[m - 1] < planned
+        upd = update_design(model.design.design, events=ev[:m], max_events=planned, final=True)
         used = [row.efficacy_1, row.efficacy_2, row.efficacy_3]
         assert used[:m] == upd.upper.tolist()
         assert np.isnan(used[m:]).all() and row.stop_look <= m
-    assert seen_early_final
+    assert seen_early_final if planned == 80 else seen_short
 
 
 def test_hazard_ratio_override_and_true_hr():

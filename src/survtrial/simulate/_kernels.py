@@ -35,6 +35,48 @@ def _count_le(a, lo, hi, x):
 
 
 @njit(cache=True, error_model="numpy")
+def _bucket_argsort(keys, hi):
+    """Stable argsort of keys in [0, hi] (finite): one bucket per key, insertion sort inside.
+
+    Linear in expectation for keys spread over the range, as exit times are; exact order.
+    """
+    n = keys.size
+    order = np.empty(n, dtype=np.int64)
+    if n == 0:
+        return order
+    nb = n
+    scale = nb / hi if hi > 0.0 else 0.0
+    start = np.zeros(nb + 1, dtype=np.int64)
+    bucket = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        b = int(keys[i] * scale)
+        if b >= nb:
+            b = nb - 1
+        elif b < 0:
+            b = 0
+        bucket[i] = b
+        start[b + 1] += 1
+    for b in range(nb):
+        start[b + 1] += start[b]
+    fill = start[:-1].copy()
+    for i in range(n):
+        b = bucket[i]
+        order[fill[b]] = i
+        fill[b] += 1
+    for b in range(nb):
+        lo = start[b]
+        for r in range(lo + 1, start[b + 1]):
+            v = order[r]
+            key = keys[v]
+            q = r - 1
+            while q >= lo and keys[order[q]] > key:
+                order[q + 1] = order[q]
+                q -= 1
+            order[q + 1] = v
+    return order
+
+
+@njit(cache=True, error_model="numpy")
 def _count_followed(a, lo, hi, cut, t):
     """Number of a[lo:hi] (sorted enrolment times) with follow-up ``cut - a >= t``, computed as
     apply_data_cut does (monotone in a, so a binary search is exact; branch-free)."""
@@ -87,14 +129,6 @@ def _rate_at(t, cell, breaks, rates):
 
 
 @njit(cache=True, error_model="numpy")
-def _exit_time(e, c, breaks, tot_rates, tot_cum):
-    if breaks.size == 1:
-        r = tot_rates[c, 0]
-        return e / r if r > 0.0 else np.inf
-    return _inverse_hazard(e, c, breaks, tot_rates, tot_cum)
-
-
-@njit(cache=True, error_model="numpy")
 def _draw_cause(rng, t, c, breaks, ev_rates, tot_rates, type_cum):
     lam = _rate_at(t, c, breaks, ev_rates)
     p_event = lam / _rate_at(t, c, breaks, tot_rates)
@@ -110,6 +144,23 @@ def _draw_cause(rng, t, c, breaks, ev_rates, tot_rates, type_cum):
 
 
 @njit(cache=True, error_model="numpy")
+def _shuffle_block(block, g, template, u):
+    """Fisher-Yates shuffle of the template into block[g], index digits peeled off one uniform."""
+    bsize = template.size
+    for j in range(bsize):
+        block[g, j] = template[j]
+    for j in range(bsize - 1, 0, -1):
+        x = u * (j + 1)
+        r = int(x)
+        if r > j:
+            r = j
+        u = x - r
+        tmp = block[g, j]
+        block[g, j] = block[g, r]
+        block[g, r] = tmp
+
+
+@njit(cache=True, error_model="numpy")
 def generate_trial(
     rng, n_fixed, n_mean, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, template,
     target, n_arms, breaks, ev_rates, tot_rates, tot_cum, type_cum, horizon, min_events,
@@ -120,9 +171,11 @@ def generate_trial(
     Besides the patient arrays it fills ``cen[c, :ccnt[c]]`` (enrolment times per stratum x arm
     cell, sorted) and ``cand[:n_cand[0]]`` (patients with a drawn cause of exit, in patient order).
 
-    Draw order: [n if Poisson], n + 1 exponential spacings, then per patient in enrolment order
-    [stratum uniform][one uniform when a new permuted block starts] and the standard exponential
-    of the exit; [re-assignment uniforms for fixed arm counts]; one cause uniform per exit before
+    Draw order (all in bulk, so that the bookkeeping loops make no generator calls): [n if
+    Poisson]; n + 1 exponential spacings; n standard exponentials (exits); [n stratum uniforms if
+    there are several strata]; n // block + groups + 1 block uniforms (one per permuted block, used
+    in the order the blocks start; blocks of more than 14 draw one uniform per position instead);
+    [re-assignment uniforms for fixed arm counts]; one cause uniform per exit before
     ``horizon`` in patient order; only if those hold fewer than ``min_events`` DFS events, cause
     uniforms for the later finite exits in patient order.
     """
@@ -138,64 +191,50 @@ def generate_trial(
         total += rng.standard_exponential()
         enrol[i] = total
     total += rng.standard_exponential()
-    inv = 1.0 / total
-    single = acc_dens.size == 1
-    scale = inv / acc_dens[0] if single else 0.0
+    for i in range(n):
+        exit_t[i] = rng.standard_exponential()
+    u_strat = np.empty(n if n_strata > 1 else 0, dtype=np.float64)
+    for i in range(u_strat.size):
+        u_strat[i] = rng.random()
     bsize = template.size
     n_groups = n_strata if stratified_blocks else 1
+    u_block = np.empty(n // bsize + n_groups + 1, dtype=np.float64)
+    for i in range(u_block.size):
+        u_block[i] = rng.random()
+    inv = 1.0 / total
+    if acc_dens.size == 1:
+        scale = inv / acc_dens[0]
+        for i in range(n):
+            enrol[i] = acc_knots[0] + enrol[i] * scale
+    else:
+        for i in range(n):
+            enrol[i] = _accrual_quantile(enrol[i] * inv, acc_knots, acc_cum, acc_dens)
     block = np.empty((n_groups, bsize), dtype=np.int64)
     pos = np.full(n_groups, bsize, dtype=np.int64)
-    later = target[0] >= 0  # arms may still change: cells and exit times after the re-assignment
-    for c in range(ccnt.size):
-        ccnt[c] = 0
-    nc = 0
+    nb = 0
     for i in range(n):
-        if single:
-            e_i = acc_knots[0] + enrol[i] * scale
-        else:
-            e_i = _accrual_quantile(enrol[i] * inv, acc_knots, acc_cum, acc_dens)
-        enrol[i] = e_i
         s = 0
         if n_strata > 1:
-            u = rng.random()
+            u = u_strat[i]
             while s < n_strata - 1 and strat_cum[s] <= u:
                 s += 1
         g = s if stratified_blocks else 0
         if pos[g] == bsize:
-            # Fisher-Yates shuffle of the template, digits peeled off one uniform
-            for j in range(bsize):
-                block[g, j] = template[j]
-            u = rng.random()
-            span = 1.0
-            for j in range(bsize - 1, 0, -1):
-                if span * (j + 1) > 1.0e12:
-                    u = rng.random()
-                    span = 1.0
-                x = u * (j + 1)
-                r = int(x)
-                if r > j:
-                    r = j
-                u = x - r
-                span *= j + 1
-                tmp = block[g, j]
-                block[g, j] = block[g, r]
-                block[g, r] = tmp
+            if bsize > 14:  # more permutations than one uniform resolves: a uniform per position
+                for j in range(bsize):
+                    block[g, j] = template[j]
+                for j in range(bsize - 1, 0, -1):
+                    r = min(int(rng.random() * (j + 1)), j)
+                    tmp = block[g, j]
+                    block[g, j] = block[g, r]
+                    block[g, r] = tmp
+            else:
+                _shuffle_block(block, g, template, u_block[nb])
+            nb += 1
             pos[g] = 0
-        c = s * n_arms + block[g, pos[g]]
+        cell[i] = s * n_arms + block[g, pos[g]]
         pos[g] += 1
-        cell[i] = c
-        e = rng.standard_exponential()
-        if later:
-            exit_t[i] = e
-        else:
-            t = _exit_time(e, c, breaks, tot_rates, tot_cum)
-            exit_t[i] = t
-            cen[c, ccnt[c]] = e_i
-            ccnt[c] += 1
-            if e_i + t <= horizon:
-                cand[nc] = i
-                nc += 1
-    if later:
+    if target[0] >= 0:
         counts = np.zeros(n_arms, dtype=np.int64)
         for i in range(n):
             counts[cell[i] % n_arms] += 1
@@ -236,17 +275,25 @@ def generate_trial(
             for q in range(n_move):
                 i = moved[q]
                 cell[i] = (cell[i] // n_arms) * n_arms + new[q]
-        for i in range(n):
-            c = cell[i]
-            t = _exit_time(exit_t[i], c, breaks, tot_rates, tot_cum)
-            exit_t[i] = t
-            cen[c, ccnt[c]] = enrol[i]
-            ccnt[c] += 1
-            if enrol[i] + t <= horizon:
-                cand[nc] = i
-                nc += 1
+    for c in range(ccnt.size):
+        ccnt[c] = 0
+    nc = 0
+    single_piece = breaks.size == 1
     for i in range(n):
+        c = cell[i]
+        if single_piece:
+            r = tot_rates[c, 0]
+            t = exit_t[i] / r if r > 0.0 else np.inf
+        else:
+            t = _inverse_hazard(exit_t[i], c, breaks, tot_rates, tot_cum)
+        exit_t[i] = t
+        e_i = enrol[i]
+        cen[c, ccnt[c]] = e_i
+        ccnt[c] += 1
         cause[i] = NO_EXIT
+        if e_i + t <= horizon:
+            cand[nc] = i
+            nc += 1
     n_events = 0
     for r in range(nc):
         i = cand[r]
@@ -401,7 +448,7 @@ def analyse_looks(
             ex_c[q] = cell[i]
             ex_ev[q] = cause[i] >= 0
             q += 1
-    xorder = np.argsort(ex_t)
+    xorder = _bucket_argsort(ex_t, final)
     xe = np.empty((n_cells, max(n_exit, 1)), dtype=np.float64)
     n_xc = np.zeros(n_cells, dtype=np.int64)
     n_groups = n_strata if stratified else 1
@@ -451,7 +498,7 @@ def analyse_looks(
         # limit), minus exits by the cut with cut - e >= t_j, plus exits by the cut with exit
         # time >= t_j. Thresholds move monotonically in j, so each count is one linear walk.
         for c in range(n_cells):
-            p = ccnt[c]
+            p = _count_followed(cen[c], 0, ccnt[c], cut, ut[0]) if D > 0 else 0
             for j in range(D):
                 while p > 0 and cut - cen[c, p - 1] < ut[j]:
                     p -= 1

@@ -304,17 +304,23 @@ def check_seed(seed: Any) -> int:
     return int(seed)
 
 
-def _run_block(model: EngineModel, seed: int, block: int, count: int) -> dict[str, np.ndarray]:
-    ka = dict(model.kernel_args)
+def _outputs(model: EngineModel, count: int) -> dict[str, np.ndarray]:
     K, L, A = model.k, model.landmarks.size, len(model.arms)
+    return {
+        "cut": np.empty((count, K)), "events": np.empty((count, K), dtype=np.int64),
+        "subjects": np.empty((count, K), dtype=np.int64), "events_arm": np.empty((count, K, A)),
+        "z": np.empty((count, K)), "log_hr": np.empty((count, K)), "log_hr_se": np.empty((count, K)),
+        "km": np.empty((count, K, L, A)), "short": np.empty((count, K), dtype=np.bool_),
+        "n_patients": np.empty(count, dtype=np.int64),
+    }
+
+
+def _run_block(model: EngineModel, seed: int, block: int, count: int,
+               out: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """The first ``count`` trials of a seed block, written into ``out`` (arrays of ``count`` rows)."""
+    ka = dict(model.kernel_args)
+    out = _outputs(model, count) if out is None else out
     while True:
-        out = {
-            "cut": np.empty((count, K)), "events": np.empty((count, K), dtype=np.int64),
-            "subjects": np.empty((count, K), dtype=np.int64), "events_arm": np.empty((count, K, A)),
-            "z": np.empty((count, K)), "log_hr": np.empty((count, K)), "log_hr_se": np.empty((count, K)),
-            "km": np.empty((count, K, L, A)), "short": np.empty((count, K), dtype=np.bool_),
-            "n_patients": np.empty(count, dtype=np.int64),
-        }
         _, need = kern.simulate_block(
             _generator(seed, block), count, ka["n_cap"], ka["n_fixed"], ka["n_mean"], ka["acc_knots"],
             ka["acc_cum"], ka["acc_dens"], ka["strat_cum"], ka["stratified_blocks"], ka["template"], ka["target"],
@@ -335,24 +341,26 @@ def simulate_range(model: EngineModel, seed: int, start: int, stop: int) -> pd.D
     Trial i is drawn from ``SeedSequence(seed, spawn_key=(i // TRIALS_PER_SEED_BLOCK,))`` after
     the earlier trials of its block, so a trial's record does not depend on the range it is
     computed in (a range starting inside a block draws, and drops, that block's earlier trials).
+    Memory: the kernel writes straight into arrays of ``stop - start`` rows (about 70 bytes per
+    trial and look), then one DataFrame is built from them.
     """
     seed = check_seed(seed)
     if not (0 <= start <= stop):
         raise InputError(f"trial range must satisfy 0 <= start <= stop, got {start}..{stop}")
     B = TRIALS_PER_SEED_BLOCK
-    parts = []
+    stats = _outputs(model, stop - start)
     for block in range(start // B, -(-stop // B)):
         b0 = block * B
         first, last = max(start, b0), min(stop, b0 + B)
         if last <= first:
             continue
-        out = _run_block(model, seed, block, last - b0)
-        skip = first - b0
-        parts.append({k: v[skip:] for k, v in out.items()})
-    if not parts:
-        stats = {k: np.empty((0, *v.shape[1:]), dtype=v.dtype) for k, v in _run_block(model, seed, 0, 0).items()}
-    else:
-        stats = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        rows = slice(first - start, last - start)
+        if first == b0:
+            _run_block(model, seed, block, last - b0, {k: v[rows] for k, v in stats.items()})
+        else:  # the range starts inside this block: draw its earlier trials and drop them
+            out = _run_block(model, seed, block, last - b0)
+            for k, v in stats.items():
+                v[rows] = out[k][first - b0:]
     return _records(model, np.arange(start, stop, dtype=np.int64), stats)
 
 
