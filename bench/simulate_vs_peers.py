@@ -1,0 +1,242 @@
+"""Benchmark: survtrial's simulation engine against rpact, a lifelines loop and the random-number floor.
+
+Design (as rpact can express it): 1440 patients 1:1 accrued uniformly over 48 months, exponential
+DFS with control 3-year DFS 0.879, hazard ratio 0.39 and 1.0, 2% a year lost to follow-up, looks at
+25/50/75/100 events, Lan-DeMets O'Brien-Fleming, one-sided alpha 0.025. Everything runs in this
+script on this machine, so the ratios are comparable; absolute rates depend on the machine and on
+what else it is running. Run: ``python bench/simulate_vs_peers.py [--quick]``.
+
+Conventions that differ between the engines (see the agreement table): rpact enrols patient i at
+i x 48/1440 months and alternates the arms; survtrial draws enrolment times (order statistics of the
+accrual distribution) and randomises in permuted blocks. Both cut at the calendar time of the d-th
+event and use the log-rank test without tie corrections (continuous times: no ties).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import multiprocessing as mp
+import os
+import resource
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+LAMBDA = -math.log(0.879) / 3.0          # control hazard per year
+DROPOUT = -math.log(0.98)                 # 2% lost by one year
+EVENTS = [25, 50, 75, 100]
+DESIGN = {"events": EVENTS, "alpha": 0.025, "alpha_spending": "OF"}
+
+
+def scenario(strata: int = 1):
+    from survtrial.simulate.scenario import scenario_from_dict
+
+    names = ["all"] if strata == 1 else ["s1", "s2"]
+    return scenario_from_dict({
+        "name": "aall1731_rpact" + ("" if strata == 1 else "_stratified"),
+        "arms": {"control": {}, "experimental": {}},
+        "strata": {s: {"share": 1.0 / len(names)} for s in names},
+        "accrual": {"start_date": "2019-07-01", "n": 1440, "duration_years": 4.0},
+        "randomization": {"ratio": {"control": 1, "experimental": 1}, "block_size": 2, "stratified": True},
+        # the second stratum (if any) has 1.5 times the hazard of the first
+        "hazards": {s: {a: {"breaks": [0.0], "rates": [LAMBDA * (1.0 + 0.5 * i)]} for a in ("control", "experimental")}
+                    for i, s in enumerate(names)},
+        "competing_events": {"types": {"dfs": {}},
+                             "by_arm": {a: {"shares": {"dfs": 1.0}} for a in ("control", "experimental")}},
+        "dropout": {"rate": DROPOUT},
+        "data_cut": {"events": 100},
+    })
+
+
+def survtrial_rate(hr: float, n_sims: int, workers: int, strata: int = 1):
+    from survtrial.simulate.engine import build_model
+    from survtrial.simulate.runner import run_simulation
+
+    model = build_model(scenario(strata), DESIGN, hazard_ratio=hr, landmarks=[])
+    run_simulation(model, n_sims=2000, seed=99, workers=1, chunk_size=1000)  # compile / load the kernels
+    chunk = max(1000, n_sims // (8 * workers) // 1000 * 1000)
+    marks: list[tuple[float, int]] = []
+    t0 = time.perf_counter()
+    res = run_simulation(model, n_sims=n_sims, seed=2024, workers=workers, chunk_size=chunk,
+                         progress=lambda done, total: marks.append((time.perf_counter(), done)))
+    seconds = time.perf_counter() - t0
+    # steady state: from the first finished chunk to the last (worker start-up excluded)
+    (t_a, d_a), (t_b, d_b) = marks[1], marks[-1]
+    steady = (d_b - d_a) / (t_b - t_a) if t_b > t_a else n_sims / seconds
+    return steady, n_sims / seconds, res
+
+
+def rpact(hr: float, iterations: int) -> dict | None:
+    if shutil.which("Rscript") is None:
+        return None
+    cmd = ["Rscript", str(HERE / "simulate_vs_peers.R"), str(hr), str(iterations), "1"]
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, check=True).stdout
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as err:
+        print(f"rpact skipped: {err}")
+        return None
+    vals = {}
+    for line in out.splitlines():
+        key, *rest = line.split()
+        vals[key] = rest
+    return {
+        "version": vals["rpact"][0],
+        "rate": iterations / float(vals["seconds"][0]),
+        "reject_per_stage": np.array(vals["reject_per_stage"], dtype=float),
+        "overall_reject": float(vals["overall_reject"][0]),
+        "expected_events": float(vals["expected_events"][0]),
+        "iterations": iterations,
+    }
+
+
+def _one_trial_numpy(rng: np.random.Generator, hr: float):
+    n = 1440
+    enrol = np.sort(rng.random(n)) * 4.0
+    arm = np.tile([0, 1], n // 2)
+    rate = np.where(arm == 1, LAMBDA * hr, LAMBDA)
+    t_event = rng.standard_exponential(n) / rate
+    t_drop = rng.standard_exponential(n) / DROPOUT
+    return enrol, arm, t_event, t_drop
+
+
+def lifelines_rate(hr: float, n_trials: int) -> float:
+    """A plain per-trial Python loop: numpy draws, one sort per look, lifelines' log-rank test."""
+    from lifelines.statistics import logrank_test
+
+    from survtrial.design import group_sequential
+
+    upper = group_sequential([e / 100 for e in EVENTS]).upper
+    rng = np.random.default_rng(5)
+    t0 = time.perf_counter()
+    for _ in range(n_trials):
+        enrol, arm, t_event, t_drop = _one_trial_numpy(rng, hr)
+        event = t_event <= t_drop
+        follow = np.minimum(t_event, t_drop)
+        calendar = np.sort((enrol + follow)[event])
+        for k, d in enumerate(EVENTS):
+            cut = calendar[d - 1]
+            inside = enrol <= cut
+            time_k = np.minimum(follow, cut - enrol)[inside]
+            event_k = (event & (enrol + follow <= cut))[inside]
+            a = arm[inside]
+            res = logrank_test(time_k[a == 0], time_k[a == 1], event_k[a == 0], event_k[a == 1])
+            observed_exp = event_k[a == 1].sum()
+            z = math.sqrt(res.test_statistic) * (1 if observed_exp < event_k.sum() / 2 else -1)
+            if z >= upper[k]:
+                break
+    return n_trials / (time.perf_counter() - t0)
+
+
+def _floor_worker(n_trials: int, queue) -> None:
+    rng = np.random.default_rng(os.getpid())
+    rng.standard_exponential(1440)
+    t0 = time.perf_counter()
+    for _ in range(n_trials):
+        rng.standard_exponential(1440)
+    queue.put(time.perf_counter() - t0)
+
+
+def floor_rate(n_trials: int, workers: int) -> float:
+    """Drawing 1440 standard exponentials per trial with a numpy Generator, one process per core."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_floor_worker, args=(n_trials, queue)) for _ in range(workers)]
+    for p in procs:
+        p.start()
+    seconds = [queue.get() for _ in procs]
+    for p in procs:
+        p.join()
+    return workers * n_trials / max(seconds)
+
+
+def _rss_worker(n_trials: int, queue) -> None:
+    from survtrial.simulate.engine import build_model, simulate_range
+
+    model = build_model(scenario(1), DESIGN, hazard_ratio=0.39, landmarks=[])
+    simulate_range(model, 1, 0, 1000)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    frame = simulate_range(model, 1, 0, n_trials)
+    with tempfile.TemporaryDirectory() as tmp:
+        frame.to_parquet(Path(tmp) / "chunk.parquet", index=False)
+    queue.put((before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+
+
+def peak_rss(n_trials: int) -> tuple[float, float]:
+    """Peak RSS (MiB) of one worker simulating one chunk of n_trials and writing it to Parquet."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    p = ctx.Process(target=_rss_worker, args=(n_trials, queue))
+    p.start()
+    before, after = queue.get()
+    p.join()
+    return before / 1024, after / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small run (smoke test of the script)")
+    args = ap.parse_args()
+    q = args.quick
+    workers = 2
+    n_sims = 20_000 if q else 1_000_000
+    rows = []
+    print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()}")
+    floor = floor_rate(2_000 if q else 100_000, workers)
+    print(f"floor (numpy exponentials, 1440 per trial, {workers} processes): {floor:,.0f} trials/s")
+    ll = lifelines_rate(0.39, 20 if q else 300)
+    print(f"lifelines per-trial loop (1 core): {ll:,.1f} trials/s")
+    agreement = []
+    for hr in (0.39, 1.0):
+        rate, wall, res = survtrial_rate(hr, n_sims, workers)
+        rate1, _, _ = survtrial_rate(hr, n_sims // 4, 1)
+        rp = rpact(hr, 2_000 if q else 40_000)
+        rows.append((hr, rate, rate1, rp))
+        oc = res.summary()
+        ours = oc.by_look["rejection"].to_numpy()
+        ours_se = oc.by_look["rejection_se"].to_numpy()
+        if rp is not None:
+            theirs = rp["reject_per_stage"]
+            se = np.sqrt(theirs * (1 - theirs) / rp["iterations"])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                z = (ours - theirs) / np.sqrt(ours_se**2 + se**2)
+            agreement.append((hr, ours, theirs, z, oc.value("expected_events"), rp["expected_events"]))
+        print(f"HR {hr}: survtrial {rate:,.0f} trials/s on {workers} cores ({wall:,.0f} including worker start-up; "
+              f"{rate1:,.0f} on 1 core)"
+              + ("" if rp is None else f"; rpact {rp['version']} {rp['rate']:,.0f} trials/s"))
+    strat_rate, _, _ = survtrial_rate(0.39, n_sims, workers, strata=2)
+    print(f"survtrial, 2 strata, stratified log-rank (HR 0.39): {strat_rate:,.0f} trials/s on {workers} cores")
+
+    print("\n| engine | HR 0.39 trials/s | HR 1 trials/s | vs rpact | vs lifelines loop | vs floor |")
+    print("|---|---|---|---|---|---|")
+    r39, r1 = rows[0], rows[1]
+    vs_rp = ("n/a" if r39[3] is None else f"{r39[1] / r39[3]['rate']:.1f}x / {r1[1] / r1[3]['rate']:.1f}x")
+    print(f"| survtrial ({workers} cores) | {r39[1]:,.0f} | {r1[1]:,.0f} | {vs_rp} | "
+          f"{r39[1] / ll:,.0f}x | {floor / r39[1]:.2f}x / {floor / r1[1]:.2f}x slower |")
+    print(f"| survtrial (1 core) | {r39[2]:,.0f} | {r1[2]:,.0f} | | | |")
+    if r39[3] is not None:
+        print(f"| rpact {r39[3]['version']} getSimulationSurvival (1 core) | {r39[3]['rate']:,.0f} | "
+              f"{r1[3]['rate']:,.0f} | 1x | | |")
+    print(f"| lifelines loop (1 core) | {ll:,.1f} | | | 1x | |")
+    print(f"| random-number floor ({workers} cores) | {floor:,.0f} | {floor:,.0f} | | | 1x |")
+    print(f"| survtrial, 2 strata, stratified log-rank ({workers} cores) | {strat_rate:,.0f} | | | | |")
+
+    if agreement:
+        print("\nPer-look rejection probability, survtrial vs rpact (z = difference / combined MC SE):")
+        for hr, ours, theirs, z, ev_o, ev_t in agreement:
+            cells = ", ".join(f"look {k + 1}: {o:.4f} vs {t:.4f} (z {'-' if not np.isfinite(zz) else f'{zz:+.2f}'})"
+                              for k, (o, t, zz) in enumerate(zip(ours, theirs, z, strict=True)))
+            print(f"  HR {hr}: {cells}; expected events {ev_o:.2f} vs {ev_t:.2f}")
+
+    before, after = peak_rss(50_000 if q else 1_000_000)
+    print(f"\nPeak RSS of one worker simulating a chunk of {50_000 if q else 1_000_000:,} trials and writing "
+          f"its Parquet file: {after:,.0f} MiB (after start-up and compilation: {before:,.0f} MiB)")
+
+
+if __name__ == "__main__":
+    main()
