@@ -18,20 +18,28 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from survtrial.simulate.engine import build_model, simulate_range, trial_data
+from survtrial.simulate.scenario import scenario_from_dict
 from survtrial.simulate.trial import apply_data_cut
 from survtrial.stats.cox import cox_ph
 from survtrial.stats.km import kaplan_meier
 from survtrial.stats.logrank import logrank_test
 
 sys.path.insert(0, str(Path(__file__).parent))
-from engine_scenarios import scenario
+from engine_scenarios import scenario, small_scenario
 
 SMALL = scenario(n=300)
+_POISSON = small_scenario(n=300)
+_POISSON["accrual"] = {"start_date": "2020-01-01", "periods": [{"duration_years": 1.0, "rate": 100.0},
+                                                               {"duration_years": 1.0, "rate": 200.0}]}
+_POISSON["randomization"]["stratified"] = False
 MODELS = {
     "events_stratified": build_model(SMALL, {"events": [20, 45, 70]}, landmarks=[1.0, 2.5]),
     "events_unstratified": build_model(SMALL, {"events": [20, 45, 70], "stratified": False}, landmarks=[1.5]),
     "calendar": build_model(SMALL, {"calendar_times": [1.5, 2.5, 4.0], "planned_events": 80}, landmarks=[2.0]),
     "aall1731": build_model("aall1731", {"events": [30, 60, 90]}),
+    # Poisson total, piecewise accrual, blocks across strata, two-sided bounds, harm (HR 1.6)
+    "poisson_two_sided": build_model(scenario_from_dict(_POISSON), {"events": [30, 60], "sided": 2, "alpha": 0.05},
+                                     hazard_ratio=1.6, landmarks=[1.0]),
 }
 
 
