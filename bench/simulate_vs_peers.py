@@ -155,27 +155,35 @@ def floor_rate(n_trials: int, workers: int) -> float:
     return workers * n_trials / max(seconds)
 
 
+def _vm_hwm_mib() -> float:
+    """Peak resident set of this process (VmHWM; unlike ru_maxrss it is not inherited across exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _rss_worker(n_trials: int, queue) -> None:
     from survtrial.simulate.engine import build_model, simulate_range
+    from survtrial.simulate.runner import _chunk_task
 
-    model = build_model(scenario(1), DESIGN, hazard_ratio=0.39, landmarks=[])
+    model = build_model(scenario(1), DESIGN, hazard_ratio=1.0, landmarks=[])
     simulate_range(model, 1, 0, 1000)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    frame = simulate_range(model, 1, 0, n_trials)
+    before = _vm_hwm_mib()
     with tempfile.TemporaryDirectory() as tmp:
-        frame.to_parquet(Path(tmp) / "chunk.parquet", index=False)
-    queue.put((before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+        _chunk_task(model, 1, 0, n_trials, Path(tmp))  # what a local worker runs for one chunk
+    queue.put((before, _vm_hwm_mib()))
 
 
 def peak_rss(n_trials: int) -> tuple[float, float]:
-    """Peak RSS (MiB) of one worker simulating one chunk of n_trials and writing it to Parquet."""
+    """Peak RSS (MiB) of one worker simulating one chunk of n_trials into its Parquet file."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     p = ctx.Process(target=_rss_worker, args=(n_trials, queue))
     p.start()
     before, after = queue.get()
     p.join()
-    return before / 1024, after / 1024
+    return before, after
 
 
 def main() -> None:
@@ -234,8 +242,8 @@ def main() -> None:
             print(f"  HR {hr}: {cells}; expected events {ev_o:.2f} vs {ev_t:.2f}")
 
     before, after = peak_rss(50_000 if q else 1_000_000)
-    print(f"\nPeak RSS of one worker simulating a chunk of {50_000 if q else 1_000_000:,} trials and writing "
-          f"its Parquet file: {after:,.0f} MiB (after start-up and compilation: {before:,.0f} MiB)")
+    print(f"\nPeak RSS of one worker simulating a chunk of {50_000 if q else 1_000_000:,} trials (HR 1, all looks) "
+          f"into its Parquet file: {after:,.0f} MiB (after start-up and compilation: {before:,.0f} MiB)")
 
 
 if __name__ == "__main__":

@@ -88,7 +88,8 @@ def _atomic(path: Path, write) -> None:
 def _render(con, label: str, oc, model) -> None:
     from rich.table import Table
 
-    t = Table(title=f"{model.scenario_name} {label}: {oc.n_sims} trials", title_justify="left")
+    name = f"{model.scenario_name} {label}" if label else model.scenario_name
+    t = Table(title=f"{name}: {oc.n_sims} trials", title_justify="left")
     for col in ("measure", "estimate", "MC SE"):
         t.add_column(col, justify="left" if col == "measure" else "right")
     for r in oc.overall.itertuples():

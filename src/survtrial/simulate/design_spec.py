@@ -269,7 +269,13 @@ def simulation_design(data: dict[str, Any] | SimulationDesignSpec, source: str =
 
 
 def load_simulation_design(path: str | Path | dict[str, Any] | SimulationDesign) -> SimulationDesign:
-    """Read a design YAML/JSON file (or take a mapping) and resolve it; see :func:`simulation_design`."""
+    """Read a design YAML/JSON file (or take a mapping) and resolve it; see :func:`simulation_design`.
+
+    Examples
+    --------
+    >>> load_simulation_design({"calendar_times": [2.0, 3.5], "planned_events": 120}).kind
+    'calendar'
+    """
     import yaml
 
     if isinstance(path, SimulationDesign):

@@ -142,6 +142,12 @@ def build_model(
     shares). The horizon is the calendar time by which the expected number of DFS events exceeds
     the last look's events by 5 Poisson SDs (+10), or the last calendar look; a trial that has
     too few events by then gets the causes of its later exits drawn too.
+
+    Examples
+    --------
+    >>> m = build_model("aall1731", {"events": [80, 120, 160]})
+    >>> m.arms, m.strata, m.design.kind
+    (('chemo', 'blina'), ('SR-Avg', 'SR-High'), 'events')
     """
     from survtrial.simulate.scenario import load_scenario
 
@@ -343,6 +349,12 @@ def simulate_range(model: EngineModel, seed: int, start: int, stop: int) -> pd.D
     computed in (a range starting inside a block draws, and drops, that block's earlier trials).
     Memory: the kernel writes straight into arrays of ``stop - start`` rows (about 70 bytes per
     trial and look), then one DataFrame is built from them.
+
+    Examples
+    --------
+    >>> m = build_model("aall1731", {"events": [80, 160]})
+    >>> simulate_range(m, 7, 0, 50).iloc[10:20].equals(simulate_range(m, 7, 10, 20))
+    True
     """
     seed = check_seed(seed)
     if not (0 <= start <= stop):
@@ -508,6 +520,15 @@ def trial_data(model: EngineModel, seed: int, index: int) -> pd.DataFrame:
     inside a look) get theirs here from a separate stream ``SeedSequence(seed, spawn_key=(block,
     index, 1))``, as do deaths after relapse (OS) and the dropout time after a DFS event
     (memoryless: event time + Exp(dropout rate)).
+
+    Examples
+    --------
+    >>> from survtrial.simulate.trial import apply_data_cut
+    >>> m = build_model("aall1731", {"events": [80, 160]})
+    >>> rec = simulate_range(m, 7, 3, 4).iloc[0]
+    >>> cut = apply_data_cut(trial_data(m, 7, 3), events=80)
+    >>> bool(cut.attrs["data_cut_years"] == rec["time_1"]), int(cut["dfs_event"].sum())
+    (True, 80)
     """
     seed = check_seed(seed)
     if index < 0:

@@ -34,8 +34,39 @@ DEFAULT_CHUNK_SIZE = 50 * TRIALS_PER_SEED_BLOCK
 MANIFEST = "run.json"
 
 
-def _chunk_task(model: EngineModel, seed: int, start: int, stop: int) -> pd.DataFrame:
-    return simulate_range(model, seed, start, stop)
+PIECE = 20 * TRIALS_PER_SEED_BLOCK  # trials simulated and written at a time inside a chunk
+
+
+def _chunk_task(model: EngineModel, seed: int, start: int, stop: int, folder: Path | None = None):
+    """Simulate one chunk: its records, or (with ``folder``) write them as a Parquet file and return None.
+
+    Written chunks are built piece by piece (row groups of at most PIECE trials), so a worker's
+    memory grows with PIECE, not with the chunk size.
+    """
+    if folder is None:
+        return simulate_range(model, seed, start, stop)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    final = _chunk_path(folder, start, stop)
+    tmp = folder / f".{final.name}.tmp-{os.getpid()}"
+    writer = None
+    try:
+        for a in range(start, stop, PIECE):
+            table = pa.Table.from_pandas(simulate_range(model, seed, a, min(a + PIECE, stop)), preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table)
+            del table
+        writer.close()
+        writer = None
+        os.replace(tmp, final)
+    finally:
+        if writer is not None:
+            writer.close()
+        if tmp.exists():
+            tmp.unlink()
+    return None
 
 
 def connect_scheduler(address: str, timeout: float = 10.0):
@@ -109,7 +140,9 @@ def _prepare_out(out: Path, manifest: dict[str, Any], resume: bool) -> Path:
 
 
 def _execute(tasks: list[tuple[int, int]], model: EngineModel, seed: int, workers: int,
-             client: Any) -> Iterator[tuple[int, int, pd.DataFrame]]:
+             client: Any, folder: Path | None) -> Iterator[tuple[int, int, pd.DataFrame | None]]:
+    """Run the chunks; local runs with ``folder`` write their files where they run (None comes back),
+    Dask runs return the records, which the caller writes (the cluster may not share this disk)."""
     if not tasks:
         return
     if client is not None:
@@ -129,7 +162,7 @@ def _execute(tasks: list[tuple[int, int]], model: EngineModel, seed: int, worker
         return
     if workers <= 1:
         for a, b in tasks:
-            yield a, b, _chunk_task(model, seed, a, b)
+            yield a, b, _chunk_task(model, seed, a, b, folder)
         return
     import multiprocessing as mp
 
@@ -140,7 +173,7 @@ def _execute(tasks: list[tuple[int, int]], model: EngineModel, seed: int, worker
             while pending or running:
                 while pending and len(running) < 2 * workers:
                     a, b = pending.pop(0)
-                    running[pool.submit(_chunk_task, model, seed, a, b)] = (a, b)
+                    running[pool.submit(_chunk_task, model, seed, a, b, folder)] = (a, b)
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in done:
                     a, b = running.pop(fut)
@@ -231,10 +264,10 @@ def run_simulation(
                 todo.append((a, b))
         if progress is not None:
             progress(done_trials, n_sims)
-        for a, b, frame in _execute(todo, model, s, workers, client):
-            if folder is not None:
+        for a, b, frame in _execute(todo, model, s, workers, client, folder):
+            if folder is not None and frame is not None:
                 _write_chunk(folder, a, b, frame)
-            else:
+            elif folder is None:
                 results[a] = frame
             done_trials += b - a
             if progress is not None:
