@@ -10,11 +10,11 @@ from survtrial.cli._app import app, fail
 # Command modules (each adds its commands to `app` on import); one line each.
 # Import order is the order of `survtrial --help`, so the import sorter leaves this block alone.
 # isort: off
-from survtrial.cli import clinical as _clinical  # noqa: F401  classify, benefit, calendar
-from survtrial.cli import design as _design  # noqa: F401  design, monitor
-from survtrial.cli import analyze as _analyze  # noqa: F401  analyze
-from survtrial.cli import simulate as _simulate  # noqa: F401  simulate
 from survtrial.cli import reproduce as _reproduce  # noqa: F401  reproduce
+from survtrial.cli import analyze as _analyze  # noqa: F401  analyze
+from survtrial.cli import design as _design  # noqa: F401  design, monitor
+from survtrial.cli import simulate as _simulate  # noqa: F401  simulate
+from survtrial.cli import clinical as _clinical  # noqa: F401  classify, benefit, calendar
 # isort: on
 
 __all__ = ["app", "fail"]
