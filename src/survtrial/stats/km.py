@@ -163,20 +163,22 @@ class KaplanMeierResult:
         import pandas as pd
 
         t = as_time(np.atleast_1d(np.asarray(times, dtype=object)), "times")
-        parts = []
-        for i, label in enumerate(self.groups):
+        names = ("survival", "std_err", "lower", "upper")
+        starts = (1.0, 0.0, 1.0, 1.0)
+        k, m = self.groups.size, t.size
+        cols = {name: np.empty(k * m) for name in ("n_risk", *names)}
+        for i in range(k):
             r = self._rows(i)
             gt = self.time[r]
+            out = slice(i * m, (i + 1) * m)
             # row of the last time <= t; index 0 stands for the origin (S = 1, SE = 0)
             j = np.searchsorted(gt, t, side="right")
-            risk = np.append(self.n_risk[r], 0.0)[np.searchsorted(gt, t, side="left")]
-            cols = {}
-            for name, start in (("survival", 1.0), ("std_err", 0.0), ("lower", 1.0), ("upper", 1.0)):
-                cols[name] = np.concatenate(([start], getattr(self, name)[r]))[j]
-            parts.append(pd.DataFrame({"group": str(label), "time": t, "n_risk": risk, **cols}))
-        out = pd.concat(parts, ignore_index=True)
-        out["group"] = pd.Categorical(out["group"], categories=self.groups.astype(str))
-        return out
+            cols["n_risk"][out] = np.append(self.n_risk[r], 0.0)[np.searchsorted(gt, t, side="left")]
+            for name, start in zip(names, starts, strict=True):
+                cols[name][out] = np.concatenate(([start], getattr(self, name)[r]))[j]
+        codes = np.repeat(np.arange(k, dtype=np.int32), m)
+        group = pd.Categorical.from_codes(codes, categories=pd.Index(self.groups.astype(str)))
+        return pd.DataFrame({"group": group, "time": np.tile(t, k), **cols})
 
     def quantile(
         self, q: Any = 0.5, *, conf_level: float | None = None, conf_type: str | None = None
