@@ -27,6 +27,8 @@ _EXPORTS: dict[str, str] = {
     "RiskDifferenceResult": "survtrial.stats.binomial",
     "survival_sample_size": "survtrial.design.sample_size",
     "SurvivalSampleSizeResult": "survtrial.design.sample_size",
+    "lachin_foulkes_sample_size": "survtrial.design.lachin_foulkes",
+    "LachinFoulkesResult": "survtrial.design.lachin_foulkes",
     "survival_power": "survtrial.design.power",
     "schoenfeld_events": "survtrial.design.events",
     "group_sequential": "survtrial.design.boundaries",

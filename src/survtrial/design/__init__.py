@@ -13,6 +13,7 @@ from survtrial.design.conditional import (
 )
 from survtrial.design.events import events_power, freedman_events, schoenfeld_events
 from survtrial.design.inference import StagewiseInference, stagewise_inference
+from survtrial.design.lachin_foulkes import LachinFoulkesResult, lachin_foulkes_sample_size
 from survtrial.design.monitoring import update_design
 from survtrial.design.plan import DesignSpec, TrialPlan, plan_trial
 from survtrial.design.power import survival_power
@@ -40,6 +41,7 @@ __all__ = [
     "CrossingProbabilities",
     "DesignSpec",
     "GroupSequentialDesign",
+    "LachinFoulkesResult",
     "RepeatedConfidenceIntervals",
     "SpendingFunction",
     "StagewiseInference",
@@ -57,6 +59,7 @@ __all__ = [
     "hazard_from_survival",
     "hwang_shih_decani_spending",
     "kim_demets_spending",
+    "lachin_foulkes_sample_size",
     "noninferiority_margin",
     "obrien_fleming_spending",
     "plan_trial",
