@@ -111,6 +111,65 @@ def test_gsdesign_nsurv_events_per_arm():
     assert res.events_experimental == pytest.approx(84.6042490608, rel=1e-10)
 
 
+# Durations solved at fixed accrual rates: gsDesign nSurv (same sourced commit as above), with
+# uniroot tolerance tol=1e-12 (its default .Machine$double.eps^0.25 prints only ~7 digits),
+# options(digits=12), cat(x$n, x$d, x$T):
+#   nSurv(lambdaC=log(2)/6, hr=0.5, eta=log(2)/40, gamma=c(2, 5), R=c(4, 8), T=NULL, minfup=12,
+#         ratio=1, alpha=0.025, beta=0.1, tol=1e-12)          (accrual duration solved)
+#       119.806668595 86.3267229827 38.3613337191
+#   nSurv(lambdaC=c(0.05, 0.02), S=6, hr=0.6, eta=0.01, gamma=c(20, 25), R=c(4, 8), T=NULL,
+#         minfup=NULL, ratio=2, alpha=0.025, beta=0.15, tol=1e-12)   (follow-up solved)
+#       280 148.992067525 73.4201321352
+#   nSurv(lambdaC=log(2)/20, hr=.5, gamma=6, R=25, T=NULL, minfup=NULL, tol=1e-12)
+#       150 87.3656567068 48.5614223622
+GSDESIGN_R_SOLVED = [
+    (dict(hazard_ratio=0.5, control_median=6, power=0.9, accrual_time=[0, 4, 12], accrual_rate=[2, 5, 5],
+          follow_up=12, scale="log-hazard-ratio", **_dropout(math.log(2) / 40)),
+     119.806668595, 86.3267229827, 38.3613337191),
+    (dict(hazard_ratio=0.6, control_hazard=[0.05, 0.02], piecewise_times=[0, 6], power=0.85,
+          accrual_time=[0, 4, 12], accrual_rate=[20, 25], allocation_ratio=2, scale="log-hazard-ratio",
+          **_dropout(0.01)),
+     280.0, 148.992067525, 73.4201321352),
+    (dict(hazard_ratio=0.5, control_median=20, power=0.9, accrual_time=25, accrual_rate=[6],
+          scale="log-hazard-ratio"),
+     150.0, 87.3656567068, 48.5614223622),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "n_r", "events_r", "duration_r"), GSDESIGN_R_SOLVED)
+def test_gsdesign_nsurv_solved_durations(kwargs, n_r, events_r, duration_r):
+    res = lachin_foulkes_sample_size(**kwargs)
+    assert res.n_subjects == pytest.approx(n_r, rel=1e-9)
+    assert res.events == pytest.approx(events_r, rel=1e-9)
+    assert res.study_duration == pytest.approx(duration_r, rel=1e-9)
+    assert res.model.n_subjects[0] == pytest.approx(n_r, rel=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    hr=st.floats(0.5, 0.85),
+    fu=st.floats(0.2, 6.0),
+    scale=st.sampled_from(["hazard-difference", "log-hazard-ratio"]),
+)
+def test_fixed_subjects_inverts_follow_up(hr, fu, scale):
+    kw = dict(control_hazard=0.15, accrual_time=[0, 2, 4], accrual_intensity=[1, 3], dropout_rate=0.05,
+              dropout_time=1, scale=scale)
+    forward = lachin_foulkes_sample_size(hr, follow_up=fu, **kw)
+    back = lachin_foulkes_sample_size(hr, n_subjects=forward.n_subjects, **kw)
+    assert back.follow_up == pytest.approx(fu, rel=1e-8)
+    assert back.events == pytest.approx(forward.events, rel=1e-8)
+
+
+def test_open_ended_accrual_inverts_accrual_duration():
+    kw = dict(control_hazard=0.1, follow_up=2.0, power=0.9)
+    forward = lachin_foulkes_sample_size(0.6, accrual_time=[0, 3, 7], accrual_intensity=[10, 30], **kw)
+    # forward accrues 10 x 3 + 30 x 4 relative units over 7 years; the same shape at absolute rates
+    scale = forward.n_subjects / 150.0
+    back = lachin_foulkes_sample_size(0.6, accrual_time=[0, 3], accrual_rate=[10 * scale, 30 * scale], **kw)
+    assert back.accrual_duration == pytest.approx(7.0, rel=1e-9)
+    assert back.n_subjects == pytest.approx(forward.n_subjects, rel=1e-9)
+
+
 # ---------------------------------------------------------------------------------------------
 # Double programming: event probability by numerical quadrature, the formula by plain loops
 
@@ -297,7 +356,7 @@ def test_grid_equals_loop_and_frame():
     [
         (dict(piecewise_times=[0, 6], control_hazard=[0.1, 0.2], follow_up=1), "log-hazard-ratio"),
         (dict(control_hazard=0.1, noninferiority_margin=1.3, follow_up=1), "log-hazard-ratio"),
-        (dict(control_hazard=0.1), "follow_up is required"),
+        (dict(control_hazard=0.1), "give follow_up"),
         (dict(control_hazard=0.1, follow_up=1, scale="ratio"), "scale='ratio'"),
         (dict(control_hazard=0.1, follow_up=1, null_variance="h0"), "null_variance"),
         (dict(control_hazard=0.1, follow_up=1, power=0.01), "power must exceed"),
@@ -307,6 +366,14 @@ def test_grid_equals_loop_and_frame():
 def test_bad_input(kwargs, match):
     with pytest.raises(InputError, match=match):
         lachin_foulkes_sample_size(0.7, **kwargs)
+
+
+def test_fixed_subjects_out_of_reach():
+    need = lachin_foulkes_sample_size(0.7, control_hazard=0.3, accrual_time=2, follow_up=0).n_subjects
+    with pytest.raises(InputError, match="exceed the Lachin-Foulkes requirement"):
+        lachin_foulkes_sample_size(0.7, control_hazard=0.3, accrual_time=2, n_subjects=need * 1.1)
+    with pytest.raises(InputError, match="too few for the required power"):
+        lachin_foulkes_sample_size(0.7, control_hazard=0.3, accrual_time=2, n_subjects=50)
 
 
 def test_no_effect_is_an_input_error():

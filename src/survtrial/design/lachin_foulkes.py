@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,9 +10,9 @@ import pandas as pd
 from scipy.special import ndtri
 
 from survtrial.design._assumptions import assumptions, null_hazard_ratio, per_case, squeeze
+from survtrial.design._lachin_foulkes import null_control_hazard, required_subjects, timing
 from survtrial.design.accrual import StudyModel
 from survtrial.design.events import _check_sided, _probability
-from survtrial.design.timing import unit_rates
 from survtrial.errors import InputError
 
 __all__ = ["LachinFoulkesResult", "lachin_foulkes_sample_size"]
@@ -97,12 +96,6 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
     return key
 
 
-def _arm_probabilities(model: StudyModel, final: np.ndarray, shares: tuple[float, float]) -> tuple[np.ndarray, ...]:
-    """P(event observed by ``final``) per subject: (control, experimental), each (n,)."""
-    exp_events, ctl_events = model.expected_events(final[:, None], by_arm=True)[:, :, 0]
-    return ctl_events / shares[0], exp_events / shares[1]
-
-
 def lachin_foulkes_sample_size(
     hazard_ratio: Any = None,
     *,
@@ -121,7 +114,9 @@ def lachin_foulkes_sample_size(
     allocation_ratio: float = 1.0,
     accrual_time: Any = 12.0,
     accrual_intensity: Any = None,
+    accrual_rate: Any = None,
     follow_up: Any = None,
+    n_subjects: Any = None,
     dropout_rate: Any = 0.0,
     dropout_time: Any = None,
     scale: str = "hazard-difference",
@@ -155,10 +150,21 @@ def lachin_foulkes_sample_size(
     accrual_time : float or sequence, default 12
         Accrual duration, or the times where the accrual rate changes (``[0, 6, 12]``).
     accrual_intensity : sequence, optional
-        Relative accrual rate per accrual piece (default uniform).
-    follow_up : float or 1-d array
-        Minimum follow-up: time from the end of accrual to the analysis (required). The study
-        duration is ``accrual + follow_up`` (gsDesign ``Ts``; the accrual is ``Tr``).
+        Relative accrual rate per accrual piece (default uniform); with ``follow_up`` the
+        rates are scaled to the required subjects (Lachin-Foulkes; gsDesign ``nSurv`` with
+        ``T`` and ``minfup``).
+    accrual_rate : sequence, optional
+        Absolute subjects per time unit per piece. With one more rate than ``accrual_time``
+        pieces the last rate continues and the accrual duration is computed from ``follow_up``
+        (Kim-Tsiatis; gsDesign ``nSurv(T=NULL, minfup=...)``); over a closed ``accrual_time``
+        the number of subjects is fixed and the follow-up is computed (``nSurv(T=NULL,
+        minfup=NULL)``).
+    follow_up : float or 1-d array, optional
+        Minimum follow-up: time from the end of accrual to the analysis. The study duration is
+        ``accrual + follow_up`` (gsDesign ``nSurvival`` ``Ts``; the accrual is ``Tr``).
+    n_subjects : float or 1-d array, optional
+        Total subjects (with relative ``accrual_intensity``, instead of ``follow_up``): the
+        follow-up giving the target power with that many subjects is computed.
     dropout_rate : float or (float, float), default 0
         Proportion lost to follow-up by ``dropout_time`` (experimental, control), exponential:
         the dropout hazard is ``-log(1 - dropout_rate) / dropout_time`` (gsDesign ``eta``).
@@ -197,8 +203,11 @@ def lachin_foulkes_sample_size(
     have different dropout, each arm's phi uses its own dropout hazard. ``P`` is computed in
     closed form for piecewise-constant accrual, (piecewise-)exponential survival and
     exponential dropout (:class:`StudyModel`; Kim & Tsiatis 1990 for the piecewise case).
-    Expected events are ``n (Q_C P_C + Q_E P_E)`` under H1. Matches gsDesign ``nSurvival`` and
-    ``nSurv`` (which print ``n`` rounded up to even and events rounded up).
+    Expected events are ``n (Q_C P_C + Q_E P_E)`` under H1. With absolute accrual rates the
+    requirement depends on the durations: the accrual duration (open-ended last rate) or the
+    follow-up (fixed number of subjects) is solved so that the subjects accrued equal the
+    subjects required, as gsDesign ``nSurv`` does. Matches gsDesign ``nSurvival`` and ``nSurv``
+    (``print.nSurvival`` shows ``n`` rounded up to even and the events rounded up).
 
     References
     ----------
@@ -221,8 +230,6 @@ def lachin_foulkes_sample_size(
     null_variance = _choice("null_variance", null_variance, NULL_VARIANCES)
     sided = _check_sided(sided)
     a_alpha = float(_probability(per_case("alpha", alpha), "alpha"))
-    if follow_up is None:
-        raise InputError("follow_up is required: the minimum follow-up from the end of accrual to the analysis")
     a = assumptions(
         hazard_ratio=hazard_ratio,
         control_hazard=control_hazard,
@@ -236,6 +243,8 @@ def lachin_foulkes_sample_size(
         allocation_ratio=allocation_ratio,
         accrual_time=accrual_time,
         accrual_intensity=accrual_intensity,
+        accrual_rate=accrual_rate,
+        n_subjects=n_subjects,
         follow_up=follow_up,
         dropout_rate=dropout_rate,
         dropout_time=dropout_time,
@@ -251,41 +260,21 @@ def lachin_foulkes_sample_size(
         if noninferiority_margin is not None:
             raise InputError("noninferiority_margin needs scale='log-hazard-ratio'")
     hr0 = null_hazard_ratio(noninferiority_margin, a.hazard_ratio)
-    z_alpha = -ndtri(a_alpha / sided)
-    z_beta = ndtri(pw)
-    if np.any(z_alpha + z_beta <= 0):
+    if np.any(-ndtri(a_alpha / sided) + ndtri(pw) <= 0):
         raise InputError("power must exceed the one-sided significance level alpha/sided")
 
+    z = (-ndtri(a_alpha / sided), ndtri(pw))
+
+    def required(rates: np.ndarray, end: np.ndarray, final: np.ndarray) -> tuple[np.ndarray, ...]:
+        return required_subjects(a, rates, end, final, z, hr0, scale, null_variance)
+
+    end, final, rates = timing(a, required)
+    n, p_ctl, p_exp = required(rates, end, final)
     r = a.allocation_ratio
-    shares = (1 / (1 + r), r / (1 + r))  # (control, experimental)
-    end = np.full(a.n, a.accrual_breaks[-1])
-    final = end + a.follow_up
-    unit = a.model(unit_rates(a).copy(), end)  # one subject in total
-    p_ctl, p_exp = _arm_probabilities(unit, final, shares)
-    lam_c = a.control_hazard  # (n, m)
-    hr = a.hazard_ratio
-    if scale == "hazard-difference":
-        null_ctl = shares[0] * lam_c + shares[1] * hr[:, None] * lam_c  # pooled hazard, both arms
-        null_hr = np.ones(a.n)
-    else:
-        null_ctl = lam_c * ((1 + r * hr) / (1 + r * hr0))[:, None]
-        null_hr = np.full(a.n, hr0)
-    p0_ctl, p0_exp = _arm_probabilities(
-        dataclasses.replace(unit, control_hazard=null_ctl, hazard_ratio=null_hr), final, shares
-    )
-    if scale == "hazard-difference":
-        lc, le, lbar = lam_c[:, 0], hr * lam_c[:, 0], null_ctl[:, 0]
-        sd1 = np.sqrt(lc**2 / (shares[0] * p_ctl) + le**2 / (shares[1] * p_exp))
-        sd0 = lbar * np.sqrt(1 / (shares[0] * p0_ctl) + 1 / (shares[1] * p0_exp))
-        effect = np.abs(lc - le)
-    else:
-        sd1 = np.sqrt(1 / (shares[0] * p_ctl) + 1 / (shares[1] * p_exp))
-        sd0 = np.sqrt(1 / (shares[0] * p0_ctl) + 1 / (shares[1] * p0_exp))
-        effect = np.abs(np.log(hr / hr0))
-    if null_variance == "alternative":
-        sd0 = sd1
-    n = ((z_alpha * sd0 + z_beta * sd1) / effect) ** 2
-    n_ctl, n_exp = shares[0] * n, shares[1] * n
+    n_ctl, n_exp = n / (1 + r), n * r / (1 + r)
+    lam_c, null_ctl = a.control_hazard, null_control_hazard(a, hr0, scale)
+    model = a.model(rates, end)
+    model = a.model(rates * (n / model.n_subjects)[:, None], end)
 
     def sq(x: Any) -> Any:
         return squeeze(np.asarray(x), a.shape)
@@ -298,7 +287,7 @@ def lachin_foulkes_sample_size(
         sided=sided,
         allocation_ratio=r,
         null_hazard_ratio=hr0,
-        hazard_ratio=sq(hr),
+        hazard_ratio=sq(a.hazard_ratio),
         control_hazard=sq(lam_c if a.survival_starts.size > 1 else lam_c[:, 0]),
         null_control_hazard=sq(null_ctl if a.survival_starts.size > 1 else null_ctl[:, 0]),
         event_probability_control=sq(p_ctl),
@@ -310,7 +299,7 @@ def lachin_foulkes_sample_size(
         events_control=sq(n_ctl * p_ctl),
         events_experimental=sq(n_exp * p_exp),
         accrual_duration=sq(end),
-        follow_up=sq(a.follow_up),
+        follow_up=sq(final - end),
         study_duration=sq(final),
-        model=a.model(unit_rates(a) * n[:, None], end),
+        model=model,
     )
