@@ -212,7 +212,22 @@ def generate_trial(
     block = np.empty((n_groups, bsize), dtype=np.int64)
     pos = np.full(n_groups, bsize, dtype=np.int64)
     nb = 0
-    for i in range(n):
+    if n_groups == 1 and bsize <= 14:
+        # one sequence of blocks: block nb covers patients nb * bsize .. (same draws as below)
+        i0 = 0
+        while i0 < n:
+            _shuffle_block(block, 0, template, u_block[nb])
+            nb += 1
+            top = min(n, i0 + bsize)
+            for i in range(i0, top):
+                s = 0
+                if n_strata > 1:
+                    u = u_strat[i]
+                    while s < n_strata - 1 and strat_cum[s] <= u:
+                        s += 1
+                cell[i] = s * n_arms + block[0, i - i0]
+            i0 = top
+    for i in range(n if (n_groups > 1 or bsize > 14) else 0):
         s = 0
         if n_strata > 1:
             u = u_strat[i]
@@ -291,9 +306,8 @@ def generate_trial(
         cen[c, ccnt[c]] = e_i
         ccnt[c] += 1
         cause[i] = NO_EXIT
-        if e_i + t <= horizon:
-            cand[nc] = i
-            nc += 1
+        cand[nc] = i  # kept if the exit is before the horizon (branch-free append)
+        nc += 1 if e_i + t <= horizon else 0
     n_events = 0
     for r in range(nc):
         i = cand[r]
