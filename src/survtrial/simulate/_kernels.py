@@ -470,6 +470,10 @@ def analyse_looks(
     ut = np.empty(n_cal, dtype=np.float64)
     dc = np.zeros((n_cal, n_cells), dtype=np.float64)
     risk = np.zeros((n_cal, n_cells), dtype=np.float64)
+    drop_before = np.zeros((n_cal, n_cells), dtype=np.int64)
+    n_out = np.zeros(n_cells, dtype=np.int64)
+    n_drop = np.zeros(n_cells, dtype=np.int64)
+    eq_cnt = np.zeros(n_cells, dtype=np.int64)
     rows_max = n_groups * n_cal
     n0 = np.empty(rows_max)
     n1 = np.empty(rows_max)
@@ -492,21 +496,39 @@ def analyse_looks(
         for c in range(n_cells):
             enrolled += _count_le(cen[c], 0, ccnt[c], cut)
         o_enrolled[k] = enrolled
-        # distinct event times (events with x <= cut, in time order) and per-cell event counts
+        # distinct event times (events with x <= cut, in time order), per-cell event counts, and
+        # per cell the exits by the cut and the dropouts by the cut with exit time < t_j
         D = 0
         m = 0
+        eq_val = -1.0  # exit time of the latest dropout(s); eq_cnt: how many per cell
+        for c in range(n_cells):
+            n_out[c] = 0
+            n_drop[c] = 0
+            eq_cnt[c] = 0
         for r in range(n_exit):
             q = xorder[r]
-            if not ex_ev[q] or ex_x[q] > cut:
+            if ex_x[q] > cut:
+                continue
+            c = ex_c[q]
+            n_out[c] += 1
+            t = ex_t[q]
+            if not ex_ev[q]:
+                if t != eq_val:
+                    eq_val = t
+                    for cc in range(n_cells):
+                        eq_cnt[cc] = 0
+                eq_cnt[c] += 1
+                n_drop[c] += 1
                 continue
             m += 1
-            t = ex_t[q]
             if D == 0 or t != ut[D - 1]:
                 ut[D] = t
-                for c in range(n_cells):
-                    dc[D, c] = 0.0
+                tie = t == eq_val  # dropouts at exactly t were seen first: not before t
+                for cc in range(n_cells):
+                    dc[D, cc] = 0.0
+                    drop_before[D, cc] = n_drop[cc] - (eq_cnt[cc] if tie else 0)
                 D += 1
-            dc[D - 1, ex_c[q]] += 1.0
+            dc[D - 1, c] += 1.0
         o_events[k] = m
         # at risk at t_j in cell c: enrolled with follow-up cut - e >= t_j (apply_data_cut's
         # limit), minus exits by the cut with cut - e >= t_j, plus exits by the cut with exit
@@ -531,22 +553,13 @@ def analyse_looks(
                 while p > 0 and cut - xe[c, p - 1] < ut[j]:
                     p -= 1
                 risk[j, c] -= p
-        # exits by the cut in exit-time order: events (order) and dropouts (dorder)
+        # exits by the cut with exit time >= t_j: all exits by the cut minus the events at the
+        # earlier event times and the dropouts with exit time < t_j
         for c in range(n_cells):
-            n_xc[c] = 0
-        for r in range(n_exit):
-            q = xorder[r]
-            if ex_x[q] <= cut:
-                c = ex_c[q]
-                xe[c, n_xc[c]] = ex_t[q]
-                n_xc[c] += 1
-        for c in range(n_cells):
-            p = 0
-            tot = n_xc[c]
+            before = 0.0
             for j in range(D):
-                while p < tot and xe[c, p] < ut[j]:
-                    p += 1
-                risk[j, c] += tot - p
+                risk[j, c] += n_out[c] - before - drop_before[j, c]
+                before += dc[j, c]
         for a in range(n_arms):
             tot = 0.0
             for j in range(D):
