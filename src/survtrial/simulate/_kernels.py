@@ -164,12 +164,13 @@ def _shuffle_block(block, g, template, u):
 def generate_trial(
     rng, n_fixed, n_mean, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, template,
     target, n_arms, breaks, ev_rates, tot_rates, tot_cum, type_cum, horizon, min_events,
-    enrol, cell, exit_t, cause, cen, ccnt, cand, n_cand,
+    enrol, cell, exit_t, cause, cen, cxe, ccnt, cand, n_cand,
 ):
     """Draw one trial into the buffers; returns n (patients), or -n if the buffers are too small.
 
     Besides the patient arrays it fills ``cen[c, :ccnt[c]]`` (enrolment times per stratum x arm
-    cell, sorted) and ``cand[:n_cand[0]]`` (patients with a drawn cause of exit, in patient order).
+    cell, sorted), ``cxe[c, :ccnt[c]]`` (their calendar exit times, enrolment + exit time) and
+    ``cand[:n_cand[0]]`` (patients with a drawn cause of exit, in patient order).
 
     Draw order (all in bulk, so that the bookkeeping loops make no generator calls): [n if
     Poisson]; n + 1 exponential spacings; n standard exponentials (exits); [n stratum uniforms if
@@ -304,6 +305,7 @@ def generate_trial(
         exit_t[i] = t
         e_i = enrol[i]
         cen[c, ccnt[c]] = e_i
+        cxe[c, ccnt[c]] = e_i + t
         ccnt[c] += 1
         cause[i] = NO_EXIT
         cand[nc] = i  # kept if the exit is before the horizon (branch-free append)
@@ -396,7 +398,7 @@ def _cox_binary(n0, n1, d0, d1, n_times, start):
 
 @njit(cache=True, error_model="numpy")
 def analyse_looks(
-    n, enrol, cell, exit_t, cause, cen, ccnt, cand, nc, n_strata, n_arms, control, experimental,
+    n, enrol, cell, exit_t, cause, cen, cxe, ccnt, cand, nc, n_strata, n_arms, control, experimental,
     stratified, look_kind, look_events, look_times, landmarks, stop_upper, stop_lower,
     o_cut, o_events, o_enrolled, o_events_arm, o_z, o_loghr, o_se, o_km, o_short,
 ):
@@ -448,7 +450,6 @@ def analyse_looks(
             n_exit += 1
     ex_t = np.empty(n_exit, dtype=np.float64)
     ex_x = np.empty(n_exit, dtype=np.float64)
-    ex_e = np.empty(n_exit, dtype=np.float64)
     ex_c = np.empty(n_exit, dtype=np.int64)
     ex_ev = np.empty(n_exit, dtype=np.bool_)
     q = 0
@@ -457,14 +458,11 @@ def analyse_looks(
         x = enrol[i] + exit_t[i]
         if x <= final:
             ex_t[q] = exit_t[i]
-            ex_e[q] = enrol[i]
             ex_x[q] = x
             ex_c[q] = cell[i]
             ex_ev[q] = cause[i] >= 0
             q += 1
     xorder = _bucket_argsort(ex_t, final)
-    xe = np.empty((n_cells, max(n_exit, 1)), dtype=np.float64)
-    n_xc = np.zeros(n_cells, dtype=np.int64)
     n_groups = n_strata if stratified else 1
     L = landmarks.size
     ut = np.empty(n_cal, dtype=np.float64)
@@ -530,29 +528,21 @@ def analyse_looks(
                 D += 1
             dc[D - 1, c] += 1.0
         o_events[k] = m
-        # at risk at t_j in cell c: enrolled with follow-up cut - e >= t_j (apply_data_cut's
-        # limit), minus exits by the cut with cut - e >= t_j, plus exits by the cut with exit
-        # time >= t_j. Thresholds move monotonically in j, so each count is one linear walk.
+        # at risk at t_j in cell c: patients without an exit by the cut (calendar exit > cut)
+        # followed for cut - e >= t_j (apply_data_cut's limit), plus exits by the cut with exit
+        # time >= t_j. Thresholds move monotonically in j: one walk down the enrolment times.
         for c in range(n_cells):
-            p = _count_followed(cen[c], 0, ccnt[c], cut, ut[0]) if D > 0 else 0
+            if D == 0:
+                continue
+            p = _count_followed(cen[c], 0, ccnt[c], cut, ut[0])
+            stay = 0
+            for q in range(p):
+                stay += 1 if cxe[c, q] > cut else 0
             for j in range(D):
                 while p > 0 and cut - cen[c, p - 1] < ut[j]:
                     p -= 1
-                risk[j, c] = p
-        # exits by the cut, in enrolment order (patients are), per cell: follow-up walk
-        for c in range(n_cells):
-            n_xc[c] = 0
-        for q in range(n_exit):
-            if ex_x[q] <= cut:
-                c = ex_c[q]
-                xe[c, n_xc[c]] = ex_e[q]
-                n_xc[c] += 1
-        for c in range(n_cells):
-            p = n_xc[c]
-            for j in range(D):
-                while p > 0 and cut - xe[c, p - 1] < ut[j]:
-                    p -= 1
-                risk[j, c] -= p
+                    stay -= 1 if cxe[c, p] > cut else 0
+                risk[j, c] = stay
         # exits by the cut with exit time >= t_j: all exits by the cut minus the events at the
         # earlier event times and the dropouts with exit time < t_j
         for c in range(n_cells):
@@ -643,6 +633,7 @@ def simulate_block(
     cause = np.empty(n_cap, dtype=np.int64)
     n_strata = strat_cum.size
     cen = np.empty((n_strata * n_arms, n_cap), dtype=np.float64)
+    cxe = np.empty((n_strata * n_arms, n_cap), dtype=np.float64)
     ccnt = np.zeros(n_strata * n_arms, dtype=np.int64)
     cand = np.empty(n_cap, dtype=np.int64)
     n_cand = np.zeros(1, dtype=np.int64)
@@ -650,13 +641,13 @@ def simulate_block(
         n = generate_trial(
             rng, n_fixed, n_mean, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, template,
             target, n_arms, breaks, ev_rates, tot_rates, tot_cum, type_cum, horizon, min_events,
-            enrol, cell, exit_t, cause, cen, ccnt, cand, n_cand,
+            enrol, cell, exit_t, cause, cen, cxe, ccnt, cand, n_cand,
         )
         if n < 0:
             return i, -n  # buffer too small: caller enlarges and repeats the block
         o_n[i] = n
         analyse_looks(
-            n, enrol, cell, exit_t, cause, cen, ccnt, cand, n_cand[0], n_strata, n_arms, control,
+            n, enrol, cell, exit_t, cause, cen, cxe, ccnt, cand, n_cand[0], n_strata, n_arms, control,
             experimental, stratified, look_kind, look_events, look_times, landmarks, stop_upper,
             stop_lower,
             o_cut[i], o_events[i], o_enrolled[i], o_events_arm[i], o_z[i], o_loghr[i], o_se[i],
@@ -677,6 +668,7 @@ def patient_block(
     cause = np.empty(n_cap, dtype=np.int64)
     n_cells = strat_cum.size * n_arms
     cen = np.empty((n_cells, n_cap), dtype=np.float64)
+    cxe = np.empty((n_cells, n_cap), dtype=np.float64)
     ccnt = np.zeros(n_cells, dtype=np.int64)
     cand = np.empty(n_cap, dtype=np.int64)
     n_cand = np.zeros(1, dtype=np.int64)
@@ -685,7 +677,7 @@ def patient_block(
         n = generate_trial(
             rng, n_fixed, n_mean, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, template,
             target, n_arms, breaks, ev_rates, tot_rates, tot_cum, type_cum, horizon, min_events,
-            enrol, cell, exit_t, cause, cen, ccnt, cand, n_cand,
+            enrol, cell, exit_t, cause, cen, cxe, ccnt, cand, n_cand,
         )
         if n < 0:
             return n, enrol, cell, exit_t, cause
