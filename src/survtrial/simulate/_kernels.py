@@ -77,6 +77,48 @@ def _bucket_argsort(keys, hi):
 
 
 @njit(cache=True, error_model="numpy")
+def _sorted(values):
+    """Sorted copy of finite values: bucket sort (one bucket per value over [min, max]), insertion
+    sort inside; linear in expectation for values spread over their range, as event times are."""
+    n = values.size
+    out = np.empty(n, dtype=np.float64)
+    if n == 0:
+        return out
+    lo = values[0]
+    hi = values[0]
+    for i in range(n):
+        v = values[i]
+        lo = min(lo, v)
+        hi = max(hi, v)
+    scale = n / (hi - lo) if hi > lo else 0.0
+    start = np.zeros(n + 1, dtype=np.int64)
+    bucket = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        b = min(int((values[i] - lo) * scale), n - 1)
+        bucket[i] = b
+        start[b + 1] += 1
+    for b in range(n):
+        start[b + 1] += start[b]
+    for i in range(n):
+        b = bucket[i]
+        out[start[b]] = values[i]
+        start[b] += 1
+    # start[b] is now the end of bucket b: insertion sort of each bucket
+    lo_b = 0
+    for b in range(n):
+        hi_b = start[b]
+        for r in range(lo_b + 1, hi_b):
+            v = out[r]
+            q = r - 1
+            while q >= lo_b and out[q] > v:
+                out[q + 1] = out[q]
+                q -= 1
+            out[q + 1] = v
+        lo_b = hi_b
+    return out
+
+
+@njit(cache=True, error_model="numpy")
 def _count_followed(a, lo, hi, cut, t):
     """Number of a[lo:hi] (sorted enrolment times) with follow-up ``cut - a >= t``, computed as
     apply_data_cut does (monotone in a, so a binary search is exact; branch-free)."""
@@ -423,25 +465,19 @@ def analyse_looks(
         if cause[i] >= 0:
             ev_x[q] = enrol[i] + exit_t[i]
             q += 1
+    ev_x = _sorted(ev_x)
     if look_kind[0] == 0:
         d_last = look_events[K - 1]
         if n_ev >= d_last:
-            final = np.partition(ev_x, d_last - 1)[d_last - 1]
+            final = ev_x[d_last - 1]
         else:
-            final = ev_x.max() if n_ev > 0 else 0.0
+            final = ev_x[n_ev - 1] if n_ev > 0 else 0.0
     else:
         final = look_times[K - 1]
     n_cal = 0
-    for r in range(n_ev):
-        if ev_x[r] <= final:
-            n_cal += 1
-    cal = np.empty(n_cal, dtype=np.float64)
-    q = 0
-    for r in range(n_ev):
-        if ev_x[r] <= final:
-            cal[q] = ev_x[r]
-            q += 1
-    cal.sort()
+    while n_cal < n_ev and ev_x[n_cal] <= final:
+        n_cal += 1
+    cal = ev_x[:n_cal]
     # exits (DFS events and dropouts) by the last cut, in patient (= enrolment) order
     n_exit = 0
     for r in range(nc):
