@@ -255,7 +255,15 @@ def generate_trial(
     block = np.empty((n_groups, bsize), dtype=np.int64)
     pos = np.full(n_groups, bsize, dtype=np.int64)
     nb = 0
-    if n_groups == 1 and bsize <= 14:
+    if n_groups == 1 and bsize == 2 and n_strata == 1:
+        # blocks of two, as _shuffle_block does it: the pair is swapped when int(2u) == 0
+        for i0 in range(0, n, 2):
+            r = min(int(u_block[nb] * 2.0), 1)
+            nb += 1
+            cell[i0] = template[1 - r]
+            if i0 + 1 < n:
+                cell[i0 + 1] = template[r]
+    elif n_groups == 1 and bsize <= 14:
         # one sequence of blocks: block nb covers patients nb * bsize .. (same draws as below)
         i0 = 0
         while i0 < n:
