@@ -263,6 +263,25 @@ def generate_trial(
             cell[i0] = template[1 - r]
             if i0 + 1 < n:
                 cell[i0 + 1] = template[r]
+    elif bsize == 2:
+        # blocks of two per group: the second arm of a group's open block waits in pend[g]
+        pend = np.full(n_groups, -1, dtype=np.int64)
+        for i in range(n):
+            s = 0
+            if n_strata > 1:
+                u = u_strat[i]
+                while s < n_strata - 1 and strat_cum[s] <= u:
+                    s += 1
+            g = s if stratified_blocks else 0
+            a = pend[g]
+            if a < 0:
+                r = min(int(u_block[nb] * 2.0), 1)
+                nb += 1
+                a = template[1 - r]
+                pend[g] = template[r]
+            else:
+                pend[g] = -1
+            cell[i] = s * n_arms + a
     elif n_groups == 1 and bsize <= 14:
         # one sequence of blocks: block nb covers patients nb * bsize .. (same draws as below)
         i0 = 0
@@ -278,7 +297,7 @@ def generate_trial(
                         s += 1
                 cell[i] = s * n_arms + block[0, i - i0]
             i0 = top
-    for i in range(n if (n_groups > 1 or bsize > 14) else 0):
+    for i in range(n if ((n_groups > 1 and bsize != 2) or bsize > 14) else 0):
         s = 0
         if n_strata > 1:
             u = u_strat[i]
