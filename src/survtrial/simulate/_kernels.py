@@ -4,8 +4,11 @@ One call simulates a block of trials from one ``numpy.random.Generator`` (draws 
 the first m trials of a block do not depend on how many follow). Per trial: sorted enrolment by
 exponential spacings, stratum, permuted blocks, one exponential exit time per patient from the total
 (event + dropout) piecewise hazard, and the cause of exit drawn only for exits before the horizon.
-Per look: cut, risk sets at the event times by binary search (no sort of all patients), stratified
-log-rank, stratified Cox (Efron ties, Newton-Raphson) and Kaplan-Meier landmarks per arm.
+Per trial before the looks: the event calendar times sorted once (linear bucket sort) give every
+look's cut. Per look: the distinct event times, events per cell and the dropouts before each event
+time in one pass over the exits in exit-time order; numbers at risk by one walk down the enrolment
+times per cell (patients with a calendar exit by the cut skipped), no sort of all patients;
+stratified log-rank, stratified Cox (Efron ties, Newton-Raphson) and Kaplan-Meier landmarks per arm.
 """
 
 from __future__ import annotations
