@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,7 +100,7 @@ def _build_report(sc: Scenario, seed: int, analysis: TrialAnalysis, comparison: 
         report.add_table(rep_cmp[cols], "Published value and the twins' distribution (mean, SD, central 95%)",
                          csv_name="published_vs_twin_replicates")
         keys = [h.key for h in HEADLINES if h.key in reps.columns]
-        titles = {h.key: h.label for h in HEADLINES}
+        titles = {h.key: textwrap.fill(h.label, 30) for h in HEADLINES}
         pub = {r.key: (r.published, r.published_lower if np.isfinite(r.published_lower) else None,
                        r.published_upper if np.isfinite(r.published_upper) else None)
                for r in rep_cmp.itertuples(index=False)}
