@@ -122,8 +122,8 @@ def analyse_endpoint(
         for the first one).
     landmarks : times at which S(t) is estimated (e.g. 3 years).
     tau : RMST horizon (None to skip).
-    tests : False gives only the KM estimates and landmarks (no log-rank, Cox or per-stratum
-        curves): the fast path for replicated simulations.
+    tests : False gives only the KM estimates and landmarks (no log-rank or Cox model): the fast
+        path for replicated simulations.
 
     Notes
     -----
@@ -150,7 +150,7 @@ def analyse_endpoint(
         cox = cox_ph(frame[time].to_numpy(), frame[event].to_numpy(),
                      pd.DataFrame({"arm": arm_cat}), strata=strata_arg, reference={"arm": ref},
                      conf_level=conf_level)
-    if strata and (tests or tau is not None):
+    if strata:
         for level, sub in frame.groupby(frame[strata[0]].astype(str), sort=True):
             by_stratum[str(level)] = kaplan_meier(time, event, arm, data=sub,
                                                   conf_level=conf_level, conf_type=conf_type)

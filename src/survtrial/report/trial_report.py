@@ -7,16 +7,13 @@ from typing import Any
 import pandas as pd
 
 from survtrial.analysis.trial import TrialAnalysis
+from survtrial.report._style import format_p
 from survtrial.report.forest import forest_plot
 from survtrial.report.html import Report
 from survtrial.report.km_plot import km_plot
 from survtrial.report.plots import cumulative_incidence_plot
 
 __all__ = ["add_trial_sections", "trial_figures", "trial_report"]
-
-
-def _fmt_p(p: float) -> str:
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def _arm_order(frame: pd.DataFrame, reference: str, experimental: str) -> pd.DataFrame:
@@ -65,7 +62,7 @@ def add_trial_sections(
 
     report.add_section(f"Primary endpoint: {p.endpoint}")
     lines = [f"{p.endpoint} at {lm:g} years: {exp} vs {ref}. Hazard ratio {hr:.2f} (95% CI {lo:.2f}-{hi:.2f}), "
-             f"Cox model {strat}, Efron ties; log-rank P = {_fmt_p(p.logrank.p_value)} ({strat})."]
+             f"Cox model {strat}, Efron ties; log-rank P = {format_p(p.logrank.p_value)} ({strat})."]
     if p.rmst is not None:
         dlo, dhi = p.rmst.confidence_interval(which="difference")
         lines.append(f"Restricted mean {p.endpoint} to {analysis.tau:g} years: difference {p.rmst.difference:.3f} "
