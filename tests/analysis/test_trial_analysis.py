@@ -79,7 +79,8 @@ def test_interaction_p_against_lifelines(trial_frame):
     d = pd.DataFrame({"T": df["time"], "E": df["event"], "arm": arm01, "sex": sex, "armsex": arm01 * sex})
     fit = lifelines.CoxPHFitter().fit(d, "T", "E")  # Efron ties, as survtrial
     z = fit.params_["armsex"] / fit.standard_errors_["armsex"]
-    assert p == pytest.approx(2 * sps.norm.sf(abs(z)), rel=1e-4)
+    # observed difference 2e-5, from lifelines' convergence tolerance (its Newton stops earlier)
+    assert p == pytest.approx(2 * sps.norm.sf(abs(z)), rel=5e-5)
 
 
 def test_subgroup_rows_and_levels(trial_frame):
