@@ -106,3 +106,13 @@ def test_notebook_api_gives_frames_and_figures(adam_dir):
     figs = res.figures()
     assert {"km_dfs", "forest", "cumulative_incidence"} <= set(figs)
     assert all(hasattr(f, "savefig") for f in figs.values())
+
+
+def test_plain_table_units_and_non_numeric_times():
+    frame = pd.DataFrame({"t": [12, 24, 36, 48], "e": [1, 0, 1, 1], "g": ["a", "b", "a", "b"]})
+    from survtrial.errors import InputError
+
+    with pytest.raises(InputError, match="time_unit 'minutes' not recognised"):
+        analyze_table(frame, time="t", event="e", group="g", time_unit="minutes", tau=None)
+    with pytest.raises(InputError, match=r"column 't' row 2: 'x' is not a number"):
+        analyze_table(frame.assign(t=[12, "x", 36, 48]), time="t", event="e", group="g", tau=None)

@@ -11,17 +11,12 @@ import numpy as np
 import pandas as pd
 
 from survtrial.data.io import read_table
+from survtrial.data.units import UNIT_TO_YEARS, years_per_unit
 from survtrial.errors import InputError
 
 __all__ = ["ARM_CANDIDATES", "UNIT_TO_YEARS", "AnalysisData", "load_adam", "prepare_adam"]
 
 ARM_CANDIDATES = ("TRT01P", "TRT01A", "ARM", "ACTARM", "TRTP", "TRTA")
-UNIT_TO_YEARS = {
-    "DAYS": 1 / 365.25, "DAY": 1 / 365.25, "D": 1 / 365.25,
-    "WEEKS": 7 / 365.25, "WEEK": 7 / 365.25, "W": 7 / 365.25,
-    "MONTHS": 1 / 12, "MONTH": 1 / 12, "M": 1 / 12,
-    "YEARS": 1.0, "YEAR": 1.0, "Y": 1.0,
-}
 GRADE_CANDIDATES = ("AETOXGR", "ATOXGR", "AETOXGRN", "ATOXGRN", "ASEV", "AESEV")
 MAX_LISTED = 10
 
@@ -115,12 +110,7 @@ def _to_years(adtte: pd.DataFrame, time_unit: str | None) -> tuple[np.ndarray, s
         if len(units) != 1:
             raise InputError(f"ADTTE: AVALU must hold one unit for the parameter, found {units or 'none'}")
         time_unit = str(units[0])
-    key = time_unit.strip().upper()
-    if key not in UNIT_TO_YEARS:
-        raise InputError(
-            f"time unit {time_unit!r} not recognised; use one of days, weeks, months, years"
-        )
-    return aval.to_numpy(dtype=float) * UNIT_TO_YEARS[key], key.lower()
+    return aval.to_numpy(dtype=float) * years_per_unit(time_unit), time_unit.strip().lower()
 
 
 def _event_indicator(adtte: pd.DataFrame) -> np.ndarray:

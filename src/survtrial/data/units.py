@@ -6,8 +6,14 @@ import re
 
 from survtrial.errors import InputError
 
-__all__ = ["parse_duration"]
+__all__ = ["UNIT_TO_YEARS", "parse_duration", "years_per_unit"]
 
+UNIT_TO_YEARS = {
+    "DAYS": 1 / 365.25, "DAY": 1 / 365.25, "D": 1 / 365.25,
+    "WEEKS": 7 / 365.25, "WEEK": 7 / 365.25, "W": 7 / 365.25,
+    "MONTHS": 1 / 12, "MONTH": 1 / 12, "M": 1 / 12,
+    "YEARS": 1.0, "YEAR": 1.0, "Y": 1.0,
+}
 _UNITS = {"y": 1.0, "m": 1 / 12, "w": 7 / 365.25, "d": 1 / 365.25}
 _PATTERN = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*(y|yr|yrs|years?|m|mo|months?|w|wk|weeks?|d|days?)?\s*$", re.I)
 
@@ -35,3 +41,11 @@ def parse_duration(value: str | float, *, role: str = "duration") -> float:
     if not years > 0:
         raise InputError(f"{role}: {value!r} must be a positive duration")
     return years
+
+
+def years_per_unit(unit: str, *, role: str = "time unit") -> float:
+    """Length of one ``unit`` (days, weeks, months, years; singular, plural or D/W/M/Y) in years."""
+    key = str(unit).strip().upper()
+    if key not in UNIT_TO_YEARS:
+        raise InputError(f"{role} {unit!r} not recognised; use one of days, weeks, months, years")
+    return UNIT_TO_YEARS[key]

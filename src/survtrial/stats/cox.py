@@ -114,7 +114,8 @@ class CoxResult:
         q = special.ndtri(0.5 + level / 2)
         low, high = self.coef - q * se, self.coef + q * se
         if scale == "hazard_ratio":
-            low, high = np.exp(low), np.exp(high)
+            with np.errstate(over="ignore"):  # a diverging coefficient (warned at fit) gives HR limit inf
+                low, high = np.exp(low), np.exp(high)
         return ConfidenceInterval(low, high)
 
     def to_frame(self, level: float | None = None) -> Any:

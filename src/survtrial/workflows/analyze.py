@@ -12,7 +12,7 @@ import pandas as pd
 from survtrial.analysis.trial import TrialAnalysis, analyse_trial
 from survtrial.data.adam import AnalysisData, load_adam
 from survtrial.data.io import read_table
-from survtrial.data.units import parse_duration
+from survtrial.data.units import parse_duration, years_per_unit
 from survtrial.errors import InputError
 from survtrial.report.html import Report, provenance
 from survtrial.report.trial_report import trial_figures, trial_report
@@ -106,9 +106,16 @@ def analyze_table(
                if c not in frame.columns]
     if missing:
         raise InputError(f"data: column(s) {missing} not found; available: {list(frame.columns)}")
-    scale = parse_duration(f"1{time_unit.strip()[0]}", role="time_unit")
+    scale = years_per_unit(time_unit, role="time_unit")
+    values = pd.to_numeric(frame[time], errors="coerce")
+    bad = values.isna() & frame[time].notna()
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        raise InputError(
+            f"column {time!r} row {row + 1}: {frame[time].iloc[row]!r} is not a number; times must be numbers"
+        )
     frame = frame.copy()
-    frame[time] = pd.to_numeric(frame[time], errors="coerce") * scale
+    frame[time] = values * scale
     lm = parse_duration(landmark, role="landmark")
     tau_y = None if tau is None else parse_duration(tau, role="tau")
     analysis = analyse_trial(frame, time=time, event=event, arm=group, reference=reference,
