@@ -284,6 +284,17 @@ def test_row_order_and_group_labels_do_not_matter(ds, rnd):
     np.testing.assert_allclose(x.statistic, y.statistic, rtol=1e-7, atol=1e-12)
 
 
+def test_singular_variance_is_nan_whatever_the_group_labels():
+    # found by the property above: the one subject of group 1 is censored at time 0, so the score
+    # variance is 0 exactly, computed as 2.3e-32 in one labelling and 0 in the other
+    t = np.array([0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 0, 1, 1, 1, 1, 1], dtype=float)
+    e = np.array([0, 0, 0, 0, 2, 2, 2, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1])
+    g = (np.arange(18) == 12).astype(int)
+    for labels in (g, 1 - g):
+        with pytest.warns(StatisticWarning, match="singular"):
+            assert np.isnan(gray_test(t, e, labels).statistic[0])
+
+
 def test_integer_weights_equal_repeated_rows():
     time, status, group = deterministic_set(90, 0)
     w = (np.arange(90) % 3) + 1

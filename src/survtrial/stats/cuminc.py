@@ -351,7 +351,8 @@ def gray_test(
     -----
     Reproduces the ``Tests`` of ``cmprsk::cuminc(time, event, group, strata, rho)``: the score for
     the first ``G - 1`` groups, its variance from Gray (1988) with cmprsk's tie corrections, and
-    ``statistic = s' V^-1 s`` referred to chi-square on ``G - 1`` df. A singular ``V`` gives NaN.
+    ``statistic = s' V^-1 s`` referred to chi-square on ``G - 1`` df. A singular ``V`` (an
+    eigenvalue below 1e-13 x the number of events of the cause: rounding level) gives NaN.
 
     References
     ----------
@@ -386,7 +387,10 @@ def gray_test(
             score += sc
             cov += cv
         stat = np.nan
-        if np.linalg.matrix_rank(cov) == cov.shape[0]:
+        # singular: an eigenvalue at rounding level for this many events (a group never at risk
+        # at an event of the cause gives 0 in exact arithmetic, 1e-32 or 0 after rounding)
+        tol = 1e-13 * max(1.0, float(np.sum(m == 1)))
+        if np.linalg.matrix_rank(cov, tol=tol) == cov.shape[0]:
             stat = float(score @ np.linalg.solve(cov, score))
         else:
             warnings.warn(
