@@ -17,6 +17,7 @@ import pandas as pd
 
 from survtrial.errors import InputError
 from survtrial.simulate import _kernels as kern
+from survtrial.simulate import _rng
 from survtrial.simulate._decisions import apply_bounds
 from survtrial.simulate.design_spec import SimulationDesign, load_simulation_design
 from survtrial.simulate.piecewise import stack_hazards
@@ -240,7 +241,6 @@ def build_model(
         look_events = np.zeros(des.k, dtype=np.int64)
         look_times = des.calendar_times.astype(float)
         min_events = 0
-    n_cap = n_fixed if n_fixed > 0 else int(n_mean + 10 * np.sqrt(n_mean) + 10)
     gs = des.design
     stop_upper = np.full(des.k, np.inf)
     stop_lower = np.full(des.k, -np.inf)
@@ -250,11 +250,14 @@ def build_model(
             stop_lower = gs.lower.astype(float).copy()
         elif spec.stop_for_futility:
             stop_lower[:-1] = gs.lower[:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_event = np.where(tot > 0, ev / np.where(tot > 0, tot, 1.0), 0.0)
     kernel_args = dict(
-        n_cap=n_cap, n_fixed=n_fixed, n_mean=n_mean, acc_knots=acc.knots.astype(float), acc_cum=cum,
+        n_fixed=n_fixed, n_mean=n_mean, acc_knots=acc.knots.astype(float), acc_cum=cum,
         acc_dens=dens.astype(float), strat_cum=np.cumsum(cal.stratum_shares).astype(float),
         stratified_blocks=bool(sc.randomization.stratified), template=template, target=target,
-        n_arms=len(arms), breaks=breaks, ev_rates=ev, tot_rates=tot, tot_cum=tot_cum, type_cum=type_cum,
+        n_arms=len(arms), breaks=breaks, ev_rates=ev, tot_rates=tot, tot_cum=tot_cum, p_event=p_event,
+        type_cum=type_cum,
         horizon=float(horizon), min_events=int(min_events), control=control, experimental=experimental,
         stratified=bool(spec.stratified), look_kind=look_kind, look_events=look_events, look_times=look_times,
         landmarks=lm_arr, stop_upper=stop_upper, stop_lower=stop_lower,
@@ -297,8 +300,21 @@ def _true_hazard_ratio(ev: np.ndarray, n_arms: int, control: int, experimental: 
     return float(r[0]) if np.allclose(r, r[0], rtol=1e-9, atol=0) else None
 
 
-def _generator(seed: int, block: int) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy=seed, spawn_key=(block,))))
+def _block_sizes(model: EngineModel, seed: int, block: int, count: int) -> np.ndarray:
+    """Patients in each of the first ``count`` trials of a seed block: the scenario's fixed n, or
+    Poisson totals from the block's own stream ``SeedSequence(seed, spawn_key=(block, 0, 2))``
+    (drawn in trial order, so the first m do not depend on count)."""
+    ka = model.kernel_args
+    if ka["n_fixed"] >= 0:
+        return np.full(count, ka["n_fixed"], dtype=np.int64)
+    g = np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy=seed, spawn_key=(block, 0, 2))))
+    return g.poisson(ka["n_mean"], size=count).astype(np.int64)
+
+
+def _kernel_model_args(ka: dict[str, Any]) -> tuple:
+    return (ka["acc_knots"], ka["acc_cum"], ka["acc_dens"], ka["strat_cum"], ka["stratified_blocks"], ka["template"],
+            ka["target"], ka["n_arms"], ka["breaks"], ka["tot_rates"], ka["tot_cum"], ka["p_event"], ka["type_cum"],
+            ka["horizon"], ka["min_events"])
 
 
 def check_seed(seed: Any) -> int:
@@ -324,21 +340,18 @@ def _outputs(model: EngineModel, count: int) -> dict[str, np.ndarray]:
 def _run_block(model: EngineModel, seed: int, block: int, count: int,
                out: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """The first ``count`` trials of a seed block, written into ``out`` (arrays of ``count`` rows)."""
-    ka = dict(model.kernel_args)
+    ka = model.kernel_args
     out = _outputs(model, count) if out is None else out
-    while True:
-        _, need = kern.simulate_block(
-            _generator(seed, block), count, ka["n_cap"], ka["n_fixed"], ka["n_mean"], ka["acc_knots"],
-            ka["acc_cum"], ka["acc_dens"], ka["strat_cum"], ka["stratified_blocks"], ka["template"], ka["target"],
-            ka["n_arms"], ka["breaks"], ka["ev_rates"], ka["tot_rates"], ka["tot_cum"], ka["type_cum"],
-            ka["horizon"], ka["min_events"], ka["control"], ka["experimental"], ka["stratified"], ka["look_kind"],
-            ka["look_events"], ka["look_times"], ka["landmarks"], ka["stop_upper"], ka["stop_lower"],
-            out["cut"], out["events"], out["subjects"], out["events_arm"], out["z"], out["log_hr"],
-            out["log_hr_se"], out["km"], out["short"], out["n_patients"],
-        )
-        if need == 0:
-            return out
-        ka["n_cap"] = int(need * 1.25) + 16  # a Poisson total beyond the buffer: redo the block, larger
+    sizes = _block_sizes(model, seed, block, count)
+    out["n_patients"][:] = sizes
+    kern.simulate_block(
+        _rng.block_state(seed, block), sizes, *_kernel_model_args(ka),
+        ka["control"], ka["experimental"], ka["stratified"], ka["look_kind"], ka["look_events"], ka["look_times"],
+        ka["landmarks"], ka["stop_upper"], ka["stop_lower"],
+        out["cut"], out["events"], out["subjects"], out["events_arm"], out["z"], out["log_hr"],
+        out["log_hr_se"], out["km"], out["short"],
+    )
+    return out
 
 
 def simulate_range(model: EngineModel, seed: int, start: int, stop: int) -> pd.DataFrame:
@@ -536,17 +549,10 @@ def trial_data(model: EngineModel, seed: int, index: int) -> pd.DataFrame:
     B = TRIALS_PER_SEED_BLOCK
     block, pos = divmod(int(index), B)
     ka = model.kernel_args
-    cap = ka["n_cap"]
-    while True:
-        n, enrol, cell, exit_t, cause = kern.patient_block(
-            _generator(seed, block), pos, cap, ka["n_fixed"], ka["n_mean"], ka["acc_knots"], ka["acc_cum"],
-            ka["acc_dens"], ka["strat_cum"], ka["stratified_blocks"], ka["template"], ka["target"], ka["n_arms"],
-            ka["breaks"], ka["ev_rates"], ka["tot_rates"], ka["tot_cum"], ka["type_cum"], ka["horizon"],
-            ka["min_events"],
-        )
-        if n >= 0:
-            break
-        cap = int(-n * 1.25) + 16
+    sizes = _block_sizes(model, seed, block, pos + 1)
+    enrol, cell, exit_t, cause = kern.patient_block(_rng.block_state(seed, block), sizes, pos,
+                                                    *_kernel_model_args(ka))
+    n = int(sizes[pos])
     g = np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy=seed, spawn_key=(block, pos, 1))))
     A = len(model.arms)
     arm, stratum = cell % A, cell // A

@@ -1,0 +1,387 @@
+"""Compiled (numba) generation of one simulated trial's patients: enrolment, randomisation, exits, causes.
+
+Per trial: sorted enrolment times by exponential spacings through the accrual quantile function,
+stratum, permuted blocks, one exponential exit time per patient from the total (event + dropout)
+piecewise hazard, and the cause of exit drawn only for exits before the horizon. Besides the
+patient arrays it fills the running count of each stratum x arm cell and a grid over the
+enrolment times (:func:`count_followed` answers "how many were followed at least t by the cut" in
+O(1) expected).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, uint64
+
+from survtrial.simulate import _rng
+
+# cause codes in the patient arrays
+NO_EXIT = -2  # no exit before the horizon (censored at any look)
+DROPOUT = -1  # lost to follow-up; event types are 0..E-1
+
+
+@njit(cache=True, error_model="numpy")
+def _accrual_quantile(u, knots, cum, dens):
+    j = 0
+    last = dens.size - 1
+    while j < last and cum[j + 1] <= u:
+        j += 1
+    while j < last and dens[j] <= 0.0:
+        j += 1
+    if dens[j] <= 0.0:
+        return knots[j]
+    return knots[j] + (u - cum[j]) / dens[j]
+
+
+@njit(cache=True, error_model="numpy")
+def _inverse_hazard(h, cell, breaks, rates, cum):
+    """Smallest t with H_cell(t) = h (inf beyond a zero-hazard tail)."""
+    k = breaks.size
+    j = 0
+    while j < k - 1 and cum[cell, j + 1] < h:
+        j += 1
+    r = rates[cell, j]
+    if r > 0.0:
+        return breaks[j] + (h - cum[cell, j]) / r
+    if h <= cum[cell, j]:
+        return breaks[j]
+    return np.inf
+
+
+@njit(cache=True, error_model="numpy")
+def _piece(t, breaks):
+    j = 0
+    k = breaks.size
+    while j < k - 1 and breaks[j + 1] <= t:
+        j += 1
+    return j
+
+
+@njit(cache=True, error_model="numpy")
+def _cause(u, t, c, breaks, p_event, type_cum):
+    """Cause of an exit at time t in cell c from one uniform: an event type 0..E-1, or DROPOUT.
+
+    u < P(event | exit at t) = event hazard / total hazard means an event; its type is then the
+    first k with u / P(event) < type_cum[c, k].
+    """
+    p = p_event[c, _piece(t, breaks) if breaks.size > 1 else 0]
+    if u < p:
+        v = u / p
+        n_types = type_cum.shape[1]
+        k = 0
+        while k < n_types - 1 and type_cum[c, k] <= v:
+            k += 1
+        return k
+    return DROPOUT
+
+
+@njit(cache=True, error_model="numpy")
+def _shuffle_block(block, g, template, u):
+    """Fisher-Yates shuffle of the template into block[g], index digits peeled off one uniform."""
+    bsize = template.size
+    for j in range(bsize):
+        block[g, j] = template[j]
+    for j in range(bsize - 1, 0, -1):
+        x = u * (j + 1)
+        r = int(x)
+        if r > j:
+            r = j
+        u = x - r
+        tmp = block[g, j]
+        block[g, j] = block[g, r]
+        block[g, r] = tmp
+
+
+@njit(cache=True, error_model="numpy")
+def _stratum(u, strat_cum):
+    s = 0
+    while s < strat_cum.size - 1 and strat_cum[s] <= u:
+        s += 1
+    return s
+
+
+@njit(cache=True, error_model="numpy")
+def _randomise(state, n, u_strat, strat_cum, stratified_blocks, template, n_arms, cell):
+    """Stratum x arm cell of each patient: strata from the uniforms, arms by permuted blocks.
+
+    Blocks of two take one bit each (bits of 64-bit draws, in the order the blocks open); blocks
+    of up to 14 one uniform each (the shuffle's index digits peeled off it); larger blocks one
+    uniform per position.
+    """
+    n_strata = strat_cum.size
+    bsize = template.size
+    n_groups = n_strata if stratified_blocks else 1
+    block = np.empty((n_groups, bsize), dtype=np.int64)
+    pos = np.full(n_groups, bsize, dtype=np.int64)
+    if bsize == 2:
+        word = uint64(0)
+        left = 0
+        if n_groups == 1 and n_strata == 1:
+            for i0 in range(0, n, 2):
+                if left == 0:
+                    word = _rng.bits(state)
+                    left = 64
+                r = np.intp(word & uint64(1))
+                word >>= uint64(1)
+                left -= 1
+                cell[i0] = template[1 - r]
+                if i0 + 1 < n:
+                    cell[i0 + 1] = template[r]
+            return
+        pend = np.full(n_groups, -1, dtype=np.int64)  # the second arm of a group's open block
+        for i in range(n):
+            s = _stratum(u_strat[i], strat_cum) if n_strata > 1 else 0
+            g = s if stratified_blocks else 0
+            a = pend[g]
+            if a < 0:
+                if left == 0:
+                    word = _rng.bits(state)
+                    left = 64
+                r = np.intp(word & uint64(1))
+                word >>= uint64(1)
+                left -= 1
+                a = template[1 - r]
+                pend[g] = template[r]
+            else:
+                pend[g] = -1
+            cell[i] = s * n_arms + a
+        return
+    for i in range(n):
+        s = _stratum(u_strat[i], strat_cum) if n_strata > 1 else 0
+        g = s if stratified_blocks else 0
+        if pos[g] == bsize:
+            if bsize > 14:  # more permutations than one uniform resolves: a uniform per position
+                for j in range(bsize):
+                    block[g, j] = template[j]
+                for j in range(bsize - 1, 0, -1):
+                    r = min(int(_rng.uniform(state) * (j + 1)), j)
+                    tmp = block[g, j]
+                    block[g, j] = block[g, r]
+                    block[g, r] = tmp
+            else:
+                _shuffle_block(block, g, template, _rng.uniform(state))
+            pos[g] = 0
+        cell[i] = s * n_arms + block[g, pos[g]]
+        pos[g] += 1
+
+
+@njit(cache=True, error_model="numpy")
+def _fix_arm_counts(state, n, target, n_arms, cell):
+    """Fixed arm counts: the last surplus patients of over-full arms get the missing arms, shuffled."""
+    counts = np.zeros(n_arms, dtype=np.int64)
+    for i in range(n):
+        counts[cell[i] % n_arms] += 1
+    n_move = 0
+    for a in range(n_arms):
+        if counts[a] > target[a]:
+            n_move += counts[a] - target[a]
+    if n_move == 0:
+        return
+    moved = np.empty(n_move, dtype=np.int64)
+    m = 0
+    for a in range(n_arms):
+        e = counts[a] - target[a]
+        if e > 0:
+            found = np.empty(e, dtype=np.int64)
+            f = e
+            for i in range(n - 1, -1, -1):
+                if cell[i] % n_arms == a:
+                    f -= 1
+                    found[f] = i
+                    if f == 0:
+                        break
+            for q in range(e):
+                moved[m] = found[q]
+                m += 1
+    new = np.empty(n_move, dtype=np.int64)
+    m = 0
+    for a in range(n_arms):
+        for _q in range(max(0, target[a] - counts[a])):
+            new[m] = a
+            m += 1
+    for j in range(n_move - 1, 0, -1):
+        r = min(int(_rng.uniform(state) * (j + 1)), j)
+        tmp = new[j]
+        new[j] = new[r]
+        new[r] = tmp
+    for q in range(n_move):
+        i = moved[q]
+        cell[i] = (cell[i] // n_arms) * n_arms + new[q]
+
+
+@njit(cache=True, error_model="numpy")
+def _running_sum(x, m):
+    """x[:m] replaced by its running sums (four interleaved segments, then their offsets); the total.
+
+    Non-decreasing for x >= 0: each segment's last value is exactly the next segment's offset.
+    """
+    q = (m + 3) // 4
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    for i in range(m - 3 * q if m > 3 * q else 0):
+        s0 += x[i]
+        x[i] = s0
+        s1 += x[q + i]
+        x[q + i] = s1
+        s2 += x[2 * q + i]
+        x[2 * q + i] = s2
+        s3 += x[3 * q + i]
+        x[3 * q + i] = s3
+    for i in range(m - 3 * q if m > 3 * q else 0, q):
+        s0 += x[i]
+        x[i] = s0
+        if q + i < m:
+            s1 += x[q + i]
+            x[q + i] = s1
+        if 2 * q + i < m:
+            s2 += x[2 * q + i]
+            x[2 * q + i] = s2
+    off = s0
+    for k in range(1, 4):
+        hi = min(m, (k + 1) * q)
+        for i in range(k * q, hi):
+            x[i] = off + x[i]
+        if hi > k * q:
+            off = x[hi - 1]
+    return off
+
+
+@njit(cache=True, error_model="numpy")
+def generate_trial(
+    state, n, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, template, target, n_arms,
+    breaks, tot_rates, tot_cum, p_event, type_cum, horizon, min_events,
+    enrol, cell, exit_t, cause, pref, grid, cand, n_cand, scratch,
+):
+    """Draw one trial of n patients into the buffers (each of capacity >= n + 1).
+
+    Fills the patient arrays (enrolment order), ``pref[i, c]`` (patients of stratum x arm cell c
+    among the first i), ``grid`` (see :func:`count_followed`) and ``cand[:n_cand[0]]`` (patients
+    with a drawn cause of exit, in patient order).
+
+    Draw order: n + 1 exponential spacings (enrolment); [n stratum uniforms if there are several
+    strata]; the randomisation's draws (see ``_randomise``); [re-assignment uniforms for fixed arm
+    counts]; n standard exponentials (exits); one cause uniform per exit before ``horizon`` in
+    patient order; only if those hold fewer than ``min_events`` DFS events, one per later finite
+    exit in patient order.
+    """
+    n_strata = strat_cum.size
+    n_cells = pref.shape[1]
+    # enrolment: running sums of exponential spacings, scaled to sorted uniforms, through the
+    # accrual quantile function
+    _rng.exponentials(state, enrol, 0, n + 1)
+    total = _running_sum(enrol, n + 1)
+    inv = 1.0 / total
+    if acc_dens.size == 1:
+        scale = inv / acc_dens[0]
+        k0 = acc_knots[0]
+        for i in range(n):
+            enrol[i] = k0 + enrol[i] * scale
+    else:
+        for i in range(n):
+            enrol[i] = _accrual_quantile(enrol[i] * inv, acc_knots, acc_cum, acc_dens)
+    if n_strata > 1:
+        _rng.uniforms(state, scratch, 0, n)
+    _randomise(state, n, scratch, strat_cum, stratified_blocks, template, n_arms, cell)
+    if target[0] >= 0:
+        _fix_arm_counts(state, n, target, n_arms, cell)
+    # exit times from the total hazard; candidates for a cause (exits before the horizon); running
+    # cell counts; the enrolment grid: grid[b] = patients in bins < b (bins of equal width, about
+    # two patients each): bin b + 1 gets the last patient of bin b, + 1, then a running maximum
+    # fills the bins after empty ones
+    _rng.exponentials(state, exit_t, 0, n)
+    G = grid.size - 1
+    lo = enrol[0] if n > 0 else 0.0
+    span = enrol[n - 1] - lo if n > 0 else 0.0
+    gscale = G / span if span > 0.0 else 0.0
+    for b in range(G + 1):
+        grid[b] = 0
+    for c in range(n_cells):
+        pref[0, c] = 0
+    nc = 0
+    if breaks.size == 1:
+        inv_rate = np.empty(n_cells)
+        for c in range(n_cells):
+            r = tot_rates[c, 0]
+            inv_rate[c] = 1.0 / r if r > 0.0 else np.inf
+        for i in range(n):
+            exit_t[i] = exit_t[i] * inv_rate[cell[i]]
+    else:
+        for i in range(n):
+            exit_t[i] = _inverse_hazard(exit_t[i], cell[i], breaks, tot_rates, tot_cum)
+    if n_cells == 2:
+        r1 = 0
+        for i in range(n):
+            c = cell[i]
+            e = enrol[i]
+            cause[i] = NO_EXIT
+            cand[nc] = i  # kept if the exit is before the horizon (branch-free append)
+            nc += 1 if e + exit_t[i] <= horizon else 0
+            r1 += c
+            pref[i + 1, 0] = i + 1 - r1
+            pref[i + 1, 1] = r1
+            grid[min(int((e - lo) * gscale), G - 1) + 1] = i + 1
+    else:
+        for i in range(n):
+            e = enrol[i]
+            cause[i] = NO_EXIT
+            cand[nc] = i
+            nc += 1 if e + exit_t[i] <= horizon else 0
+            for c in range(n_cells):
+                pref[i + 1, c] = pref[i, c]
+            pref[i + 1, cell[i]] += 1
+            grid[min(int((e - lo) * gscale), G - 1) + 1] = i + 1
+    top = 0
+    for b in range(G + 1):
+        top = max(top, grid[b])
+        grid[b] = top
+    _rng.uniforms(state, scratch, 0, nc)
+    n_events = 0
+    if breaks.size == 1 and type_cum.shape[1] == 1:  # one piece, one event type: branch-free
+        for r in range(nc):
+            i = cand[r]
+            ev = 1 if scratch[r] < p_event[cell[i], 0] else 0
+            cause[i] = ev - 1  # 0 (the event type) or DROPOUT
+            n_events += ev
+    else:
+        for r in range(nc):
+            i = cand[r]
+            k = _cause(scratch[r], exit_t[i], cell[i], breaks, p_event, type_cum)
+            cause[i] = k
+            n_events += 1 if k >= 0 else 0
+    if n_events < min_events and np.isfinite(horizon):
+        for i in range(n):
+            t = exit_t[i]
+            if cause[i] == NO_EXIT and np.isfinite(t):
+                cause[i] = _cause(_rng.uniform(state), t, cell[i], breaks, p_event, type_cum)
+                cand[nc] = i
+                nc += 1
+        cand[:nc].sort()
+    n_cand[0] = nc
+
+
+@njit(cache=True, error_model="numpy")
+def count_followed(enrol, n, grid, lo, gscale, cut, t):
+    """Number of patients followed for ``cut - e >= t`` by the cut (computed as apply_data_cut
+    does; the condition holds for a prefix of the sorted enrolment times).
+
+    ``grid[b]`` counts the patients in the bins below b (bins of equal width over the enrolment
+    times, about two patients each): a branch-free search of the bin of e = cut - t (up to seven
+    patients), then steps to the exact count if the bin holds more or rounding put the boundary
+    in a neighbouring bin (rare).
+    """
+    G = grid.size - 1
+    gf = min(max((cut - t - lo) * gscale, 0.0), G - 1.0)
+    b = int(gf)
+    p = grid[b]
+    e = grid[b + 1]
+    for step in (4, 2, 1):
+        q = min(p + step, e)
+        ok = cut - enrol[q - 1] >= t
+        p = q if ok else p
+    while p < n and cut - enrol[p] >= t:
+        p += 1
+    while p > 0 and cut - enrol[p - 1] < t:
+        p -= 1
+    return p

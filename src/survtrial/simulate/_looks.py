@@ -1,0 +1,457 @@
+"""Compiled (numba) analysis of every look of one simulated trial: log-rank, Cox, Kaplan-Meier.
+
+Before the looks: the DFS event calendar times sorted once give every look's cut; the exits
+(events and dropouts) by the last cut are gathered in patient (enrolment) order and argsorted by
+exit time once (events before dropouts at equal times). Per look, two passes over those exits
+and no pass over all patients:
+
+- pass 1, exit-time order: the distinct event times t_j by the cut, and ``plus[j, c]`` = exits
+  of cell c observed by the cut with exit time < t_j (lo = event times <= the exit time, lo <= j);
+- pass 2, reverse enrolment order (follow-up ``cut - e`` ascending): ``minus[j, c]`` = those
+  exits with hi <= j, hi = event times <= cut - e (no longer followed at t_j).
+
+Numbers at risk: ``risk[j, c] = F_c(t_j) - plus[j, c] + minus[j, c]`` with F_c(t) the patients
+of cell c followed ``cut - e >= t`` (the enrolment grid gives how many patients, the running
+cell counts how many of them in cell c). For an exit, ``[j < hi] - [lo <= j] + [hi <= j]`` is
+``[j < lo]``: at risk while its exit time is >= t_j, as in the data cut by ``apply_data_cut``,
+so the counts are exact. Rare cases take exact slower paths: equal event times (ties), and a
+dropout whose ``cut - e`` rounds below its exit time (``apply_data_cut`` gives it time
+``min(exit, cut - e)``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from survtrial.simulate._generate import count_followed
+from survtrial.simulate._sorting import argsort_events_first, sort_into
+
+
+@njit(cache=True, error_model="numpy")
+def _cox_terms(beta, n0, n1, d0, d1, n_times):
+    """Score and information of the (stratified) partial likelihood at beta (Efron ties)."""
+    eb = math.exp(beta)
+    score = 0.0
+    info = 0.0
+    for j in range(n_times):
+        d = d0[j] + d1[j]
+        if d == 0.0:
+            continue
+        score += d1[j]
+        if d == 1.0:
+            s1 = n1[j] * eb
+            p = s1 / (n0[j] + s1)
+            score -= p
+            info += p - p * p
+            continue
+        s0 = n0[j] + n1[j] * eb
+        s1 = n1[j] * eb
+        t0 = d0[j] + d1[j] * eb
+        t1 = d1[j] * eb
+        nd = int(d + 0.5)
+        for tie in range(nd):
+            f = tie / d
+            p = (s1 - f * t1) / (s0 - f * t0)
+            score -= p
+            info += p - p * p
+    return score, info
+
+
+@njit(cache=True, error_model="numpy")
+def _cox_binary(n0, n1, d0, d1, n_times, start):
+    """Stratified Cox MLE for one 0/1 covariate (Efron ties): (beta, se).
+
+    Newton-Raphson on the score from ``start`` (the one-step log-rank estimate), stopping after a
+    step below 1e-6 (1 + |beta|); the partial likelihood is concave in beta, and a step that does
+    not reduce |score| is halved. NaN when an
+    arm has no events (the MLE is infinite) or the iteration does not converge.
+    """
+    tot1 = 0.0
+    tot0 = 0.0
+    for j in range(n_times):
+        tot1 += d1[j]
+        tot0 += d0[j]
+    if tot1 == 0.0 or tot0 == 0.0 or not np.isfinite(start):
+        return np.nan, np.nan
+    beta = start
+    score, info = _cox_terms(beta, n0, n1, d0, d1, n_times)
+    for _it in range(100):
+        if info <= 0.0:
+            return np.nan, np.nan
+        step = score / info
+        new = beta + step
+        s_new, i_new = _cox_terms(new, n0, n1, d0, d1, n_times)
+        halvings = 0
+        while abs(s_new) > abs(score) and halvings < 40:
+            step *= 0.5
+            new = beta + step
+            s_new, i_new = _cox_terms(new, n0, n1, d0, d1, n_times)
+            halvings += 1
+        beta, score, info = new, s_new, i_new
+        # Newton converges quadratically (the third derivative is at most the second for a 0/1
+        # covariate): after a step below 1e-6 the error left is about 1e-12; info is at the new beta
+        if abs(step) <= 1e-6 * (1.0 + abs(beta)):
+            if abs(beta) > 30.0 or info <= 0.0:
+                return np.nan, np.nan
+            return beta, 1.0 / math.sqrt(info)
+    return np.nan, np.nan
+
+
+@njit(cache=True, error_model="numpy")
+def _event_times(cut, n_exit, st, sx, sc, sev, sid, ut, ecell, jlo, plus, run):
+    """Pass 1 (exits in exit-time order), branch-free: distinct event times by the cut; (D, tie).
+
+    ``ut[j]``, ``ecell[j]``: time and cell of event j; ``jlo[i]``: event times <= the exit time of
+    exit i (patient order); ``plus[j, c]``: observed exits of cell c no longer at risk at t_j (those
+    before event j in this order). ``tie`` is 1 if two events share a time (then use
+    :func:`_event_times_ties`).
+    """
+    n_cells = plus.shape[1]
+    D = 0
+    tie = 0
+    if n_cells == 2:  # the running counts in registers
+        r0 = 0
+        r1 = 0
+        for r in range(n_exit):
+            obs = 1 if sx[r] <= cut else 0
+            ev = obs & sev[r]
+            t = st[r]
+            c = sc[r]
+            tie |= ev & (1 if t == ut[max(D - 1, 0)] and D > 0 else 0)
+            ut[D] = t
+            ecell[D] = c
+            plus[D, 0] = r0
+            plus[D, 1] = r1
+            D += ev
+            r1 += obs & c
+            r0 += obs & (1 - c)
+            jlo[sid[r]] = D
+        plus[D, 0] = r0
+        plus[D, 1] = r1
+        return D, tie
+    for c in range(n_cells):
+        run[c] = 0
+    for r in range(n_exit):
+        obs = 1 if sx[r] <= cut else 0
+        ev = obs & sev[r]
+        t = st[r]
+        c = sc[r]
+        tie |= ev & (1 if t == ut[max(D - 1, 0)] and D > 0 else 0)
+        ut[D] = t
+        ecell[D] = c
+        for cc in range(n_cells):
+            plus[D, cc] = run[cc]
+        D += ev
+        run[c] += obs
+        jlo[sid[r]] = D
+    for cc in range(n_cells):
+        plus[D, cc] = run[cc]
+    return D, tie
+
+
+@njit(cache=True, error_model="numpy")
+def _event_times_ties(cut, n_exit, st, sx, sc, sev, sid, ut, dc, jlo, plus, run):
+    """As :func:`_event_times` with equal event times merged (events per time and cell in dc); (D, events)."""
+    n_cells = dc.shape[1]
+    for c in range(n_cells):
+        run[c] = 0
+    D = 0
+    m = 0
+    for r in range(n_exit):
+        if sx[r] > cut:
+            jlo[sid[r]] = D  # not used (not observed), but a valid index
+            continue
+        c = sc[r]
+        if sev[r]:
+            t = st[r]
+            m += 1
+            if D == 0 or t != ut[D - 1]:
+                ut[D] = t
+                for cc in range(n_cells):
+                    dc[D, cc] = 0.0
+                    plus[D, cc] = run[cc]
+                D += 1
+            dc[D - 1, c] += 1.0
+        run[c] += 1
+        jlo[sid[r]] = D
+    for cc in range(n_cells):
+        plus[D, cc] = run[cc]
+    return D, m
+
+
+@njit(cache=True, error_model="numpy")
+def _exit_limits(cut, n_exit, pe, px, pc, pev, jlo, ut, D, minus, run):
+    """Pass 2 (exits in reverse enrolment order, follow-up ``cut - e`` ascending).
+
+    An exit's hi = event times <= cut - e; ``minus[j, c]``: observed exits of cell c with hi <= j,
+    by consuming, for each event time in turn, the exits followed less than it (one mispredicted
+    branch per event time, not per exit). Returns 1 if a dropout has hi < lo (its time
+    ``min(exit, cut - e)`` is then below its exit time by rounding; use :func:`_at_risk_slow`).
+    """
+    n_cells = minus.shape[1]
+    r = n_exit - 1
+    fuzz = 0
+    if n_cells == 2:  # the running counts in registers
+        r0 = 0
+        r1 = 0
+        for j in range(D):
+            tj = ut[j]
+            while r >= 0 and cut - pe[r] < tj:
+                w = 1 if px[r] <= cut else 0
+                fuzz |= w & (1 - pev[r]) & (1 if j < jlo[r] else 0)
+                c = pc[r]
+                r1 += w & c
+                r0 += w & (1 - c)
+                r -= 1
+            minus[j, 0] = r0
+            minus[j, 1] = r1
+        minus[D, 0] = r0
+        minus[D, 1] = r1
+        return fuzz
+    for c in range(n_cells):
+        run[c] = 0
+    for j in range(D):
+        tj = ut[j]
+        while r >= 0 and cut - pe[r] < tj:
+            w = 1 if px[r] <= cut else 0
+            fuzz |= w & (1 - pev[r]) & (1 if j < jlo[r] else 0)
+            run[pc[r]] += w
+            r -= 1
+        for cc in range(n_cells):
+            minus[j, cc] = run[cc]
+    for cc in range(n_cells):
+        minus[D, cc] = run[cc]
+    return fuzz
+
+
+@njit(cache=True, error_model="numpy")
+def _at_risk_slow(cut, n_exit, pe, px, pc, pev, jlo, ut, D, enrol, n, pref, grid, lo, gscale, risk):
+    """Numbers at risk by a difference array of the intervals lo <= j < hi, dropouts' lo = min(lo, hi)."""
+    n_cells = risk.shape[1]
+    sub = np.zeros((D + 1, n_cells), dtype=np.int64)
+    jj = 0
+    for r in range(n_exit - 1, -1, -1):
+        if px[r] > cut:
+            continue
+        while jj < D and ut[jj] <= cut - pe[r]:
+            jj += 1
+        a = jlo[r]
+        if pev[r] == 0 and jj < a:
+            a = jj
+        sub[a, pc[r]] += 1
+        sub[jj, pc[r]] -= 1
+    for c in range(n_cells):
+        acc = 0
+        for j in range(D):
+            acc += sub[j, c]
+            risk[j, c] = pref[count_followed(enrol, n, grid, lo, gscale, cut, ut[j]), c] - acc
+
+
+@njit(cache=True, error_model="numpy")
+def workspace(n_cap, n_cells, n_groups):
+    """Work arrays of :func:`analyse_looks` for trials of up to n_cap patients."""
+    fw = np.empty((8, n_cap + 2))
+    iw = np.empty((10, n_cap + 2), dtype=np.int64)
+    dc = np.empty((n_cap + 1, n_cells))
+    risk = np.empty((n_cap + 1, n_cells))
+    plus = np.empty((n_cap + 2, n_cells), dtype=np.int64)
+    minus = np.empty((n_cap + 2, n_cells), dtype=np.int64)
+    run = np.empty(n_cells, dtype=np.int64)
+    rows = np.empty((4, n_groups * (n_cap + 1)))
+    return fw, iw, dc, risk, plus, minus, run, rows
+
+
+@njit(cache=True, error_model="numpy")
+def analyse_looks(
+    n, enrol, cell, exit_t, cause, pref, grid, cand, nc, n_strata, n_arms, control, experimental,
+    stratified, look_kind, look_events, look_times, landmarks, stop_upper, stop_lower,
+    fw, iw, dc, risk, plus, minus, run, rows,
+    o_cut, o_events, o_enrolled, o_events_arm, o_z, o_loghr, o_se, o_km, o_short,
+):
+    """Per-look statistics of one trial, written into row slices of the outputs (length K).
+
+    A trial whose look k is at its planned events (event looks, not short) and whose z crosses
+    ``stop_upper[k]`` or falls to ``stop_lower[k]`` stops there: the decision cannot depend on
+    later looks, so they are not computed (events -1, statistics NaN). ``stop_lower`` is -inf
+    where the design does not stop for a low z.
+    """
+    n_cells = n_strata * n_arms
+    K = look_kind.size
+    # DFS events before the horizon: sorted calendar times; the last look's cut
+    ev_x = fw[0]
+    n_ev = 0
+    for r in range(nc):
+        i = cand[r]
+        ev_x[n_ev] = enrol[i] + exit_t[i]
+        n_ev += 1 if cause[i] >= 0 else 0
+    cal = fw[7]
+    sort_into(ev_x[:n_ev], cal, iw[7], iw[8])
+    if look_kind[0] == 0:
+        d_last = look_events[K - 1]
+        if n_ev >= d_last:
+            final = cal[d_last - 1]
+        else:
+            final = cal[n_ev - 1] if n_ev > 0 else 0.0
+    else:
+        final = look_times[K - 1]
+    # exits (DFS events and dropouts) by the last cut, in patient (= enrolment) order
+    pe, pt, px = fw[1], fw[2], fw[3]
+    pc, pev = iw[0], iw[4]
+    n_exit = 0
+    for r in range(nc):
+        i = cand[r]
+        x = enrol[i] + exit_t[i]
+        pe[n_exit] = enrol[i]
+        pt[n_exit] = exit_t[i]
+        px[n_exit] = x
+        pc[n_exit] = cell[i]
+        pev[n_exit] = 1 if cause[i] >= 0 else 0
+        n_exit += 1 if x <= final else 0
+    order = iw[9]
+    argsort_events_first(pt[:n_exit], pev[:n_exit], final, order, iw[7], iw[8])
+    # the same exits in exit-time order (events before dropouts at equal times)
+    st, sx = fw[4], fw[5]
+    sid, sc, sev = iw[1], iw[2], iw[5]
+    for r in range(n_exit):
+        q = order[r]
+        st[r] = pt[q]
+        sx[r] = px[q]
+        sid[r] = q
+        sc[r] = pc[q]
+        sev[r] = pev[q]
+    jlo, ecell = iw[3], iw[6]
+    ut = fw[6]
+    n0, n1, d0, d1 = rows[0], rows[1], rows[2], rows[3]
+    n_groups = n_strata if stratified else 1
+    L = landmarks.size
+    lo = enrol[0] if n > 0 else 0.0
+    G = grid.size - 1
+    span = enrol[n - 1] - lo if n > 0 else 0.0
+    gscale = G / span if span > 0.0 else 0.0
+    for k in range(K):
+        short = False
+        if look_kind[0] == 0:
+            d_k = look_events[k]
+            if n_ev >= d_k:
+                cut = cal[d_k - 1]
+            else:
+                short = True
+                cut = final
+        else:
+            cut = look_times[k]
+        o_cut[k] = cut
+        o_short[k] = short
+        o_enrolled[k] = count_followed(enrol, n, grid, lo, gscale, cut, 0.0)
+        # pass 1, exit-time order: distinct event times, events per cell, lo per exit
+        D, tie = _event_times(cut, n_exit, st, sx, sc, sev, sid, ut, ecell, jlo, plus, run)
+        if tie:  # equal event times (not with continuous draws, but exact all the same)
+            D, m = _event_times_ties(cut, n_exit, st, sx, sc, sev, sid, ut, dc, jlo, plus, run)
+        else:
+            m = D
+        o_events[k] = m
+        # pass 2, reverse enrolment order: exits no longer followed at t_j
+        fuzz = _exit_limits(cut, n_exit, pe, px, pc, pev, jlo, ut, D, minus, run)
+        n_rows = n_groups * D
+        if n_cells == 2 and not tie and not fuzz and L == 0:
+            # one stratum, one event per time: at-risk numbers, log-rank sums and the Cox rows
+            # in one loop (the general path below gives the same numbers)
+            ev1 = 0.0
+            ome = 0.0
+            var = 0.0
+            for j in range(D):
+                p = count_followed(enrol, n, grid, lo, gscale, cut, ut[j])
+                r0 = float(pref[p, control] - plus[j, control] + minus[j, control])
+                r1 = float(pref[p, experimental] - plus[j, experimental] + minus[j, experimental])
+                e1 = 1.0 if ecell[j] == experimental else 0.0
+                n0[j] = r0
+                n1[j] = r1
+                d0[j] = 1.0 - e1
+                d1[j] = e1
+                ev1 += e1
+                nn = r0 + r1
+                ome += e1 - r1 / nn
+                var += r0 * r1 / (nn * nn)  # d (n - d) / (n - 1) = 1 for d = 1
+            o_events_arm[k, experimental] = ev1
+            o_events_arm[k, control] = D - ev1
+        else:
+            if not tie:
+                for j in range(D):
+                    for cc in range(n_cells):
+                        dc[j, cc] = 0.0
+                    dc[j, ecell[j]] = 1.0
+            if fuzz:
+                _at_risk_slow(cut, n_exit, pe, px, pc, pev, jlo, ut, D, enrol, n, pref, grid, lo, gscale, risk)
+            else:
+                for j in range(D):
+                    p = count_followed(enrol, n, grid, lo, gscale, cut, ut[j])
+                    for c in range(n_cells):
+                        risk[j, c] = pref[p, c] - plus[j, c] + minus[j, c]
+            for a in range(n_arms):
+                tot = 0.0
+                for j in range(D):
+                    for s in range(n_strata):
+                        tot += dc[j, s * n_arms + a]
+                o_events_arm[k, a] = tot
+            # stratified log-rank and Cox on (group, time) rows
+            for r in range(n_rows):
+                n0[r] = 0.0
+                n1[r] = 0.0
+                d0[r] = 0.0
+                d1[r] = 0.0
+            for j in range(D):
+                for s in range(n_strata):
+                    g = s if stratified else 0
+                    r = g * D + j
+                    n0[r] += risk[j, s * n_arms + control]
+                    n1[r] += risk[j, s * n_arms + experimental]
+                    d0[r] += dc[j, s * n_arms + control]
+                    d1[r] += dc[j, s * n_arms + experimental]
+            ome = 0.0
+            var = 0.0
+            for r in range(n_rows):
+                d = d0[r] + d1[r]
+                if d == 0.0:
+                    continue
+                nn = n0[r] + n1[r]
+                ome += d1[r] - d * n1[r] / nn
+                if nn > 1.0:
+                    var += d * (nn - d) / (nn - 1.0) * n0[r] * n1[r] / (nn * nn)
+        o_z[k] = -ome / math.sqrt(var) if var > 0.0 else np.nan
+        beta, se = _cox_binary(n0, n1, d0, d1, n_rows, ome / var if var > 0.0 else np.nan)
+        o_loghr[k] = beta
+        o_se[k] = se
+        # Kaplan-Meier per arm (strata pooled) at the landmarks
+        for a in range(n_arms):
+            for li in range(L):
+                s_km = 1.0
+                for j in range(D):
+                    if ut[j] > landmarks[li]:
+                        break
+                    nr = 0.0
+                    de = 0.0
+                    for s in range(n_strata):
+                        nr += risk[j, s * n_arms + a]
+                        de += dc[j, s * n_arms + a]
+                    if de > 0.0:
+                        s_km *= 1.0 - de / nr
+                o_km[k, li, a] = s_km
+        z = o_z[k]
+        if look_kind[0] == 0 and not short and m == look_events[k] and (
+            z >= stop_upper[k] or z <= stop_lower[k]
+        ):
+            for kk in range(k + 1, K):
+                o_cut[kk] = np.nan
+                o_events[kk] = -1
+                o_enrolled[kk] = -1
+                o_short[kk] = False
+                o_z[kk] = np.nan
+                o_loghr[kk] = np.nan
+                o_se[kk] = np.nan
+                for a in range(n_arms):
+                    o_events_arm[kk, a] = np.nan
+                    for li in range(L):
+                        o_km[kk, li, a] = np.nan
+            break
