@@ -179,3 +179,22 @@ def test_fast_and_general_paths_agree_without_ties():
     general = _analyse(enrol, arm, exit_t, cause, [30, 60, 90], landmarks=(1.0,))
     for key in ("cut", "events", "subjects", "events_arm", "z", "log_hr", "se"):
         np.testing.assert_array_equal(fast[key], general[key])
+
+
+def test_causes_for_every_exit_when_the_horizon_holds_too_few_events():
+    # a horizon before almost every exit: fewer than min_events DFS events, so the causes of all
+    # later finite exits are drawn too and the candidates are every patient, in patient order
+    from survtrial.simulate import _kernels, _rng
+
+    n, rate = 200, 0.5
+    args = (np.array([0.0, 2.0]), np.array([0.0, 1.0]), np.array([0.5]), np.array([1.0]), True,
+            np.array([0, 1], dtype=np.int64), np.full(2, -1, dtype=np.int64), 2, np.array([0.0]),
+            np.full((2, 1), rate), np.zeros((2, 1)), np.full((2, 1), 0.8), np.ones((2, 1)))
+    sizes = np.full(3, n, dtype=np.int64)
+    for horizon, min_events in ((0.05, 50), (np.inf, 0)):
+        enrol, _cell, exit_t, cause = _kernels.patient_block(_rng.block_state(3, 0), sizes, 2, *args, horizon,
+                                                               min_events)
+        # horizon 0.05: drawn after the first pass; an infinite horizon: every exit in the first
+        assert np.all(cause != _generate.NO_EXIT)  # every exit time is finite here
+        assert np.mean(cause == 0) == pytest.approx(0.8, abs=0.1)
+        assert np.all(np.diff(enrol) >= 0) and np.all(exit_t > 0)

@@ -256,7 +256,8 @@ def generate_trial(
 ):
     """Draw one trial of n patients into the buffers (each of capacity >= n + 1).
 
-    Fills the patient arrays (enrolment order), ``pref[i, c]`` (patients of stratum x arm cell c
+    Fills the patient arrays (enrolment order; ``cause`` only for the patients in ``cand``, the
+    others have none before the horizon: NO_EXIT), ``pref[i, c]`` (patients of stratum x arm cell c
     among the first i), ``grid`` (see :func:`count_followed`) and ``cand[:n_cand[0]]`` (patients
     with a drawn cause of exit, in patient order).
 
@@ -300,22 +301,20 @@ def generate_trial(
     for c in range(n_cells):
         pref[0, c] = 0
     nc = 0
-    if breaks.size == 1:
-        inv_rate = np.empty(n_cells)
-        for c in range(n_cells):
-            r = tot_rates[c, 0]
-            inv_rate[c] = 1.0 / r if r > 0.0 else np.inf
-        for i in range(n):
-            exit_t[i] = exit_t[i] * inv_rate[cell[i]]
-    else:
+    single = breaks.size == 1
+    inv_rate = np.empty(n_cells)
+    for c in range(n_cells):
+        r = tot_rates[c, 0]
+        inv_rate[c] = 1.0 / r if r > 0.0 else np.inf
+    if not single:
         for i in range(n):
             exit_t[i] = _inverse_hazard(exit_t[i], cell[i], breaks, tot_rates, tot_cum)
-    if n_cells == 2:
+    if n_cells == 2 and single:
         r1 = 0
         for i in range(n):
             c = cell[i]
             e = enrol[i]
-            cause[i] = NO_EXIT
+            exit_t[i] = exit_t[i] * inv_rate[c]
             cand[nc] = i  # kept if the exit is before the horizon (branch-free append)
             nc += 1 if e + exit_t[i] <= horizon else 0
             r1 += c
@@ -323,9 +322,11 @@ def generate_trial(
             pref[i + 1, 1] = r1
             grid[min(int((e - lo) * gscale), G - 1) + 1] = i + 1
     else:
+        if single:
+            for i in range(n):
+                exit_t[i] = exit_t[i] * inv_rate[cell[i]]
         for i in range(n):
             e = enrol[i]
-            cause[i] = NO_EXIT
             cand[nc] = i
             nc += 1 if e + exit_t[i] <= horizon else 0
             for c in range(n_cells):
@@ -351,9 +352,14 @@ def generate_trial(
             cause[i] = k
             n_events += 1 if k >= 0 else 0
     if n_events < min_events and np.isfinite(horizon):
+        q = 0
+        n_first = nc
         for i in range(n):
+            if q < n_first and cand[q] == i:  # a cause drawn already
+                q += 1
+                continue
             t = exit_t[i]
-            if cause[i] == NO_EXIT and np.isfinite(t):
+            if np.isfinite(t):
                 cause[i] = _cause(_rng.uniform(state), t, cell[i], breaks, p_event, type_cum)
                 cand[nc] = i
                 nc += 1

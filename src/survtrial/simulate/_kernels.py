@@ -76,4 +76,7 @@ def patient_block(
             enrol, cell, exit_t, cause, pref, grid, cand, n_cand, scratch,
         )
     n = sizes[index]
-    return enrol[:n].copy(), cell[:n].copy(), exit_t[:n].copy(), cause[:n].copy()
+    causes = np.full(n, NO_EXIT, dtype=np.int64)
+    for r in range(n_cand[0]):
+        causes[cand[r]] = cause[cand[r]]
+    return enrol[:n].copy(), cell[:n].copy(), exit_t[:n].copy(), causes

@@ -104,9 +104,10 @@ def _cox_binary(n0, n1, d0, d1, n_times, start):
 def _event_times(cut, n_exit, st, sx, sc, sev, sid, ut, ecell, jlo, plus, run):
     """Pass 1 (exits in exit-time order), branch-free: distinct event times by the cut; (D, tie).
 
-    ``ut[j]``, ``ecell[j]``: time and cell of event j; ``jlo[i]``: event times <= the exit time of
-    exit i (patient order); ``plus[j, c]``: observed exits of cell c no longer at risk at t_j (those
-    before event j in this order). ``tie`` is 1 if two events share a time (then use
+    ``ut[j]``, ``ecell[j]``: time and cell of event j; ``jlo[i]``: event times <= the exit time
+    of exit i (patient order; unset for exits not observed by the cut); ``plus[j, c]``: observed
+    exits of cell c no longer at risk at t_j (those before event j in this order). ``tie`` is 1
+    if two events share a time (then use
     :func:`_event_times_ties`).
     """
     n_cells = plus.shape[1]
@@ -116,9 +117,11 @@ def _event_times(cut, n_exit, st, sx, sc, sev, sid, ut, ecell, jlo, plus, run):
         r0 = 0
         r1 = 0
         for r in range(n_exit):
+            t = st[r]
+            if t > cut:  # exit-time order: no later exit is observed by this cut
+                break
             obs = 1 if sx[r] <= cut else 0
             ev = obs & sev[r]
-            t = st[r]
             c = sc[r]
             tie |= ev & (1 if t == ut[max(D - 1, 0)] and D > 0 else 0)
             ut[D] = t
