@@ -198,3 +198,16 @@ def test_causes_for_every_exit_when_the_horizon_holds_too_few_events():
         assert np.all(cause != _generate.NO_EXIT)  # every exit time is finite here
         assert np.mean(cause == 0) == pytest.approx(0.8, abs=0.1)
         assert np.all(np.diff(enrol) >= 0) and np.all(exit_t > 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_values, st.integers(0, 5), st.data())
+def test_select_into_gives_the_order_statistics(values, repeat, data):
+    a = np.asarray(values + values[:repeat], dtype=float)
+    n = a.size
+    if n == 0:
+        return
+    ranks = np.array(sorted(data.draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=5))), dtype=np.int64)
+    out = np.empty(n)
+    kern.select_into(a, out, np.empty(n + 1, dtype=np.int64), np.empty(n, dtype=np.int64), ranks)
+    np.testing.assert_array_equal(out[ranks], np.sort(a)[ranks])

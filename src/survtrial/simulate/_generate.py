@@ -116,17 +116,17 @@ def _randomise(state, n, u_strat, strat_cum, stratified_blocks, template, n_arms
     if bsize == 2:
         word = uint64(0)
         left = 0
-        if n_groups == 1 and n_strata == 1:
-            for i0 in range(0, n, 2):
-                if left == 0:
-                    word = _rng.bits(state)
-                    left = 64
-                r = np.intp(word & uint64(1))
-                word >>= uint64(1)
-                left -= 1
-                cell[i0] = template[1 - r]
-                if i0 + 1 < n:
-                    cell[i0 + 1] = template[r]
+        if n_groups == 1 and n_strata == 1:  # block k holds patients 2k, 2k + 1 (cell has room for n + 1)
+            n_blocks = (n + 1) // 2
+            k = 0
+            while k < n_blocks:
+                word = _rng.bits(state)
+                m = min(64, n_blocks - k)
+                for q in range(m):
+                    r = np.intp((word >> uint64(q)) & uint64(1))
+                    cell[2 * (k + q)] = template[1 - r]
+                    cell[2 * (k + q) + 1] = template[r]
+                k += m
             return
         pend = np.full(n_groups, -1, dtype=np.int64)  # the second arm of a group's open block
         for i in range(n):
@@ -258,7 +258,7 @@ def generate_trial(
 
     Fills the patient arrays (enrolment order; ``cause`` only for the patients in ``cand``, the
     others have none before the horizon: NO_EXIT), ``pref[i, c]`` (patients of stratum x arm cell c
-    among the first i), ``grid`` (see :func:`count_followed`) and ``cand[:n_cand[0]]`` (patients
+    among the first i; read it with :func:`cell_count`), ``grid`` (see :func:`count_followed`) and ``cand[:n_cand[0]]`` (patients
     with a drawn cause of exit, in patient order).
 
     Draw order: n + 1 exponential spacings (enrolment); [n stratum uniforms if there are several
@@ -309,7 +309,7 @@ def generate_trial(
     if not single:
         for i in range(n):
             exit_t[i] = _inverse_hazard(exit_t[i], cell[i], breaks, tot_rates, tot_cum)
-    if n_cells == 2 and single:
+    if n_cells == 2 and single:  # pref[:, 0] is not stored: see cell_count
         r1 = 0
         for i in range(n):
             c = cell[i]
@@ -318,7 +318,6 @@ def generate_trial(
             cand[nc] = i  # kept if the exit is before the horizon (branch-free append)
             nc += 1 if e + exit_t[i] <= horizon else 0
             r1 += c
-            pref[i + 1, 0] = i + 1 - r1
             pref[i + 1, 1] = r1
             grid[min(int((e - lo) * gscale), G - 1) + 1] = i + 1
     else:
@@ -365,6 +364,14 @@ def generate_trial(
                 nc += 1
         cand[:nc].sort()
     n_cand[0] = nc
+
+
+@njit(inline="always")
+def cell_count(pref, p, c):
+    """Patients of cell c among the first p: ``pref[p, c]``; with two cells only column 1 is kept."""
+    if pref.shape[1] == 2 and c == 0:
+        return p - pref[p, 1]
+    return pref[p, c]
 
 
 @njit(cache=True, error_model="numpy")

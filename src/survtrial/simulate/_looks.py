@@ -1,6 +1,6 @@
 """Compiled (numba) analysis of every look of one simulated trial: log-rank, Cox, Kaplan-Meier.
 
-Before the looks: the DFS event calendar times sorted once give every look's cut; the exits
+Before the looks: the DFS event calendar times' order statistics give every look's cut; the exits
 (events and dropouts) by the last cut are gathered in patient (enrolment) order and argsorted by
 exit time once (events before dropouts at equal times). Per look, two passes over those exits
 and no pass over all patients:
@@ -26,8 +26,8 @@ import math
 import numpy as np
 from numba import njit
 
-from survtrial.simulate._generate import count_followed
-from survtrial.simulate._sorting import argsort_events_first, sort_into
+from survtrial.simulate._generate import cell_count, count_followed
+from survtrial.simulate._sorting import argsort_events_first, select_into
 
 
 @njit(cache=True, error_model="numpy")
@@ -250,14 +250,14 @@ def _at_risk_slow(cut, n_exit, pe, px, pc, pev, jlo, ut, D, enrol, n, pref, grid
         acc = 0
         for j in range(D):
             acc += sub[j, c]
-            risk[j, c] = pref[count_followed(enrol, n, grid, lo, gscale, cut, ut[j]), c] - acc
+            risk[j, c] = cell_count(pref, count_followed(enrol, n, grid, lo, gscale, cut, ut[j]), c) - acc
 
 
 @njit(cache=True, error_model="numpy")
 def workspace(n_cap, n_cells, n_groups):
     """Work arrays of :func:`analyse_looks` for trials of up to n_cap patients."""
     fw = np.empty((8, n_cap + 2))
-    iw = np.empty((10, n_cap + 2), dtype=np.int64)
+    iw = np.empty((11, n_cap + 2), dtype=np.int64)
     dc = np.empty((n_cap + 1, n_cells))
     risk = np.empty((n_cap + 1, n_cells))
     plus = np.empty((n_cap + 2, n_cells), dtype=np.int64)
@@ -290,8 +290,19 @@ def analyse_looks(
         i = cand[r]
         ev_x[n_ev] = enrol[i] + exit_t[i]
         n_ev += 1 if cause[i] >= 0 else 0
+    # the event looks' cuts: order statistics d_k of these times (and the last one if fewer)
     cal = fw[7]
-    sort_into(ev_x[:n_ev], cal, iw[7], iw[8])
+    ranks = iw[10]
+    n_ranks = 0
+    if look_kind[0] == 0:
+        for k in range(K):
+            if look_events[k] <= n_ev:
+                ranks[n_ranks] = look_events[k] - 1
+                n_ranks += 1
+        if look_events[K - 1] > n_ev and n_ev > 0:
+            ranks[n_ranks] = n_ev - 1
+            n_ranks += 1
+    select_into(ev_x[:n_ev], cal, iw[7], iw[8], ranks[:n_ranks])
     if look_kind[0] == 0:
         d_last = look_events[K - 1]
         if n_ev >= d_last:
@@ -366,8 +377,8 @@ def analyse_looks(
             var = 0.0
             for j in range(D):
                 p = count_followed(enrol, n, grid, lo, gscale, cut, ut[j])
-                r0 = float(pref[p, control] - plus[j, control] + minus[j, control])
-                r1 = float(pref[p, experimental] - plus[j, experimental] + minus[j, experimental])
+                r0 = float(cell_count(pref, p, control) - plus[j, control] + minus[j, control])
+                r1 = float(cell_count(pref, p, experimental) - plus[j, experimental] + minus[j, experimental])
                 e1 = 1.0 if ecell[j] == experimental else 0.0
                 n0[j] = r0
                 n1[j] = r1
@@ -391,7 +402,7 @@ def analyse_looks(
                 for j in range(D):
                     p = count_followed(enrol, n, grid, lo, gscale, cut, ut[j])
                     for c in range(n_cells):
-                        risk[j, c] = pref[p, c] - plus[j, c] + minus[j, c]
+                        risk[j, c] = cell_count(pref, p, c) - plus[j, c] + minus[j, c]
             for a in range(n_arms):
                 tot = 0.0
                 for j in range(D):

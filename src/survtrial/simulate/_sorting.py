@@ -112,3 +112,53 @@ def sorted_copy(values):
     out = np.empty(n)
     sort_into(values, out, np.empty(n + 1, dtype=np.int64), np.empty(n, dtype=np.int64))
     return out
+
+
+@njit(cache=True, error_model="numpy")
+def select_into(values, out, start, bucket, ranks):
+    """out[q] = the q-th smallest of values (0-based) for each q in ranks (ascending, < n).
+
+    :func:`sort_into` without sorting the buckets that hold none of the ranks: every value of a
+    bucket lies between those of the buckets before and after it, so a sorted bucket puts its
+    order statistics in place. Other entries of out hold the values grouped by bucket.
+    """
+    n = values.size
+    if n == 0:
+        return
+    lo = values[0]
+    hi = values[0]
+    for i in range(n):
+        v = values[i]
+        lo = min(lo, v)
+        hi = max(hi, v)
+    scale = n / (hi - lo) if hi > lo else 0.0
+    for b in range(n + 1):
+        start[b] = 0
+    for i in range(n):
+        b = min(int((values[i] - lo) * scale), n - 1)
+        bucket[i] = b
+        start[b + 1] += 1
+    for b in range(n):
+        start[b + 1] += start[b]
+    for i in range(n):
+        b = bucket[i]
+        out[start[b]] = values[i]
+        start[b] += 1
+    # start[b] is now the end of bucket b; find the bucket of each rank (ranks ascending)
+    b = 0
+    done = -1
+    for k in range(ranks.size):
+        q = ranks[k]
+        while start[b] <= q:
+            b += 1
+        if b == done:
+            continue
+        lo_b = start[b - 1] if b > 0 else 0
+        for r in range(lo_b + 1, start[b]):
+            v = out[r]
+            j = r - 1
+            while j >= lo_b and out[j] > v:
+                out[j + 1] = out[j]
+                j -= 1
+            out[j + 1] = v
+        done = b
