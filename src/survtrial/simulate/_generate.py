@@ -301,37 +301,36 @@ def generate_trial(
     for c in range(n_cells):
         pref[0, c] = 0
     nc = 0
-    single = breaks.size == 1
+    # simple separate loops (faster than one fused loop)
     inv_rate = np.empty(n_cells)
     for c in range(n_cells):
         r = tot_rates[c, 0]
         inv_rate[c] = 1.0 / r if r > 0.0 else np.inf
-    if not single:
+    if breaks.size == 1:
+        for i in range(n):
+            exit_t[i] = exit_t[i] * inv_rate[cell[i]]
+    else:
         for i in range(n):
             exit_t[i] = _inverse_hazard(exit_t[i], cell[i], breaks, tot_rates, tot_cum)
-    if n_cells == 2 and single:  # pref[:, 0] is not stored: see cell_count
+    for i in range(n):
+        cand[nc] = i  # kept if the exit is before the horizon (branch-free append)
+        nc += 1 if enrol[i] + exit_t[i] <= horizon else 0
+    if n_cells == 2:  # pref[:, 0] is not stored: see cell_count
         r1 = 0
         for i in range(n):
-            c = cell[i]
-            e = enrol[i]
-            exit_t[i] = exit_t[i] * inv_rate[c]
-            cand[nc] = i  # kept if the exit is before the horizon (branch-free append)
-            nc += 1 if e + exit_t[i] <= horizon else 0
-            r1 += c
+            r1 += cell[i]
             pref[i + 1, 1] = r1
-            grid[min(int((e - lo) * gscale), G - 1) + 1] = i + 1
     else:
-        if single:
-            for i in range(n):
-                exit_t[i] = exit_t[i] * inv_rate[cell[i]]
         for i in range(n):
-            e = enrol[i]
-            cand[nc] = i
-            nc += 1 if e + exit_t[i] <= horizon else 0
             for c in range(n_cells):
                 pref[i + 1, c] = pref[i, c]
             pref[i + 1, cell[i]] += 1
-            grid[min(int((e - lo) * gscale), G - 1) + 1] = i + 1
+    # the bins go through cause as scratch: it is written only later, for the candidates
+    top_bin = G - 1.0
+    for i in range(n):
+        cause[i] = int(min((enrol[i] - lo) * gscale, top_bin))
+    for i in range(n):
+        grid[cause[i] + 1] = i + 1
     top = 0
     for b in range(G + 1):
         top = max(top, grid[b])
