@@ -44,16 +44,16 @@ def test_xoshiro_matches_the_published_test_vector():
 
 def test_uniforms_are_the_top_53_bits_of_the_reference_stream():
     state = _rng.block_state(2024, 3)
-    raw = _reference_xoshiro(state.copy(), 1000)
+    raw = _reference_xoshiro(state[:4], 1000)  # stream A
     u = np.empty(1000)
     _rng.uniforms(state, u, 0, 1000)
     np.testing.assert_array_equal(u, np.array([r >> 11 for r in raw], dtype=float) * 2.0**-53)
-    expected_next = (_reference_xoshiro(state.copy(), 1)[0] >> 11) * 2.0**-53
+    expected_next = (_reference_xoshiro(state[:4], 1)[0] >> 11) * 2.0**-53
     assert _rng.uniform(state) == expected_next
 
 
 def test_block_state_is_the_seed_sequence_child():
-    want = np.random.SeedSequence(entropy=7, spawn_key=(12,)).generate_state(4, np.uint64)
+    want = np.random.SeedSequence(entropy=7, spawn_key=(12,)).generate_state(8, np.uint64)
     np.testing.assert_array_equal(_rng.block_state(7, 12), want)
     assert not np.array_equal(_rng.block_state(7, 12), _rng.block_state(7, 13))
 
@@ -99,3 +99,21 @@ def test_fill_functions_continue_the_same_stream():
     _rng.exponentials(b, parts, 120, 300)
     np.testing.assert_array_equal(whole, parts)
     np.testing.assert_array_equal(a, b)
+
+
+def test_exponentials_interleave_two_streams():
+    # with both streams in the same state the pairs repeat; each position sequence is stream A's
+    # one-at-a-time sequence (an odd count ends with a draw from A)
+    a = _rng.block_state(11, 0)[:4]
+    twin = np.concatenate([a, a])
+    out = np.empty(400)
+    _rng.exponentials(twin, out, 0, 400)
+    np.testing.assert_array_equal(out[0::2], out[1::2])
+    single = np.concatenate([a, _rng.block_state(11, 1)[:4]])
+    one = np.empty(1)
+    seq = []
+    for _ in range(200):
+        _rng.exponentials(single, one, 0, 1)
+        seq.append(one[0])
+    np.testing.assert_array_equal(out[0::2], seq)
+    np.testing.assert_array_equal(single[4:], _rng.block_state(11, 1)[:4])  # B untouched

@@ -257,9 +257,10 @@ def generate_trial(
     """Draw one trial of n patients into the buffers (each of capacity >= n + 1).
 
     Fills the patient arrays (enrolment order; ``cause`` only for the patients in ``cand``, the
-    others have none before the horizon: NO_EXIT), ``pref[i, c]`` (patients of stratum x arm cell c
-    among the first i; read it with :func:`cell_count`), ``grid`` (see :func:`count_followed`) and ``cand[:n_cand[0]]`` (patients
-    with a drawn cause of exit, in patient order).
+    others have none before the horizon: NO_EXIT), ``pref[i, c]`` (patients of stratum x arm
+    cell c among the first i; read it with :func:`cell_count`), ``grid`` (see
+    :func:`count_followed`) and ``cand[:n_cand[0]]`` (patients with a drawn cause of exit, in
+    patient order).
 
     Draw order: n + 1 exponential spacings (enrolment); [n stratum uniforms if there are several
     strata]; the randomisation's draws (see ``_randomise``); [re-assignment uniforms for fixed arm
