@@ -177,8 +177,12 @@ def test_fast_and_general_paths_agree_without_ties():
     arm = rng.integers(0, 2, n)
     fast = _analyse(enrol, arm, exit_t, cause, [30, 60, 90])
     general = _analyse(enrol, arm, exit_t, cause, [30, 60, 90], landmarks=(1.0,))
-    for key in ("cut", "events", "subjects", "events_arm", "z", "log_hr", "se"):
+    for key in ("cut", "events", "subjects", "events_arm"):
         np.testing.assert_array_equal(fast[key], general[key])
+    # the fast path divides once per event time: z (and Cox's start from it) may differ in the
+    # last bits
+    for key in ("z", "log_hr", "se"):
+        np.testing.assert_allclose(fast[key], general[key], rtol=1e-12)
 
 
 def test_causes_for_every_exit_when_the_horizon_holds_too_few_events():

@@ -283,13 +283,22 @@ def analyse_looks(
     """
     n_cells = n_strata * n_arms
     K = look_kind.size
-    # DFS events before the horizon: sorted calendar times; the last look's cut
+    # candidates (exits with a drawn cause) in patient (= enrolment) order; DFS events' calendar times
+    pe, pt, px = fw[1], fw[2], fw[3]
+    pc, pev = iw[0], iw[4]
     ev_x = fw[0]
     n_ev = 0
     for r in range(nc):
         i = cand[r]
-        ev_x[n_ev] = enrol[i] + exit_t[i]
-        n_ev += 1 if cause[i] >= 0 else 0
+        x = enrol[i] + exit_t[i]
+        ev = 1 if cause[i] >= 0 else 0
+        pe[r] = enrol[i]
+        pt[r] = exit_t[i]
+        px[r] = x
+        pc[r] = cell[i]
+        pev[r] = ev
+        ev_x[n_ev] = x
+        n_ev += ev
     # the event looks' cuts: order statistics d_k of these times (and the last one if fewer)
     cal = fw[7]
     ranks = iw[10]
@@ -311,19 +320,16 @@ def analyse_looks(
             final = cal[n_ev - 1] if n_ev > 0 else 0.0
     else:
         final = look_times[K - 1]
-    # exits (DFS events and dropouts) by the last cut, in patient (= enrolment) order
-    pe, pt, px = fw[1], fw[2], fw[3]
-    pc, pev = iw[0], iw[4]
+    # exits (DFS events and dropouts) by the last cut, compacted in place
     n_exit = 0
     for r in range(nc):
-        i = cand[r]
-        x = enrol[i] + exit_t[i]
-        pe[n_exit] = enrol[i]
-        pt[n_exit] = exit_t[i]
-        px[n_exit] = x
-        pc[n_exit] = cell[i]
-        pev[n_exit] = 1 if cause[i] >= 0 else 0
-        n_exit += 1 if x <= final else 0
+        keep = 1 if px[r] <= final else 0
+        pe[n_exit] = pe[r]
+        pt[n_exit] = pt[r]
+        px[n_exit] = px[r]
+        pc[n_exit] = pc[r]
+        pev[n_exit] = pev[r]
+        n_exit += keep
     order = iw[9]
     argsort_events_first(pt[:n_exit], pev[:n_exit], final, order, iw[7], iw[8])
     # the same exits in exit-time order (events before dropouts at equal times)
@@ -385,9 +391,10 @@ def analyse_looks(
                 d0[j] = 1.0 - e1
                 d1[j] = e1
                 ev1 += e1
-                nn = r0 + r1
-                ome += e1 - r1 / nn
-                var += r0 * r1 / (nn * nn)  # d (n - d) / (n - 1) = 1 for d = 1
+                inv = 1.0 / (r0 + r1)
+                q1 = r1 * inv
+                ome += e1 - q1
+                var += q1 * (r0 * inv)  # d (n - d) / (n - 1) = 1 for d = 1
             o_events_arm[k, experimental] = ev1
             o_events_arm[k, control] = D - ev1
         else:
