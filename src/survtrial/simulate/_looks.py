@@ -60,14 +60,50 @@ def _cox_terms(beta, n0, n1, d0, d1, n_times):
     return score, info
 
 
+@njit(cache=True, error_model="numpy", fastmath=True)
+def _cox_terms_unit(beta, n0, n1, d1, n_times):
+    """:func:`_cox_terms` when every time has one event: a loop the compiler vectorises."""
+    eb = math.exp(beta)
+    score = 0.0
+    info = 0.0
+    for j in range(n_times):
+        s1 = n1[j] * eb
+        p = s1 / (n0[j] + s1)
+        score += d1[j] - p
+        info += p - p * p
+    return score, info
+
+
+@njit(cache=True, error_model="numpy", fastmath=True)
+def _logrank_unit(n0, n1, d1, n_times):
+    """Log-rank O - E and variance of the experimental arm when every time has one event
+    (d (n - d) / (n - 1) = 1): a loop the compiler vectorises."""
+    ome = 0.0
+    var = 0.0
+    for j in range(n_times):
+        inv = 1.0 / (n0[j] + n1[j])
+        q1 = n1[j] * inv
+        ome += d1[j] - q1
+        var += q1 * (n0[j] * inv)
+    return ome, var
+
+
 @njit(cache=True, error_model="numpy")
-def _cox_binary(n0, n1, d0, d1, n_times, start):
+def _cox_eval(beta, n0, n1, d0, d1, n_times, unit):
+    if unit:
+        return _cox_terms_unit(beta, n0, n1, d1, n_times)
+    return _cox_terms(beta, n0, n1, d0, d1, n_times)
+
+
+@njit(cache=True, error_model="numpy")
+def _cox_binary(n0, n1, d0, d1, n_times, start, unit):
     """Stratified Cox MLE for one 0/1 covariate (Efron ties): (beta, se).
 
     Newton-Raphson on the score from ``start`` (the one-step log-rank estimate), stopping after a
     step below 1e-6 (1 + |beta|); the partial likelihood is concave in beta, and a step that does
     not reduce |score| is halved. NaN when an
-    arm has no events (the MLE is infinite) or the iteration does not converge.
+    arm has no events (the MLE is infinite) or the iteration does not converge. ``unit``: every
+    time has exactly one event (then the score loop is vectorised).
     """
     tot1 = 0.0
     tot0 = 0.0
@@ -77,18 +113,18 @@ def _cox_binary(n0, n1, d0, d1, n_times, start):
     if tot1 == 0.0 or tot0 == 0.0 or not np.isfinite(start):
         return np.nan, np.nan
     beta = start
-    score, info = _cox_terms(beta, n0, n1, d0, d1, n_times)
+    score, info = _cox_eval(beta, n0, n1, d0, d1, n_times, unit)
     for _it in range(100):
         if info <= 0.0:
             return np.nan, np.nan
         step = score / info
         new = beta + step
-        s_new, i_new = _cox_terms(new, n0, n1, d0, d1, n_times)
+        s_new, i_new = _cox_eval(new, n0, n1, d0, d1, n_times, unit)
         halvings = 0
         while abs(s_new) > abs(score) and halvings < 40:
             step *= 0.5
             new = beta + step
-            s_new, i_new = _cox_terms(new, n0, n1, d0, d1, n_times)
+            s_new, i_new = _cox_eval(new, n0, n1, d0, d1, n_times, unit)
             halvings += 1
         beta, score, info = new, s_new, i_new
         # Newton converges quadratically (the third derivative is at most the second for a 0/1
@@ -375,26 +411,20 @@ def analyse_looks(
         # pass 2, reverse enrolment order: exits no longer followed at t_j
         fuzz = _exit_limits(cut, n_exit, pe, px, pc, pev, jlo, ut, D, minus, run)
         n_rows = n_groups * D
-        if n_cells == 2 and not tie and not fuzz and L == 0:
-            # one stratum, one event per time: at-risk numbers, log-rank sums and the Cox rows
-            # in one loop (the general path below gives the same numbers)
+        unit = n_cells == 2 and not tie and not fuzz and L == 0
+        if unit:
+            # one stratum, one event per time: the Cox rows, then the log-rank sums (vectorised);
+            # the general path below gives the same numbers
             ev1 = 0.0
-            ome = 0.0
-            var = 0.0
             for j in range(D):
                 p = count_followed(enrol, n, grid, lo, gscale, cut, ut[j])
-                r0 = float(cell_count(pref, p, control) - plus[j, control] + minus[j, control])
-                r1 = float(cell_count(pref, p, experimental) - plus[j, experimental] + minus[j, experimental])
                 e1 = 1.0 if ecell[j] == experimental else 0.0
-                n0[j] = r0
-                n1[j] = r1
+                n0[j] = float(cell_count(pref, p, control) - plus[j, control] + minus[j, control])
+                n1[j] = float(cell_count(pref, p, experimental) - plus[j, experimental] + minus[j, experimental])
                 d0[j] = 1.0 - e1
                 d1[j] = e1
                 ev1 += e1
-                inv = 1.0 / (r0 + r1)
-                q1 = r1 * inv
-                ome += e1 - q1
-                var += q1 * (r0 * inv)  # d (n - d) / (n - 1) = 1 for d = 1
+            ome, var = _logrank_unit(n0, n1, d1, D)
             o_events_arm[k, experimental] = ev1
             o_events_arm[k, control] = D - ev1
         else:
@@ -441,7 +471,7 @@ def analyse_looks(
                 if nn > 1.0:
                     var += d * (nn - d) / (nn - 1.0) * n0[r] * n1[r] / (nn * nn)
         o_z[k] = -ome / math.sqrt(var) if var > 0.0 else np.nan
-        beta, se = _cox_binary(n0, n1, d0, d1, n_rows, ome / var if var > 0.0 else np.nan)
+        beta, se = _cox_binary(n0, n1, d0, d1, n_rows, ome / var if var > 0.0 else np.nan, unit)
         o_loghr[k] = beta
         o_se[k] = se
         # Kaplan-Meier per arm (strata pooled) at the landmarks
