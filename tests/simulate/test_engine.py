@@ -9,12 +9,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from survtrial.design import group_sequential, update_design
 from survtrial.errors import InputError
 from survtrial.simulate.design_spec import load_simulation_design, simulation_design
-from survtrial.simulate.engine import build_model, simulate_range, simulate_trials, trial_data
+from survtrial.simulate.engine import (
+    build_model,
+    record_schema,
+    simulate_range,
+    simulate_table,
+    simulate_trials,
+    trial_data,
+)
 
 sys.path.insert(0, str(Path(__file__).parent))
 from engine_scenarios import scenario, small_scenario, write_yaml
@@ -168,3 +176,17 @@ def test_fraction_design_rounds_events_up_and_uses_their_fractions():
     assert des.events.tolist() == [33, 67, 100]
     ref = group_sequential([0.33, 0.67, 1.0])
     assert des.design.upper == pytest.approx(ref.upper, rel=1e-12)
+
+
+def test_arrow_records_read_back_as_the_pandas_records():
+    # the runner writes simulate_table; reading its Parquet gives simulate_range's frame
+    import pyarrow.parquet as pq
+
+    model = build_model(SMALL, {"events": [20, 45, 70]}, landmarks=[1.0])
+    frame = simulate_range(model, 5, 990, 1240)
+    table = simulate_table(model, 5, 990, 1240)
+    pd.testing.assert_frame_equal(table.to_pandas(), frame)
+    buf = pa.BufferOutputStream()
+    pq.write_table(table, buf, use_dictionary=["decision"])
+    pd.testing.assert_frame_equal(pq.read_table(pa.BufferReader(buf.getvalue())).to_pandas(), frame)
+    assert table.schema.equals(record_schema(model))

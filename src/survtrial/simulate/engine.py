@@ -27,7 +27,9 @@ __all__ = [
     "EngineModel",
     "SimulationResult",
     "build_model",
+    "record_schema",
     "simulate_range",
+    "simulate_table",
     "simulate_trials",
     "trial_data",
 ]
@@ -370,6 +372,11 @@ def simulate_range(model: EngineModel, seed: int, start: int, stop: int) -> pd.D
     True
     """
     seed = check_seed(seed)
+    return _records(model, np.arange(start, stop, dtype=np.int64), _range_stats(model, seed, start, stop))
+
+
+def _range_stats(model: EngineModel, seed: int, start: int, stop: int) -> dict[str, np.ndarray]:
+    """Kernel outputs of trials start..stop-1 (see :func:`simulate_range`)."""
     if not (0 <= start <= stop):
         raise InputError(f"trial range must satisfy 0 <= start <= stop, got {start}..{stop}")
     B = TRIALS_PER_SEED_BLOCK
@@ -386,50 +393,93 @@ def simulate_range(model: EngineModel, seed: int, start: int, stop: int) -> pd.D
             out = _run_block(model, seed, block, last - b0)
             for k, v in stats.items():
                 v[rows] = out[k][first - b0:]
-    return _records(model, np.arange(start, stop, dtype=np.int64), stats)
+    return stats
 
 
-def _records(model: EngineModel, trial: np.ndarray, s: dict[str, np.ndarray]) -> pd.DataFrame:
+_DECISIONS = ["none", "efficacy", "futility", "harm"]
+
+
+def _columns(model: EngineModel, trial: np.ndarray, s: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, Any]]:
+    """Record columns: name -> (values, validity mask or None); ``decision`` holds category codes."""
     des = model.design
     K = des.k
     dec = apply_bounds(des, s["events"], s["z"], s["short"])
     idx = np.arange(trial.size)
     stop = dec["stop_look"] - 1
-    cols: dict[str, Any] = {
-        "trial": trial,
-        "n_patients": s["n_patients"],
-        "stop_look": dec["stop_look"].astype(np.int64),
-        "decision": pd.Categorical.from_codes(dec["decision"], ["none", "efficacy", "futility", "harm"]),
-        "rejected": dec["decision"] % 2 == 1,
-        "events": s["events"][idx, stop],
-        "time": s["cut"][idx, stop],
-        "subjects": s["subjects"][idx, stop],
-        "z": s["z"][idx, stop],
-        "log_hr": s["log_hr"][idx, stop],
-        "log_hr_se": s["log_hr_se"][idx, stop],
+    cols: dict[str, tuple[np.ndarray, Any]] = {
+        "trial": (trial, None),
+        "n_patients": (s["n_patients"], None),
+        "stop_look": (dec["stop_look"].astype(np.int64), None),
+        "decision": (dec["decision"].astype(np.int8), None),
+        "rejected": (dec["decision"] % 2 == 1, None),
+        "events": (s["events"][idx, stop], None),
+        "time": (s["cut"][idx, stop], None),
+        "subjects": (s["subjects"][idx, stop], None),
+        "z": (s["z"][idx, stop], None),
+        "log_hr": (s["log_hr"][idx, stop], None),
+        "log_hr_se": (s["log_hr_se"][idx, stop], None),
     }
     for k in range(K):
         j = k + 1
         reached = s["events"][:, k] >= 0  # looks after a stop are not computed
-        cols[f"time_{j}"] = s["cut"][:, k]
-        cols[f"events_{j}"] = _nullable(s["events"][:, k], reached)
+        cols[f"time_{j}"] = (s["cut"][:, k], None)
+        cols[f"events_{j}"] = (s["events"][:, k], reached)
         for a, arm in enumerate(model.arms):
-            cols[f"events_{arm}_{j}"] = _nullable(s["events_arm"][:, k, a], reached)
-        cols[f"subjects_{j}"] = _nullable(s["subjects"][:, k], reached)
-        cols[f"z_{j}"] = s["z"][:, k]
-        cols[f"log_hr_{j}"] = s["log_hr"][:, k]
-        cols[f"log_hr_se_{j}"] = s["log_hr_se"][:, k]
-        cols[f"efficacy_{j}"] = dec["upper"][:, k]
-        cols[f"futility_{j}"] = dec["lower"][:, k]
-        cols[f"short_{j}"] = s["short"][:, k]
+            cols[f"events_{arm}_{j}"] = (s["events_arm"][:, k, a], reached)
+        cols[f"subjects_{j}"] = (s["subjects"][:, k], reached)
+        cols[f"z_{j}"] = (s["z"][:, k], None)
+        cols[f"log_hr_{j}"] = (s["log_hr"][:, k], None)
+        cols[f"log_hr_se_{j}"] = (s["log_hr_se"][:, k], None)
+        cols[f"efficacy_{j}"] = (dec["upper"][:, k], None)
+        cols[f"futility_{j}"] = (dec["lower"][:, k], None)
+        cols[f"short_{j}"] = (s["short"][:, k], None)
         for li, t in enumerate(model.landmarks):
             for a, arm in enumerate(model.arms):
-                cols[f"km_{arm}_{t:g}y_{j}"] = s["km"][:, k, li, a]
-    return pd.DataFrame(cols)
+                cols[f"km_{arm}_{t:g}y_{j}"] = (s["km"][:, k, li, a], None)
+    return cols
+
+
+def _records(model: EngineModel, trial: np.ndarray, s: dict[str, np.ndarray]) -> pd.DataFrame:
+    data: dict[str, Any] = {}
+    for name, (values, valid) in _columns(model, trial, s).items():
+        if name == "decision":
+            data[name] = pd.Categorical.from_codes(values, _DECISIONS)
+        elif valid is not None:
+            data[name] = _nullable(values, valid)
+        else:
+            data[name] = values
+    return pd.DataFrame(data)
 
 
 def _nullable(values: np.ndarray, valid: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(np.where(valid, values, 0).astype(np.int64), ~valid)
+
+
+def record_schema(model: EngineModel):
+    """The Arrow schema of the records (with pandas metadata: reading gives the same frame)."""
+    import pyarrow as pa
+
+    empty = _records(model, np.empty(0, dtype=np.int64), _outputs(model, 0))
+    return pa.Schema.from_pandas(empty, preserve_index=False)
+
+
+def simulate_table(model: EngineModel, seed: int, start: int, stop: int, schema: Any = None):
+    """:func:`simulate_range` as a pyarrow Table (built from the arrays, without pandas)."""
+    import pyarrow as pa
+
+    schema = record_schema(model) if schema is None else schema
+    stats = _range_stats(model, check_seed(seed), start, stop)
+    arrays = []
+    for name, (values, valid) in _columns(model, np.arange(start, stop, dtype=np.int64), stats).items():
+        field = schema.field(name)
+        if name == "decision":
+            arrays.append(pa.DictionaryArray.from_arrays(pa.array(values, type=field.type.index_type),
+                                                         pa.array(_DECISIONS, type=field.type.value_type)))
+        elif valid is not None:
+            arrays.append(pa.array(np.where(valid, values, 0).astype(np.int64), mask=~valid, type=field.type))
+        else:
+            arrays.append(pa.array(values, type=field.type))
+    return pa.Table.from_arrays(arrays, schema=schema)
 
 
 @dataclass(frozen=True, repr=False)
