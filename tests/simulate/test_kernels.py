@@ -59,14 +59,19 @@ def test_running_sum_is_the_cumulative_sum(m):
     assert total == (got[-1] if m else 0.0)
 
 
-def _grid(enrol, n_bins):
-    """The enrolment grid as generate_trial builds it: grid[b] = patients in bins < b."""
+def _grid(enrol, n_bins, filled=False):
+    """The enrolment grid as generate_trial builds it: grid[b + 1] = 1 + the last patient of bin
+    b, 0 after an empty bin (``filled``: the exact counts of patients in bins < b everywhere)."""
     n = enrol.size
     lo = enrol[0] if n else 0.0
     span = enrol[-1] - lo if n else 0.0
     gscale = n_bins / span if span > 0 else 0.0
     b = np.minimum(((enrol - lo) * gscale).astype(np.int64), n_bins - 1)
-    grid = np.array([np.sum(b < k) for k in range(n_bins + 1)], dtype=np.int64)
+    if filled:
+        grid = np.array([np.sum(b < k) for k in range(n_bins + 1)], dtype=np.int64)
+    else:
+        grid = np.zeros(n_bins + 1, dtype=np.int64)
+        grid[b + 1] = np.arange(1, n + 1)  # numpy keeps the last write per bin
     return grid, lo, gscale
 
 
@@ -75,7 +80,7 @@ def _grid(enrol, n_bins):
 def test_count_followed_is_the_brute_force_count(n, seed, n_bins):
     rng = np.random.default_rng(seed)
     enrol = np.sort(np.round(rng.uniform(0.0, 3.0, n), rng.integers(1, 4)))  # rounded: ties
-    grid, lo, gscale = _grid(enrol, n_bins)
+    grid, lo, gscale = _grid(enrol, n_bins, filled=bool(seed % 2))
     cuts = np.concatenate([enrol[rng.integers(0, n, 5)] + rng.uniform(0, 2, 5), [enrol[-1], 10.0]])
     for cut in cuts:
         # follow-up limits exactly at patients' cut - e (the boundary case), and around them

@@ -289,9 +289,9 @@ def generate_trial(
     if target[0] >= 0:
         _fix_arm_counts(state, n, target, n_arms, cell)
     # exit times from the total hazard; candidates for a cause (exits before the horizon); running
-    # cell counts; the enrolment grid: grid[b] = patients in bins < b (bins of equal width, about
-    # two patients each): bin b + 1 gets the last patient of bin b, + 1, then a running maximum
-    # fills the bins after empty ones
+    # cell counts; the enrolment grid: bins of equal width over the enrolment times (about two
+    # patients each), grid[b + 1] = 1 + the last patient of bin b, so grid[b] = the patients in
+    # bins < b wherever bin b - 1 holds a patient and 0 (a lower bound) elsewhere
     _rng.exponentials(state, exit_t, 0, n)
     G = grid.size - 1
     lo = enrol[0] if n > 0 else 0.0
@@ -332,10 +332,6 @@ def generate_trial(
         cause[i] = int(min((enrol[i] - lo) * gscale, top_bin))
     for i in range(n):
         grid[cause[i] + 1] = i + 1
-    top = 0
-    for b in range(G + 1):
-        top = max(top, grid[b])
-        grid[b] = top
     _rng.uniforms(state, scratch, 0, nc)
     n_events = 0
     if breaks.size == 1 and type_cum.shape[1] == 1:  # one piece, one event type: branch-free
@@ -379,18 +375,19 @@ def count_followed(enrol, n, grid, lo, gscale, cut, t):
     """Number of patients followed for ``cut - e >= t`` by the cut (computed as apply_data_cut
     does; the condition holds for a prefix of the sorted enrolment times).
 
-    ``grid[b]`` counts the patients in the bins below b (bins of equal width over the enrolment
-    times, about two patients each): a branch-free search of the bin of e = cut - t (up to seven
-    patients), then steps to the exact count if the bin holds more or rounding put the boundary
-    in a neighbouring bin (rare).
+    Start from the grid bin of e = cut - t (its count of patients in lower bins, or the nearest
+    lower bin's where the bin below is empty), a branch-free search of the next seven patients,
+    then steps to the exact count if more are followed or rounding put the boundary below (rare).
     """
     G = grid.size - 1
-    gf = min(max((cut - t - lo) * gscale, 0.0), G - 1.0)
-    b = int(gf)
+    b = int(min(max((cut - t - lo) * gscale, 0.0), G - 1.0))
     p = grid[b]
-    e = grid[b + 1]
+    while p == 0 and b > 0:  # bin b - 1 empty: a lower bin's count is a lower bound
+        b -= 1
+        p = grid[b]
+    top = min(p + 7, n)
     for step in (4, 2, 1):
-        q = min(p + step, e)
+        q = min(p + step, top)
         ok = cut - enrol[q - 1] >= t
         p = q if ok else p
     while p < n and cut - enrol[p] >= t:
