@@ -11,8 +11,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from survtrial.simulate._cache import drop_stale_kernel_cache
 from survtrial.simulate._generate import DROPOUT, NO_EXIT, generate_trial
 from survtrial.simulate._looks import analyse_looks, workspace
+
+drop_stale_kernel_cache()  # before any kernel is loaded from numba's cache
 
 __all__ = ["DROPOUT", "NO_EXIT", "patient_block", "simulate_block"]
 

@@ -410,17 +410,37 @@ def analyse_looks(
         o_events[k] = m
         # pass 2, reverse enrolment order: exits no longer followed at t_j
         fuzz = _exit_limits(cut, n_exit, pe, px, pc, pev, jlo, ut, D, minus, run)
-        n_rows = n_groups * D
-        unit = n_cells == 2 and not tie and not fuzz and L == 0
+        unit = n_arms == 2 and not tie and not fuzz and L == 0
         if unit:
-            # one stratum, one event per time: the Cox rows, then the log-rank sums (vectorised);
-            # the general path below gives the same numbers
+            # two arms, one event per time: one row per event time (stratified: the event's
+            # stratum, the only one with an event then; pooled: strata summed), all with d = 1;
+            # the Cox rows, then the log-rank sums (vectorised). The general path below gives
+            # the same numbers.
+            n_rows = D
             ev1 = 0.0
             for j in range(D):
                 p = count_followed(enrol, n, grid, lo, gscale, cut, ut[j])
-                e1 = 1.0 if ecell[j] == experimental else 0.0
-                n0[j] = float(cell_count(pref, p, control) - plus[j, control] + minus[j, control])
-                n1[j] = float(cell_count(pref, p, experimental) - plus[j, experimental] + minus[j, experimental])
+                c = ecell[j]
+                a = c if n_strata == 1 else c % n_arms
+                e1 = 1.0 if a == experimental else 0.0
+                if n_strata == 1:
+                    r0 = cell_count(pref, p, control) - plus[j, control] + minus[j, control]
+                    r1 = cell_count(pref, p, experimental) - plus[j, experimental] + minus[j, experimental]
+                elif stratified:
+                    c0 = c - a + control
+                    c1 = c0 + experimental - control
+                    r0 = cell_count(pref, p, c0) - plus[j, c0] + minus[j, c0]
+                    r1 = cell_count(pref, p, c1) - plus[j, c1] + minus[j, c1]
+                else:
+                    r0 = 0
+                    r1 = 0
+                    for s in range(n_strata):
+                        c0 = s * n_arms + control
+                        c1 = s * n_arms + experimental
+                        r0 += cell_count(pref, p, c0) - plus[j, c0] + minus[j, c0]
+                        r1 += cell_count(pref, p, c1) - plus[j, c1] + minus[j, c1]
+                n0[j] = float(r0)
+                n1[j] = float(r1)
                 d0[j] = 1.0 - e1
                 d1[j] = e1
                 ev1 += e1
@@ -428,6 +448,7 @@ def analyse_looks(
             o_events_arm[k, experimental] = ev1
             o_events_arm[k, control] = D - ev1
         else:
+            n_rows = n_groups * D
             if not tie:
                 for j in range(D):
                     for cc in range(n_cells):

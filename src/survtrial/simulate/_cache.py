@@ -1,0 +1,43 @@
+"""Keep numba's on-disk cache of the simulation kernels consistent with their sources.
+
+numba invalidates a cached function only when the file defining it changes, but the kernels
+inline functions from the other kernel modules: after an edit of ``_rng.py`` alone, the cached
+``simulate_block`` would still run the old generator. A digest of all kernel sources is kept
+next to the cache; when it differs, the cached kernels are dropped and compiled afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+KERNEL_MODULES = ("_rng.py", "_sorting.py", "_generate.py", "_looks.py", "_kernels.py")
+
+
+def drop_stale_kernel_cache(folder: Path | None = None) -> bool:
+    """Delete the cached kernels if any kernel source changed since they were cached; True if deleted.
+
+    Best effort: an unwritable cache folder (a read-only install) is left alone, as numba then
+    does not cache either.
+    """
+    here = Path(__file__).resolve().parent if folder is None else folder
+    digest = hashlib.sha256()
+    for name in KERNEL_MODULES:
+        digest.update((here / name).read_bytes())
+    cache = here / "__pycache__"
+    stamp = cache / "kernels.sources.sha256"
+    try:
+        if stamp.read_text() == digest.hexdigest():
+            return False
+    except OSError:
+        pass
+    try:
+        removed = False
+        for path in cache.glob("*.nb[ci]"):
+            path.unlink(missing_ok=True)
+            removed = True
+        cache.mkdir(exist_ok=True)
+        stamp.write_text(digest.hexdigest())
+        return removed
+    except OSError:
+        return False
