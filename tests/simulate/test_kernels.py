@@ -93,9 +93,9 @@ def test_count_followed_is_the_brute_force_count(n, seed, n_bins):
 def _analyse(enrol, arm, exit_t, cause, events, landmarks=()):
     """analyse_looks on hand-made patient arrays (one stratum, two arms, looks by events)."""
     n = enrol.size
-    pref = np.zeros((n + 1, 2), dtype=np.int64)
-    pref[1:, 0] = np.cumsum(arm == 0)
-    pref[1:, 1] = np.cumsum(arm == 1)
+    pref = np.zeros((2, n + 1), dtype=np.int64)
+    pref[0, 1:] = np.cumsum(arm == 0)
+    pref[1, 1:] = np.cumsum(arm == 1)
     grid, _, _ = _grid(enrol, max(1, n // 2))
     cand = np.flatnonzero(cause >= -1).astype(np.int64)
     K, L = len(events), len(landmarks)

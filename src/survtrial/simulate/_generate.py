@@ -101,6 +101,15 @@ def _stratum(u, strat_cum):
 
 
 @njit(cache=True, error_model="numpy")
+def _stratum_branchless(u, strat_cum):
+    """:func:`_stratum` as a count of the cumulative shares <= u (no data-dependent branch)."""
+    s = 0
+    for k in range(strat_cum.size - 1):
+        s += 1 if strat_cum[k] <= u else 0
+    return s
+
+
+@njit(cache=True, error_model="numpy")
 def _randomise(state, n, u_strat, strat_cum, stratified_blocks, template, n_arms, cell):
     """Stratum x arm cell of each patient: strata from the uniforms, arms by permuted blocks.
 
@@ -128,23 +137,26 @@ def _randomise(state, n, u_strat, strat_cum, stratified_blocks, template, n_arms
                     cell[2 * (k + q) + 1] = template[r]
                 k += m
             return
-        pend = np.full(n_groups, -1, dtype=np.int64)  # the second arm of a group's open block
+        # the second arm of a group's open block waits in pend[g] (-1: none); branch-free, a
+        # new block consumes the next bit
+        pend = np.full(n_groups, -1, dtype=np.int64)
+        t0 = template[0]
+        t1 = template[1]
         for i in range(n):
-            s = _stratum(u_strat[i], strat_cum) if n_strata > 1 else 0
+            s = _stratum_branchless(u_strat[i], strat_cum) if n_strata > 1 else 0
             g = s if stratified_blocks else 0
             a = pend[g]
-            if a < 0:
-                if left == 0:
-                    word = _rng.bits(state)
-                    left = 64
-                r = np.intp(word & uint64(1))
-                word >>= uint64(1)
-                left -= 1
-                a = template[1 - r]
-                pend[g] = template[r]
-            else:
-                pend[g] = -1
-            cell[i] = s * n_arms + a
+            new = 1 if a < 0 else 0
+            if left == 0:  # predictable: once per 64 blocks
+                word = _rng.bits(state)
+                left = 64
+            r = np.intp(word & uint64(1))
+            word >>= uint64(new)
+            left -= new
+            first = t0 if r == 1 else t1  # template[1 - r]
+            second = t1 if r == 1 else t0  # template[r]
+            cell[i] = s * n_arms + (first if new else a)
+            pend[g] = second if new else -1
         return
     for i in range(n):
         s = _stratum(u_strat[i], strat_cum) if n_strata > 1 else 0
@@ -257,7 +269,7 @@ def generate_trial(
     """Draw one trial of n patients into the buffers (each of capacity >= n + 1).
 
     Fills the patient arrays (enrolment order; ``cause`` only for the patients in ``cand``, the
-    others have none before the horizon: NO_EXIT), ``pref[i, c]`` (patients of stratum x arm
+    others have none before the horizon: NO_EXIT), ``pref[c, i]`` (patients of stratum x arm
     cell c among the first i; read it with :func:`cell_count`), ``grid`` (see
     :func:`count_followed`) and ``cand[:n_cand[0]]`` (patients with a drawn cause of exit, in
     patient order).
@@ -269,7 +281,7 @@ def generate_trial(
     exit in patient order.
     """
     n_strata = strat_cum.size
-    n_cells = pref.shape[1]
+    n_cells = pref.shape[0]
     # enrolment: running sums of exponential spacings, scaled to sorted uniforms, through the
     # accrual quantile function
     _rng.exponentials(state, enrol, 0, n + 1)
@@ -300,7 +312,7 @@ def generate_trial(
     for b in range(G + 1):
         grid[b] = 0
     for c in range(n_cells):
-        pref[0, c] = 0
+        pref[c, 0] = 0
     nc = 0
     # simple separate loops (faster than one fused loop)
     inv_rate = np.empty(n_cells)
@@ -316,16 +328,17 @@ def generate_trial(
     for i in range(n):
         cand[nc] = i  # kept if the exit is before the horizon (branch-free append)
         nc += 1 if enrol[i] + exit_t[i] <= horizon else 0
-    if n_cells == 2:  # pref[:, 0] is not stored: see cell_count
+    if n_cells == 2:  # pref[0] is not stored: see cell_count
         r1 = 0
         for i in range(n):
             r1 += cell[i]
-            pref[i + 1, 1] = r1
+            pref[1, i + 1] = r1
     else:
-        for i in range(n):
-            for c in range(n_cells):
-                pref[i + 1, c] = pref[i, c]
-            pref[i + 1, cell[i]] += 1
+        for c in range(n_cells):  # one running count per cell (faster than rows of counts)
+            run = 0
+            for i in range(n):
+                run += 1 if cell[i] == c else 0
+                pref[c, i + 1] = run
     # the bins go through cause as scratch: it is written only later, for the candidates
     top_bin = G - 1.0
     for i in range(n):
@@ -364,10 +377,10 @@ def generate_trial(
 
 @njit(inline="always")
 def cell_count(pref, p, c):
-    """Patients of cell c among the first p: ``pref[p, c]``; with two cells only column 1 is kept."""
-    if pref.shape[1] == 2 and c == 0:
-        return p - pref[p, 1]
-    return pref[p, c]
+    """Patients of cell c among the first p: ``pref[c, p]``; with two cells only row 1 is kept."""
+    if pref.shape[0] == 2 and c == 0:
+        return p - pref[1, p]
+    return pref[c, p]
 
 
 @njit(cache=True, error_model="numpy")

@@ -26,7 +26,7 @@ def _buffers(n_cap, n_cells):
     cell = np.empty(n_cap + 1, dtype=np.int64)
     exit_t = np.empty(n_cap + 1)
     cause = np.empty(n_cap + 1, dtype=np.int64)
-    pref = np.zeros((n_cap + 1, n_cells), dtype=np.int64)
+    pref = np.zeros((n_cells, n_cap + 1), dtype=np.int64)
     grid = np.zeros(max(1, n_cap // 2) + 1, dtype=np.int64)
     cand = np.empty(n_cap + 1, dtype=np.int64)
     n_cand = np.zeros(1, dtype=np.int64)
