@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -32,11 +33,14 @@ _POISSON = small_scenario(n=300)
 _POISSON["accrual"] = {"start_date": "2020-01-01", "periods": [{"duration_years": 1.0, "rate": 100.0},
                                                                {"duration_years": 1.0, "rate": 200.0}]}
 _POISSON["randomization"]["stratified"] = False
+_TIGHT = build_model(SMALL, {"events": [20, 45, 70]}, landmarks=[1.0])
 MODELS = {
     "events_stratified": build_model(SMALL, {"events": [20, 45, 70]}, landmarks=[1.0, 2.5]),
     "events_unstratified": build_model(SMALL, {"events": [20, 45, 70], "stratified": False}, landmarks=[1.5]),
     "calendar": build_model(SMALL, {"calendar_times": [1.5, 2.5, 4.0], "planned_events": 80}, landmarks=[2.0]),
     "aall1731": build_model("aall1731", {"events": [30, 60, 90]}),
+    # a horizon before most events: nearly every trial draws the causes of its later exits too
+    "late_causes": replace(_TIGHT, kernel_args={**_TIGHT.kernel_args, "horizon": 1.5}, horizon=1.5),
     # no landmarks: the kernel's fast path (one row per event time), stratified and pooled
     "fast_stratified": build_model(SMALL, {"events": [20, 45, 70]}, landmarks=[]),
     "fast_pooled": build_model(SMALL, {"events": [20, 45, 70], "stratified": False}, landmarks=[]),

@@ -143,7 +143,7 @@ def build_model(
     exit time per patient from it and, for exits before the horizon, whether the exit is a DFS
     event (probability DFS hazard / total hazard at the exit time) and its type (the calibrated
     shares). The horizon is the calendar time by which the expected number of DFS events exceeds
-    the last look's events by 5 Poisson SDs (+10), or the last calendar look; a trial that has
+    the last look's events by 3 Poisson SDs (+5), or the last calendar look; a trial that has
     too few events by then gets the causes of its later exits drawn too.
 
     Examples
@@ -231,7 +231,7 @@ def build_model(
                 f"{e_max:.1f} on average even with unlimited follow-up ({n_exp:g} patients); lower the design's "
                 f"events or raise the scenario's sample size or hazards"
             )
-        goal = need + 5.0 * np.sqrt(need) + 10.0
+        goal = need + 3.0 * np.sqrt(need) + 5.0  # fewer events by then: rare (about 1 in 2000), exact
         horizon = np.inf if goal >= e_max else _solve_time(expected, goal, float(acc.end))
         look_kind = np.zeros(des.k, dtype=np.int64)
         look_events = des.events.astype(np.int64)
