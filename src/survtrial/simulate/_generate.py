@@ -35,25 +35,25 @@ def _accrual_quantile(u, knots, cum, dens):
 
 @njit(cache=True, error_model="numpy")
 def _inverse_hazard(h, cell, breaks, rates, cum):
-    """Smallest t with H_cell(t) = h (inf beyond a zero-hazard tail)."""
+    """Smallest t with H_cell(t) = h (inf beyond a zero-hazard tail); the piece is found by
+    counting the cumulative hazards below h (no data-dependent branch)."""
     k = breaks.size
     j = 0
-    while j < k - 1 and cum[cell, j + 1] < h:
-        j += 1
+    for m in range(1, k):
+        j += 1 if cum[cell, m] < h else 0
     r = rates[cell, j]
-    if r > 0.0:
-        return breaks[j] + (h - cum[cell, j]) / r
-    if h <= cum[cell, j]:
-        return breaks[j]
-    return np.inf
+    c = cum[cell, j]
+    b = breaks[j]
+    flat = b if h <= c else np.inf
+    return b + (h - c) / r if r > 0.0 else flat
 
 
 @njit(cache=True, error_model="numpy")
 def _piece(t, breaks):
+    """Index of the hazard piece holding t: the count of later breaks <= t (branch-free)."""
     j = 0
-    k = breaks.size
-    while j < k - 1 and breaks[j + 1] <= t:
-        j += 1
+    for m in range(1, breaks.size):
+        j += 1 if breaks[m] <= t else 0
     return j
 
 
@@ -64,45 +64,34 @@ def _cause(u, t, c, breaks, p_event, type_cum):
     u < P(event | exit at t) = event hazard / total hazard means an event; its type is then the
     first k with u / P(event) < type_cum[c, k].
     """
-    p = p_event[c, _piece(t, breaks) if breaks.size > 1 else 0]
-    if u < p:
-        v = u / p
-        n_types = type_cum.shape[1]
-        k = 0
-        while k < n_types - 1 and type_cum[c, k] <= v:
-            k += 1
-        return k
-    return DROPOUT
+    p = p_event[c, _piece(t, breaks)]
+    v = u / p if p > 0.0 else 0.0
+    k = 0
+    for m in range(type_cum.shape[1] - 1):
+        k += 1 if type_cum[c, m] <= v else 0
+    return k if u < p else DROPOUT
 
 
 @njit(cache=True, error_model="numpy")
-def _shuffle_block(block, g, template, u):
-    """Fisher-Yates shuffle of the template into block[g], index digits peeled off one uniform."""
+def _shuffle_into(seq, o, template, u):
+    """Fisher-Yates shuffle of the template into seq[o:o + len], index digits peeled off one uniform."""
     bsize = template.size
     for j in range(bsize):
-        block[g, j] = template[j]
+        seq[o + j] = template[j]
     for j in range(bsize - 1, 0, -1):
         x = u * (j + 1)
         r = int(x)
         if r > j:
             r = j
         u = x - r
-        tmp = block[g, j]
-        block[g, j] = block[g, r]
-        block[g, r] = tmp
-
-
-@njit(cache=True, error_model="numpy")
-def _stratum(u, strat_cum):
-    s = 0
-    while s < strat_cum.size - 1 and strat_cum[s] <= u:
-        s += 1
-    return s
+        tmp = seq[o + j]
+        seq[o + j] = seq[o + r]
+        seq[o + r] = tmp
 
 
 @njit(cache=True, error_model="numpy")
 def _stratum_branchless(u, strat_cum):
-    """:func:`_stratum` as a count of the cumulative shares <= u (no data-dependent branch)."""
+    """Stratum of a patient from its uniform: the count of cumulative shares <= u (branch-free)."""
     s = 0
     for k in range(strat_cum.size - 1):
         s += 1 if strat_cum[k] <= u else 0
@@ -113,15 +102,14 @@ def _stratum_branchless(u, strat_cum):
 def _randomise(state, n, u_strat, strat_cum, stratified_blocks, template, n_arms, cell):
     """Stratum x arm cell of each patient: strata from the uniforms, arms by permuted blocks.
 
-    Blocks of two take one bit each (bits of 64-bit draws, in the order the blocks open); blocks
-    of up to 14 one uniform each (the shuffle's index digits peeled off it); larger blocks one
-    uniform per position.
+    Blocks of two take one bit each (bits of 64-bit draws, in the order the blocks open). Larger
+    blocks: each group's sequence of blocks is drawn group by group, one uniform per block of up
+    to 14 (the shuffle's index digits peeled off it) or one per position, then dealt to the
+    group's patients in enrolment order.
     """
     n_strata = strat_cum.size
     bsize = template.size
     n_groups = n_strata if stratified_blocks else 1
-    block = np.empty((n_groups, bsize), dtype=np.int64)
-    pos = np.full(n_groups, bsize, dtype=np.int64)
     if bsize == 2:
         word = uint64(0)
         left = 0
@@ -158,23 +146,40 @@ def _randomise(state, n, u_strat, strat_cum, stratified_blocks, template, n_arms
             cell[i] = s * n_arms + (first if new else a)
             pend[g] = second if new else -1
         return
+    # larger blocks: each group's sequence of shuffled blocks is drawn first (group by group,
+    # block by block), then dealt to the group's patients in enrolment order
+    counts = np.zeros(n_groups, dtype=np.int64)
     for i in range(n):
-        s = _stratum(u_strat[i], strat_cum) if n_strata > 1 else 0
+        s = _stratum_branchless(u_strat[i], strat_cum) if n_strata > 1 else 0
+        cell[i] = s
+        counts[s if stratified_blocks else 0] += 1
+    start = np.zeros(n_groups + 1, dtype=np.int64)
+    for g in range(n_groups):
+        start[g + 1] = start[g] + -(-counts[g] // bsize) * bsize
+    seq = np.empty(start[n_groups], dtype=np.int64)
+    n_blocks = start[n_groups] // bsize
+    if bsize <= 14:
+        u = np.empty(n_blocks)
+        _rng.uniforms(state, u, 0, n_blocks)
+        for b in range(n_blocks):
+            _shuffle_into(seq, b * bsize, template, u[b])
+    else:  # more permutations than one uniform resolves: a uniform per position
+        u = np.empty(n_blocks * (bsize - 1))
+        _rng.uniforms(state, u, 0, u.size)
+        for b in range(n_blocks):
+            o = b * bsize
+            for j in range(bsize):
+                seq[o + j] = template[j]
+            for j in range(bsize - 1, 0, -1):
+                r = min(int(u[b * (bsize - 1) + bsize - 1 - j] * (j + 1)), j)
+                tmp = seq[o + j]
+                seq[o + j] = seq[o + r]
+                seq[o + r] = tmp
+    for i in range(n):
+        s = cell[i]
         g = s if stratified_blocks else 0
-        if pos[g] == bsize:
-            if bsize > 14:  # more permutations than one uniform resolves: a uniform per position
-                for j in range(bsize):
-                    block[g, j] = template[j]
-                for j in range(bsize - 1, 0, -1):
-                    r = min(int(_rng.uniform(state) * (j + 1)), j)
-                    tmp = block[g, j]
-                    block[g, j] = block[g, r]
-                    block[g, r] = tmp
-            else:
-                _shuffle_block(block, g, template, _rng.uniform(state))
-            pos[g] = 0
-        cell[i] = s * n_arms + block[g, pos[g]]
-        pos[g] += 1
+        cell[i] = s * n_arms + seq[start[g]]
+        start[g] += 1
 
 
 @njit(cache=True, error_model="numpy")
