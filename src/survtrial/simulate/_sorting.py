@@ -2,22 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
-
-
-@njit(cache=True, error_model="numpy")
-def count_le(a, lo, hi, x):
-    """Number of a[lo:hi] (sorted) that are <= x (branch-free binary search)."""
-    n = hi - lo
-    if n <= 0:
-        return 0
-    base = lo
-    while n > 1:
-        half = n >> 1
-        base = base + half if a[base + half - 1] <= x else base
-        n -= half
-    return base - lo + (1 if a[base] <= x else 0)
 
 
 @njit(cache=True, error_model="numpy")
@@ -65,62 +50,15 @@ def argsort_events_first(keys, is_event, hi, order, start, bucket):
 
 
 @njit(cache=True, error_model="numpy")
-def sort_into(values, out, start, bucket):
-    """Sorted values into out: bucket sort (one bucket per value over [min, max]), insertion sort
-    inside; linear in expectation for values spread over their range, as event times are. Work
-    arrays: start (n + 1) and bucket (n)."""
-    n = values.size
-    if n == 0:
-        return
-    lo = values[0]
-    hi = values[0]
-    for i in range(n):
-        v = values[i]
-        lo = min(lo, v)
-        hi = max(hi, v)
-    scale = n / (hi - lo) if hi > lo else 0.0
-    for b in range(n + 1):
-        start[b] = 0
-    for i in range(n):
-        b = min(int((values[i] - lo) * scale), n - 1)
-        bucket[i] = b
-        start[b + 1] += 1
-    for b in range(n):
-        start[b + 1] += start[b]
-    for i in range(n):
-        b = bucket[i]
-        out[start[b]] = values[i]
-        start[b] += 1
-    # start[b] is now the end of bucket b: insertion sort of each bucket
-    lo_b = 0
-    for b in range(n):
-        hi_b = start[b]
-        for r in range(lo_b + 1, hi_b):
-            v = out[r]
-            q = r - 1
-            while q >= lo_b and out[q] > v:
-                out[q + 1] = out[q]
-                q -= 1
-            out[q + 1] = v
-        lo_b = hi_b
-
-
-@njit(cache=True, error_model="numpy")
-def sorted_copy(values):
-    """Sorted copy of finite values (:func:`sort_into` with fresh arrays)."""
-    n = values.size
-    out = np.empty(n)
-    sort_into(values, out, np.empty(n + 1, dtype=np.int64), np.empty(n, dtype=np.int64))
-    return out
-
-
-@njit(cache=True, error_model="numpy")
 def select_into(values, out, start, bucket, ranks):
     """out[q] = the q-th smallest of values (0-based) for each q in ranks (ascending, < n).
 
-    :func:`sort_into` without sorting the buckets that hold none of the ranks: every value of a
-    bucket lies between those of the buckets before and after it, so a sorted bucket puts its
-    order statistics in place. Other entries of out hold the values grouped by bucket.
+    A bucket sort (one bucket per value over [min, max], linear in expectation for values spread
+    over their range, as event times are) that insertion-sorts only the buckets holding one of
+    the ranks: every value of a bucket lies between those of the buckets before and after it, so
+    a sorted bucket puts its order statistics in place. Other entries of out hold the values
+    grouped by bucket; with every rank, out is the sorted values. Work arrays: start (n + 1) and
+    bucket (n).
     """
     n = values.size
     if n == 0:
