@@ -10,10 +10,16 @@ from survtrial.simulate import _cache
 
 def _copy_sources(tmp_path: Path) -> Path:
     src = Path(_cache.__file__).parent
-    for name in _cache.KERNEL_MODULES:
-        shutil.copy(src / name, tmp_path / name)
+    for path in _cache.kernel_sources(src):
+        shutil.copy(path, tmp_path / path.name)
     (tmp_path / "__pycache__").mkdir()
     return tmp_path
+
+
+def test_every_kernel_module_is_watched():
+    names = {p.name for p in _cache.kernel_sources(Path(_cache.__file__).parent)}
+    assert {"_rng.py", "_sorting.py", "_generate.py", "_passes.py", "_estimates.py", "_looks.py", "_kernels.py"} <= names
+    assert "engine.py" not in names
 
 
 def test_cache_dropped_only_when_a_kernel_source_changes(tmp_path):

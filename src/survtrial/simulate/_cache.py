@@ -11,7 +11,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-KERNEL_MODULES = ("_rng.py", "_sorting.py", "_generate.py", "_looks.py", "_kernels.py")
+
+def kernel_sources(folder: Path) -> list[Path]:
+    """The modules of the folder that define compiled kernels (their text mentions ``njit``)."""
+    return sorted(p for p in folder.glob("*.py") if "njit" in p.read_text())
 
 
 def drop_stale_kernel_cache(folder: Path | None = None) -> bool:
@@ -22,8 +25,9 @@ def drop_stale_kernel_cache(folder: Path | None = None) -> bool:
     """
     here = Path(__file__).resolve().parent if folder is None else folder
     digest = hashlib.sha256()
-    for name in KERNEL_MODULES:
-        digest.update((here / name).read_bytes())
+    for path in kernel_sources(here):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
     cache = here / "__pycache__"
     stamp = cache / "kernels.sources.sha256"
     try:

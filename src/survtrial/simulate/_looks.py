@@ -26,267 +26,10 @@ import math
 import numpy as np
 from numba import njit
 
+from survtrial.simulate._estimates import cox_binary, logrank_unit
 from survtrial.simulate._generate import cell_count, count_followed
+from survtrial.simulate._passes import at_risk_slow, event_times, event_times_ties, exit_limits
 from survtrial.simulate._sorting import argsort_events_first, select_into
-
-
-@njit(cache=True, error_model="numpy")
-def _cox_terms(beta, n0, n1, d0, d1, n_times):
-    """Score and information of the (stratified) partial likelihood at beta (Efron ties)."""
-    eb = math.exp(beta)
-    score = 0.0
-    info = 0.0
-    for j in range(n_times):
-        d = d0[j] + d1[j]
-        if d == 0.0:
-            continue
-        score += d1[j]
-        if d == 1.0:
-            s1 = n1[j] * eb
-            p = s1 / (n0[j] + s1)
-            score -= p
-            info += p - p * p
-            continue
-        s0 = n0[j] + n1[j] * eb
-        s1 = n1[j] * eb
-        t0 = d0[j] + d1[j] * eb
-        t1 = d1[j] * eb
-        nd = int(d + 0.5)
-        for tie in range(nd):
-            f = tie / d
-            p = (s1 - f * t1) / (s0 - f * t0)
-            score -= p
-            info += p - p * p
-    return score, info
-
-
-@njit(cache=True, error_model="numpy", fastmath=True)
-def _cox_terms_unit(beta, n0, n1, d1, n_times):
-    """:func:`_cox_terms` when every time has one event: a loop the compiler vectorises."""
-    eb = math.exp(beta)
-    score = 0.0
-    info = 0.0
-    for j in range(n_times):
-        s1 = n1[j] * eb
-        p = s1 / (n0[j] + s1)
-        score += d1[j] - p
-        info += p - p * p
-    return score, info
-
-
-@njit(cache=True, error_model="numpy", fastmath=True)
-def _logrank_unit(n0, n1, d1, n_times):
-    """Log-rank O - E and variance of the experimental arm when every time has one event
-    (d (n - d) / (n - 1) = 1): a loop the compiler vectorises."""
-    ome = 0.0
-    var = 0.0
-    for j in range(n_times):
-        inv = 1.0 / (n0[j] + n1[j])
-        q1 = n1[j] * inv
-        ome += d1[j] - q1
-        var += q1 * (n0[j] * inv)
-    return ome, var
-
-
-@njit(cache=True, error_model="numpy")
-def _cox_eval(beta, n0, n1, d0, d1, n_times, unit):
-    if unit:
-        return _cox_terms_unit(beta, n0, n1, d1, n_times)
-    return _cox_terms(beta, n0, n1, d0, d1, n_times)
-
-
-@njit(cache=True, error_model="numpy")
-def _cox_binary(n0, n1, d0, d1, n_times, start, unit):
-    """Stratified Cox MLE for one 0/1 covariate (Efron ties): (beta, se).
-
-    Newton-Raphson on the score from ``start`` (the one-step log-rank estimate), stopping after a
-    step below 1e-6 (1 + |beta|); the partial likelihood is concave in beta, and a step that does
-    not reduce |score| is halved. NaN when an
-    arm has no events (the MLE is infinite) or the iteration does not converge. ``unit``: every
-    time has exactly one event (then the score loop is vectorised).
-    """
-    tot1 = 0.0
-    tot0 = 0.0
-    for j in range(n_times):
-        tot1 += d1[j]
-        tot0 += d0[j]
-    if tot1 == 0.0 or tot0 == 0.0 or not np.isfinite(start):
-        return np.nan, np.nan
-    beta = start
-    score, info = _cox_eval(beta, n0, n1, d0, d1, n_times, unit)
-    for _it in range(100):
-        if info <= 0.0:
-            return np.nan, np.nan
-        step = score / info
-        new = beta + step
-        s_new, i_new = _cox_eval(new, n0, n1, d0, d1, n_times, unit)
-        halvings = 0
-        while abs(s_new) > abs(score) and halvings < 40:
-            step *= 0.5
-            new = beta + step
-            s_new, i_new = _cox_eval(new, n0, n1, d0, d1, n_times, unit)
-            halvings += 1
-        beta, score, info = new, s_new, i_new
-        # Newton converges quadratically (the third derivative is at most the second for a 0/1
-        # covariate): after a step below 1e-6 the error left is about 1e-12; info is at the new beta
-        if abs(step) <= 1e-6 * (1.0 + abs(beta)):
-            if abs(beta) > 30.0 or info <= 0.0:
-                return np.nan, np.nan
-            return beta, 1.0 / math.sqrt(info)
-    return np.nan, np.nan
-
-
-@njit(cache=True, error_model="numpy")
-def _event_times(cut, n_exit, st, sx, sc, sev, sid, ut, ecell, jlo, plus, run):
-    """Pass 1 (exits in exit-time order), branch-free: distinct event times by the cut; (D, tie).
-
-    ``ut[j]``, ``ecell[j]``: time and cell of event j; ``jlo[i]``: event times <= the exit time
-    of exit i (patient order; unset for exits not observed by the cut); ``plus[j, c]``: observed
-    exits of cell c no longer at risk at t_j (those before event j in this order). ``tie`` is 1
-    if two events share a time (then use
-    :func:`_event_times_ties`).
-    """
-    n_cells = plus.shape[1]
-    D = 0
-    tie = 0
-    if n_cells == 2:  # the running counts in registers
-        r0 = 0
-        r1 = 0
-        for r in range(n_exit):
-            t = st[r]
-            if t > cut:  # exit-time order: no later exit is observed by this cut
-                break
-            obs = 1 if sx[r] <= cut else 0
-            ev = obs & sev[r]
-            c = sc[r]
-            tie |= ev & (1 if t == ut[max(D - 1, 0)] and D > 0 else 0)
-            ut[D] = t
-            ecell[D] = c
-            plus[D, 0] = r0
-            plus[D, 1] = r1
-            D += ev
-            r1 += obs & c
-            r0 += obs & (1 - c)
-            jlo[sid[r]] = D
-        plus[D, 0] = r0
-        plus[D, 1] = r1
-        return D, tie
-    for c in range(n_cells):
-        run[c] = 0
-    for r in range(n_exit):
-        obs = 1 if sx[r] <= cut else 0
-        ev = obs & sev[r]
-        t = st[r]
-        c = sc[r]
-        tie |= ev & (1 if t == ut[max(D - 1, 0)] and D > 0 else 0)
-        ut[D] = t
-        ecell[D] = c
-        for cc in range(n_cells):
-            plus[D, cc] = run[cc]
-        D += ev
-        run[c] += obs
-        jlo[sid[r]] = D
-    for cc in range(n_cells):
-        plus[D, cc] = run[cc]
-    return D, tie
-
-
-@njit(cache=True, error_model="numpy")
-def _event_times_ties(cut, n_exit, st, sx, sc, sev, sid, ut, dc, jlo, plus, run):
-    """As :func:`_event_times` with equal event times merged (events per time and cell in dc); (D, events)."""
-    n_cells = dc.shape[1]
-    for c in range(n_cells):
-        run[c] = 0
-    D = 0
-    m = 0
-    for r in range(n_exit):
-        if sx[r] > cut:
-            jlo[sid[r]] = D  # not used (not observed), but a valid index
-            continue
-        c = sc[r]
-        if sev[r]:
-            t = st[r]
-            m += 1
-            if D == 0 or t != ut[D - 1]:
-                ut[D] = t
-                for cc in range(n_cells):
-                    dc[D, cc] = 0.0
-                    plus[D, cc] = run[cc]
-                D += 1
-            dc[D - 1, c] += 1.0
-        run[c] += 1
-        jlo[sid[r]] = D
-    for cc in range(n_cells):
-        plus[D, cc] = run[cc]
-    return D, m
-
-
-@njit(cache=True, error_model="numpy")
-def _exit_limits(cut, n_exit, pe, px, pc, pev, jlo, ut, D, minus, run):
-    """Pass 2 (exits in reverse enrolment order, follow-up ``cut - e`` ascending).
-
-    An exit's hi = event times <= cut - e; ``minus[j, c]``: observed exits of cell c with hi <= j,
-    by consuming, for each event time in turn, the exits followed less than it (one mispredicted
-    branch per event time, not per exit). Returns 1 if a dropout has hi < lo (its time
-    ``min(exit, cut - e)`` is then below its exit time by rounding; use :func:`_at_risk_slow`).
-    """
-    n_cells = minus.shape[1]
-    r = n_exit - 1
-    fuzz = 0
-    if n_cells == 2:  # the running counts in registers
-        r0 = 0
-        r1 = 0
-        for j in range(D):
-            tj = ut[j]
-            while r >= 0 and cut - pe[r] < tj:
-                w = 1 if px[r] <= cut else 0
-                fuzz |= w & (1 - pev[r]) & (1 if j < jlo[r] else 0)
-                c = pc[r]
-                r1 += w & c
-                r0 += w & (1 - c)
-                r -= 1
-            minus[j, 0] = r0
-            minus[j, 1] = r1
-        minus[D, 0] = r0
-        minus[D, 1] = r1
-        return fuzz
-    for c in range(n_cells):
-        run[c] = 0
-    for j in range(D):
-        tj = ut[j]
-        while r >= 0 and cut - pe[r] < tj:
-            w = 1 if px[r] <= cut else 0
-            fuzz |= w & (1 - pev[r]) & (1 if j < jlo[r] else 0)
-            run[pc[r]] += w
-            r -= 1
-        for cc in range(n_cells):
-            minus[j, cc] = run[cc]
-    for cc in range(n_cells):
-        minus[D, cc] = run[cc]
-    return fuzz
-
-
-@njit(cache=True, error_model="numpy")
-def _at_risk_slow(cut, n_exit, pe, px, pc, pev, jlo, ut, D, enrol, n, pref, grid, lo, gscale, risk):
-    """Numbers at risk by a difference array of the intervals lo <= j < hi, dropouts' lo = min(lo, hi)."""
-    n_cells = risk.shape[1]
-    sub = np.zeros((D + 1, n_cells), dtype=np.int64)
-    jj = 0
-    for r in range(n_exit - 1, -1, -1):
-        if px[r] > cut:
-            continue
-        while jj < D and ut[jj] <= cut - pe[r]:
-            jj += 1
-        a = jlo[r]
-        if pev[r] == 0 and jj < a:
-            a = jj
-        sub[a, pc[r]] += 1
-        sub[jj, pc[r]] -= 1
-    for c in range(n_cells):
-        acc = 0
-        for j in range(D):
-            acc += sub[j, c]
-            risk[j, c] = cell_count(pref, count_followed(enrol, n, grid, lo, gscale, cut, ut[j]), c) - acc
 
 
 @njit(cache=True, error_model="numpy")
@@ -402,14 +145,14 @@ def analyse_looks(
         o_short[k] = short
         o_enrolled[k] = count_followed(enrol, n, grid, lo, gscale, cut, 0.0)
         # pass 1, exit-time order: distinct event times, events per cell, lo per exit
-        D, tie = _event_times(cut, n_exit, st, sx, sc, sev, sid, ut, ecell, jlo, plus, run)
+        D, tie = event_times(cut, n_exit, st, sx, sc, sev, sid, ut, ecell, jlo, plus, run)
         if tie:  # equal event times (not with continuous draws, but exact all the same)
-            D, m = _event_times_ties(cut, n_exit, st, sx, sc, sev, sid, ut, dc, jlo, plus, run)
+            D, m = event_times_ties(cut, n_exit, st, sx, sc, sev, sid, ut, dc, jlo, plus, run)
         else:
             m = D
         o_events[k] = m
         # pass 2, reverse enrolment order: exits no longer followed at t_j
-        fuzz = _exit_limits(cut, n_exit, pe, px, pc, pev, jlo, ut, D, minus, run)
+        fuzz = exit_limits(cut, n_exit, pe, px, pc, pev, jlo, ut, D, minus, run)
         unit = n_arms == 2 and not tie and not fuzz and L == 0
         if unit:
             # two arms, one event per time: one row per event time (stratified: the event's
@@ -444,7 +187,7 @@ def analyse_looks(
                 d0[j] = 1.0 - e1
                 d1[j] = e1
                 ev1 += e1
-            ome, var = _logrank_unit(n0, n1, d1, D)
+            ome, var = logrank_unit(n0, n1, d1, D)
             o_events_arm[k, experimental] = ev1
             o_events_arm[k, control] = D - ev1
         else:
@@ -455,7 +198,7 @@ def analyse_looks(
                         dc[j, cc] = 0.0
                     dc[j, ecell[j]] = 1.0
             if fuzz:
-                _at_risk_slow(cut, n_exit, pe, px, pc, pev, jlo, ut, D, enrol, n, pref, grid, lo, gscale, risk)
+                at_risk_slow(cut, n_exit, pe, px, pc, pev, jlo, ut, D, enrol, n, pref, grid, lo, gscale, risk)
             else:
                 for j in range(D):
                     p = count_followed(enrol, n, grid, lo, gscale, cut, ut[j])
@@ -492,7 +235,7 @@ def analyse_looks(
                 if nn > 1.0:
                     var += d * (nn - d) / (nn - 1.0) * n0[r] * n1[r] / (nn * nn)
         o_z[k] = -ome / math.sqrt(var) if var > 0.0 else np.nan
-        beta, se = _cox_binary(n0, n1, d0, d1, n_rows, ome / var if var > 0.0 else np.nan, unit)
+        beta, se = cox_binary(n0, n1, d0, d1, n_rows, ome / var if var > 0.0 else np.nan, unit)
         o_loghr[k] = beta
         o_se[k] = se
         # Kaplan-Meier per arm (strata pooled) at the landmarks
