@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -57,6 +58,12 @@ def test_out_dir_guards(tmp_path):
         run_simulation(MODEL, n_sims=50, seed=2, out=tmp_path / "run", chunk_size=25, resume=True)
     again = run_simulation(MODEL, n_sims=50, seed=1, out=tmp_path / "run", chunk_size=25, resume=True)
     assert len(again.trials) == 50
+    # a run started by a version drawing other trials from the same seed is not resumed
+    manifest = tmp_path / "run" / "run.json"
+    old = json.loads(manifest.read_text())
+    manifest.write_text(json.dumps({**old, "random_stream": "an older stream"}))
+    with pytest.raises(InputError, match=r"different settings \(random_stream\)"):
+        run_simulation(MODEL, n_sims=50, seed=1, out=tmp_path / "run", chunk_size=25, resume=True)
 
 
 def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):

@@ -38,6 +38,10 @@ TRIALS_PER_SEED_BLOCK = 1000
 """Trials drawn from one child seed ``SeedSequence(seed, spawn_key=(block,))``; fixed, so results
 do not depend on chunk sizes or workers."""
 
+RANDOM_STREAM = "xoshiro256++ x2, ziggurat; causes to a 3-SD horizon (2)"
+"""How trials are drawn from a seed; changes whenever the same seed would give other trials, so a
+run started by another version is not resumed with different trials."""
+
 
 @dataclass(frozen=True, repr=False)
 class EngineModel:
@@ -77,6 +81,7 @@ class EngineModel:
             "hazard_ratio": self.hazard_ratio,
             "landmarks": self.landmarks.tolist(),
             "trials_per_seed_block": TRIALS_PER_SEED_BLOCK,
+            "random_stream": RANDOM_STREAM,
         }
 
     def __repr__(self) -> str:
