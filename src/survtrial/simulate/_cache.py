@@ -9,6 +9,7 @@ next to the cache; when it differs, the cached kernels are dropped and compiled 
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 
@@ -41,7 +42,9 @@ def drop_stale_kernel_cache(folder: Path | None = None) -> bool:
             path.unlink(missing_ok=True)
             removed = True
         cache.mkdir(exist_ok=True)
-        stamp.write_text(digest.hexdigest())
+        tmp = cache / f".{stamp.name}.{os.getpid()}"
+        tmp.write_text(digest.hexdigest())
+        os.replace(tmp, stamp)  # atomic: a process starting now reads the old stamp or the new one
         return removed
     except OSError:
         return False
