@@ -44,6 +44,8 @@ MODELS = {
     # no landmarks: the kernel's fast path (one row per event time), stratified and pooled
     "fast_stratified": build_model(SMALL, {"events": [20, 45, 70]}, landmarks=[]),
     "fast_pooled": build_model(SMALL, {"events": [20, 45, 70], "stratified": False}, landmarks=[]),
+    # the control arm listed second: cells and arms indexed the other way round
+    "control_second": build_model(SMALL, {"events": [20, 45, 70], "control_arm": "treated"}, landmarks=[]),
     # Poisson total, piecewise accrual, blocks across strata, two-sided bounds, harm (HR 1.6)
     "poisson_two_sided": build_model(scenario_from_dict(_POISSON), {"events": [30, 60], "sided": 2, "alpha": 0.05},
                                      hazard_ratio=1.6, landmarks=[1.0]),
