@@ -89,33 +89,38 @@ def step(s0, s1, s2, s3):
 
 
 @njit(inline="always")
+def _outside_rectangle(res, s0, s1, s2, s3):
+    """A ziggurat draw whose first word ``res`` fell outside its strip's rectangle: one more
+    uniform decides; (x, accepted, s0, s1, s2, s3), a rejection starting over with a fresh word."""
+    strip = np.intp(res & uint64(0xFF))
+    x = np.int64(res >> uint64(11)) * _WIDTH[strip]
+    res, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+    u = np.int64(res >> uint64(11)) * (1.0 / _TWO53)
+    if strip == 0:  # the tail beyond r: r + Exp(1) by memorylessness
+        return _R - math.log1p(-u), True, s0, s1, s2, s3
+    accepted = _DENSITY[strip] + u * (_DENSITY[strip + 1] - _DENSITY[strip]) < math.exp(-x)
+    return x, accepted, s0, s1, s2, s3
+
+
+@njit(inline="always")
 def exponential_step(s0, s1, s2, s3):
     """One standard exponential (ziggurat) and the next state: (x, s0, s1, s2, s3)."""
     while True:
         res, s0, s1, s2, s3 = step(s0, s1, s2, s3)
         strip = np.intp(res & uint64(0xFF))
         j = np.int64(res >> uint64(11))
-        x = j * _WIDTH[strip]
         if j < _ACCEPT[strip]:
-            return x, s0, s1, s2, s3
-        res, s0, s1, s2, s3 = step(s0, s1, s2, s3)
-        u = np.int64(res >> uint64(11)) * (1.0 / _TWO53)
-        if strip == 0:  # the tail beyond r: r + Exp(1) by memorylessness
-            return _R - math.log1p(-u), s0, s1, s2, s3
-        if _DENSITY[strip] + u * (_DENSITY[strip + 1] - _DENSITY[strip]) < math.exp(-x):
+            return j * _WIDTH[strip], s0, s1, s2, s3
+        x, accepted, s0, s1, s2, s3 = _outside_rectangle(res, s0, s1, s2, s3)
+        if accepted:
             return x, s0, s1, s2, s3
 
 
 @njit(inline="always")
 def _exponential_rest(res, s0, s1, s2, s3):
     """Finish a ziggurat draw whose first word ``res`` fell outside its strip's rectangle."""
-    strip = np.intp(res & uint64(0xFF))
-    x = np.int64(res >> uint64(11)) * _WIDTH[strip]
-    res, s0, s1, s2, s3 = step(s0, s1, s2, s3)
-    u = np.int64(res >> uint64(11)) * (1.0 / _TWO53)
-    if strip == 0:  # the tail beyond r: r + Exp(1) by memorylessness
-        return _R - math.log1p(-u), s0, s1, s2, s3
-    if _DENSITY[strip] + u * (_DENSITY[strip + 1] - _DENSITY[strip]) < math.exp(-x):
+    x, accepted, s0, s1, s2, s3 = _outside_rectangle(res, s0, s1, s2, s3)
+    if accepted:
         return x, s0, s1, s2, s3
     return exponential_step(s0, s1, s2, s3)
 
