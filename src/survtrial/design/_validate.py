@@ -1,4 +1,4 @@
-"""Argument checks for group_sequential: fractions, error rates, test type, spending and futility inputs."""
+"""Argument checks for group_sequential (fractions, error rates, tests, spending, futility); key-error messages."""
 
 from __future__ import annotations
 
@@ -106,3 +106,20 @@ def futility_bounds(bounds: Any, k: int) -> np.ndarray | None:
         raise InputError(f"futility_bounds: must be numbers or -inf (no bound), got {b.tolist()}")
     return b
 
+
+
+def key_errors(err: Any, source: str, allowed: Any) -> InputError:
+    """One InputError naming each bad key of a flat pydantic model's ValidationError.
+
+    Unknown keys list the ``allowed`` ones; other errors give the key, pydantic's message and the
+    value received.
+    """
+    lines = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        if e["type"] == "extra_forbidden":
+            lines.append(f"unknown key {key!r}; allowed keys: {', '.join(allowed)}")
+        else:
+            msg = e["msg"].removeprefix("Value error, ")
+            lines.append(f"key {key!r}: {msg} (got {e.get('input')!r})" if key != "(top level)" else msg)
+    return InputError(f"{source}: " + "; ".join(lines))

@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from survtrial.design._validate import key_errors
 from survtrial.design.boundaries import group_sequential
 from survtrial.design.conditional import conditional_power
 from survtrial.design.monitoring import update_design
@@ -117,15 +118,7 @@ def parse_spec(data: Any, source: str = "design specification") -> DesignSpec:
     try:
         return DesignSpec.model_validate(data)
     except ValidationError as err:
-        lines = []
-        for e in err.errors():
-            key = ".".join(str(p) for p in e["loc"]) or "(top level)"
-            if e["type"] == "extra_forbidden":
-                lines.append(f"unknown key {key!r}; allowed keys: {', '.join(DesignSpec.model_fields)}")
-            else:
-                msg = e["msg"].removeprefix("Value error, ")
-                lines.append(f"key {key!r}: {msg} (got {e.get('input')!r})" if key != "(top level)" else msg)
-        raise InputError(f"{source}: " + "; ".join(lines)) from None
+        raise key_errors(err, source, DesignSpec.model_fields) from None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from survtrial.design._validate import key_errors
 from survtrial.errors import InputError
 
 __all__ = ["SimulationDesign", "SimulationDesignSpec", "load_simulation_design", "simulation_design"]
@@ -159,16 +160,7 @@ def _validate(data: dict[str, Any], source: str) -> SimulationDesignSpec:
     try:
         return SimulationDesignSpec.model_validate(data)
     except ValidationError as err:
-        lines = []
-        for e in err.errors():
-            key = ".".join(str(p) for p in e["loc"]) or "(top level)"
-            if e["type"] == "extra_forbidden":
-                allowed = ", ".join([*SimulationDesignSpec.model_fields, *_PLAN_ONLY])
-                lines.append(f"unknown key {key!r}; allowed keys: {allowed}")
-            else:
-                msg = e["msg"].removeprefix("Value error, ")
-                lines.append(f"key {key!r}: {msg} (got {e.get('input')!r})" if key != "(top level)" else msg)
-        raise InputError(f"{source}: " + "; ".join(lines)) from None
+        raise key_errors(err, source, [*SimulationDesignSpec.model_fields, *_PLAN_ONLY]) from None
 
 
 def _from_plan(data: dict[str, Any], source: str) -> dict[str, Any]:
