@@ -18,18 +18,16 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+from _timing import median_time
 
 HERE = Path(__file__).resolve().parent
-REPEATS = 3
 P = 5
 BETA = np.array([0.5, -0.3, 0.2, 0.0, 0.1])
 LIFELINES_LIMIT_S = 60.0
@@ -58,15 +56,6 @@ def load(d: Path, case: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray
     e = np.fromfile(d / f"{case}_event.i32", dtype="<i4")
     x = np.fromfile(d / f"{case}_x.f64", dtype="<f8").reshape(P, n).T.copy()
     return t, e, x
-
-
-def median_time(fn) -> tuple[float, object]:
-    secs, out = [], None
-    for _ in range(REPEATS):
-        t0 = time.perf_counter()
-        out = fn()
-        secs.append(time.perf_counter() - t0)
-    return statistics.median(secs), out
 
 
 def worker(tool: str, d: Path, case: str, n: int) -> dict:

@@ -15,21 +15,19 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import subprocess
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _timing import median_time
 
 from survtrial.stats.km import kaplan_meier
 from survtrial.stats.logrank import logrank_test
 
 HERE = Path(__file__).resolve().parent
-REPEATS = 3
 
 
 def make_data(n: int, ties: bool, seed: int = 20240601) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -43,15 +41,6 @@ def make_data(n: int, ties: bool, seed: int = 20240601) -> tuple[np.ndarray, np.
         time_ = np.ceil(time_ * 30.0)  # "days" on a 30-per-unit grid: about 900 distinct values
     event = (event_time <= censor_time).astype(np.int32)
     return time_, event, group
-
-
-def median_time(fn) -> tuple[float, object]:
-    secs, out = [], None
-    for _ in range(REPEATS):
-        t0 = time.perf_counter()
-        out = fn()
-        secs.append(time.perf_counter() - t0)
-    return statistics.median(secs), out
 
 
 def run_survtrial(t, e, g):
