@@ -7,10 +7,18 @@ the ``reference`` fixture; where the folder is absent, those tests skip and say 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import settings
+
+# Property tests draw the same examples on every run ("deterministic", the default: CI and a new
+# clone see what the developers saw); HYPOTHESIS_PROFILE=explore searches new examples each run.
+settings.register_profile("deterministic", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE_DIR = REPO.parent / "shared" / "reference"
