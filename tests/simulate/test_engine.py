@@ -92,10 +92,11 @@ def test_short_trials_get_the_final_bound_at_their_information():
 
 @pytest.mark.parametrize("planned", [80, 125])
 def test_calendar_looks_use_bounds_updated_at_the_observed_events(planned):
-    # by 2.5 and 4 years these trials have about 66 and 114 events: with 80 planned some reach full
-    # information at look 2 (an early final analysis); with 125 most end short of it at look 3
+    # by 2.5 and 4 years these trials have about 66 (SD 7) and 114 events: with 80 planned about 2%
+    # reach full information at look 2 (an early final analysis; 600 trials: about 12 of them);
+    # with 125 most end short of it at look 3
     model = build_model(SMALL, {"calendar_times": [1.5, 2.5, 4.0], "planned_events": planned})
-    recs = simulate_range(model, 2, 0, 60)
+    recs = simulate_range(model, 2, 0, 600)
     seen_early_final = seen_short = False
     for row in recs.itertuples():
         ev = [row.events_1, row.events_2, row.events_3]

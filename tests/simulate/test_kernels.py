@@ -207,12 +207,57 @@ def test_causes_for_every_exit_when_the_horizon_holds_too_few_events():
             np.full((2, 1), rate), np.zeros((2, 1)), np.full((2, 1), 0.8), np.ones((2, 1)))
     sizes = np.full(3, n, dtype=np.int64)
     for horizon, min_events in ((0.05, 50), (np.inf, 0)):
-        enrol, _cell, exit_t, cause = _kernels.patient_block(_rng.block_state(3, 0), sizes, 2, *args, horizon,
+        enrol, _cell, exit_t, cause = _kernels.patient_block(_rng.block_state(3, 0), _rng.block_state(3, 0, 2, 3), sizes, 2, *args, horizon,
                                                                min_events)
         # horizon 0.05: drawn after the first pass; an infinite horizon: every exit in the first
         assert np.all(cause != _generate.NO_EXIT)  # every exit time is finite here
         assert np.mean(cause == 0) == pytest.approx(0.8, abs=0.1)
         assert np.all(np.diff(enrol) >= 0) and np.all(exit_t > 0)
+
+
+@pytest.mark.parametrize("horizon", [2.5, 6.0, np.inf])
+def test_exit_times_drawn_by_skips_are_exponential_in_cumulative_hazard(horizon):
+    # two cells with different piecewise total hazards (the second with a zero-hazard stretch),
+    # accrual over 4 years; horizon 2.5 lies inside the accrual (later segments draw nothing),
+    # 6.0 after it, inf: one exponential per patient. Every patient's exit (drawn by the skips
+    # or filled in later) must be H_cell^-1 of an independent Exp(1)
+    from scipy import stats
+
+    from survtrial.simulate import _kernels, _rng
+
+    n, trials = 300, 300
+    breaks = np.array([0.0, 1.0, 3.0])
+    rates = np.array([[0.3, 0.1, 0.2], [0.05, 0.0, 0.4]])
+    cum = np.zeros((2, 3))
+    for j in range(1, 3):
+        cum[:, j] = cum[:, j - 1] + rates[:, j - 1] * (breaks[j] - breaks[j - 1])
+    args = (np.array([0.0, 4.0]), np.array([0.0, 1.0]), np.array([0.25]), np.array([1.0]), True,
+            np.array([0, 1], dtype=np.int64), np.full(2, -1, dtype=np.int64), 2, breaks, rates, cum,
+            np.full((2, 3), 0.5), np.ones((2, 1)), horizon, 0)
+    bufs = _kernels._buffers(n, 2)
+    enrol, cell, exit_t, cause, _pref, _grid, cand, sup, n_cand, _scratch = bufs
+    state, late = _rng.block_state(8, 0), _rng.block_state(8, 0, 0, 3)
+    h_all, drawn = [], 0
+    for _ in range(trials):
+        _generate.generate_trial(state, n, *args, *bufs)
+        nc = n_cand[0]
+        drawn += n_cand[1]
+        _generate.fill_late_exits(late, n, enrol, cell, breaks, rates, cum, horizon, exit_t, sup, n_cand)
+        e, c, t = enrol[:n], cell[:n], exit_t[:n]
+        j = np.searchsorted(breaks, t, side="right") - 1
+        h_all.append(cum[c, j] + rates[c, j] * (t - breaks[j]))
+        # the candidates are exactly the exits by the horizon, in patient order
+        by_horizon = np.flatnonzero(e + t <= horizon)
+        np.testing.assert_array_equal(cand[:nc], by_horizon)
+        assert np.all(np.isin(cause[by_horizon], [-1, 0]))
+    h = np.concatenate(h_all)
+    assert stats.kstest(h, "expon").pvalue > 1e-3
+    # no dependence between neighbours in enrolment order (the skips walk them in that order)
+    assert abs(stats.spearmanr(h[:-1], h[1:]).statistic) < 4 / np.sqrt(h.size)
+    if np.isfinite(horizon):  # the skips drew fewer exit times than there are patients
+        assert drawn < 0.75 * n * trials
+    else:
+        assert drawn == n * trials
 
 
 @settings(max_examples=60, deadline=None)

@@ -1,8 +1,9 @@
 """Compiled (numba) generation of one simulated trial's patients: enrolment, randomisation, exits, causes.
 
 Per trial: sorted enrolment times by exponential spacings through the accrual quantile function,
-stratum, permuted blocks, one exponential exit time per patient from the total (event + dropout)
-piecewise hazard, and the cause of exit drawn only for exits before the horizon. Besides the
+stratum, permuted blocks, exit times from the total (event + dropout) piecewise hazard drawn by
+geometric skips (only for the patients who may leave before the horizon), and the cause of exit
+drawn only for exits before the horizon. Besides the
 patient arrays it fills the running count of each stratum x arm cell and a grid over the
 enrolment times (:func:`count_followed` answers "how many were followed at least t by the cut" in
 O(1) expected).
@@ -70,6 +71,123 @@ def _cause(u, t, c, breaks, p_event, type_cum):
     for m in range(type_cum.shape[1] - 1):
         k += 1 if type_cum[c, m] <= v else 0
     return k if u < p else DROPOUT
+
+
+# enrolment segments of the exit skips (see _exits): more segments give tighter bounds (fewer
+# exit times drawn) for a little more bookkeeping; 8 was the fastest of 8, 16 and 32
+SEGMENTS = 8
+
+
+@njit(inline="always")
+def _cum_hazard(t, c, breaks, rates, cum):
+    """H_c(t), the cumulative total hazard of cell c at t >= 0 (a zero-rate tail stays flat at inf)."""
+    j = _piece(t, breaks)
+    r = rates[c, j]
+    return cum[c, j] + (r * (t - breaks[j]) if r > 0.0 else 0.0)
+
+
+@njit(cache=True, error_model="numpy")
+def _segment_bound(s, n, enrol, horizon, breaks, rates, cum):
+    """Skip bound h of enrolment segment s: the largest H_c(horizon - e_a) over the cells, e_a the
+    enrolment of the segment's first patient, so h >= H_cell(horizon - e_i) for every patient i of
+    the segment (enrolment is sorted); 0 if the horizon is not after e_a."""
+    w = horizon - enrol[s * n // SEGMENTS]
+    if not w > 0.0:
+        return 0.0
+    h = 0.0
+    for c in range(rates.shape[0]):
+        h = max(h, _cum_hazard(w, c, breaks, rates, cum))
+    return h
+
+
+@njit(cache=True, error_model="numpy")
+def _exits(state, n, enrol, cell, breaks, rates, cum, horizon, exit_t, cand, sup, n_cand):
+    """Exit times of the patients who may leave before the horizon, drawn by skips; the candidates.
+
+    A patient's exit is H_cell^-1(E) with E ~ Exp(1) in cumulative-hazard units. The patients are
+    walked in enrolment order in SEGMENTS segments; a segment's bound h (:func:`_segment_bound`)
+    is at least every H_cell(horizon - e_i) in it, so only patients with E < h can leave before
+    the horizon. One exponential E covers a stretch: E = K h + R with K = floor(E / h) (geometric:
+    the next K patients have E >= h and are skipped) and R (the next patient's E, Exp(1)
+    truncated to [0, h)) independent of K, by memorylessness; a stretch past the segment's end
+    leaves E - m h ~ Exp(1) for the next segment. So about one exponential per patient with
+    E < h instead of one per patient. A segment with an infinite bound (an infinite horizon)
+    draws one exponential per patient.
+
+    Writes ``exit_t`` for the patients with E < h (in ``sup[:n_cand[1]]``, patient order; the
+    others' exits are after the horizon and drawn only when needed, by
+    :func:`fill_late_exits`), the candidates (exit at or before the horizon) in
+    ``cand[:nc]`` (patient order); returns nc. Draws from stream A.
+    """
+    s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
+    E, s0, s1, s2, s3 = _rng.exponential_step(s0, s1, s2, s3)
+    nc = 0
+    ns = 0
+    for s in range(SEGMENTS):
+        a = s * n // SEGMENTS
+        b = (s + 1) * n // SEGMENTS
+        if a == b:
+            continue
+        h = _segment_bound(s, n, enrol, horizon, breaks, rates, cum)
+        if not h > 0.0:  # the horizon is before this segment: no exit before it
+            continue
+        if h == np.inf:
+            for i in range(a, b):
+                t = _inverse_hazard(E, cell[i], breaks, rates, cum)
+                exit_t[i] = t
+                sup[ns] = i
+                ns += 1
+                cand[nc] = i
+                nc += 1 if enrol[i] + t <= horizon else 0
+                E, s0, s1, s2, s3 = _rng.exponential_step(s0, s1, s2, s3)
+            continue
+        inv_h = 1.0 / h
+        i = a
+        while True:
+            k = E * inv_h
+            if k >= b - i:  # past the segment's end (predictable: once per segment)
+                E = max(E - (b - i) * h, 0.0)
+                break
+            q = int(k)
+            i += q
+            t = _inverse_hazard(min(max(E - q * h, 0.0), h), cell[i], breaks, rates, cum)
+            exit_t[i] = t
+            sup[ns] = i
+            ns += 1
+            cand[nc] = i  # kept if the exit is before the horizon (branch-free append)
+            nc += 1 if enrol[i] + t <= horizon else 0
+            i += 1
+            E, s0, s1, s2, s3 = _rng.exponential_step(s0, s1, s2, s3)
+    state[0], state[1], state[2], state[3] = s0, s1, s2, s3
+    n_cand[1] = ns
+    n_cand[2] = 0
+    return nc
+
+
+@njit(cache=True, error_model="numpy")
+def fill_late_exits(state, n, enrol, cell, breaks, rates, cum, horizon, exit_t, sup, n_cand):
+    """The exit times :func:`_exits` skipped (patients with E >= their segment's bound h): E = h +
+    Exp(1) (memorylessness), in patient order from ``state``'s stream A; all after the horizon.
+    Marks them drawn (``n_cand[2] = 1``)."""
+    if n_cand[2]:
+        return
+    ns = n_cand[1]
+    s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
+    q = 0
+    for s in range(SEGMENTS):
+        a = s * n // SEGMENTS
+        b = (s + 1) * n // SEGMENTS
+        if a == b:
+            continue
+        h = _segment_bound(s, n, enrol, horizon, breaks, rates, cum)
+        for i in range(a, b):
+            if q < ns and sup[q] == i:
+                q += 1
+                continue
+            x, s0, s1, s2, s3 = _rng.exponential_step(s0, s1, s2, s3)
+            exit_t[i] = _inverse_hazard(h + x, cell[i], breaks, rates, cum)
+    state[0], state[1], state[2], state[3] = s0, s1, s2, s3
+    n_cand[2] = 1
 
 
 @njit(cache=True, error_model="numpy")
@@ -269,21 +387,23 @@ def _running_sum(x, m):
 def generate_trial(
     state, n, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, template, target, n_arms,
     breaks, tot_rates, tot_cum, p_event, type_cum, horizon, min_events,
-    enrol, cell, exit_t, cause, pref, grid, cand, n_cand, scratch,
+    enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch,
 ):
     """Draw one trial of n patients into the buffers (each of capacity >= n + 1).
 
-    Fills the patient arrays (enrolment order; ``cause`` only for the patients in ``cand``, the
-    others have none before the horizon: NO_EXIT), ``pref[c, i]`` (patients of stratum x arm
-    cell c among the first i; read it with :func:`cell_count`), ``grid`` (see
-    :func:`count_followed`) and ``cand[:n_cand[0]]`` (patients with a drawn cause of exit, in
-    patient order).
+    Fills the patient arrays (enrolment order; ``exit_t`` for the patients in ``sup[:n_cand[1]]``,
+    the others' exits are after the horizon and filled by :func:`fill_late_exits` when needed;
+    ``cause`` only for the patients in ``cand``, the others have none before the horizon:
+    NO_EXIT), ``pref[c, i]`` (patients of stratum x arm cell c among the first i; read it with
+    :func:`cell_count`), ``grid`` (see :func:`count_followed`) and ``cand[:n_cand[0]]``
+    (patients with a drawn cause of exit, in patient order).
 
     Draw order: n + 1 exponential spacings (enrolment); [n stratum uniforms if there are several
     strata]; the randomisation's draws (see ``_randomise``); [re-assignment uniforms for fixed arm
-    counts]; n standard exponentials (exits); one cause uniform per exit before ``horizon`` in
-    patient order; only if those hold fewer than ``min_events`` DFS events, one per later finite
-    exit in patient order.
+    counts]; the exit skips' exponentials (:func:`_exits`: about one per patient who may leave
+    before the horizon); one cause uniform per exit before ``horizon`` in patient order; only if
+    those hold fewer than ``min_events`` DFS events, the skipped patients' exits
+    (:func:`fill_late_exits`) and one cause uniform per later finite exit in patient order.
     """
     n_strata = strat_cum.size
     n_cells = pref.shape[0]
@@ -309,7 +429,7 @@ def generate_trial(
     # cell counts; the enrolment grid: bins of equal width over the enrolment times (about two
     # patients each), grid[b + 1] = 1 + the last patient of bin b, so grid[b] = the patients in
     # bins < b wherever bin b - 1 holds a patient and 0 (a lower bound) elsewhere
-    _rng.exponentials(state, exit_t, 0, n)
+    nc = _exits(state, n, enrol, cell, breaks, tot_rates, tot_cum, horizon, exit_t, cand, sup, n_cand)
     G = grid.size - 1
     lo = enrol[0] if n > 0 else 0.0
     span = enrol[n - 1] - lo if n > 0 else 0.0
@@ -318,21 +438,6 @@ def generate_trial(
         grid[b] = 0
     for c in range(n_cells):
         pref[c, 0] = 0
-    nc = 0
-    # simple separate loops (faster than one fused loop)
-    inv_rate = np.empty(n_cells)
-    for c in range(n_cells):
-        r = tot_rates[c, 0]
-        inv_rate[c] = 1.0 / r if r > 0.0 else np.inf
-    if breaks.size == 1:
-        for i in range(n):
-            exit_t[i] = exit_t[i] * inv_rate[cell[i]]
-    else:
-        for i in range(n):
-            exit_t[i] = _inverse_hazard(exit_t[i], cell[i], breaks, tot_rates, tot_cum)
-    for i in range(n):
-        cand[nc] = i  # kept if the exit is before the horizon (branch-free append)
-        nc += 1 if enrol[i] + exit_t[i] <= horizon else 0
     if n_cells == 2:  # pref[0] is not stored: see cell_count
         r1 = 0
         for i in range(n):
@@ -365,6 +470,7 @@ def generate_trial(
             cause[i] = k
             n_events += 1 if k >= 0 else 0
     if n_events < min_events and np.isfinite(horizon):
+        fill_late_exits(state, n, enrol, cell, breaks, tot_rates, tot_cum, horizon, exit_t, sup, n_cand)
         q = 0
         n_first = nc
         for i in range(n):

@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 from survtrial.simulate._cache import drop_stale_kernel_cache
-from survtrial.simulate._generate import DROPOUT, NO_EXIT, generate_trial
+from survtrial.simulate._generate import DROPOUT, NO_EXIT, fill_late_exits, generate_trial
 from survtrial.simulate._looks import analyse_looks, workspace
 
 drop_stale_kernel_cache()  # before any kernel is loaded from numba's cache
@@ -29,9 +29,10 @@ def _buffers(n_cap, n_cells):
     pref = np.zeros((n_cells, n_cap + 1), dtype=np.int64)
     grid = np.zeros(max(1, n_cap // 2) + 1, dtype=np.int64)
     cand = np.empty(n_cap + 1, dtype=np.int64)
-    n_cand = np.zeros(1, dtype=np.int64)
+    sup = np.empty(n_cap + 1, dtype=np.int64)
+    n_cand = np.zeros(3, dtype=np.int64)
     scratch = np.empty(n_cap + 1)
-    return enrol, cell, exit_t, cause, pref, grid, cand, n_cand, scratch
+    return enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch
 
 
 @njit(cache=True, error_model="numpy")
@@ -45,14 +46,14 @@ def simulate_block(
     n_cap = sizes.max() if sizes.size else 0
     n_strata = strat_cum.size
     n_cells = n_strata * n_arms
-    enrol, cell, exit_t, cause, pref, grid, cand, n_cand, scratch = _buffers(n_cap, n_cells)
+    enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch = _buffers(n_cap, n_cells)
     fw, iw, dc, risk, plus, minus, run, rows = workspace(n_cap, n_cells, n_strata if stratified else 1)
     for i in range(sizes.size):
         n = sizes[i]
         generate_trial(
             state, n, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, template, target, n_arms,
             breaks, tot_rates, tot_cum, p_event, type_cum, horizon, min_events,
-            enrol, cell, exit_t, cause, pref, grid, cand, n_cand, scratch,
+            enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch,
         )
         analyse_looks(
             n, enrol, cell, exit_t, cause, pref, grid, cand, n_cand[0], n_strata, n_arms, control,
@@ -65,20 +66,22 @@ def simulate_block(
 
 @njit(cache=True, error_model="numpy")
 def patient_block(
-    state, sizes, index, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, template, target, n_arms,
-    breaks, tot_rates, tot_cum, p_event, type_cum, horizon, min_events,
+    state, late_state, sizes, index, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, template,
+    target, n_arms, breaks, tot_rates, tot_cum, p_event, type_cum, horizon, min_events,
 ):
     """Patient arrays (enrol, cell, exit time, cause) of trial ``index`` of a block (the earlier
-    trials are drawn and discarded)."""
+    trials are drawn and discarded); the exits the trial did not draw (after the horizon) come
+    from ``late_state``."""
     n_cap = sizes[: index + 1].max()
-    enrol, cell, exit_t, cause, pref, grid, cand, n_cand, scratch = _buffers(n_cap, strat_cum.size * n_arms)
+    enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch = _buffers(n_cap, strat_cum.size * n_arms)
     for i in range(index + 1):
         generate_trial(
             state, sizes[i], acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, template, target, n_arms,
             breaks, tot_rates, tot_cum, p_event, type_cum, horizon, min_events,
-            enrol, cell, exit_t, cause, pref, grid, cand, n_cand, scratch,
+            enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch,
         )
     n = sizes[index]
+    fill_late_exits(late_state, n, enrol, cell, breaks, tot_rates, tot_cum, horizon, exit_t, sup, n_cand)
     causes = np.full(n, NO_EXIT, dtype=np.int64)
     for r in range(n_cand[0]):
         causes[cand[r]] = cause[cand[r]]

@@ -59,10 +59,10 @@ def _ziggurat_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 _ACCEPT, _WIDTH, _DENSITY = _ziggurat_tables()
 
 
-def block_state(seed: int, block: int) -> np.ndarray:
-    """State of a block of trials: ``SeedSequence(seed, spawn_key=(block,))``'s first eight words,
-    two xoshiro256++ states (stream A: words 0-3, stream B: words 4-7)."""
-    state = np.random.SeedSequence(entropy=seed, spawn_key=(block,)).generate_state(8, np.uint64)
+def block_state(seed: int, block: int, *key: int) -> np.ndarray:
+    """State of a block of trials: ``SeedSequence(seed, spawn_key=(block, *key))``'s first eight
+    words, two xoshiro256++ states (stream A: words 0-3, stream B: words 4-7)."""
+    state = np.random.SeedSequence(entropy=seed, spawn_key=(block, *key)).generate_state(8, np.uint64)
     for k in (0, 4):  # the one state xoshiro cannot leave; SeedSequence never gives it in practice
         if not state[k:k + 4].any():
             state[k] = 1

@@ -38,7 +38,7 @@ TRIALS_PER_SEED_BLOCK = 1000
 """Trials drawn from one child seed ``SeedSequence(seed, spawn_key=(block,))``; fixed, so results
 do not depend on chunk sizes or workers."""
 
-RANDOM_STREAM = "xoshiro256++ x2, ziggurat; causes to a 3-SD horizon (2)"
+RANDOM_STREAM = "xoshiro256++ x2, ziggurat; exits by skips in 8 segments; causes to a 3-SD horizon (3)"
 """How trials are drawn from a seed; changes whenever the same seed would give other trials, so a
 run started by another version is not resumed with different trials."""
 
@@ -144,8 +144,9 @@ def build_model(
     Notes
     -----
     Control is the design's ``control_arm`` or the scenario's first arm. The total hazard of
-    leaving follow-up is the DFS hazard plus the constant dropout hazard; the engine draws one
-    exit time per patient from it and, for exits before the horizon, whether the exit is a DFS
+    leaving follow-up is the DFS hazard plus the constant dropout hazard; the engine draws exit
+    times from it (by geometric skips, only for patients who may leave before the horizon:
+    ``survtrial.simulate._generate._exits``) and, for exits before the horizon, whether the exit is a DFS
     event (probability DFS hazard / total hazard at the exit time) and its type (the calibrated
     shares). The horizon is the calendar time by which the expected number of DFS events exceeds
     the last look's events by 3 Poisson SDs (+5), or the last calendar look; a trial that has
@@ -584,10 +585,12 @@ def trial_data(model: EngineModel, seed: int, index: int) -> pd.DataFrame:
 
     Notes
     -----
-    The engine draws the cause of an exit only for exits before its horizon; later exits (never
-    inside a look) get theirs here from a separate stream ``SeedSequence(seed, spawn_key=(block,
-    index, 1))``, as do deaths after relapse (OS) and the dropout time after a DFS event
-    (memoryless: event time + Exp(dropout rate)).
+    The engine draws exit times only for patients who may leave before its horizon, and the
+    cause of an exit only for exits before it. The exit times it skipped (all after the
+    horizon) come here from the xoshiro stream of ``SeedSequence(seed, spawn_key=(block, index,
+    3))``; the causes of the exits after the horizon (never inside a look) from a numpy stream
+    ``SeedSequence(seed, spawn_key=(block, index, 1))``, as do deaths after relapse (OS) and the
+    dropout time after a DFS event (memoryless: event time + Exp(dropout rate)).
 
     Examples
     --------
@@ -605,7 +608,8 @@ def trial_data(model: EngineModel, seed: int, index: int) -> pd.DataFrame:
     block, pos = divmod(int(index), B)
     ka = model.kernel_args
     sizes = _block_sizes(model, seed, block, pos + 1)
-    enrol, cell, exit_t, cause = kern.patient_block(_rng.block_state(seed, block), sizes, pos,
+    enrol, cell, exit_t, cause = kern.patient_block(_rng.block_state(seed, block), _rng.block_state(seed, block, pos, 3),
+                                                    sizes, pos,
                                                     *_kernel_model_args(ka))
     n = int(sizes[pos])
     g = np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy=seed, spawn_key=(block, pos, 1))))
