@@ -207,8 +207,8 @@ def test_causes_for_every_exit_when_the_horizon_holds_too_few_events():
             np.full((2, 1), rate), np.zeros((2, 1)), np.full((2, 1), 0.8), np.ones((2, 1)))
     sizes = np.full(3, n, dtype=np.int64)
     for horizon, min_events in ((0.05, 50), (np.inf, 0)):
-        enrol, _cell, exit_t, cause = _kernels.patient_block(_rng.block_state(3, 0), _rng.block_state(3, 0, 2, 3), sizes, 2, *args, horizon,
-                                                               min_events)
+        enrol, _cell, exit_t, cause = _kernels.patient_block(
+            _rng.block_state(3, 0), _rng.block_state(3, 0, 2, 3), sizes, 2, *args, horizon, min_events)
         # horizon 0.05: drawn after the first pass; an infinite horizon: every exit in the first
         assert np.all(cause != _generate.NO_EXIT)  # every exit time is finite here
         assert np.mean(cause == 0) == pytest.approx(0.8, abs=0.1)

@@ -608,9 +608,8 @@ def trial_data(model: EngineModel, seed: int, index: int) -> pd.DataFrame:
     block, pos = divmod(int(index), B)
     ka = model.kernel_args
     sizes = _block_sizes(model, seed, block, pos + 1)
-    enrol, cell, exit_t, cause = kern.patient_block(_rng.block_state(seed, block), _rng.block_state(seed, block, pos, 3),
-                                                    sizes, pos,
-                                                    *_kernel_model_args(ka))
+    enrol, cell, exit_t, cause = kern.patient_block(
+        _rng.block_state(seed, block), _rng.block_state(seed, block, pos, 3), sizes, pos, *_kernel_model_args(ka))
     n = int(sizes[pos])
     g = np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy=seed, spawn_key=(block, pos, 1))))
     A = len(model.arms)
