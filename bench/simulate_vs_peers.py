@@ -183,20 +183,24 @@ def _floor_worker(n_trials: int, queue, per_patient: int) -> None:
     queue.put(time.perf_counter() - t0)
 
 
-def floor_rate(n_trials: int, workers: int, per_patient: int = 2) -> float:
+def floor_rate(n_trials: int, workers: int, per_patient: int = 2, repeats: int = 3) -> float:
     """The random-number floor: a numpy Generator drawing the exponentials of 1440 patients per
-    trial, one process per core. ``per_patient=2`` (an event time and a dropout time each, 2,880
-    per trial) is the floor the performance target is measured against; ``per_patient=1`` (1,440
-    per trial) is printed as a stricter reference."""
+    trial, one process per core; the best of ``repeats`` runs (a floor is the fastest it gets).
+    ``per_patient=2`` (an event time and a dropout time each, 2,880 per trial) is the floor the
+    performance target is measured against; ``per_patient=1`` (1,440 per trial) is printed as a
+    stricter reference."""
     ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    procs = [ctx.Process(target=_floor_worker, args=(n_trials, queue, per_patient)) for _ in range(workers)]
-    for p in procs:
-        p.start()
-    seconds = [queue.get() for _ in procs]
-    for p in procs:
-        p.join()
-    return workers * n_trials / max(seconds)
+    best = 0.0
+    for _ in range(repeats):
+        queue = ctx.Queue()
+        procs = [ctx.Process(target=_floor_worker, args=(n_trials, queue, per_patient)) for _ in range(workers)]
+        for p in procs:
+            p.start()
+        seconds = [queue.get() for _ in procs]
+        for p in procs:
+            p.join()
+        best = max(best, workers * n_trials / max(seconds))
+    return best
 
 
 def _vm_hwm_mib() -> float:
@@ -239,10 +243,10 @@ def main() -> None:
     n_sims = 20_000 if q else 1_000_000
     rows = []
     print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()}")
-    floor = floor_rate(2_000 if q else 50_000, workers)
+    floor = floor_rate(2_000 if q else 30_000, workers)
     print(f"floor (numpy exponentials for 1440 patients, event and dropout time each: 2,880 per trial, "
-          f"{workers} processes): {floor:,.0f} trials/s")
-    floor_one = floor_rate(2_000 if q else 100_000, workers, per_patient=1)
+          f"{workers} processes, best of 3): {floor:,.0f} trials/s")
+    floor_one = floor_rate(2_000 if q else 60_000, workers, per_patient=1)
     print(f"stricter reference (one exponential per patient: 1,440 per trial): {floor_one:,.0f} trials/s")
     ll = lifelines_rate(0.39, 20 if q else 300)
     print(f"lifelines per-trial loop (1 core): {ll:,.1f} trials/s")
