@@ -4,7 +4,8 @@ Design (as rpact can express it): 1440 patients 1:1 accrued uniformly over 48 mo
 DFS with control 3-year DFS 0.879, hazard ratio 0.39 and 1.0, 2% a year lost to follow-up, looks at
 25/50/75/100 events, Lan-DeMets O'Brien-Fleming, one-sided alpha 0.025. Everything runs in this
 script on this machine, so the ratios are comparable; absolute rates depend on the machine and on
-what else it is running. Run: ``python bench/simulate_vs_peers.py [--quick]``.
+what else it is running (a shared virtual machine: single runs vary by 20%), so every contender is
+timed three times and its best run counts. Run: ``python bench/simulate_vs_peers.py [--quick]``.
 
 The random-number floor is a numpy Generator drawing, for each of the 1440 patients, an event
 time and a dropout time (2,880 standard exponentials per trial) on both cores: the issue measured
@@ -60,16 +61,26 @@ def scenario(strata: int = 1):
     })
 
 
-def survtrial_rate(hr: float, n_sims: int, workers: int, strata: int = 1):
+def survtrial_rate(hr: float, n_sims: int, workers: int, strata: int = 1, repeats: int = 3):
+    """survtrial's runner: the best steady rate of ``repeats`` runs of n_sims trials (seeds 2024,
+    2025, ...), that run's rate including worker start-up, and the first run's result."""
     from survtrial.simulate.engine import build_model
     from survtrial.simulate.runner import run_simulation
 
     model = build_model(scenario(strata), DESIGN, hazard_ratio=hr, landmarks=[])
     run_simulation(model, n_sims=2000, seed=99, workers=1, chunk_size=1000)  # compile / load the kernels
+    runs = [_survtrial_once(model, n_sims, workers, seed) for seed in range(2024, 2024 + repeats)]
+    steady, wall, _ = max(runs, key=lambda r: r[0])
+    return steady, wall, runs[0][2]
+
+
+def _survtrial_once(model, n_sims: int, workers: int, seed: int):
+    from survtrial.simulate.runner import run_simulation
+
     chunk = max(1000, n_sims // (8 * workers) // 1000 * 1000)
     marks: list[tuple[float, int]] = []
     t0 = time.perf_counter()
-    res = run_simulation(model, n_sims=n_sims, seed=2024, workers=workers, chunk_size=chunk,
+    res = run_simulation(model, n_sims=n_sims, seed=seed, workers=workers, chunk_size=chunk,
                          progress=lambda done, total: marks.append((time.perf_counter(), done)))
     seconds = time.perf_counter() - t0
     # steady state: from the first finished chunk to the last (worker start-up excluded)
@@ -104,18 +115,10 @@ def _same_data_check(folder: Path) -> float:
     return worst
 
 
-def rpact(hr: float, iterations: int) -> dict | None:
-    if shutil.which("Rscript") is None:
-        return None
-    tmp = tempfile.mkdtemp()
-    cmd = ["Rscript", str(HERE / "simulate_vs_peers.R"), str(hr), str(iterations), "1", tmp]
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, check=True).stdout
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as err:
-        print(f"rpact skipped: {err}")
-        return None
-    same_data = _same_data_check(Path(tmp))
-    shutil.rmtree(tmp, ignore_errors=True)
+def _rpact_once(hr: float, iterations: int, seed: int, raw_dir: str | None) -> dict:
+    cmd = ["Rscript", str(HERE / "simulate_vs_peers.R"), str(hr), str(iterations), str(seed)]
+    out = subprocess.run(cmd + ([raw_dir] if raw_dir else []), capture_output=True, text=True, timeout=3600,
+                         check=True).stdout
     vals = {}
     for line in out.splitlines():
         key, *rest = line.split()
@@ -124,9 +127,29 @@ def rpact(hr: float, iterations: int) -> dict | None:
         "version": vals["rpact"][0],
         "rate": iterations / float(vals["seconds"][0]),
         "reject_per_stage": np.array(vals["reject_per_stage"], dtype=float),
-        "overall_reject": float(vals["overall_reject"][0]),
         "expected_events": float(vals["expected_events"][0]),
-        "iterations": iterations,
+    }
+
+
+def rpact(hr: float, iterations: int, repeats: int = 3) -> dict | None:
+    """rpact's getSimulationSurvival: the best rate of ``repeats`` runs (seeds 1, 2, ...); the
+    per-stage rejection and expected events pooled over the runs (repeats x iterations)."""
+    if shutil.which("Rscript") is None:
+        return None
+    tmp = tempfile.mkdtemp()
+    try:
+        runs = [_rpact_once(hr, iterations, seed, tmp if seed == 1 else None) for seed in range(1, repeats + 1)]
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as err:
+        print(f"rpact skipped: {err}")
+        return None
+    same_data = _same_data_check(Path(tmp))
+    shutil.rmtree(tmp, ignore_errors=True)
+    return {
+        "version": runs[0]["version"],
+        "rate": max(r["rate"] for r in runs),
+        "reject_per_stage": np.mean([r["reject_per_stage"] for r in runs], axis=0),
+        "expected_events": float(np.mean([r["expected_events"] for r in runs])),
+        "iterations": iterations * repeats,
         "same_data_max_dz": same_data,
     }
 
@@ -141,14 +164,19 @@ def _one_trial_numpy(rng: np.random.Generator, hr: float):
     return enrol, arm, t_event, t_drop
 
 
-def lifelines_rate(hr: float, n_trials: int) -> float:
-    """A plain per-trial Python loop: numpy draws, one sort per look, lifelines' log-rank test."""
+def lifelines_rate(hr: float, n_trials: int, repeats: int = 3) -> float:
+    """A plain per-trial Python loop: numpy draws, one sort per look, lifelines' log-rank test;
+    the best rate of ``repeats`` runs."""
+    return max(_lifelines_once(hr, n_trials, seed) for seed in range(5, 5 + repeats))
+
+
+def _lifelines_once(hr: float, n_trials: int, seed: int) -> float:
     from lifelines.statistics import logrank_test
 
     from survtrial.design import group_sequential
 
     upper = group_sequential([e / 100 for e in EVENTS]).upper
-    rng = np.random.default_rng(5)
+    rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
     for _ in range(n_trials):
         enrol, arm, t_event, t_drop = _one_trial_numpy(rng, hr)
@@ -248,13 +276,13 @@ def main() -> None:
           f"{workers} processes, best of 3): {floor:,.0f} trials/s")
     floor_one = floor_rate(2_000 if q else 60_000, workers, per_patient=1)
     print(f"stricter reference (one exponential per patient: 1,440 per trial): {floor_one:,.0f} trials/s")
-    ll = lifelines_rate(0.39, 20 if q else 300)
+    ll = lifelines_rate(0.39, 20 if q else 200)
     print(f"lifelines per-trial loop (1 core): {ll:,.1f} trials/s")
     agreement = []
     for hr in (0.39, 1.0):
         rate, wall, res = survtrial_rate(hr, n_sims, workers)
         rate1, _, _ = survtrial_rate(hr, n_sims // 4, 1)
-        rp = rpact(hr, 2_000 if q else 40_000)
+        rp = rpact(hr, 2_000 if q else 30_000)
         rows.append((hr, rate, rate1, rp))
         oc = res.summary()
         ours = oc.by_look["rejection"].to_numpy()
