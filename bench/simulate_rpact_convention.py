@@ -6,12 +6,20 @@ accrual distribution) and randomises in permuted blocks of two. This script simu
 bench's design (bench/simulate_vs_peers.py) both ways with independent numpy draws and analyses
 every trial with survtrial's look kernel (the log-rank z equal to logrank_test, the cut at the
 d-th event), so the only difference between the two rows is the enrolment. Run:
-``python bench/simulate_rpact_convention.py [TRIALS]``.
+``python bench/simulate_rpact_convention.py [TRIALS] [RPACT_ITERATIONS]``.
+
+With R and rpact installed it then compares the whole first look, not only its 0.3% tail:
+rpact's stage-1 log-rank statistics and analysis times (``getData``, two seeds) against
+survtrial's look kernel on rpact's enrolment convention (two-sample Kolmogorov-Smirnov tests,
+means, and the rejection probability at the first bound with its Monte-Carlo z).
 """
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,19 +35,27 @@ from survtrial.simulate._looks import analyse_looks, workspace
 
 @njit
 def _rejections(n_trials, seed, hr, upper, events, rpact_enrolment):
+    rejected, _, _ = _looks(n_trials, seed, hr, upper, events, rpact_enrolment)
+    return rejected
+
+
+@njit
+def _looks(n_trials, seed, hr, upper, events, rpact_enrolment):
+    """(rejection probability per look, first-look z, first-look cut in years) of n_trials trials."""
     np.random.seed(seed)
     n = 1440
     K = upper.size
     fw, iw, dc, risk, plus, minus, run, rows = workspace(n, 2, 1)
     G = n // 2
     rejected = np.zeros(K)
+    z1, cut1 = np.empty(n_trials), np.empty(n_trials)
     o_cut, o_z, o_b, o_se = np.empty(K), np.empty(K), np.empty(K), np.empty(K)
     o_events, o_sub = np.empty(K, np.int64), np.empty(K, np.int64)
     o_arm, o_km, o_short = np.empty((K, 2)), np.empty((K, 0, 2)), np.empty(K, np.bool_)
     enrol, exit_t = np.empty(n), np.empty(n)
     cell, cause = np.empty(n, np.int64), np.empty(n, np.int64)
     pref, grid, cand = np.zeros((2, n + 1), np.int64), np.zeros(G + 1, np.int64), np.arange(n)
-    for _ in range(n_trials):
+    for trial in range(n_trials):
         if rpact_enrolment:  # patient i at i x 48/1440 months, experimental (1) first
             for i in range(n):
                 enrol[i] = 4.0 * (i + 1) / n
@@ -71,17 +87,60 @@ def _rejections(n_trials, seed, hr, upper, events, rpact_enrolment):
                       np.zeros(K, np.int64), events, np.zeros(K), np.zeros(0), upper, np.full(K, -np.inf),
                       fw, iw, dc, risk, plus, minus, run, rows,
                       o_cut, o_events, o_sub, o_arm, o_z, o_b, o_se, o_km, o_short)
+        z1[trial] = o_z[0]
+        cut1[trial] = o_cut[0]
         for k in range(K):
             if o_events[k] < 0:
                 break
             if o_z[k] >= upper[k]:
                 rejected[k] += 1
                 break
-    return rejected / n_trials
+    return rejected / n_trials, z1, cut1
+
+
+def _rpact_stage1(iterations: int, seeds: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, float]:
+    """rpact's stage-1 z statistics and analysis times (months) over the seeds; the first bound."""
+    import pandas as pd
+
+    frames, critical = [], np.nan
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in seeds:
+            out = Path(tmp) / f"stage1_{seed}.csv"
+            run = subprocess.run(["Rscript", str(Path(__file__).resolve().parent / "simulate_rpact_stage1.R"),
+                                  str(iterations), str(seed), str(out)], capture_output=True, text=True, check=True)
+            critical = float(run.stdout.split()[1])
+            frames.append(pd.read_csv(out))
+    d = pd.concat(frames)
+    assert ((d["overallEvents1"] + d["overallEvents2"]) == EVENTS[0]).all()
+    return d["testStatistic"].to_numpy(), d["analysisTime"].to_numpy(), critical
+
+
+def compare_first_look(n: int, iterations: int) -> None:
+    """rpact's whole first look against survtrial's look kernel on rpact's enrolment convention."""
+    from scipy import stats
+
+    if shutil.which("Rscript") is None:
+        print("Rscript not found: the comparison with rpact's first look is skipped")
+        return
+    z_r, t_r, critical = _rpact_stage1(iterations, (31, 32))
+    upper = group_sequential([e / EVENTS[-1] for e in EVENTS]).upper.astype(float)
+    _, z_s, cut_s = _looks(n, 7, 0.39, upper, np.array(EVENTS, dtype=np.int64), True)
+    t_s = cut_s * 12.0
+    print(f"\nFirst look (25 events), rpact ({z_r.size:,} iterations, seeds 31 and 32) vs survtrial's look kernel "
+          f"on rpact's enrolment ({n:,} trials):")
+    print(f"  log-rank z: mean {z_r.mean():.4f} vs {z_s.mean():.4f}, SD {z_r.std():.4f} vs {z_s.std():.4f}, "
+          f"KS p = {stats.ks_2samp(z_r, z_s).pvalue:.2f}")
+    print(f"  analysis time (months): mean {t_r.mean():.3f} vs {t_s.mean():.3f}, "
+          f"KS p = {stats.ks_2samp(t_r, t_s).pvalue:.2f}")
+    p_r, p_s = np.mean(z_r >= critical), np.mean(z_s >= critical)
+    se = np.sqrt(p_r * (1 - p_r) / z_r.size + p_s * (1 - p_s) / z_s.size)
+    print(f"  rejection at the first bound {critical:.4f} (rpact's; survtrial's {upper[0]:.4f}): "
+          f"{p_r:.5f} vs {p_s:.5f} (z {(p_r - p_s) / se:+.2f})")
 
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    iterations = int(sys.argv[2]) if len(sys.argv) > 2 else 60_000
     upper = group_sequential([e / EVENTS[-1] for e in EVENTS]).upper.astype(float)
     events = np.array(EVENTS, dtype=np.int64)
     _rejections(10, 1, 0.39, upper, events, True)
@@ -93,6 +152,7 @@ def main() -> None:
         se = np.sqrt(r * (1 - r) / n)
         cells = " / ".join(f"{p:.5f} ({s:.5f})" for p, s in zip(r, se, strict=True))
         print(f"  {label}: {cells}  [{time.perf_counter() - t0:.0f} s]")
+    compare_first_look(min(n, 400_000), iterations)
 
 
 if __name__ == "__main__":
