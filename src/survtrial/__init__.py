@@ -24,6 +24,7 @@ _EXPORTS: dict[str, str] = {
     "binomial_ci": "survtrial.stats.binomial",
     "risk_difference_ci": "survtrial.stats.binomial",
     "BinomialResult": "survtrial.stats.binomial",
+    "merge_near_ties": "survtrial.stats.timefix",
     "RiskDifferenceResult": "survtrial.stats.binomial",
     "survival_sample_size": "survtrial.design.sample_size",
     "SurvivalSampleSizeResult": "survtrial.design.sample_size",

@@ -151,15 +151,16 @@ def test_look_statistics_with_tied_times_equal_the_analysis_functions(seed, land
         assert out["cut"][k] == cut.attrs["data_cut_years"]
         assert out["events"][k] == cut["dfs_event"].sum() and out["subjects"][k] == len(cut)
         assert out["events_arm"][k, 1] == cut.loc[cut["arm"] == "exp", "dfs_event"].sum()
-        lr = logrank_test("dfs_time", "dfs_event", "arm", data=cut, reference="ctl")
+        lr = logrank_test("dfs_time", "dfs_event", "arm", data=cut, reference="ctl", timefix=False)
         assert out["z"][k] == pytest.approx(-lr.z, rel=1e-12, abs=1e-12)
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            cx = cox_ph("dfs_time", "dfs_event", ["arm"], data=cut, reference={"arm": "ctl"})
+            cx = cox_ph("dfs_time", "dfs_event", ["arm"], data=cut, reference={"arm": "ctl"}, timefix=False)
         assert out["log_hr"][k] == pytest.approx(cx.coef[0], rel=1e-7, abs=1e-8)
         assert out["se"][k] == pytest.approx(cx.se[0], rel=1e-7)
         if landmarks:
-            km = kaplan_meier("dfs_time", "dfs_event", "arm", data=cut).survival_at(list(landmarks))
+            km = kaplan_meier("dfs_time", "dfs_event", "arm", data=cut, timefix=False)
+            km = km.survival_at(list(landmarks))
             for a, name in enumerate(["ctl", "exp"]):
                 want = km.loc[km["group"] == name, "survival"].to_numpy()
                 np.testing.assert_allclose(out["km"][k, :, a], want, rtol=1e-12)
@@ -175,7 +176,7 @@ def test_rounding_below_the_exit_time_at_the_cut():
     out = _analyse(enrol, arm, exit_t, cause, [2])
     cut = apply_data_cut(_frame(enrol, arm, exit_t, cause), events=2)
     assert cut.loc[4, "dfs_time"] < 0.1  # the premise
-    lr = logrank_test("dfs_time", "dfs_event", "arm", data=cut, reference="ctl")
+    lr = logrank_test("dfs_time", "dfs_event", "arm", data=cut, reference="ctl", timefix=False)
     assert out["z"][0] == pytest.approx(-lr.z, rel=1e-12)
 
 

@@ -16,6 +16,7 @@ from survtrial.stats import _cox_robust as rob
 from survtrial.stats._concordance import concordance_index
 from survtrial.stats._cox_design import build_design, build_labels, check_collinear
 from survtrial.stats._input import as_event, as_time, as_weights, check_lengths, column
+from survtrial.stats.timefix import merge_near_ties
 
 __all__ = ["ChiSquareTest", "ConfidenceInterval", "CoxResult", "cox_ph"]
 
@@ -190,6 +191,7 @@ def cox_ph(
     concordance: bool = False,
     max_iter: int = 30,
     tol: float = 1e-9,
+    timefix: bool = True,
 ) -> CoxResult:
     """Fit a Cox proportional hazards model by maximum partial likelihood.
 
@@ -217,6 +219,9 @@ def cox_ph(
     conf_level : level of the reported confidence intervals.
     concordance : also compute Harrell's concordance of the linear predictor.
     max_iter, tol : Newton-Raphson limits; converged when |1 - loglik_old/loglik_new| <= tol.
+    timefix : treat times that differ only by floating-point rounding as one time, as R's
+        ``coxph`` does by default (``timefix = TRUE``; :func:`~survtrial.stats.timefix.merge_near_ties`);
+        False takes the times exactly as given.
 
     Returns
     -------
@@ -262,6 +267,8 @@ def cox_ph(
     if ties not in _TIES:
         raise InputError(f"ties={ties!r}: use one of {list(_TIES)}")
     t = as_time(column(data, time, "time"), "time")
+    if timefix:
+        t = merge_near_ties(t)
     d = as_event(column(data, event, "event"), "event")
     n = check_lengths(time=t, event=d)
     design = build_design(covariates, data, names, reference)

@@ -18,6 +18,7 @@ from survtrial.stats._input import (
 )
 from survtrial.stats._kmci import check_conf, confint, curve_quantiles
 from survtrial.stats._kmcounts import curve_counts, split_by
+from survtrial.stats.timefix import merge_near_ties
 
 __all__ = ["KaplanMeierResult", "kaplan_meier", "product_limit"]
 
@@ -257,6 +258,7 @@ def kaplan_meier(
     weights: Any = None,
     conf_level: float = 0.95,
     conf_type: str = "log-log",
+    timefix: bool = True,
 ) -> KaplanMeierResult:
     """Kaplan-Meier survival curves, pooled or per group, with Greenwood SEs and pointwise CIs.
 
@@ -276,6 +278,10 @@ def kaplan_meier(
         Level of the pointwise intervals, in (0, 1).
     conf_type : {"log-log", "log", "plain"}
         Scale of the pointwise intervals; R's default is ``"log"``.
+    timefix : bool, default True
+        Treat times that differ only by floating-point rounding as one time, as R survival does
+        by default (``timefix = TRUE``; :func:`~survtrial.stats.timefix.merge_near_ties`); False takes
+        the times exactly as given.
 
     Returns
     -------
@@ -310,6 +316,8 @@ def kaplan_meier(
     """
     level, ctype = check_conf(conf_level, conf_type)
     t = as_time(column(data, time, "time"), "time")
+    if timefix:
+        t = merge_near_ties(t)
     e = as_event(column(data, event, "event"), "event")
     g_raw = column(data, group, "group")
     w_raw = column(data, weights, "weights")

@@ -20,6 +20,7 @@ from survtrial.stats._input import (
 )
 from survtrial.stats._kmcounts import curve_counts, event_grid, on_grid, split_by
 from survtrial.stats.km import product_limit
+from survtrial.stats.timefix import merge_near_ties
 
 __all__ = ["LogRankResult", "logrank_test"]
 
@@ -179,6 +180,7 @@ def logrank_test(
     rho: float = 0.0,
     gamma: float = 0.0,
     reference: Any = None,
+    timefix: bool = True,
 ) -> LogRankResult:
     """Log-rank test (Mantel-Haenszel) or Fleming-Harrington G(rho, gamma) test, k >= 2 groups.
 
@@ -199,6 +201,10 @@ def logrank_test(
     reference : label, optional
         Control group for the signed statistic ``z`` (two groups). Default: the first level in
         sorted order, like R's factor levels.
+    timefix : bool, default True
+        Treat times that differ only by floating-point rounding as one time, as R survival does
+        by default (``timefix = TRUE``; :func:`~survtrial.stats.timefix.merge_near_ties`); False takes
+        the times exactly as given.
 
     Returns
     -------
@@ -230,6 +236,8 @@ def logrank_test(
     (4.2126, 1, -2.0525)
     """
     t = as_time(column(data, time, "time"), "time")
+    if timefix:
+        t = merge_near_ties(t)
     e = as_event(column(data, event, "event"), "event")
     g_raw = column(data, group, "group")
     if g_raw is None:

@@ -12,6 +12,7 @@ from survtrial.errors import InputError
 from survtrial.stats._input import as_event, as_labels, as_time, check_lengths, column
 from survtrial.stats._risksets import tabulate
 from survtrial.stats.km import product_limit
+from survtrial.stats.timefix import merge_near_ties
 
 __all__ = ["RMSTResult", "restricted_mean_survival_time"]
 
@@ -153,6 +154,7 @@ def restricted_mean_survival_time(
     tau: float,
     conf_level: float = 0.95,
     reference: Any = None,
+    timefix: bool = True,
 ) -> RMSTResult:
     """Restricted mean survival time (area under the Kaplan-Meier curve up to ``tau``).
 
@@ -172,6 +174,10 @@ def restricted_mean_survival_time(
     reference : label, optional
         The reference group (default: the first level in sorted order, e.g. 0 of a 0/1 arm code).
         Differences are ``other - reference``, as survRM2's ``arm 1 - arm 0``.
+    timefix : bool, default True
+        Treat times that differ only by floating-point rounding as one time, as R survival does
+        by default (``timefix = TRUE``; :func:`~survtrial.stats.timefix.merge_near_ties`); False takes
+        the times exactly as given.
 
     Returns
     -------
@@ -206,6 +212,8 @@ def restricted_mean_survival_time(
     2.6875 (SE 0.5049)
     """
     t = as_time(column(data, time, "time"), "time")
+    if timefix:
+        t = merge_near_ties(t)
     e = as_event(column(data, event, "event"), "event")
     g_raw = column(data, group, "group")
     check_lengths(t.size, time=t, event=e, group=g_raw)
