@@ -204,7 +204,7 @@ def test_causes_for_every_exit_when_the_horizon_holds_too_few_events():
 
     n, rate = 200, 0.5
     args = (np.array([0.0, 2.0]), np.array([0.0, 1.0]), np.array([0.5]), np.array([1.0]), True,
-            np.array([0, 1], dtype=np.int64), np.full(2, -1, dtype=np.int64), 2, np.array([0.0]),
+            np.array([[0, 1]], dtype=np.int64), np.full(2, -1, dtype=np.int64), 2, np.array([0.0]),
             np.full((2, 1), rate), np.zeros((2, 1)), np.full((2, 1), 0.8), np.ones((2, 1)))
     sizes = np.full(3, n, dtype=np.int64)
     for horizon, min_events in ((0.05, 50), (np.inf, 0)):
@@ -233,7 +233,7 @@ def test_exit_times_drawn_by_skips_are_exponential_in_cumulative_hazard(horizon)
     for j in range(1, 3):
         cum[:, j] = cum[:, j - 1] + rates[:, j - 1] * (breaks[j] - breaks[j - 1])
     args = (np.array([0.0, 4.0]), np.array([0.0, 1.0]), np.array([0.25]), np.array([1.0]), True,
-            np.array([0, 1], dtype=np.int64), np.full(2, -1, dtype=np.int64), 2, breaks, rates, cum,
+            np.array([[0, 1]], dtype=np.int64), np.full(2, -1, dtype=np.int64), 2, breaks, rates, cum,
             np.full((2, 3), 0.5), np.ones((2, 1)), horizon, 0)
     bufs = _kernels._buffers(n, 2)
     enrol, cell, exit_t, cause, _pref, _grid, cand, sup, n_cand, _scratch = bufs
@@ -259,6 +259,46 @@ def test_exit_times_drawn_by_skips_are_exponential_in_cumulative_hazard(horizon)
         assert drawn < 0.75 * n * trials
     else:
         assert drawn == n * trials
+
+
+@pytest.mark.parametrize(("template", "table"), [
+    ([0, 0, 1], True), ([0, 0, 1, 1], True), ([0, 1, 1, 2, 2, 2], True),
+    ([0, 0, 1], False), ([0, 0, 1, 1], False), ([0, 0, 0, 0, 1, 1, 1, 1], False),
+])
+def test_permuted_blocks_are_uniform_over_the_arrangements(template, table):
+    # two strata, blocks within stratum: every complete block of a stratum's patients is an
+    # arrangement of the template, each distinct arrangement equally likely (chi-square), drawn
+    # from the table of all orderings (as the engine builds it for blocks of 3 to 6) or by
+    # Fisher-Yates from the template alone
+    import itertools
+    from collections import Counter
+
+    from scipy import stats
+
+    from survtrial.simulate import _rng
+
+    tpl = np.array(template, dtype=np.int64)
+    blocks = tpl[np.array(list(itertools.permutations(range(tpl.size))))] if table else tpl[None, :]
+    n_arms = int(tpl.max()) + 1
+    n, strat_cum = 600, np.array([0.3, 1.0])
+    state = _rng.block_state(4, 0)
+    cell = np.empty(n + 1, dtype=np.int64)
+    seen = Counter()
+    for _ in range(200):
+        u = np.empty(n)
+        _rng.uniforms(state, u, 0, n)
+        _generate._randomise(state, n, u, strat_cum, True, blocks, n_arms, cell)
+        stratum, arm = cell[:n] // n_arms, cell[:n] % n_arms
+        assert np.array_equal(stratum, (u >= 0.3).astype(np.int64))
+        for s in (0, 1):
+            a = arm[stratum == s]
+            full = a[: a.size // tpl.size * tpl.size].reshape(-1, tpl.size)
+            assert (np.sort(full, axis=1) == np.sort(tpl)).all()
+            seen.update(map(tuple, full))
+    arrangements = {tuple(tpl[list(p)]) for p in itertools.permutations(range(tpl.size))}
+    assert set(seen) == arrangements
+    counts = np.array([seen[a] for a in sorted(arrangements)])
+    assert stats.chisquare(counts).pvalue > 1e-3
 
 
 @settings(max_examples=60, deadline=None)

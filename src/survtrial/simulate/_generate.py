@@ -217,15 +217,19 @@ def _stratum_branchless(u, strat_cum):
 
 
 @njit(cache=True, error_model="numpy")
-def _randomise(state, n, u_strat, strat_cum, stratified_blocks, template, n_arms, cell):
+def _randomise(state, n, u_strat, strat_cum, stratified_blocks, blocks, n_arms, cell):
     """Stratum x arm cell of each patient: strata from the uniforms, arms by permuted blocks.
 
+    ``blocks[0]`` is the block template (its arms in order); with more rows, ``blocks`` lists
+    every ordering of the template (all bsize! permutations, so each arrangement has its
+    permutation probability) and a block is the row ``floor(u * rows)`` of one uniform.
     Blocks of two take one bit each (bits of 64-bit draws, in the order the blocks open). Larger
-    blocks: each group's sequence of blocks is drawn group by group, one uniform per block of up
-    to 14 (the shuffle's index digits peeled off it) or one per position, then dealt to the
-    group's patients in enrolment order.
+    blocks: each group's sequence of blocks is drawn group by group, one uniform per block (a
+    row of the table; without one, the Fisher-Yates index digits peeled off it up to 14, or one
+    uniform per position), then dealt to the group's patients in enrolment order.
     """
     n_strata = strat_cum.size
+    template = blocks[0]
     bsize = template.size
     n_groups = n_strata if stratified_blocks else 1
     if bsize == 2:
@@ -276,7 +280,16 @@ def _randomise(state, n, u_strat, strat_cum, stratified_blocks, template, n_arms
         start[g + 1] = start[g] + -(-counts[g] // bsize) * bsize
     seq = np.empty(start[n_groups], dtype=np.int64)
     n_blocks = start[n_groups] // bsize
-    if bsize <= 14:
+    n_rows = blocks.shape[0]
+    if n_rows > 1:  # a row of the table of orderings: no dependency chain per block
+        u = np.empty(n_blocks)
+        _rng.uniforms(state, u, 0, n_blocks)
+        for b in range(n_blocks):
+            row = min(int(u[b] * n_rows), n_rows - 1)
+            o = b * bsize
+            for j in range(bsize):
+                seq[o + j] = blocks[row, j]
+    elif bsize <= 14:
         u = np.empty(n_blocks)
         _rng.uniforms(state, u, 0, n_blocks)
         for b in range(n_blocks):
@@ -304,8 +317,15 @@ def _randomise(state, n, u_strat, strat_cum, stratified_blocks, template, n_arms
 def _fix_arm_counts(state, n, target, n_arms, cell):
     """Fixed arm counts: the last surplus patients of over-full arms get the missing arms, shuffled."""
     counts = np.zeros(n_arms, dtype=np.int64)
-    for i in range(n):
-        counts[cell[i] % n_arms] += 1
+    if n_arms == 2:  # arm = cell % 2 = the cell's low bit (no division)
+        ones = 0
+        for i in range(n):
+            ones += cell[i] & 1
+        counts[0] = n - ones
+        counts[1] = ones
+    else:
+        for i in range(n):
+            counts[cell[i] % n_arms] += 1
     n_move = 0
     for a in range(n_arms):
         if counts[a] > target[a]:
@@ -385,7 +405,7 @@ def _running_sum(x, m):
 
 @njit(cache=True, error_model="numpy")
 def generate_trial(
-    state, n, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, template, target, n_arms,
+    state, n, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, blocks, target, n_arms,
     breaks, tot_rates, tot_cum, p_event, type_cum, horizon, min_events,
     enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch,
 ):
@@ -422,7 +442,7 @@ def generate_trial(
             enrol[i] = _accrual_quantile(enrol[i] * inv, acc_knots, acc_cum, acc_dens)
     if n_strata > 1:
         _rng.uniforms(state, scratch, 0, n)
-    _randomise(state, n, scratch, strat_cum, stratified_blocks, template, n_arms, cell)
+    _randomise(state, n, scratch, strat_cum, stratified_blocks, blocks, n_arms, cell)
     if target[0] >= 0:
         _fix_arm_counts(state, n, target, n_arms, cell)
     # exit times from the total hazard; candidates for a cause (exits before the horizon); running

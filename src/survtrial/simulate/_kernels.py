@@ -37,7 +37,7 @@ def _buffers(n_cap, n_cells):
 
 @njit(cache=True, error_model="numpy")
 def simulate_block(
-    state, sizes, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, template, target, n_arms,
+    state, sizes, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, blocks, target, n_arms,
     breaks, tot_rates, tot_cum, p_event, type_cum, horizon, min_events,
     control, experimental, stratified, look_kind, look_events, look_times, landmarks, stop_upper, stop_lower,
     o_cut, o_events, o_enrolled, o_events_arm, o_z, o_loghr, o_se, o_km, o_short,
@@ -51,7 +51,7 @@ def simulate_block(
     for i in range(sizes.size):
         n = sizes[i]
         generate_trial(
-            state, n, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, template, target, n_arms,
+            state, n, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, blocks, target, n_arms,
             breaks, tot_rates, tot_cum, p_event, type_cum, horizon, min_events,
             enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch,
         )
@@ -66,7 +66,7 @@ def simulate_block(
 
 @njit(cache=True, error_model="numpy")
 def patient_block(
-    state, late_state, sizes, index, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, template,
+    state, late_state, sizes, index, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, blocks,
     target, n_arms, breaks, tot_rates, tot_cum, p_event, type_cum, horizon, min_events,
 ):
     """Patient arrays (enrol, cell, exit time, cause) of trial ``index`` of a block (the earlier
@@ -76,7 +76,7 @@ def patient_block(
     enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch = _buffers(n_cap, strat_cum.size * n_arms)
     for i in range(index + 1):
         generate_trial(
-            state, sizes[i], acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, template, target, n_arms,
+            state, sizes[i], acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, blocks, target, n_arms,
             breaks, tot_rates, tot_cum, p_event, type_cum, horizon, min_events,
             enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch,
         )

@@ -164,7 +164,7 @@ def analyse_looks(
             for j in range(D):
                 p = count_followed(enrol, n, grid, lo, gscale, cut, ut[j])
                 c = ecell[j]
-                a = c if n_strata == 1 else c % n_arms
+                a = c & 1  # c % n_arms with two arms
                 e1 = 1.0 if a == experimental else 0.0
                 if n_strata == 1:
                     r0 = cell_count(pref, p, control) - plus[j, control] + minus[j, control]

@@ -9,6 +9,7 @@ module. Parallel and resumable runs: :mod:`survtrial.simulate.runner`.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,7 +39,8 @@ TRIALS_PER_SEED_BLOCK = 1000
 """Trials drawn from one child seed ``SeedSequence(seed, spawn_key=(block,))``; fixed, so results
 do not depend on chunk sizes or workers."""
 
-RANDOM_STREAM = "xoshiro256++ x2, ziggurat; exits by skips in 8 segments; causes to a 3-SD horizon (3)"
+RANDOM_STREAM = ("xoshiro256++ x2, ziggurat; blocks of 3-6 from a table; exits by skips in 8 segments; "
+                 "causes to a 3-SD horizon (3)")
 """How trials are drawn from a seed; changes whenever the same seed would give other trials, so a
 run started by another version is not resumed with different trials."""
 
@@ -214,6 +216,9 @@ def build_model(
     ratio = np.array([sc.randomization.ratio[a] for a in arms], dtype=np.int64)
     bsize = int(sc.randomization.block_size)
     template = np.repeat(np.arange(len(arms)), bsize // int(ratio.sum()) * ratio).astype(np.int64)
+    # blocks of 3 to 6: every ordering of the template (at most 720 rows), one row per block drawn
+    blocks = (template[np.array(list(itertools.permutations(range(bsize))))] if 3 <= bsize <= 6
+              else template[None, :])
     target = (np.array([cal.arm_counts[a] for a in arms], dtype=np.int64) if cal.arm_counts
               else np.full(len(arms), -1, dtype=np.int64))
     cum = np.concatenate([[0.0], np.cumsum(acc.rates * np.diff(acc.knots))]) / acc.expected_n
@@ -263,7 +268,7 @@ def build_model(
     kernel_args = dict(
         n_fixed=n_fixed, n_mean=n_mean, acc_knots=acc.knots.astype(float), acc_cum=cum,
         acc_dens=dens.astype(float), strat_cum=np.cumsum(cal.stratum_shares).astype(float),
-        stratified_blocks=bool(sc.randomization.stratified), template=template, target=target,
+        stratified_blocks=bool(sc.randomization.stratified), blocks=blocks, target=target,
         n_arms=len(arms), breaks=breaks, ev_rates=ev, tot_rates=tot, tot_cum=tot_cum, p_event=p_event,
         type_cum=type_cum,
         horizon=float(horizon), min_events=int(min_events), control=control, experimental=experimental,
@@ -320,7 +325,7 @@ def _block_sizes(model: EngineModel, seed: int, block: int, count: int) -> np.nd
 
 
 def _kernel_model_args(ka: dict[str, Any]) -> tuple:
-    return (ka["acc_knots"], ka["acc_cum"], ka["acc_dens"], ka["strat_cum"], ka["stratified_blocks"], ka["template"],
+    return (ka["acc_knots"], ka["acc_cum"], ka["acc_dens"], ka["strat_cum"], ka["stratified_blocks"], ka["blocks"],
             ka["target"], ka["n_arms"], ka["breaks"], ka["tot_rates"], ka["tot_cum"], ka["p_event"], ka["type_cum"],
             ka["horizon"], ka["min_events"])
 
