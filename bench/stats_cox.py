@@ -4,8 +4,8 @@ Run from the repository root: ``python bench/stats_cox.py`` (sizes 1e4, 1e5, 1e6
 and heavily tied times rounded to 100 distinct values). Every tool fits the same data in its own
 subprocess (so peak RSS, from ``os.wait4``, is per tool and size: interpreter + data + fit);
 times are medians of 3 repeats of the fit alone; ratios are peer time / survtrial time.
-R (``bench/stats_cox.R``) runs when ``Rscript`` is on the PATH, with ``timefix = FALSE`` so that
-both programs see identical ties (R then skips its ``aeqSurv`` pass: slightly in R's favour) and
+R (``bench/stats_cox.R``) runs when ``Rscript`` is on the PATH, with ``timefix = FALSE`` in both
+programs (neither merges nearly equal times, so both see identical ties and do the same work) and
 otherwise R defaults, which include the concordance; the column ``+C s`` is survtrial with
 ``concordance=True`` for that comparison. lifelines (CoxPHFitter, Efron) is skipped at a size when
 its time extrapolated from the previous size exceeds 60 s. ``dcoef`` columns are the largest
@@ -63,8 +63,8 @@ def worker(tool: str, d: Path, case: str, n: int) -> dict:
     if tool == "survtrial":
         from survtrial.stats.cox import cox_ph
 
-        secs, fit = median_time(lambda: cox_ph(t, e, x))
-        c_secs, _ = median_time(lambda: cox_ph(t, e, x, concordance=True))
+        secs, fit = median_time(lambda: cox_ph(t, e, x, timefix=False))
+        c_secs, _ = median_time(lambda: cox_ph(t, e, x, concordance=True, timefix=False))
         return {"seconds": secs, "seconds_c": c_secs, "coef": fit.coef.tolist()}
     import pandas as pd
     from lifelines import CoxPHFitter

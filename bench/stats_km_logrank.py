@@ -5,9 +5,9 @@ tied times). Each tool does per-group KM curves plus the two-group log-rank test
 times are medians of 3 repeats, ratios are peer time / survtrial time (> 1: survtrial faster).
 R (``bench/stats_km_logrank.R``: survfit + survdiff) runs when ``Rscript`` is on the PATH.
 lifelines runs only up to ``--lifelines-max`` rows (it is slow and memory-hungry beyond that).
-The last columns check agreement: relative difference of the chi-square against each peer. R merges
-times closer than about sqrt(eps) (``aeqSurv``), so on continuous data its rows and medians can differ
-slightly. scipy 1.17's ``logrank`` multiplies int64 counts in its variance, which overflows silently once
+The last columns check agreement: relative difference of the chi-square against each peer. R and
+survtrial both merge times closer than about sqrt(eps) by default (``timefix``; R's ``aeqSurv``);
+scipy and lifelines do not, so on continuous data their rows can differ slightly. scipy 1.17's ``logrank`` multiplies int64 counts in its variance, which overflows silently once
 n_x * n_y * n is beyond 9.2e18 (about n = 1e6 with ties, n = 1e7 without): its chi-square is then wrong.
 """
 

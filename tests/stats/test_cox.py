@@ -452,6 +452,46 @@ def test_concordance_matches_double_loop(seed, n, weighted):
     assert concordance_index(t, d, score, s, w) == pytest.approx(plain_concordance(t, d, score, s, w), rel=1e-12)
 
 
+def plain_concordance_se(t, d, score, strata, w, cluster):
+    """R's infinitesimal-jackknife SE of C from per-observation pair counts by the double loop."""
+    n = len(t)
+    cnt = np.zeros((n, 3))  # partners' weight: concordant, discordant, tied in score
+    for i in range(n):
+        for j in range(n):
+            if j == i or strata[i] != strata[j] or not d[i]:
+                continue
+            if t[j] > t[i] or (t[j] == t[i] and not d[j]):
+                k = 0 if score[i] > score[j] else 1 if score[i] < score[j] else 2
+                cnt[i, k] += w[j]
+                cnt[j, k] += w[i]
+    c, dd, tt = (w @ cnt) / 2
+    npair = c + dd + tt
+    somers = (c - dd) / npair
+    dfbeta = w * ((cnt[:, 0] - cnt[:, 1]) / npair - somers / npair * cnt.sum(axis=1))
+    per_cluster = np.bincount(cluster, weights=dfbeta)
+    return np.sqrt(per_cluster @ per_cluster / 4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 50), st.booleans())
+def test_concordance_se_matches_double_loop(seed, n, weighted):
+    from survtrial.stats._concordance import concordance_with_se
+
+    rng = np.random.default_rng(seed)
+    t = rng.integers(0, 6, n).astype(float)
+    d = rng.integers(0, 2, n)
+    score = rng.integers(0, 4, n).astype(float)
+    s = rng.integers(0, 2, n)
+    w = rng.uniform(0.5, 2, n) if weighted else np.ones(n)
+    cluster = rng.integers(0, max(1, n // 3), n)
+    comparable = any(d[i] and s[j] == s[i] and (t[j] > t[i] or (t[j] == t[i] and not d[j]))
+                     for i in range(n) for j in range(n) if j != i)
+    assume(comparable)
+    c, se = concordance_with_se(t, d, score, s, w, cluster)
+    assert c == pytest.approx(plain_concordance(t, d, score, s, w), rel=1e-12)
+    assert se == pytest.approx(plain_concordance_se(t, d, score, s, w, cluster), rel=1e-9, abs=1e-14)
+
+
 # ---------------------------------------------------------------------------------------------
 # Properties.
 def plain_logrank(t, d, g):
@@ -648,3 +688,38 @@ def test_interval_coverage_at_aall1731_size(reference):
         covered += ci.low[0] <= hr <= ci.high[0]
     # binomial Monte-Carlo SE of a 95% coverage over 300 replicates: sqrt(.95 * .05 / 300) = 0.0126
     assert abs(covered / reps - 0.95) < 3.5 * math.sqrt(0.95 * 0.05 / reps)
+
+
+# R survival 3.5.3, the package's gehan.csv (pair, time, event, group):
+#   g$trt <- as.integer(g$group == "6-MP"); g$w <- 0.5 + ((g$pair * 7) %% 10) / 8
+#   g$x <- (((g$pair * 13 + g$time) %% 7) - 3) / 2
+#   coxph(Surv(time, event) ~ <model>, data = g, ...)$concordance[c("concordance", "std")]
+CONCORDANCE_R = {
+    "plain": (0.690042075736325, 0.0411353889478791),  # ~ trt
+    "weighted": (0.69006046793729, 0.047837379609672),  # ~ trt + x, weights = w
+    "strata": (0.515923566878981, 0.0710313055457932),  # ~ x + strata(trt)
+    "cluster": (0.697054698457223, 0.0589681857611857),  # ~ trt + x, cluster = pair
+    "all": (0.688125108400301, 0.0813769639173832),  # ~ trt + x + strata(pair %% 3), weights = w, cluster = pair
+}
+
+
+@pytest.mark.parametrize("model", list(CONCORDANCE_R))
+def test_concordance_and_its_se_match_r_coxph(model):
+    from importlib.resources import files
+
+    g = pd.read_csv(files("survtrial") / "data" / "gehan.csv")
+    g["trt"] = (g["group"] == "6-MP").astype(int)
+    g["w"] = 0.5 + (g["pair"] * 7 % 10) / 8
+    g["x"] = ((g["pair"] * 13 + g["time"]) % 7 - 3) / 2
+    g["s3"] = g["pair"] % 3
+    kw = {
+        "plain": dict(covariates=["trt"]),
+        "weighted": dict(covariates=["trt", "x"], weights="w"),
+        "strata": dict(covariates=["x"], strata="trt"),
+        "cluster": dict(covariates=["trt", "x"], cluster="pair"),
+        "all": dict(covariates=["trt", "x"], strata="s3", weights="w", cluster="pair"),
+    }[model]
+    f = cox_ph("time", "event", data=g, concordance=True, **kw)
+    c, se = CONCORDANCE_R[model]
+    assert f.concordance == pytest.approx(c, rel=1e-12)
+    assert f.concordance_se == pytest.approx(se, rel=1e-10)

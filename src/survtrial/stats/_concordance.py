@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["concordance_counts", "concordance_index"]
+__all__ = ["concordance_counts", "concordance_index", "concordance_with_se"]
 
 
 def _prefix_before(order_key: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -41,6 +41,66 @@ def _dominance(key: np.ndarray, w: np.ndarray) -> np.ndarray:
     return out
 
 
+def _pair_counts(
+    time: np.ndarray,
+    event: np.ndarray,
+    score: np.ndarray,
+    strata: np.ndarray | None,
+    weights: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per observation (original order): the partners' weight in its concordant, discordant and
+    tied-in-score comparable pairs, both as the earlier event and as the later member; and the
+    weights."""
+    n = time.size
+    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+    s = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, dtype=np.int64)
+    ev = np.asarray(event).astype(bool)
+    _, rank = np.unique(score, return_inverse=True)
+    rank = rank.reshape(-1)
+    # position order: stratum, time descending, censored before events, score rank descending
+    order = np.lexsort((-rank, ev, -time, s))
+    ts, es, ss, rs, ws = time[order], ev[order], s[order], rank[order], w[order]
+    nstrat = int(ss.max()) + 1
+    R = int(rs.max()) + 1
+    # block of identical (stratum, time, event) rows: events in one block are not comparable
+    new = np.ones(n, dtype=bool)
+    new[1:] = (ts[1:] != ts[:-1]) | (es[1:] != es[:-1]) | (ss[1:] != ss[:-1])
+    blk = np.cumsum(new) - 1
+    snew = np.ones(n, dtype=bool)
+    snew[1:] = ss[1:] != ss[:-1]
+    we = ws * es
+    # as the earlier event: its partners are the earlier positions of its stratum before its block
+    key = (nstrat - 1 - ss) * R + rs  # earlier strata never count as lower
+    less = _dominance(key, ws)
+    equal = _prefix_before(key, ws) - _prefix_before(blk * R + rs, ws)
+    cs = np.cumsum(ws) - ws
+    sfirst = np.flatnonzero(snew)[np.cumsum(snew) - 1]
+    bfirst = np.flatnonzero(new)[blk]
+    comparable = cs[bfirst] - cs[sfirst]
+    conc = es * less
+    tied = es * equal
+    disc = es * comparable - conc - tied
+    # as the later member: its partners are the events after its block in its stratum (reversed
+    # order: before it); concordant when the event's score is higher
+    rev = slice(None, None, -1)
+    key2 = ss[rev] * R + (R - 1 - rs[rev])  # later strata (first when reversed) never count as lower
+    more = _dominance(key2, we[rev])[rev]
+    eq2 = (_prefix_before(key2, we[rev]) - _prefix_before(blk[rev] * R + rs[rev], we[rev]))[rev]
+    ce = np.cumsum(we)  # events' weight up to and including each position
+    slast = np.r_[np.flatnonzero(snew)[1:], n] - 1  # last position of each position's stratum
+    slast = slast[np.cumsum(snew) - 1]
+    blast = np.r_[np.flatnonzero(new)[1:], n] - 1
+    blast = blast[blk]
+    comparable2 = ce[slast] - ce[blast]
+    conc = conc + more
+    tied = tied + eq2
+    disc = disc + comparable2 - more - eq2
+    out = [np.empty(n) for _ in range(3)]
+    for a, b in zip(out, (conc, disc, tied), strict=True):
+        a[order] = b
+    return out[0], out[1], out[2], w
+
+
 def concordance_counts(
     time: np.ndarray,
     event: np.ndarray,
@@ -54,36 +114,10 @@ def concordance_counts(
     censoring at the same time are comparable (the censored subject outlived), two events at
     the same time are not. This is R ``concordance(..., reverse=TRUE)``.
     """
-    n = time.size
-    w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
-    s = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, dtype=np.int64)
-    ev = np.asarray(event).astype(bool)
-    _, rank = np.unique(score, return_inverse=True)
-    rank = rank.reshape(-1)
-    # position order: stratum, time descending, censored before events, score rank descending
-    order = np.lexsort((-rank, ev, -time, s))
-    ts, es, ss, rs, ws = time[order], ev[order], s[order], rank[order], w[order]
-    nstrat = int(ss.max()) + 1
-    key = (nstrat - 1 - ss) * (int(rs.max()) + 1) + rs  # earlier strata never count as lower
-    less = _dominance(key, ws)
-    equal = _prefix_before(key, ws)
-    # block of identical (stratum, time, event) rows: equal-score events tied in time do not count
-    new = np.ones(n, dtype=bool)
-    new[1:] = (ts[1:] != ts[:-1]) | (es[1:] != es[:-1]) | (ss[1:] != ss[:-1])
-    blk = np.cumsum(new) - 1
-    equal -= _prefix_before(blk * (int(rs.max()) + 1) + rs, ws)
-    # comparable weight: everything earlier in the stratum, minus tied events before i
-    snew = np.ones(n, dtype=bool)
-    snew[1:] = ss[1:] != ss[:-1]
-    cs = np.cumsum(ws) - ws
-    sfirst = np.flatnonzero(snew)[np.cumsum(snew) - 1]
-    bfirst = np.flatnonzero(new)[blk]
-    comparable = cs[bfirst] - cs[sfirst]
-    we = ws * es
-    conc = float(np.einsum("n,n->", we, less))
-    tied = float(np.einsum("n,n->", we, equal))
-    disc = float(np.einsum("n,n->", we, comparable)) - conc - tied
-    return conc, disc, tied
+    conc, disc, tied, w = _pair_counts(time, event, score, strata, weights)
+    # every pair is counted once from each member: halve the weighted sums
+    return (float(np.einsum("n,n->", w, conc)) / 2, float(np.einsum("n,n->", w, disc)) / 2,
+            float(np.einsum("n,n->", w, tied)) / 2)
 
 
 def concordance_index(
@@ -94,6 +128,33 @@ def concordance_index(
     weights: np.ndarray | None = None,
 ) -> float:
     """Harrell's C = (concordant + tied/2) / (concordant + discordant + tied); NaN if no pairs."""
-    conc, disc, tied = concordance_counts(time, event, score, strata, weights)
-    total = conc + disc + tied
-    return (conc + tied / 2) / total if total > 0 else float("nan")
+    return concordance_with_se(time, event, score, strata, weights)[0]
+
+
+def concordance_with_se(
+    time: np.ndarray,
+    event: np.ndarray,
+    score: np.ndarray,
+    strata: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+    cluster: np.ndarray | None = None,
+) -> tuple[float, float]:
+    """Harrell's C and its infinitesimal-jackknife SE, as R's ``concordancefit`` (``coxph``'s
+    ``concordance["std"]``).
+
+    With C_i, D_i, T_i the partners' weight in observation i's concordant, discordant and
+    tied-in-score pairs, npair = C + D + T and Somers' d = (C - D) / npair, the influence of i is
+    ``w_i ((C_i - D_i) / npair - d (C_i + D_i + T_i) / npair)`` (summed within clusters when
+    given) and var(C) = sum of the squared influences / 4. (NaN, NaN) if no pairs.
+    """
+    conc, disc, tied, w = _pair_counts(time, event, score, strata, weights)
+    c, d, t = (float(np.einsum("n,n->", w, x)) / 2 for x in (conc, disc, tied))
+    npair = c + d + t
+    if not npair > 0:
+        return float("nan"), float("nan")
+    somers = (c - d) / npair
+    dfbeta = w * ((conc - disc) / npair - somers / npair * (conc + disc + tied))
+    if cluster is not None:
+        _, idx = np.unique(cluster, return_inverse=True)
+        dfbeta = np.bincount(idx.reshape(-1), weights=dfbeta)
+    return (somers + 1) / 2, float(np.sqrt(np.einsum("n,n->", dfbeta, dfbeta) / 4))

@@ -13,7 +13,7 @@ from scipy import special
 from survtrial.errors import ConvergenceWarning, InputError, StatisticWarning
 from survtrial.stats import _cox_kernel as kern
 from survtrial.stats import _cox_robust as rob
-from survtrial.stats._concordance import concordance_index
+from survtrial.stats._concordance import concordance_with_se
 from survtrial.stats._cox_design import build_design, build_labels, check_collinear
 from survtrial.stats._input import as_event, as_time, as_weights, check_lengths, column
 from survtrial.stats.timefix import merge_near_ties
@@ -58,7 +58,9 @@ class CoxResult:
     wald_test, score_test, likelihood_ratio_test : global chi-square tests (df = p); the score
         test is the log-rank test for a single binary covariate.
     robust_score_test : R's "Robust" score test, or None.
-    concordance : Harrell's C of the linear predictor when requested, else None.
+    concordance, concordance_se : Harrell's C of the linear predictor and its infinitesimal-
+        jackknife SE (R ``coxph``'s ``concordance["std"]``; by cluster when ``cluster`` is
+        given) when requested, else None.
     n, n_events : observations and events (unweighted).
     iterations, converged : Newton-Raphson iterations (R's ``iter``) and convergence flag.
     means : the covariate values of ``baseline_cumulative_hazard(centered=True)`` (R ``fit$means``).
@@ -83,6 +85,7 @@ class CoxResult:
     likelihood_ratio_test: ChiSquareTest
     robust_score_test: ChiSquareTest | None
     concordance: float | None
+    concordance_se: float | None
     n: int
     n_events: int
     iterations: int
@@ -217,7 +220,7 @@ def cox_ph(
     reference : reference level per categorical column, e.g. ``{"arm": "chemo"}``; default the
         first sorted level (or first declared category of a pandas Categorical / polars Enum).
     conf_level : level of the reported confidence intervals.
-    concordance : also compute Harrell's concordance of the linear predictor.
+    concordance : also compute Harrell's concordance of the linear predictor and its SE.
     max_iter, tol : Newton-Raphson limits; converged when |1 - loglik_old/loglik_new| <= tol.
     timefix : treat times that differ only by floating-point rounding as one time, as R's
         ``coxph`` does by default (``timefix = TRUE``; :func:`~survtrial.stats.timefix.merge_near_ties`);
@@ -339,10 +342,10 @@ def cox_ph(
     else:
         wald = ChiSquareTest(np.nan, k, np.nan)
     lr = _chi2(2 * (fit.terms.loglik - fit.loglik_null), k)
-    conc = None
+    conc = conc_se = None
     if concordance:
         eta = np.einsum("np,p->n", design.x[:, keep], beta_k)
-        conc = concordance_index(t, d, eta, strata=s_codes, weights=w)
+        conc, conc_se = concordance_with_se(t, d, eta, strata=s_codes, weights=w, cluster=c_codes)
     inc = kern.hazard_increments(cdk, fit.terms)  # at the internal centring point
     cum = cdk.seg.cumsum(inc) * np.exp(-float(means[keep] @ beta_k))
     r_means = np.where([_is_unit_coded(design.x[:, j]) for j in range(p)], 0.0, means)
@@ -350,7 +353,7 @@ def cox_ph(
         coef=coef, se=se, robust_se=robust_se, var=var, robust_var=robust_var, z=z, p_value=pval,
         loglik_null=fit.loglik_null, loglik=fit.terms.loglik, wald_test=wald,
         score_test=_chi2(fit.score_test, k), likelihood_ratio_test=lr,
-        robust_score_test=robust_score, concordance=conc, iterations=fit.iterations,
+        robust_score_test=robust_score, concordance=conc, concordance_se=conc_se, iterations=fit.iterations,
         converged=fit.converged, _bh_time=cd.gtime, _bh_stratum=cd.gstratum, _bh_cumhaz=cum,
         **{**base, "means": np.where(keep, r_means, np.nan)},
     )
@@ -413,6 +416,7 @@ def _nan_result(p: int, base: dict[str, Any], robust: bool) -> CoxResult:
         coef=nan, se=nan.copy(), robust_se=nan.copy() if robust else None, var=np.full((p, p), np.nan),
         robust_var=np.full((p, p), np.nan) if robust else None, z=nan.copy(), p_value=nan.copy(),
         loglik_null=0.0, loglik=0.0, wald_test=t, score_test=t, likelihood_ratio_test=t,
-        robust_score_test=t if robust else None, concordance=None, iterations=0, converged=False,
+        robust_score_test=t if robust else None, concordance=None, concordance_se=None, iterations=0,
+        converged=False,
         _bh_time=np.zeros(0), _bh_stratum=np.zeros(0, dtype=np.int64), _bh_cumhaz=np.zeros(0), **base,
     )
