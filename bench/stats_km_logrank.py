@@ -7,8 +7,9 @@ R (``bench/stats_km_logrank.R``: survfit + survdiff) runs when ``Rscript`` is on
 lifelines runs only up to ``--lifelines-max`` rows (it is slow and memory-hungry beyond that).
 The last columns check agreement: relative difference of the chi-square against each peer. R and
 survtrial both merge times closer than about sqrt(eps) by default (``timefix``; R's ``aeqSurv``);
-scipy and lifelines do not, so on continuous data their rows can differ slightly. scipy 1.17's ``logrank`` multiplies int64 counts in its variance, which overflows silently once
-n_x * n_y * n is beyond 9.2e18 (about n = 1e6 with ties, n = 1e7 without): its chi-square is then wrong.
+scipy and lifelines do not, so on continuous data their rows can differ slightly. scipy 1.17's
+``logrank`` multiplies int64 counts in its variance, which overflows silently once n_x * n_y * n is
+beyond 9.2e18 (about n = 1e6 with ties, n = 1e7 without): its chi-square is then wrong.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from survtrial.stats.cox import cox_ph
 from survtrial.stats.km import kaplan_meier
@@ -102,3 +104,45 @@ def test_rmst_merges_as_the_curve_does():
     assert a.rmst[0] == b.rmst[0] and a.std_err[0] == b.std_err[0]
     c = restricted_mean_survival_time(TIME, EVENT, tau=5.5, timefix=False)
     assert c.rmst[0] != a.rmst[0]
+
+
+def _aeq_reference(t, tol=TIMEFIX_TOLERANCE):
+    """R's aeqSurv, line by line: cuts = the distinct times not tied to the one before; each time
+    becomes the last cut at or below it (findInterval)."""
+    y = np.unique(t[np.isfinite(t)])
+    if y.size < 2:
+        return t
+    dy = np.diff(y)
+    tied = (dy <= tol) | (dy / np.mean(np.abs(y)) <= tol)
+    cuts = y[np.concatenate(([True], ~tied))]
+    out = t.copy()
+    fin = np.isfinite(t)
+    out[fin] = cuts[np.searchsorted(cuts, t[fin], side="right") - 1]
+    return out
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 2000), st.sampled_from([0.0, 0.002, 0.05, 0.5, 1.0]))
+def test_merging_equals_rs_rule(seed, n, share_near):
+    # share_near of the times sit a rounding error (or a chain of them) above another time: few
+    # moved values take the look-up path, many the sorting-permutation path
+    rng = np.random.default_rng(seed)
+    t = rng.exponential(5.0, n).round(rng.integers(0, 8))
+    near = rng.random(n) < share_near
+    t[near] = t[rng.integers(0, n, near.sum())] * (1 + rng.integers(1, 4, near.sum()) * 4e-9)
+    if n > 3:
+        t[0] = np.inf
+    want = _aeq_reference(t)
+    got = merge_near_ties(t)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("n_near", [3, 400])
+def test_both_merging_paths(n_near):
+    # 3 near-equal values among 2,000 take the look-up path, 400 the sorting-permutation path
+    rng = np.random.default_rng(n_near)
+    t = rng.exponential(5.0, 2000)
+    t[:n_near] = t[1000:1000 + n_near] + 1e-14
+    got = merge_near_ties(t)
+    assert (got != t).sum() == n_near
+    np.testing.assert_array_equal(got, _aeq_reference(t))

@@ -28,15 +28,39 @@ def merge_near_ties(time: np.ndarray, tolerance: float = TIMEFIX_TOLERANCE) -> n
     [0.3, 0.3, 0.5]
     """
     t = np.asarray(time, dtype=np.float64)
-    y = np.unique(t[np.isfinite(t)])
+    fin = np.isfinite(t)
+    tf = t if fin.all() else t[fin]
+    s = np.sort(tf)
+    if s.size < 2:
+        return t
+    new = s[1:] != s[:-1]  # a new distinct time starts here
+    y = s[np.concatenate(([True], new))]  # the distinct times, sorted
     if y.size < 2:
         return t
     dy = np.diff(y)
     tied = (dy <= tolerance) | (dy / np.mean(np.abs(y)) <= tolerance)
-    if not tied.any():
+    n_moved = int(np.count_nonzero(tied))
+    if n_moved == 0:
         return t
-    cuts = y[np.concatenate(([True], ~tied))]
+    if n_moved * 64 < tf.size:  # few values move: look them up
+        run = np.concatenate(([0], np.cumsum(~tied)))
+        firsts = y[np.concatenate(([True], ~tied))]
+        moved = np.concatenate(([False], tied))
+        values, targets = y[moved], firsts[run[moved]]
+        idx = np.minimum(np.searchsorted(values, tf), values.size - 1)
+        hit = values[idx] == tf
+        merged = tf.copy()
+        merged[hit] = targets[idx[hit]]
+    else:  # many (large continuous samples): through the sorting permutation
+        order = np.argsort(tf)
+        start = np.ones(s.size, dtype=bool)  # a run starts at every distinct time not tied to the last
+        start[1:] = new
+        start[1:][new] = ~tied
+        first = np.maximum.accumulate(np.where(start, np.arange(s.size), 0))
+        merged = np.empty_like(tf)
+        merged[order] = s[first]
+    if fin.all():
+        return merged
     out = t.copy()
-    fin = np.isfinite(t)
-    out[fin] = cuts[np.searchsorted(cuts, t[fin], side="right") - 1]
+    out[fin] = merged
     return out
