@@ -102,6 +102,21 @@ def test_xpt_and_csv_read_the_same(tmp_path):
     pd.testing.assert_frame_equal(a, b)
 
 
+def test_sas7bdat_and_csv_read_the_same(tmp_path):
+    # sas7bdat files of the same two tables written by SAS-compatible software (R haven;
+    # tests/data/sas/make_fixtures.R): numbers come back as doubles, blanks as empty strings
+    from pathlib import Path
+
+    sas = Path(__file__).parent / "sas"
+    sl, tt = _adsl(), _adtte()
+    sl.to_csv(tmp_path / "adsl.csv", index=False)
+    tt.to_csv(tmp_path / "adtte.csv", index=False)
+    a = load_adam(sas / "adsl.sas7bdat", sas / "adtte.sas7bdat").subjects
+    b = load_adam(tmp_path / "adsl.csv", tmp_path / "adtte.csv").subjects
+    pd.testing.assert_frame_equal(a, b)
+    assert a["event"].sum() == 3 and a["time"].max() == pytest.approx(600 / 365.25)
+
+
 def test_unknown_file_type(tmp_path):
     p = tmp_path / "adsl.txt"
     p.write_text("x")
