@@ -357,3 +357,14 @@ def test_bad_input_messages(kwargs, message):
 
 def test_docstring_examples_run():
     assert doctest.testmod(logrank_module).failed == 0
+
+
+def test_weighted_test_with_a_stratum_without_events():
+    # R: d <- survdiff(Surv(c(1,2,3,4,5,6,7,8), c(1,0,1,1,0,0,0,0)) ~ c(0,1,0,1,0,1,0,1)
+    #                  + strata(c(0,0,0,0,1,1,1,1)), rho = 1)
+    #    d$chisq 1.96; d$obs 1.75 0.375 (stratum 2: 0 0); d$exp 0.875 1.25 (0 0)
+    r = logrank_test([1, 2, 3, 4, 5, 6, 7, 8], [1, 0, 1, 1, 0, 0, 0, 0], [0, 1, 0, 1, 0, 1, 0, 1],
+                     strata=[0, 0, 0, 0, 1, 1, 1, 1], rho=1.0)
+    assert r.statistic == pytest.approx(1.96, rel=1e-12)
+    np.testing.assert_allclose(r.observed, [1.75, 0.375], rtol=1e-12)
+    np.testing.assert_allclose(r.expected, [0.875, 1.25], rtol=1e-12)

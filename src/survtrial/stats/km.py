@@ -18,7 +18,7 @@ from survtrial.stats._input import (
 )
 from survtrial.stats._kmci import check_conf, confint, curve_quantiles
 from survtrial.stats._kmcounts import curve_counts, split_by
-from survtrial.stats.timefix import merge_near_ties
+from survtrial.stats.timefix import merge_curves
 
 __all__ = ["KaplanMeierResult", "kaplan_meier", "product_limit"]
 
@@ -316,8 +316,6 @@ def kaplan_meier(
     """
     level, ctype = check_conf(conf_level, conf_type)
     t = as_time(column(data, time, "time"), "time")
-    if timefix:
-        t = merge_near_ties(t)
     e = as_event(column(data, event, "event"), "event")
     g_raw = column(data, group, "group")
     w_raw = column(data, weights, "weights")
@@ -333,6 +331,8 @@ def kaplan_meier(
         rows = split_by(codes, levels.size)
         parts = [curve_counts(t[r], e[r], None if w is None else w[r]) for r in rows]
         sizes = [r.size for r in rows]
+    if timefix:  # R's aeqSurv on the count tables (the same as merging the times first)
+        parts = merge_curves(parts)
     offsets = np.concatenate(([0], np.cumsum([p[0].size for p in parts]))).astype(np.int64)
     cols = [np.concatenate([p[j] for p in parts]) for j in range(4)]
     tt, n_risk, n_event, n_censor = cols

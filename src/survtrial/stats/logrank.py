@@ -20,7 +20,7 @@ from survtrial.stats._input import (
 )
 from survtrial.stats._kmcounts import curve_counts, event_grid, on_grid, split_by
 from survtrial.stats.km import product_limit
-from survtrial.stats.timefix import merge_near_ties
+from survtrial.stats.timefix import merge_curves
 
 __all__ = ["LogRankResult", "logrank_test"]
 
@@ -122,22 +122,24 @@ class LogRankResult:
         return int(np.flatnonzero(self.groups.astype(str) != self.reference)[0])
 
 
+def _curves(
+    time: np.ndarray, event: np.ndarray, codes: np.ndarray, k: int, weights: np.ndarray | None
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """One count table per group (one value sort each)."""
+    return [curve_counts(time[r], event[r], None if weights is None else weights[r]) for r in split_by(codes, k)]
+
+
 def _stratum(
-    time: np.ndarray,
-    event: np.ndarray,
-    codes: np.ndarray,
+    curves: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
     k: int,
-    weights: np.ndarray | None,
     rho: float,
     gamma: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """O, E (k,) and V (k, k) of one stratum: one value sort per group, sums over event times."""
+    """O, E (k,) and V (k, k) of one stratum from its groups' count tables: sums over event times."""
     n_g, d_g = [], []
-    curves = [
-        curve_counts(time[r], event[r], None if weights is None else weights[r])
-        for r in split_by(codes, k)
-    ]
     grid = event_grid([c[0] for c in curves], [c[2] for c in curves])
+    if grid.size == 0:  # no event in this stratum: it adds nothing
+        return np.zeros(k), np.zeros(k), np.zeros((k, k))
     for tt, nr, dd, _ in curves:
         risk, ev = on_grid(grid, tt, nr, dd)
         n_g.append(risk)
@@ -236,8 +238,6 @@ def logrank_test(
     (4.2126, 1, -2.0525)
     """
     t = as_time(column(data, time, "time"), "time")
-    if timefix:
-        t = merge_near_ties(t)
     e = as_event(column(data, event, "event"), "event")
     g_raw = column(data, group, "group")
     if g_raw is None:
@@ -262,19 +262,20 @@ def logrank_test(
     variance = np.zeros((k, k))
     if s_raw is None:
         n_strata = 1
-        o, x, v = _stratum(t, e, codes, k, w, rho, gamma)
-        observed += o
-        expected += x
-        variance += v
+        tables = [_curves(t, e, codes, k, w)]
     else:
         s_codes, s_levels = as_labels(s_raw, "strata")
         n_strata = s_levels.size
-        for idx in split_by(s_codes, n_strata):
-            wj = None if w is None else w[idx]
-            o, x, v = _stratum(t[idx], e[idx], codes[idx], k, wj, rho, gamma)
-            observed += o
-            expected += x
-            variance += v
+        tables = [_curves(t[idx], e[idx], codes[idx], k, None if w is None else w[idx])
+                  for idx in split_by(s_codes, n_strata)]
+    if timefix:  # R's aeqSurv over all strata and groups, on the count tables
+        flat = merge_curves([c for tab in tables for c in tab])
+        tables = [flat[j * k:(j + 1) * k] for j in range(len(tables))]
+    for curves in tables:
+        o, x, v = _stratum(curves, k, rho, gamma)
+        observed += o
+        expected += x
+        variance += v
 
     keep = expected > 0
     df = int(keep.sum()) - 1
