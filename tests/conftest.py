@@ -16,7 +16,7 @@ from hypothesis import settings
 
 # Property tests draw the same examples on every run ("deterministic", the default: CI and a new
 # clone see what the developers saw); HYPOTHESIS_PROFILE=explore searches new examples each run.
-settings.register_profile("deterministic", derandomize=True)
+settings.register_profile("deterministic", derandomize=True, database=None)  # no replay of local failures
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 

@@ -165,7 +165,7 @@ def test_count_tables_merge_as_the_times_do(seed, n, share_near, weighted):
     fixed = merge_near_ties(t)
     a = kaplan_meier(t, e, g, weights=w).to_frame()
     b = kaplan_meier(fixed, e, g, weights=w, timefix=False).to_frame()
-    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-12)
     if len(np.unique(g)) > 1 and e.sum() > 0:
         import warnings
 
@@ -173,6 +173,7 @@ def test_count_tables_merge_as_the_times_do(seed, n, share_near, weighted):
             warnings.simplefilter("ignore")
             x = logrank_test(t, e, g, strata=s, weights=w, rho=1.0)
             y = logrank_test(fixed, e, g, strata=s, weights=w, rho=1.0, timefix=False)
-        np.testing.assert_array_equal(x.observed, y.observed)
+        # weighted sums: a merged table adds per-time sums, so the last bit may differ
+        np.testing.assert_allclose(x.observed, y.observed, rtol=1e-13, atol=1e-13)
         np.testing.assert_allclose(x.expected, y.expected, rtol=1e-13, atol=1e-13)
         assert x.statistic == pytest.approx(y.statistic, rel=1e-11, abs=1e-13)
