@@ -141,7 +141,8 @@ def main() -> None:
     if r is not None:
         table["R_s"] = r["seconds"]
         table["d_R"] = [rel(a, b) for a, b in zip(table["chisq"], r.loc[table.index, "chisq"], strict=True)]
-        table["R_median_equal"] = table["median0"] == r.loc[table.index, "median0"]
+        # R's write.csv keeps 15 significant digits: equal to that precision
+        table["R_median_equal"] = np.isclose(table["median0"], r.loc[table.index, "median0"], rtol=1e-14, atol=0)
         table["R_rows_equal"] = table["km_rows"] == r.loc[table.index, "rows"]
     else:
         table["R_s"] = np.nan

@@ -437,18 +437,24 @@ def plain_concordance(t, d, score, strata, w):
     return (conc + tied / 2) / (conc + disc + tied)
 
 
-@settings(max_examples=50, deadline=None)
-@given(st.integers(0, 2**32 - 1), st.integers(2, 60), st.booleans())
-def test_concordance_matches_double_loop(seed, n, weighted):
+def _concordance_case(seed, n, weighted):
+    """Random tied times, events, scores, two strata, weights and clusters with a comparable pair."""
     rng = np.random.default_rng(seed)
     t = rng.integers(0, 6, n).astype(float)
     d = rng.integers(0, 2, n)
     score = rng.integers(0, 4, n).astype(float)
     s = rng.integers(0, 2, n)
     w = rng.uniform(0.5, 2, n) if weighted else np.ones(n)
-    comparable = any(d[i] and s[j] == s[i] and (t[j] > t[i] or (t[j] == t[i] and not d[j]))
-                     for i in range(n) for j in range(n) if j != i)
-    assume(comparable)
+    cluster = rng.integers(0, max(1, n // 3), n)
+    assume(any(d[i] and s[j] == s[i] and (t[j] > t[i] or (t[j] == t[i] and not d[j]))
+               for i in range(n) for j in range(n) if j != i))
+    return t, d, score, s, w, cluster
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(2, 60), st.booleans())
+def test_concordance_matches_double_loop(seed, n, weighted):
+    t, d, score, s, w, _ = _concordance_case(seed, n, weighted)
     assert concordance_index(t, d, score, s, w) == pytest.approx(plain_concordance(t, d, score, s, w), rel=1e-12)
 
 
@@ -477,16 +483,7 @@ def plain_concordance_se(t, d, score, strata, w, cluster):
 def test_concordance_se_matches_double_loop(seed, n, weighted):
     from survtrial.stats._concordance import concordance_with_se
 
-    rng = np.random.default_rng(seed)
-    t = rng.integers(0, 6, n).astype(float)
-    d = rng.integers(0, 2, n)
-    score = rng.integers(0, 4, n).astype(float)
-    s = rng.integers(0, 2, n)
-    w = rng.uniform(0.5, 2, n) if weighted else np.ones(n)
-    cluster = rng.integers(0, max(1, n // 3), n)
-    comparable = any(d[i] and s[j] == s[i] and (t[j] > t[i] or (t[j] == t[i] and not d[j]))
-                     for i in range(n) for j in range(n) if j != i)
-    assume(comparable)
+    t, d, score, s, w, cluster = _concordance_case(seed, n, weighted)
     c, se = concordance_with_se(t, d, score, s, w, cluster)
     assert c == pytest.approx(plain_concordance(t, d, score, s, w), rel=1e-12)
     assert se == pytest.approx(plain_concordance_se(t, d, score, s, w, cluster), rel=1e-9, abs=1e-14)

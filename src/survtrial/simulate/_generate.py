@@ -100,6 +100,15 @@ def _segment_bound(s, n, enrol, horizon, breaks, rates, cum):
     return h
 
 
+@njit(inline="always")
+def _segment(s, n, enrol, horizon, breaks, rates, cum):
+    """Patients a..b-1 of enrolment segment s and its skip bound h (0 for an empty segment)."""
+    a = s * n // SEGMENTS
+    b = (s + 1) * n // SEGMENTS
+    h = _segment_bound(s, n, enrol, horizon, breaks, rates, cum) if a < b else 0.0
+    return a, b, h
+
+
 @njit(cache=True, error_model="numpy")
 def _exits(state, n, enrol, cell, breaks, rates, cum, horizon, exit_t, cand, sup, n_cand):
     """Exit times of the patients who may leave before the horizon, drawn by skips; the candidates.
@@ -124,12 +133,8 @@ def _exits(state, n, enrol, cell, breaks, rates, cum, horizon, exit_t, cand, sup
     nc = 0
     ns = 0
     for s in range(SEGMENTS):
-        a = s * n // SEGMENTS
-        b = (s + 1) * n // SEGMENTS
-        if a == b:
-            continue
-        h = _segment_bound(s, n, enrol, horizon, breaks, rates, cum)
-        if not h > 0.0:  # the horizon is before this segment: no exit before it
+        a, b, h = _segment(s, n, enrol, horizon, breaks, rates, cum)
+        if not h > 0.0:  # empty, or the horizon is before this segment: no exit before it
             continue
         if h == np.inf:
             for i in range(a, b):
@@ -175,11 +180,7 @@ def fill_late_exits(state, n, enrol, cell, breaks, rates, cum, horizon, exit_t, 
     s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
     q = 0
     for s in range(SEGMENTS):
-        a = s * n // SEGMENTS
-        b = (s + 1) * n // SEGMENTS
-        if a == b:
-            continue
-        h = _segment_bound(s, n, enrol, horizon, breaks, rates, cum)
+        a, b, h = _segment(s, n, enrol, horizon, breaks, rates, cum)
         for i in range(a, b):
             if q < ns and sup[q] == i:
                 q += 1
