@@ -177,3 +177,15 @@ def test_count_tables_merge_as_the_times_do(seed, n, share_near, weighted):
         np.testing.assert_allclose(x.observed, y.observed, rtol=1e-13, atol=1e-13)
         np.testing.assert_allclose(x.expected, y.expected, rtol=1e-13, atol=1e-13)
         assert x.statistic == pytest.approx(y.statistic, rel=1e-11, abs=1e-13)
+
+
+@pytest.mark.parametrize("fn", [kaplan_meier, logrank_test, cox_ph, restricted_mean_survival_time])
+def test_timefix_must_be_a_flag(fn):
+    from survtrial.errors import InputError
+
+    args = {kaplan_meier: (TIME, EVENT), logrank_test: (TIME, EVENT, GROUP),
+            cox_ph: (TIME, EVENT, (GROUP == "B").astype(float)),
+            restricted_mean_survival_time: (TIME, EVENT)}[fn]
+    extra = {"tau": 3.0} if fn is restricted_mean_survival_time else {}
+    with pytest.raises(InputError, match="timefix must be True or False, got 'yes'"):
+        fn(*args, timefix="yes", **extra)

@@ -11,6 +11,7 @@ from survtrial.errors import InputError
 
 __all__ = [
     "as_event",
+    "as_flag",
     "as_labels",
     "as_number",
     "as_numeric_matrix",
@@ -242,6 +243,13 @@ def as_number(x: Any, role: str) -> float:
     if not np.isfinite(v):
         raise InputError(f"{role}: must be finite, got {x!r}")
     return v
+
+
+def as_flag(x: Any, role: str) -> bool:
+    """A True/False option (Python or numpy bool); anything else is an InputError naming it."""
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    raise InputError(f"{role} must be True or False, got {_show(x)}")
 
 
 def check_lengths(n: int | None = None, **arrays: Any) -> int:

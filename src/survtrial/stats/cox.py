@@ -15,7 +15,7 @@ from survtrial.stats import _cox_kernel as kern
 from survtrial.stats import _cox_robust as rob
 from survtrial.stats._concordance import concordance_with_se
 from survtrial.stats._cox_design import build_design, build_labels, check_collinear
-from survtrial.stats._input import as_event, as_time, as_weights, check_lengths, column
+from survtrial.stats._input import as_event, as_flag, as_time, as_weights, check_lengths, column
 from survtrial.stats.timefix import merge_near_ties
 
 __all__ = ["ChiSquareTest", "ConfidenceInterval", "CoxResult", "cox_ph"]
@@ -269,6 +269,7 @@ def cox_ph(
     conf_level = _check_level(conf_level)
     if ties not in _TIES:
         raise InputError(f"ties={ties!r}: use one of {list(_TIES)}")
+    timefix = as_flag(timefix, "timefix")
     t = as_time(column(data, time, "time"), "time")
     if timefix:
         t = merge_near_ties(t)

@@ -10,6 +10,7 @@ import numpy as np
 from survtrial.errors import InputError
 from survtrial.stats._input import (
     as_event,
+    as_flag,
     as_labels,
     as_time,
     as_weights,
@@ -315,6 +316,7 @@ def kaplan_meier(
     13.0
     """
     level, ctype = check_conf(conf_level, conf_type)
+    timefix = as_flag(timefix, "timefix")
     t = as_time(column(data, time, "time"), "time")
     e = as_event(column(data, event, "event"), "event")
     g_raw = column(data, group, "group")

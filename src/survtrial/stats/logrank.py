@@ -12,6 +12,7 @@ from scipy.special import chdtrc, ndtr
 from survtrial.errors import InputError, StatisticWarning
 from survtrial.stats._input import (
     as_event,
+    as_flag,
     as_labels,
     as_time,
     as_weights,
@@ -237,6 +238,7 @@ def logrank_test(
     >>> round(res.statistic, 4), res.df, round(res.z, 4)
     (4.2126, 1, -2.0525)
     """
+    timefix = as_flag(timefix, "timefix")
     t = as_time(column(data, time, "time"), "time")
     e = as_event(column(data, event, "event"), "event")
     g_raw = column(data, group, "group")

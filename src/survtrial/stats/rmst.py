@@ -9,7 +9,7 @@ import numpy as np
 from scipy import special
 
 from survtrial.errors import InputError
-from survtrial.stats._input import as_event, as_labels, as_time, check_lengths, column
+from survtrial.stats._input import as_event, as_flag, as_labels, as_time, check_lengths, column
 from survtrial.stats._risksets import tabulate
 from survtrial.stats.km import product_limit
 from survtrial.stats.timefix import merge_near_ties
@@ -211,6 +211,7 @@ def restricted_mean_survival_time(
     >>> print(f"{r.rmst[0]:.4f} (SE {r.std_err[0]:.4f})")
     2.6875 (SE 0.5049)
     """
+    timefix = as_flag(timefix, "timefix")
     t = as_time(column(data, time, "time"), "time")
     if timefix:
         t = merge_near_ties(t)
