@@ -301,6 +301,40 @@ def test_permuted_blocks_are_uniform_over_the_arrangements(template, table):
     assert stats.chisquare(counts).pvalue > 1e-3
 
 
+@pytest.mark.parametrize(("n_strata", "n_arms", "n"), [(1, 2, 300), (2, 2, 300), (1, 3, 300), (3, 2, 300),
+                                                      (2, 2, 40000)])
+def test_running_cell_counts_are_the_counts(n_strata, n_arms, n):
+    # two cells keep one row, three or four cells (trials up to 32767) one packed word, more
+    # cells (or larger trials) a row per cell: every layout must count every cell at every p
+    from numba import njit
+
+    from survtrial.simulate import _kernels, _rng
+
+    @njit
+    def counts(pref, n, n_cells):
+        out = np.empty((n_cells, n + 1), dtype=np.int64)
+        for c in range(n_cells):
+            for p in range(n + 1):
+                out[c, p] = _generate.cell_count(pref, p, c)
+        return out
+
+    n_cells = n_strata * n_arms
+    strat_cum = np.cumsum(np.full(n_strata, 1.0 / n_strata))
+    strat_cum[-1] = 1.0
+    blocks = np.array([list(range(n_arms)) * 2], dtype=np.int64)
+    rates = np.full((n_cells, 1), 0.1)
+    args = (np.array([0.0, 2.0]), np.array([0.0, 1.0]), np.array([0.5]), strat_cum, True, blocks,
+            np.full(n_arms, -1, dtype=np.int64), n_arms, np.array([0.0]), rates, np.zeros((n_cells, 1)),
+            np.full((n_cells, 1), 0.8), np.ones((n_cells, 1)), 5.0, 0)
+    bufs = _kernels._buffers(n, n_cells)
+    want_rows = 2 if n_cells == 2 else 1 if n_cells <= 4 and n <= _generate.PACKED_MAX_N else n_cells
+    assert bufs[4].shape[0] == want_rows
+    _generate.generate_trial(_rng.block_state(6, 0), n, *args, *bufs)
+    cell = bufs[1][:n]
+    want = np.vstack([np.concatenate(([0], np.cumsum(cell == c))) for c in range(n_cells)])
+    np.testing.assert_array_equal(counts(bufs[4], n, n_cells), want)
+
+
 @settings(max_examples=60, deadline=None)
 @given(_values, st.integers(0, 5), st.data())
 def test_select_into_gives_the_order_statistics(values, repeat, data):

@@ -415,7 +415,7 @@ def generate_trial(
     Fills the patient arrays (enrolment order; ``exit_t`` for the patients in ``sup[:n_cand[1]]``,
     the others' exits are after the horizon and filled by :func:`fill_late_exits` when needed;
     ``cause`` only for the patients in ``cand``, the others have none before the horizon:
-    NO_EXIT), ``pref[c, i]`` (patients of stratum x arm cell c among the first i; read it with
+    NO_EXIT), ``pref`` (patients of each stratum x arm cell among the first i; read it with
     :func:`cell_count`), ``grid`` (see :func:`count_followed`) and ``cand[:n_cand[0]]``
     (patients with a drawn cause of exit, in patient order).
 
@@ -427,7 +427,7 @@ def generate_trial(
     (:func:`fill_late_exits`) and one cause uniform per later finite exit in patient order.
     """
     n_strata = strat_cum.size
-    n_cells = pref.shape[0]
+    n_cells = n_strata * n_arms
     # enrolment: running sums of exponential spacings, scaled to sorted uniforms, through the
     # accrual quantile function
     _rng.exponentials(state, enrol, 0, n + 1)
@@ -457,13 +457,18 @@ def generate_trial(
     gscale = G / span if span > 0.0 else 0.0
     for b in range(G + 1):
         grid[b] = 0
-    for c in range(n_cells):
+    for c in range(pref.shape[0]):
         pref[c, 0] = 0
-    if n_cells == 2:  # pref[0] is not stored: see cell_count
+    if pref.shape[0] == 2:  # two cells: pref[0] is not stored (see cell_count)
         r1 = 0
         for i in range(n):
             r1 += cell[i]
             pref[1, i + 1] = r1
+    elif pref.shape[0] == 1:  # three or four cells packed, 16 bits each (see cell_count)
+        run = 0
+        for i in range(n):
+            run += np.int64(1) << (16 * cell[i])
+            pref[0, i + 1] = run
     else:
         for c in range(n_cells):  # one running count per cell (faster than rows of counts)
             run = 0
@@ -507,11 +512,27 @@ def generate_trial(
     n_cand[0] = nc
 
 
+PACKED_MAX_N = 32767  # trials of up to this many patients keep 3-4 cells' counts in one word
+
+
+@njit(cache=True)
+def pref_rows(n_cells, n_cap):
+    """Rows of the running cell counts: 2 for two cells (row 1 only is kept), 1 for three or four
+    cells in trials of up to PACKED_MAX_N patients (16 bits per cell in one int64), else one per
+    cell."""
+    if n_cells == 2:
+        return 2
+    return 1 if n_cells <= 4 and n_cap <= PACKED_MAX_N else n_cells
+
+
 @njit(inline="always")
 def cell_count(pref, p, c):
-    """Patients of cell c among the first p: ``pref[c, p]``; with two cells only row 1 is kept."""
+    """Patients of cell c among the first p: ``pref[c, p]``; with two cells only row 1 is kept
+    (cell 0 is the rest), with one row the cells' counts are packed 16 bits each."""
     if pref.shape[0] == 2 and c == 0:
         return p - pref[1, p]
+    if pref.shape[0] == 1:
+        return (pref[0, p] >> (16 * c)) & 0xFFFF
     return pref[c, p]
 
 

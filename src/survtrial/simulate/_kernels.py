@@ -12,7 +12,7 @@ import numpy as np
 from numba import njit
 
 from survtrial.simulate._cache import drop_stale_kernel_cache
-from survtrial.simulate._generate import DROPOUT, NO_EXIT, fill_late_exits, generate_trial
+from survtrial.simulate._generate import DROPOUT, NO_EXIT, fill_late_exits, generate_trial, pref_rows
 from survtrial.simulate._looks import analyse_looks, workspace
 
 drop_stale_kernel_cache()  # before any kernel is loaded from numba's cache
@@ -26,7 +26,7 @@ def _buffers(n_cap, n_cells):
     cell = np.empty(n_cap + 1, dtype=np.int64)
     exit_t = np.empty(n_cap + 1)
     cause = np.empty(n_cap + 1, dtype=np.int64)
-    pref = np.zeros((n_cells, n_cap + 1), dtype=np.int64)
+    pref = np.zeros((pref_rows(n_cells, n_cap), n_cap + 1), dtype=np.int64)
     grid = np.zeros(max(1, n_cap // 2) + 1, dtype=np.int64)
     cand = np.empty(n_cap + 1, dtype=np.int64)
     sup = np.empty(n_cap + 1, dtype=np.int64)
