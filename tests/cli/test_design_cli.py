@@ -113,6 +113,7 @@ def test_noninferiority_design_from_yaml_matches_rpact(tmp_path, reference):
         (["--accrual-time", "-2"], "accrual_time"),
         (["--margin", "0.8"], "noninferiority_margin"),
         (["--fractions", "0.5,0.4,1"], "information_fractions"),
+        (["--method", "lachin-foulkes"], "lachin_foulkes_sample_size"),
     ],
 )
 def test_design_bad_input_exits_2_naming_the_argument(tmp_path, args, needle):

@@ -45,7 +45,11 @@ def event_method(method: str) -> str:
     key = str(method).lower().replace("_", "-").replace(" ", "-")
     key = {"hsiehfreedman": "hsieh-freedman", "hsieh": "hsieh-freedman"}.get(key, key)
     if key not in EVENT_METHODS:
-        raise InputError(f"method={method!r} is not one of {sorted(EVENT_METHODS)}")
+        hint = ""
+        if key.replace("-", "") in ("lachinfoulkes", "lf"):
+            hint = ("; Lachin-Foulkes sizes subjects directly (one analysis): "
+                    "survtrial.design.lachin_foulkes_sample_size")
+        raise InputError(f"method={method!r} is not one of {sorted(EVENT_METHODS)}{hint}")
     return key
 
 
