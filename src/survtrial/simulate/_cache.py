@@ -13,9 +13,16 @@ import os
 from pathlib import Path
 
 
+def _kernel_texts(folder: Path) -> list[tuple[Path, bytes]]:
+    """(path, contents) of the modules of the folder that define compiled kernels (their text
+    mentions ``njit``), each file read once."""
+    texts = ((p, p.read_bytes()) for p in sorted(folder.glob("*.py")))
+    return [(p, data) for p, data in texts if b"njit" in data]
+
+
 def kernel_sources(folder: Path) -> list[Path]:
-    """The modules of the folder that define compiled kernels (their text mentions ``njit``)."""
-    return sorted(p for p in folder.glob("*.py") if "njit" in p.read_text())
+    """The modules of the folder that define compiled kernels."""
+    return [p for p, _ in _kernel_texts(folder)]
 
 
 def drop_stale_kernel_cache(folder: Path | None = None) -> bool:
@@ -26,9 +33,9 @@ def drop_stale_kernel_cache(folder: Path | None = None) -> bool:
     """
     here = Path(__file__).resolve().parent if folder is None else folder
     digest = hashlib.sha256()
-    for path in kernel_sources(here):
+    for path, data in _kernel_texts(here):
         digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+        digest.update(data)
     cache = here / "__pycache__"
     stamp = cache / "kernels.sources.sha256"
     try:

@@ -52,9 +52,26 @@ def cox_terms_unit(beta, n0, n1, d1, n_times):
     return score, info
 
 
+@njit(cache=True, error_model="numpy")
+def logrank_rows(n0, n1, d0, d1, n_rows):
+    """Log-rank O - E and hypergeometric variance of the experimental arm summed over (stratum,
+    time) rows; rows without events add nothing."""
+    ome = 0.0
+    var = 0.0
+    for r in range(n_rows):
+        d = d0[r] + d1[r]
+        if d == 0.0:
+            continue
+        nn = n0[r] + n1[r]
+        ome += d1[r] - d * n1[r] / nn
+        if nn > 1.0:
+            var += d * (nn - d) / (nn - 1.0) * n0[r] * n1[r] / (nn * nn)
+    return ome, var
+
+
 @njit(cache=True, error_model="numpy", fastmath=True)
 def logrank_unit(n0, n1, d1, n_times):
-    """Log-rank O - E and variance of the experimental arm when every time has one event
+    """:func:`logrank_rows` when every time has one event
     (d (n - d) / (n - 1) = 1): a loop the compiler vectorises."""
     ome = 0.0
     var = 0.0

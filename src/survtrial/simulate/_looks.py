@@ -26,7 +26,7 @@ import math
 import numpy as np
 from numba import njit
 
-from survtrial.simulate._estimates import cox_binary, logrank_unit
+from survtrial.simulate._estimates import cox_binary, logrank_rows, logrank_unit
 from survtrial.simulate._generate import cell_count, count_followed
 from survtrial.simulate._passes import at_risk_slow, event_times, event_times_ties, exit_limits
 from survtrial.simulate._sorting import argsort_events_first, select_into
@@ -224,16 +224,7 @@ def analyse_looks(
                     n1[r] += risk[j, s * n_arms + experimental]
                     d0[r] += dc[j, s * n_arms + control]
                     d1[r] += dc[j, s * n_arms + experimental]
-            ome = 0.0
-            var = 0.0
-            for r in range(n_rows):
-                d = d0[r] + d1[r]
-                if d == 0.0:
-                    continue
-                nn = n0[r] + n1[r]
-                ome += d1[r] - d * n1[r] / nn
-                if nn > 1.0:
-                    var += d * (nn - d) / (nn - 1.0) * n0[r] * n1[r] / (nn * nn)
+            ome, var = logrank_rows(n0, n1, d0, d1, n_rows)
         o_z[k] = -ome / math.sqrt(var) if var > 0.0 else np.nan
         beta, se = cox_binary(n0, n1, d0, d1, n_rows, ome / var if var > 0.0 else np.nan, unit)
         o_loghr[k] = beta

@@ -94,12 +94,11 @@ class EngineModel:
         )
 
 
-def _event_curve(w: np.ndarray, breaks: np.ndarray, ev: np.ndarray, tot: np.ndarray, tot_cum: np.ndarray,
+def _event_curve(w: np.ndarray, breaks: np.ndarray, frac: np.ndarray, tot: np.ndarray, tot_cum: np.ndarray,
                  enrol_q: np.ndarray):
-    """Expected events by calendar time c (and with unlimited follow-up) for cell weights w."""
+    """Expected events by calendar time c (and with unlimited follow-up) for cell weights w;
+    ``frac`` is the DFS share of the total hazard per cell and piece."""
     length = np.append(np.diff(breaks), np.inf)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(tot > 0, ev / tot, 0.0)
     surv0 = np.exp(-tot_cum)
 
     def f_cell(t: np.ndarray) -> np.ndarray:  # (cells, len(t)) P(event by t)
@@ -196,6 +195,8 @@ def build_model(
     breaks, ev = stack_hazards([hazards[c] for c in cells])
     mu = float(cal.dropout_rate)
     tot = ev + mu
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_event = np.where(tot > 0, ev / np.where(tot > 0, tot, 1.0), 0.0)  # P(DFS event | exit), per piece
     tot_cum = np.concatenate([np.zeros((len(cells), 1)), np.cumsum(tot[:, :-1] * np.diff(breaks), axis=1)], axis=1)
     shares = np.stack([cal.cause_shares[c] for c in cells])
     type_cum = np.cumsum(shares, axis=1)
@@ -228,7 +229,7 @@ def build_model(
     n_exp = n_fixed if n_fixed > 0 else n_mean
     w = np.array([cal.stratum_shares[strata.index(s)] * alloc[arms.index(a)] for s, a in cells]) * n_exp
     enrol_q = acc.quantile((np.arange(512) + 0.5) / 512)
-    expected, e_max = _event_curve(w, breaks, ev, tot, tot_cum, enrol_q)
+    expected, e_max = _event_curve(w, breaks, p_event, tot, tot_cum, enrol_q)
     if des.kind == "events":
         need = int(des.events[-1])
         if n_fixed > 0 and need > n_fixed:
@@ -263,13 +264,11 @@ def build_model(
             stop_lower = gs.lower.astype(float).copy()
         elif spec.stop_for_futility:
             stop_lower[:-1] = gs.lower[:-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p_event = np.where(tot > 0, ev / np.where(tot > 0, tot, 1.0), 0.0)
     kernel_args = dict(
         n_fixed=n_fixed, n_mean=n_mean, acc_knots=acc.knots.astype(float), acc_cum=cum,
         acc_dens=dens.astype(float), strat_cum=np.cumsum(cal.stratum_shares).astype(float),
         stratified_blocks=bool(sc.randomization.stratified), blocks=blocks, target=target,
-        n_arms=len(arms), breaks=breaks, ev_rates=ev, tot_rates=tot, tot_cum=tot_cum, p_event=p_event,
+        n_arms=len(arms), breaks=breaks, tot_rates=tot, tot_cum=tot_cum, p_event=p_event,
         type_cum=type_cum,
         horizon=float(horizon), min_events=int(min_events), control=control, experimental=experimental,
         stratified=bool(spec.stratified), look_kind=look_kind, look_events=look_events, look_times=look_times,
@@ -624,9 +623,9 @@ def trial_data(model: EngineModel, seed: int, index: int) -> pd.DataFrame:
     arm, stratum = cell % A, cell // A
     cause = cause.copy()
     late = (cause == kern.NO_EXIT) & np.isfinite(exit_t)
-    breaks, ev, tot, tcum = ka["breaks"], ka["ev_rates"], ka["tot_rates"], ka["type_cum"]
+    breaks, tcum = ka["breaks"], ka["type_cum"]
     j = np.searchsorted(breaks, exit_t[late], side="right") - 1
-    p_event = ev[cell[late], j] / tot[cell[late], j]
+    p_event = ka["p_event"][cell[late], j]
     u = g.random(int(late.sum()))
     v = np.where(u < p_event, u / np.where(p_event > 0, p_event, 1.0), 0.0)
     typ = np.minimum((v[:, None] >= tcum[cell[late]]).sum(axis=1), tcum.shape[1] - 1)

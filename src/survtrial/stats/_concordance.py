@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["concordance_counts", "concordance_index", "concordance_with_se"]
+__all__ = ["concordance_with_se"]
 
 
 def _prefix_before(order_key: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -101,36 +101,6 @@ def _pair_counts(
     return out[0], out[1], out[2], w
 
 
-def concordance_counts(
-    time: np.ndarray,
-    event: np.ndarray,
-    score: np.ndarray,
-    strata: np.ndarray | None = None,
-    weights: np.ndarray | None = None,
-) -> tuple[float, float, float]:
-    """Weighted (concordant, discordant, tied-in-score) pair counts; higher score = earlier event.
-
-    A pair is comparable when, within a stratum, the earlier time is an event; an event and a
-    censoring at the same time are comparable (the censored subject outlived), two events at
-    the same time are not. This is R ``concordance(..., reverse=TRUE)``.
-    """
-    conc, disc, tied, w = _pair_counts(time, event, score, strata, weights)
-    # every pair is counted once from each member: halve the weighted sums
-    return (float(np.einsum("n,n->", w, conc)) / 2, float(np.einsum("n,n->", w, disc)) / 2,
-            float(np.einsum("n,n->", w, tied)) / 2)
-
-
-def concordance_index(
-    time: np.ndarray,
-    event: np.ndarray,
-    score: np.ndarray,
-    strata: np.ndarray | None = None,
-    weights: np.ndarray | None = None,
-) -> float:
-    """Harrell's C = (concordant + tied/2) / (concordant + discordant + tied); NaN if no pairs."""
-    return concordance_with_se(time, event, score, strata, weights)[0]
-
-
 def concordance_with_se(
     time: np.ndarray,
     event: np.ndarray,
@@ -140,14 +110,19 @@ def concordance_with_se(
     cluster: np.ndarray | None = None,
 ) -> tuple[float, float]:
     """Harrell's C and its infinitesimal-jackknife SE, as R's ``concordancefit`` (``coxph``'s
-    ``concordance["std"]``).
+    ``concordance["std"]``); higher score = earlier event.
 
-    With C_i, D_i, T_i the partners' weight in observation i's concordant, discordant and
-    tied-in-score pairs, npair = C + D + T and Somers' d = (C - D) / npair, the influence of i is
+    A pair is comparable when, within a stratum, the earlier time is an event; an event and a
+    censoring at the same time are comparable (the censored subject outlived), two events at
+    the same time are not (R ``concordance(..., reverse=TRUE)``). C = (concordant + tied/2) /
+    (concordant + discordant + tied), ties in the score. With C_i, D_i, T_i the partners' weight
+    in observation i's concordant, discordant and tied-in-score pairs, npair = C + D + T and
+    Somers' d = (C - D) / npair, the influence of i is
     ``w_i ((C_i - D_i) / npair - d (C_i + D_i + T_i) / npair)`` (summed within clusters when
     given) and var(C) = sum of the squared influences / 4. (NaN, NaN) if no pairs.
     """
     conc, disc, tied, w = _pair_counts(time, event, score, strata, weights)
+    # every pair is counted once from each member: halve the weighted sums
     c, d, t = (float(np.einsum("n,n->", w, x)) / 2 for x in (conc, disc, tied))
     npair = c + d + t
     if not npair > 0:

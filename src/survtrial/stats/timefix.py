@@ -10,6 +10,23 @@ TIMEFIX_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
 """R's ``sqrt(.Machine$double.eps)``, about 1.49e-8 (the tolerance of ``all.equal``)."""
 
 
+def _runs(y: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """R's rule on the sorted distinct times y: (tied, run, firsts) or None when nothing merges.
+
+    ``tied[k]``: y[k + 1] is one time with y[k] (the step is within the tolerance, absolute or
+    relative to the mean of |y|); ``run[k]``: the run of y[k]; ``firsts[r]``: run r's first time.
+    """
+    if y.size < 2:
+        return None
+    dy = np.diff(y)
+    tied = (dy <= tolerance) | (dy / np.mean(np.abs(y)) <= tolerance)
+    if not tied.any():
+        return None
+    run = np.concatenate(([0], np.cumsum(~tied)))
+    firsts = y[np.concatenate(([True], ~tied))]
+    return tied, run, firsts
+
+
 def merge_near_ties(time: np.ndarray, tolerance: float = TIMEFIX_TOLERANCE) -> np.ndarray:
     """Times with runs of nearly equal values replaced by the run's smallest value.
 
@@ -42,16 +59,11 @@ def merge_near_ties(time: np.ndarray, tolerance: float = TIMEFIX_TOLERANCE) -> n
         return t
     new = s[1:] != s[:-1]  # a new distinct time starts here
     y = s[np.concatenate(([True], new))]  # the distinct times, sorted
-    if y.size < 2:
+    runs = _runs(y, tolerance)
+    if runs is None:
         return t
-    dy = np.diff(y)
-    tied = (dy <= tolerance) | (dy / np.mean(np.abs(y)) <= tolerance)
-    n_moved = int(np.count_nonzero(tied))
-    if n_moved == 0:
-        return t
-    if order is None and n_moved * 64 < tf.size:  # few values move: look them up
-        run = np.concatenate(([0], np.cumsum(~tied)))
-        firsts = y[np.concatenate(([True], ~tied))]
+    tied, run, firsts = runs
+    if order is None and np.count_nonzero(tied) * 64 < tf.size:  # few values move: look them up
         moved = np.concatenate(([False], tied))
         values, targets = y[moved], firsts[run[moved]]
         idx = np.minimum(np.searchsorted(values, tf), values.size - 1)
@@ -95,15 +107,10 @@ def merge_curves(
     order = np.argsort(np.add(allt, 0.0).view(np.uint64), kind="stable")
     s = allt[order]
     new = np.concatenate(([True], s[1:] != s[:-1]))
-    y = s[new]
-    if y.size < 2:
+    runs = _runs(s[new], tolerance)
+    if runs is None:
         return curves
-    dy = np.diff(y)
-    tied = (dy <= tolerance) | (dy / np.mean(np.abs(y)) <= tolerance)
-    if not tied.any():
-        return curves
-    run = np.concatenate(([0], np.cumsum(~tied)))  # run of each distinct time
-    firsts = y[np.concatenate(([True], ~tied))]
+    _, run, firsts = runs
     run_of = np.empty(allt.size, dtype=np.int64)  # run of each table row, in table order
     run_of[order] = run[np.cumsum(new) - 1]
     out = []
