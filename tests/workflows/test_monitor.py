@@ -36,13 +36,13 @@ def test_events_and_z_per_cut(cuts):
 
 def test_cuts_out_of_order(cuts):
     with pytest.raises(InputError, match="events must increase"):
-        looks_from_data(cuts[::-1], time="dfs_time", event="dfs_event", group="arm")
+        looks_from_data(cuts[::-1], time="dfs_time", event="dfs_event", group="arm", reference="chemo")
 
 
 def test_cli_monitor_from_data(cuts, tmp_path):
     runner = CliRunner()
     r = runner.invoke(app, ["design", "--title", "t", "--control-survival", "87.9%", "--landmark", "3", "--hr", "0.5",
-                            "--power", "0.9", "--looks", "3", "--accrual-time", "5", "--follow-up", "2",
+                            "--power", "0.9", "--looks", "3", "--accrual-time", "5", "--follow-up", "2", "--time-unit", "years",
                             "--out", str(tmp_path / "d")])
     assert r.exit_code == 0, r.output
     args = ["monitor", str(tmp_path / "d" / "design.json"), "--time", "dfs_time", "--event", "dfs_event",

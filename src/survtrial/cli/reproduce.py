@@ -53,7 +53,8 @@ def reproduce(
         table.add_row(r["headline"], f"{r['published']:g}", twin)
     con.print(table)
     i = res.interim
-    con.print(f"interim: {i['events']:.0f} events, bound z={i['efficacy_bound_z']:.3f}, log-rank z={i['z']:.2f} -> "
+    con.print(f"interim: {i['events']:.0f} events, bound z={i['efficacy_bound_z']:.3f}, log-rank z={i['z']:.2f} "
+              f"(z > 0 favours the experimental arm) -> "
               f"{'stop for efficacy' if i['stop'] else 'continue'}", highlight=False)
     if res.replicates is not None:
         con.print(f"share of twins stopping at the interim: {100 * res.replicates['interim_stop'].mean():.1f}%",
