@@ -18,7 +18,8 @@ from survtrial.stats.rmst import restricted_mean_survival_time
 @pytest.fixture(scope="module")
 def analysis(trial_frame):
     return analyse_trial(trial_frame, time="time", event="event", arm="arm", reference="chemo",
-                         endpoint="DFS", time_unit="years", strata=["risk_group"], event_type="event_type", subgroups=["risk_group", "sex"],
+                         endpoint="DFS", time_unit="years", strata=["risk_group"], event_type="event_type",
+                         subgroups=["risk_group", "sex"],
                          secondary={"OS": ("os_time", "os_event")}, toxicities=["crs", "seizure"])
 
 

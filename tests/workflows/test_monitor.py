@@ -42,7 +42,8 @@ def test_cuts_out_of_order(cuts):
 def test_cli_monitor_from_data(cuts, tmp_path):
     runner = CliRunner()
     r = runner.invoke(app, ["design", "--title", "t", "--control-survival", "87.9%", "--landmark", "3", "--hr", "0.5",
-                            "--power", "0.9", "--looks", "3", "--accrual-time", "5", "--follow-up", "2", "--time-unit", "years",
+                            "--power", "0.9", "--looks", "3", "--accrual-time", "5", "--follow-up", "2",
+                            "--time-unit", "years",
                             "--out", str(tmp_path / "d")])
     assert r.exit_code == 0, r.output
     args = ["monitor", str(tmp_path / "d" / "design.json"), "--time", "dfs_time", "--event", "dfs_event",
