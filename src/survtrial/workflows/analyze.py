@@ -17,7 +17,7 @@ from survtrial.data.units import parse_duration, resolve_time_unit, unit_column_
 from survtrial.errors import InputError
 from survtrial.report.html import Report, provenance
 from survtrial.report.trial_report import report_title, trial_figures, trial_report
-from survtrial.units import unit_in_name
+from survtrial.units import Duration, unit_in_name
 
 __all__ = ["DEFAULT_LANDMARK", "DEFAULT_TAU", "AnalyzeResult", "analyze_adam", "analyze_table"]
 
@@ -70,6 +70,18 @@ def conventions(analysis: TrialAnalysis, unit_source: str, endpoint_source: str)
     return lines
 
 
+def _analyse(frame: pd.DataFrame, tau: Duration | None, unit: str, **options: Any) -> TrialAnalysis:
+    """analyse_trial, with an RMST horizon beyond follow-up named as the --tau it came from."""
+    try:
+        return analyse_trial(frame, tau=tau, time_unit=unit, **options)
+    except InputError as err:
+        text = str(err)
+        if tau is None or not text.startswith("tau="):
+            raise
+        head = f"--tau {tau.noun}" + (f" (= {tau.value_in(unit):g} {unit})" if tau.unit != unit else "")
+        raise InputError(head + text[text.index(" "):].replace("Use tau <=", "Give --tau <=")) from None
+
+
 def _endpoint(name: str | None, paramcd: str | None, param: str | None) -> tuple[str | None, str]:
     if name:
         return name, "--endpoint-name"
@@ -116,11 +128,10 @@ def analyze_adam(
                               order_variable=data.arm_code_variable)
     name, name_source = _endpoint(endpoint_name, data.paramcd, data.param)
     n_types = subjects.loc[subjects["event"] == 1, "event_type"].nunique()
-    analysis = analyse_trial(
-        subjects, time="time", event="event", arm="arm", reference=choice, strata=strata,
+    analysis = _analyse(
+        subjects, tau_d, unit, time="time", event="event", arm="arm", reference=choice, strata=strata,
         event_type="event_type" if n_types >= 2 else None, subgroups=subgroups, landmark=lm,
-        tau=tau_d, endpoint=name, time_unit=unit, adverse_events=data.adverse_events,
-        randomized=data.randomized.to_dict(),
+        endpoint=name, adverse_events=data.adverse_events, randomized=data.randomized.to_dict(),
     )
     prov = provenance(command=list(command) if command else None,
                       inputs=", ".join(str(p) for p in (adsl, adtte, adae) if p is not None),
@@ -190,9 +201,8 @@ def analyze_table(
     tau_d = None if tau is None else parse_duration(tau, unit=unit, role="--tau")
     choice: ReferenceArm = choose_reference(frame[group], reference=reference)
     name, name_source = _endpoint(endpoint_name, None, None)
-    analysis = analyse_trial(frame, time=time, event=event, arm=group, reference=choice,
-                             strata=strata, event_type=event_type, subgroups=subgroups,
-                             landmark=lm, tau=tau_d, endpoint=name, time_unit=unit)
+    analysis = _analyse(frame, tau_d, unit, time=time, event=event, arm=group, reference=choice,
+                        strata=strata, event_type=event_type, subgroups=subgroups, landmark=lm, endpoint=name)
     prov: dict[str, Any] = provenance(command=list(command) if command else None,
                                       inputs=str(path) if not isinstance(path, pd.DataFrame) else "frame",
                                       time_unit=f"{unit} (from {unit_source})",
