@@ -189,8 +189,8 @@ def test_conflicting_units_are_refused_naming_both(rename, extra, unit, fragment
 def test_adam_unit_conflict_and_missing_avalu(tmp_path):
     tte = pd.read_csv(DATA / "trt01pn" / "adtte.csv")
     res = runner.invoke(app, ["analyze", "--adsl", str(DATA / "trt01pn" / "adsl.csv"), "--adtte",
-                              str(DATA / "trt01pn" / "adtte.csv"), "--time-unit", "months", "--out", str(tmp_path / "o")],
-                        env={"COLUMNS": "200"})
+                              str(DATA / "trt01pn" / "adtte.csv"), "--time-unit", "months",
+                              "--out", str(tmp_path / "o")], env={"COLUMNS": "200"})
     assert res.exit_code == 2 and "--time-unit says months, AVALU says days" in res.output
     tte.drop(columns=["AVALU", "PARAM"]).to_csv(tmp_path / "adtte.csv", index=False)
     args = ["analyze", "--adsl", str(DATA / "trt01pn" / "adsl.csv"), "--adtte", str(tmp_path / "adtte.csv")]
