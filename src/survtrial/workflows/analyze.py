@@ -183,10 +183,11 @@ def analyze_table(
     without it the report says "endpoint", never a name the data do not give.
     """
     frame = path if isinstance(path, pd.DataFrame) else read_table(path, role="data")
-    missing = [c for c in (time, event, group, *strata, *subgroups, *( [event_type] if event_type else []))
-               if c not in frame.columns]
+    wanted = [(time, "--time"), (event, "--event"), (group, "--group"), *((c, "--strata") for c in strata),
+              *((c, "--subgroups") for c in subgroups), *([(event_type, "--event-type")] if event_type else [])]
+    missing = [f"{c!r} ({flag})" for c, flag in wanted if c not in frame.columns]
     if missing:
-        raise InputError(f"data: column(s) {missing} not found; available: {list(frame.columns)}")
+        raise InputError(f"data: column(s) {', '.join(missing)} not found; available: {list(frame.columns)}")
     unit, unit_source = table_time_unit(frame, time, time_unit)
     values = pd.to_numeric(frame[time], errors="coerce")
     bad = values.isna() & frame[time].notna()
