@@ -72,6 +72,8 @@ _EXPORTS: dict[str, str] = {
     "TrialAnalysis": "survtrial.analysis.trial",
     "load_adam": "survtrial.data.adam",
     "read_table": "survtrial.data.io",
+    "reconstruct_ipd": "survtrial.data.reconstruct",
+    "ReconstructionResult": "survtrial.data.reconstruct",
     "analyze_adam": "survtrial.workflows.analyze",
     "analyze_table": "survtrial.workflows.analyze",
     "reproduce": "survtrial.workflows.reproduce",
