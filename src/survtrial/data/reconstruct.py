@@ -260,3 +260,11 @@ def _warn_unmatched(arm: str, f: GuyotArm) -> None:
             msg = (f"arm {arm!r}: reconstructed {got} events in all, published {f.total_events}; the last "
                    f"interval (from {f.risk_time[i]:g}) cannot hold that many events given the curve")
         warnings.warn(msg, StatisticWarning, stacklevel=3)
+    empty = np.flatnonzero((f.point_n_risk == 0) & (f.point_survival < f.point_km - 1e-9))
+    if empty.size:
+        k = int(empty[0])
+        warnings.warn(
+            f"arm {arm!r}: no patient left at risk at time {f.point_time[k]:g} where the curve still falls "
+            f"(to {f.point_survival[k]:g}; reconstructed {f.point_km[k]:g}); the last interval's censoring "
+            f"(the earlier intervals' rate) took them; give the total events to pin it",
+            StatisticWarning, stacklevel=3)
