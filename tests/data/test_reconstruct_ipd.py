@@ -320,3 +320,19 @@ def test_km_at_matches_kaplan_meier():
     at = np.linspace(0, 3, 31)
     want = [fit.survival[fit.time <= x][-1] if (fit.time <= x).any() else 1.0 for x in at]
     assert np.allclose(km_at(t, e, at), want, rtol=0, atol=1e-14)
+
+
+def test_last_interval_running_out_of_patients_warns():
+    # 46 of 100 censored in [0, 1) (4 events): 46 per unit time; over the last interval [1, 3] that
+    # rate censors all 50 left before the drop at t = 3, which nobody is left to make.
+    curve = pd.DataFrame({"time": [0, 0.5, 1, 2, 3], "survival": [1, 0.95, 0.95, 0.95, 0.8]})
+    risk = pd.DataFrame({"time": [0, 1], "n_risk": [100, 50]})
+    with pytest.warns(StatisticWarning, match="no patient left at risk at time 3 where the curve still falls"):
+        res = reconstruct_ipd(curve, risk, arm=None)
+    assert res.fits[0].point_n_risk[-1] == 0
+    # With the published total events (12: 4 before t = 1, round(50 x .15 / .95) = 8 at t = 3 when
+    # nobody is censored) the last interval keeps its 50 patients for the drop.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = reconstruct_ipd(curve, risk, 12, arm=None)
+    assert int(res.event.sum()) == 12 and res.fits[0].point_n_risk[-1] == 50

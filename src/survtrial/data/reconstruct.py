@@ -260,7 +260,8 @@ def _warn_unmatched(arm: str, f: GuyotArm) -> None:
             msg = (f"arm {arm!r}: reconstructed {got} events in all, published {f.total_events}; the last "
                    f"interval (from {f.risk_time[i]:g}) cannot hold that many events given the curve")
         warnings.warn(msg, StatisticWarning, stacklevel=3)
-    empty = np.flatnonzero((f.point_n_risk == 0) & (f.point_survival < f.point_km - 1e-9))
+    falls = np.concatenate([[False], np.diff(f.point_survival) < 0])
+    empty = np.flatnonzero((f.point_n_risk == 0) & falls)
     if empty.size:
         k = int(empty[0])
         warnings.warn(
