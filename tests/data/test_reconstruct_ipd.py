@@ -164,7 +164,7 @@ def test_increasing_survival_names_arm_and_row(case, data):
     with pytest.raises(InputError) as err:
         reconstruct_ipd(curve, risk)
     msg = str(err.value)
-    assert f"row {row} (arm {arm!r})" in msg and "increases" in msg and "clean" in msg
+    assert f"row {row} (arm {arm!r}), column 'survival'" in msg and "increases" in msg and "clean" in msg
     res = reconstruct_ipd(curve, risk, clean=True)  # the explicit option repairs it
     assert res.summary().set_index("arm").loc[arm, "points_cleaned"] >= 1
 
@@ -269,8 +269,8 @@ def test_unmatched_interval_warns_and_names_it():
 
 def test_bonner_2006_raw_digitization_is_rejected_with_its_row():
     # As digitized (IPDfromKM 0.1.10 Radiationdata), the first reading has a negative time.
-    with pytest.raises(InputError, match=r"bonner2006_locoregional_curve.csv row 1 \(arm 'radiotherapy'\): "
-                                         r"negative time -0.512"):
+    with pytest.raises(InputError, match=r"bonner2006_locoregional_curve.csv row 1 \(arm 'radiotherapy'\), "
+                                         r"column 'time': negative time -0.512"):
         reconstruct_ipd(BONNER_CURVE, BONNER_RISK)
 
 

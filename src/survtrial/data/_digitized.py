@@ -104,9 +104,11 @@ def infer_scale(survival: np.ndarray, scale: str | None, where: str) -> str:
     )
 
 
-def _check_curve(arm: str, t: np.ndarray, s: np.ndarray, rows: np.ndarray, where: str, clean: bool):
+def _check_curve(arm: str, t: np.ndarray, s: np.ndarray, rows: np.ndarray, where: str, clean: bool,
+                 cols: tuple[str, str]):
     """Checks (or, with ``clean``, repairs) one arm's points; returns (t, s, rows, n_changed)."""
-    tag = f"{where} row {{}} (arm {arm!r})"
+    tag = f"{where} row {{}} (arm {arm!r}), column {{!r}}"
+    tc, sc = cols
     if t.size < 2:
         raise InputError(f"{where} arm {arm!r}: {t.size} point(s); a curve needs at least 2 digitized points")
     if clean:
@@ -119,57 +121,59 @@ def _check_curve(arm: str, t: np.ndarray, s: np.ndarray, rows: np.ndarray, where
     neg = np.flatnonzero(t < 0)
     if neg.size:
         i = int(neg[0])
-        raise InputError(f"{tag.format(rows[i])}: negative time {t[i]:g}; times start at 0 "
+        raise InputError(f"{tag.format(rows[i], tc)}: negative time {t[i]:g}; times start at 0 "
                          f"(clean=True / --clean sets them to 0)")
     down = np.flatnonzero(np.diff(t) < 0)
     if down.size:
         i = int(down[0]) + 1
-        raise InputError(f"{tag.format(rows[i])}: time {t[i]:g} comes after {t[i - 1]:g}; times must be "
+        raise InputError(f"{tag.format(rows[i], tc)}: time {t[i]:g} comes after {t[i - 1]:g}; times must be "
                          f"sorted ascending within an arm (clean=True / --clean sorts them)")
     out = np.flatnonzero((s < 0) | (s > 1))
     if out.size:
         i = int(out[0])
-        raise InputError(f"{tag.format(rows[i])}: survival {s[i]:g} is outside [0, 1] on the proportion "
+        raise InputError(f"{tag.format(rows[i], sc)}: survival {s[i]:g} is outside [0, 1] on the proportion "
                          f"scale; fix the point, check survival_scale, or clean=True / --clean to clip it")
     up = np.flatnonzero(np.diff(s) > 0)
     if up.size:
         i = int(up[0]) + 1
-        raise InputError(f"{tag.format(rows[i])}: survival increases from {s[i - 1]:g} to {s[i]:g} at time "
+        raise InputError(f"{tag.format(rows[i], sc)}: survival increases from {s[i - 1]:g} to {s[i]:g} at time "
                          f"{t[i]:g}; a Kaplan-Meier curve never increases (fix the point, or clean=True / "
                          f"--clean to carry the previous value forward)")
     return t, s, rows, 0
 
 
-def _check_risk(arm: str, tr: np.ndarray, nr: np.ndarray, rows: np.ndarray, t_last: float, where: str):
-    tag = f"{where} row {{}} (arm {arm!r})"
+def _check_risk(arm: str, tr: np.ndarray, nr: np.ndarray, rows: np.ndarray, t_last: float, where: str,
+                cols: tuple[str, str]):
+    tag = f"{where} row {{}} (arm {arm!r}), column {{!r}}"
+    tc, nc = cols
     if tr.size == 0:
         raise InputError(f"{where}: no numbers at risk for arm {arm!r}; give at least the number at time 0")
     frac = np.flatnonzero((nr != np.round(nr)) | (nr < 0))
     if frac.size:
         i = int(frac[0])
-        raise InputError(f"{tag.format(rows[i])}: number at risk {nr[i]:g} is not a whole number >= 0")
+        raise InputError(f"{tag.format(rows[i], nc)}: number at risk {nr[i]:g} is not a whole number >= 0")
     if tr[0] != 0:
-        raise InputError(f"{tag.format(rows[0])}: the first number at risk is at time {tr[0]:g}; the table "
+        raise InputError(f"{tag.format(rows[0], tc)}: the first number at risk is at time {tr[0]:g}; the table "
                          f"must start at time 0 with the arm's size")
     dup = np.flatnonzero(np.diff(tr) <= 0)
     if dup.size:
         i = int(dup[0]) + 1
-        raise InputError(f"{tag.format(rows[i])}: at-risk time {tr[i]:g} does not come after {tr[i - 1]:g}; "
+        raise InputError(f"{tag.format(rows[i], tc)}: at-risk time {tr[i]:g} does not come after {tr[i - 1]:g}; "
                          f"at-risk times must be strictly increasing")
     over = np.flatnonzero(nr > nr[0])
     if over.size:
         i = int(over[0])
-        raise InputError(f"{tag.format(rows[i])}: {int(nr[i])} at risk at time {tr[i]:g} exceeds the arm's "
+        raise InputError(f"{tag.format(rows[i], nc)}: {int(nr[i])} at risk at time {tr[i]:g} exceeds the arm's "
                          f"first count {int(nr[0])}")
     up = np.flatnonzero(np.diff(nr) > 0)
     if up.size:
         i = int(up[0]) + 1
-        raise InputError(f"{tag.format(rows[i])}: numbers at risk increase from {int(nr[i - 1])} to "
+        raise InputError(f"{tag.format(rows[i], nc)}: numbers at risk increase from {int(nr[i - 1])} to "
                          f"{int(nr[i])} at time {tr[i]:g}; they can only fall")
     beyond = np.flatnonzero(tr > t_last)
     if beyond.size:
         i = int(beyond[0])
-        raise InputError(f"{tag.format(rows[i])}: at-risk time {tr[i]:g} is beyond the digitized curve, "
+        raise InputError(f"{tag.format(rows[i], tc)}: at-risk time {tr[i]:g} is beyond the digitized curve, "
                          f"which ends at {t_last:g}; digitize the curve up to it or drop the row")
 
 
@@ -223,8 +227,8 @@ def read_digitized(
     out = []
     for a in arms:
         sel, rsel = ca == a, ra == a
-        ta, sa, rows_a, changed = _check_curve(a, t[sel], s[sel], rows[sel], cname, clean)
-        _check_risk(a, tr[rsel], nr[rsel], rrows[rsel], float(ta[-1]), rname)
+        ta, sa, rows_a, changed = _check_curve(a, t[sel], s[sel], rows[sel], cname, clean, (time, survival))
+        _check_risk(a, tr[rsel], nr[rsel], rrows[rsel], float(ta[-1]), rname, (time, n_risk))
         n0 = int(nr[rsel][0])
         if a in events and events[a] > n0:
             raise InputError(f"total_events[{a!r}] = {events[a]} exceeds the arm's {n0} patients")
