@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -119,8 +120,9 @@ class RiskSetTable:
     def n_strata(self) -> int:
         return int(self.offsets.size - 1)
 
+    @cached_property
     def surv_left(self) -> np.ndarray:
-        """Pooled Kaplan-Meier of each stratum just before each row's time, S(t-)."""
+        """(m,) pooled Kaplan-Meier of each stratum just before each row's time, S(t-)."""
         return left_km(self.n_risk.sum(axis=1), self.n_event.sum(axis=1), self.offsets)
 
     @classmethod

@@ -20,6 +20,8 @@ from survtrial.stats._input import (
     column,
 )
 from survtrial.stats._risksets import RiskSetTable, risk_set_table
+from survtrial.stats._twogroup import reference_label
+from survtrial.stats.weights import check_exponent
 
 __all__ = ["LogRankResult", "logrank_test"]
 
@@ -131,7 +133,7 @@ def _sums(table: RiskSetTable, rho: float, gamma: float) -> tuple[np.ndarray, np
     d = d_g.sum(axis=1)
     frac = n_g / n[:, None]  # n > 0 at every event time
     if rho != 0 or gamma != 0:
-        left = table.surv_left()  # pooled KM of each stratum, S(t-)
+        left = table.surv_left  # pooled KM of each stratum, S(t-)
         wt = left**rho * (1.0 - left) ** gamma
         observed = wt @ d_g
         wd = wt * d
@@ -252,8 +254,8 @@ def logrank_test(
         )
     k = labels.size
     w = None if w_raw is None else as_weights(w_raw, len(t))
-    rho, gamma = _exponent(rho, "rho"), _exponent(gamma, "gamma")
-    ref = _reference(reference, levels, labels) if k == 2 else None
+    rho, gamma = check_exponent(rho, "rho"), check_exponent(gamma, "gamma")
+    ref = reference_label(reference, levels, labels) if k == 2 else None
 
     if s_raw is None:
         s_codes, n_strata = None, 1
@@ -309,22 +311,3 @@ def logrank_test(
         gamma=gamma,
         n_strata=n_strata,
     )
-
-
-def _exponent(x: Any, name: str) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise InputError(f"{name}: expected a number >= 0, got {x!r}") from None
-    if not np.isfinite(v) or v < 0:
-        raise InputError(f"{name}: {x!r} is not a finite number >= 0")
-    return v
-
-
-def _reference(reference: Any, levels: np.ndarray, labels: np.ndarray) -> str:
-    if reference is None:
-        return str(labels[0])
-    for level, label in zip(levels.tolist(), labels.tolist(), strict=True):
-        if reference == level or str(reference) == label:
-            return label
-    raise InputError(f"reference: {reference!r} is not a group level; levels are {labels.tolist()}")
