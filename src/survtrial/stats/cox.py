@@ -18,7 +18,7 @@ from survtrial.stats._cox_design import build_design, build_labels, check_collin
 from survtrial.stats._input import as_event, as_flag, as_time, as_weights, check_lengths, column
 from survtrial.stats.timefix import merge_near_ties
 
-__all__ = ["ChiSquareTest", "ConfidenceInterval", "CoxResult", "cox_ph"]
+__all__ = ["ChiSquareTest", "ConfidenceInterval", "CoxModelData", "CoxResult", "cox_ph"]
 
 _TIES = ("efron", "breslow", "exact")
 
@@ -29,6 +29,26 @@ class ChiSquareTest(NamedTuple):
     statistic: float
     df: int
     p_value: float
+
+
+@dataclass(frozen=True)
+class CoxModelData:
+    """What a fit was computed from (kept by reference, not copied), for diagnostics such as
+    :func:`~survtrial.stats.proportional_hazards.proportional_hazards_test`.
+
+    ``time`` has near-ties merged when the fit used ``timefix``; ``keep`` marks the design
+    columns with an estimate; ``terms`` maps each input covariate to its design columns.
+    """
+
+    time: np.ndarray
+    event: np.ndarray
+    x: np.ndarray
+    strata: np.ndarray | None
+    strata_labels: tuple[str, ...]
+    weights: np.ndarray
+    keep: np.ndarray
+    terms: tuple[tuple[str, tuple[int, ...]], ...]
+    ties: str
 
 
 class ConfidenceInterval(NamedTuple):
@@ -97,6 +117,7 @@ class CoxResult:
     _bh_time: np.ndarray = field(repr=False)
     _bh_stratum: np.ndarray = field(repr=False)
     _bh_cumhaz: np.ndarray = field(repr=False)  # at the covariate means
+    _model: CoxModelData | None = field(default=None, repr=False, compare=False)
 
     @property
     def hazard_ratio(self) -> np.ndarray:
@@ -356,6 +377,7 @@ def cox_ph(
         score_test=_chi2(fit.score_test, k), likelihood_ratio_test=lr,
         robust_score_test=robust_score, concordance=conc, concordance_se=conc_se, iterations=fit.iterations,
         converged=fit.converged, _bh_time=cd.gtime, _bh_stratum=cd.gstratum, _bh_cumhaz=cum,
+        _model=CoxModelData(t, d, design.x, s_codes, tuple(s_labels), w, keep, design.terms, ties),
         **{**base, "means": np.where(keep, r_means, np.nan)},
     )
 
