@@ -101,7 +101,7 @@ def maxcombo_from_counts(
     --------
     >>> s = maxcombo_from_counts([4, 3, 2], [4, 4, 2], [1, 1, 0], [0, 1, 1], tests=[(0, 0), (0, 1)])
     >>> s.z.round(4).tolist()
-    [-0.1499, 0.9428]
+    [-0.1499, 0.8324]
     """
     table = RiskSetTable.from_counts(
         np.asarray(n0, dtype=np.float64), np.asarray(n1, dtype=np.float64),
@@ -314,7 +314,7 @@ def maxcombo_test(
     >>> arm = ["new"] * 6 + ["old"] * 6
     >>> r = maxcombo_test(time, event, arm, reference="old", alternative="less")
     >>> r.z.round(4).tolist(), round(r.p_value, 3)
-    ([-2.0525, -1.8901, -2.0683, -1.8922], 0.026)
+    ([-2.0954, -1.8901, -2.0217, -1.8018], 0.03)
     """
     alternative = check_alternative(alternative)
     specs = as_tests(tests)
