@@ -97,7 +97,7 @@ def box_probability(
     abs_tol: float = 1e-5,
     rel_tol: float = 1e-3,
     complement: bool = False,
-    max_points: int = 1 << 22,
+    max_points: int = 1 << 20,
     replicates: int = 16,
 ) -> BoxProbability:
     """P(lower <= X <= upper), X ~ N(0, cov), by randomized quasi-Monte-Carlo (Genz 1992).

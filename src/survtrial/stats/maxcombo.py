@@ -289,7 +289,8 @@ def maxcombo_test(
     factorisation with prioritised variables (Genz & Bretz 2002), averaged over 16 independently
     scrambled Sobol sequences (randomized quasi-Monte-Carlo), each extended until the error bound
     (3 standard errors of the mean over the 16 sequences, returned as ``p_value_error``) is at
-    most ``max(abs_tol, rel_tol * p)``, or 4.2 million evaluations in all. The default
+    most ``max(abs_tol, rel_tol * p)``, or 2^20 (about a million) integrand evaluations in all,
+    whichever comes first; the error reached is what ``p_value_error`` reports. The default
     ``abs_tol = 1e-5`` is simtrial's (mvtnorm ``GenzBretz(maxpts = 50000, abseps = 1e-5)``).
     Strongly correlated components (FH weights often correlate above 0.95) make the integrand
     nearly discontinuous and the error shrink slowly (about 1/sqrt(points)); a singular
