@@ -157,6 +157,35 @@ def _check_cuts(cuts: Any, last: float) -> np.ndarray:
     return c
 
 
+def _joint_fit(
+    t: np.ndarray,
+    e: np.ndarray,
+    arm: np.ndarray,
+    strata: np.ndarray | None,
+    n_strata: int,
+    start: np.ndarray,
+    end: np.ndarray,
+    intervals: list[int],
+    ties: str,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One Cox fit of the split data: rows at risk in each interval (censored at its end), strata
+    (interval x user stratum), and an arm column per interval, zero elsewhere. Its risk sets, score
+    and information are those of R's counting-process model, so its Newton iterations are R's."""
+    tt, ee, ss, xs = [], [], [], []
+    p = len(intervals)
+    for j, i in enumerate(intervals):
+        rows = np.flatnonzero(t > start[i])
+        tt.append(np.minimum(t[rows], end[i]))
+        ee.append(((e[rows] == 1) & (t[rows] <= end[i])).astype(np.int64))
+        ss.append(j * n_strata + (np.zeros(rows.size, dtype=np.int64) if strata is None else strata[rows]))
+        x = np.zeros((rows.size, p))
+        x[:, j] = arm[rows]
+        xs.append(x)
+    fit = cox_ph(np.concatenate(tt), np.concatenate(ee), np.vstack(xs), names=[f"arm{i}" for i in intervals],
+                 strata=np.concatenate(ss), ties=ties, timefix=False)
+    return fit.coef, fit.se
+
+
 def piecewise_hazard_ratio(
     time: Any,
     event: Any,
@@ -199,8 +228,9 @@ def piecewise_hazard_ratio(
     the data split at the cuts by ``survSplit(..., cut = cuts, episode = "tgroup")``, with ``arm``
     coded 0 (reference) / 1: one baseline hazard over time and an arm coefficient per interval.
     At any event time only the rows of its interval are at risk, so the partial likelihood
-    separates by interval and each coefficient is the Cox estimate from the subjects at risk at
-    the interval's start, censored at its end; that is how it is computed here. An interval
+    separates by interval: each coefficient is the Cox estimate from the subjects at risk at the
+    interval's start, censored at its end. It is computed as one fit (intervals as strata, an arm
+    column per interval) so that the Newton iterations and their stopping rule are R's. An interval
     where one arm has no events has a boundary estimate (HR 0 or inf, no SE): a
     :class:`~survtrial.errors.StatisticWarning` names it and the table reports it.
 
@@ -241,28 +271,27 @@ def piecewise_hazard_ratio(
     events = np.zeros((k, 2))
     coef = np.full(k, np.nan)
     se = np.full(k, np.nan)
+    fitted = []
     for i in range(k):
         rows = t > start[i]
         ev = (e == 1) & rows & (t <= end[i])
         n_risk[i] = np.bincount(arm[rows], minlength=2)
         events[i] = np.bincount(arm[ev], minlength=2)
-        if events[i, 0] == 0 or events[i, 1] == 0:
-            if events[i].sum() > 0:
-                coef[i] = -np.inf if events[i, 1] == 0 else np.inf
-            warnings.warn(
-                f"piecewise hazard ratio: interval ({start[i]:g}, {end[i]:g}] has "
-                f"{events[i, 0]:g} event(s) in {arms.labels[0]!r} and {events[i, 1]:g} in "
-                f"{arms.labels[1]!r}: its hazard ratio is not estimable (reported as "
-                f"{np.exp(coef[i]):g}, no confidence interval)",
-                StatisticWarning,
-                stacklevel=2,
-            )
+        if events[i, 0] > 0 and events[i, 1] > 0:
+            fitted.append(i)
             continue
-        tt = np.minimum(t[rows], end[i])
-        s = None if arms.strata is None else arms.strata[rows]
-        fit = cox_ph(tt, ev[rows].astype(np.int64), arm[rows].astype(np.float64), names=["arm"], strata=s,
-                     ties=ties, timefix=False)
-        coef[i], se[i] = fit.coef[0], fit.se[0]
+        if events[i].sum() > 0:
+            coef[i] = -np.inf if events[i, 1] == 0 else np.inf
+        warnings.warn(
+            f"piecewise hazard ratio: interval ({start[i]:g}, {end[i]:g}] has "
+            f"{events[i, 0]:g} event(s) in {arms.labels[0]!r} and {events[i, 1]:g} in "
+            f"{arms.labels[1]!r}: its hazard ratio is not estimable (reported as "
+            f"{np.exp(coef[i]):g}, no confidence interval)",
+            StatisticWarning,
+            stacklevel=2,
+        )
+    if fitted:
+        coef[fitted], se[fitted] = _joint_fit(t, e, arm, arms.strata, arms.n_strata, start, end, fitted, ties)
     with np.errstate(invalid="ignore", divide="ignore"):
         p = 2.0 * special.ndtr(-np.abs(coef / se))
     fin = np.isfinite(coef) & np.isfinite(se)
