@@ -6,7 +6,6 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy.special import ndtr, ndtri
-from scipy.stats import qmc
 
 __all__ = ["BoxProbability", "box_probability"]
 
@@ -118,6 +117,8 @@ def box_probability(
     if d == 1:
         sd = float(np.sqrt(cov[0, 0]))
         return BoxProbability(float(ndtr(upper[0] / sd) - ndtr(lower[0] / sd)), 0.0, 0)
+    from scipy.stats import qmc  # scipy.stats is slow to import: only when a box is integrated
+
     L, a, b = _prioritised_cholesky(cov, lower, upper)
     engines = [qmc.Sobol(d - 1, scramble=True, rng=rng) for _ in range(replicates)]
     sums = np.zeros(replicates)

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import special
-from scipy.stats import rankdata
 
 from survtrial.errors import InputError
 from survtrial.stats import _cox_kernel as kern
@@ -110,6 +109,8 @@ def _transformed(time: np.ndarray, event: np.ndarray, transform: str | Callable[
         with np.errstate(divide="ignore"):
             return np.log(time), transform
     if transform == "rank":
+        from scipy.stats import rankdata  # scipy.stats is slow to import: only when asked for
+
         return rankdata(time), transform  # average ranks of all observations, as R rank()
     if transform == "km":
         tt, nr, dd, _ = curve_counts(time, event)
