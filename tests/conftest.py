@@ -1,8 +1,11 @@
-"""Fixtures for every test: the project's reference material (``shared/reference`` beside the repository).
+"""Fixtures for every test: the project's reference material on AALL1731.
 
-The published AALL1731 figures live read-only in ``../shared/reference/aall1731_published.yaml``
-relative to the repository root. Tests read their expected numbers from it (never retyped) through
-the ``reference`` fixture; where the folder is absent, those tests skip and say where they looked.
+The published AALL1731 figures are kept by the project in ``shared/reference/`` (beside the
+repository, read-only). A verbatim copy ships with the tests in ``tests/reference/`` so that a fresh
+clone tests completely without that folder; ``tests/test_reference_copy.py`` checks the copy against
+``shared/reference`` when it is present (and against the digests recorded in
+``tests/reference/SOURCE.md`` always). Tests read their expected numbers from it (never retyped)
+through the ``reference`` fixture.
 """
 
 from __future__ import annotations
@@ -21,25 +24,23 @@ settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE_DIR = REPO.parent / "shared" / "reference"
+REFERENCE_DIR = REPO / "tests" / "reference"
+SHARED_REFERENCE_DIR = REPO.parent / "shared" / "reference"
 PUBLISHED_YAML = "aall1731_published.yaml"
 
 
 def reference_file(name: str) -> Path:
-    """A file of ``shared/reference``, or skip the calling test saying where it was looked for."""
-    path = REFERENCE_DIR / name
-    if not path.is_file():
-        pytest.skip(f"reference file not found at {path} (the shared/reference folder must sit beside the repository)")
-    return path
+    """A file of the reference copy shipped with the tests (``tests/reference``)."""
+    return REFERENCE_DIR / name
 
 
 @pytest.fixture(scope="session")
 def reference() -> dict:
-    """The published AALL1731 figures (``shared/reference/aall1731_published.yaml``), parsed."""
+    """The published AALL1731 figures (``tests/reference/aall1731_published.yaml``), parsed."""
     return yaml.safe_load(reference_file(PUBLISHED_YAML).read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")
 def reference_notes() -> str:
-    """The trial description (``shared/reference/aall1731.md``)."""
+    """The trial description (``tests/reference/aall1731.md``)."""
     return reference_file("aall1731.md").read_text(encoding="utf-8")

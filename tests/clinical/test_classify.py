@@ -25,7 +25,7 @@ def base(thresholds):
         "cytogenetics": "other",
         "cns_status": "CNS1",
         "testicular": False,
-        "day8_pb_mrd_pct": thresholds["day8"] / 10,
+        "day8_pb_mrd_pct": thresholds["fav_day8"] / 10,
         "eoi_bm_flow_mrd_pct": 0.0,
         "eoi_hts_mrd": thresholds["avg_randomized_hts"][0],
         "eoc_bm_mrd_pct": 0.0,
@@ -78,27 +78,44 @@ def test_each_exclusion(base, change, key):
 @pytest.mark.parametrize(
     "change, key",
     [
-        ({"cns_status": "CNS2"}, "sr_high.cns2"),
+        ({"cns_status": "CNS2"}, "sr_high.neutral_genetics_cns2"),
         ("eoi_at_threshold", "sr_high.eoi_flow_mrd_positive"),
-        ("day8_at_threshold", "sr_high.day8_blood_mrd_high"),
-    ]
-    + [({"cytogenetics": c}, "sr_high.unfavorable_genetics") for c in ("KMT2A", "iAMP21", "hypodiploid")],
+        ("double_trisomy_eoi_at_threshold", "sr_high.double_trisomy_eoi_mrd"),
+        ("unfavorable", "sr_high.unfavorable_genetics"),
+    ],
 )
 def test_each_sr_high_rule_fires_at_its_threshold(base, thresholds, change, key):
     if change == "eoi_at_threshold":
-        change = {"eoi_bm_flow_mrd_pct": thresholds["eoi_flow"]}
-    elif change == "day8_at_threshold":
-        change = {"day8_pb_mrd_pct": thresholds["day8"]}
-    r = classify_patient(base, **change)
-    assert r.risk_group == "SR-High" and key in r.rule_keys
-    assert r.randomized is True and r.arms == "C vs D"
+        changes = [{"eoi_bm_flow_mrd_pct": thresholds["eoi_flow"]}]
+        # any cytogenetics but double trisomy, favourable ones included
+        changes += [{"eoi_bm_flow_mrd_pct": thresholds["eoi_flow"], "cytogenetics": thresholds["favorable"][0]}]
+    elif change == "double_trisomy_eoi_at_threshold":
+        changes = [{"eoi_bm_flow_mrd_pct": thresholds["dt_eoi_flow"], "cytogenetics": thresholds["dt_label"]}]
+    elif change == "unfavorable":
+        changes = [{"cytogenetics": c} for c in thresholds["unfavorable"]]
+    else:
+        changes = [change]
+    for ch in changes:
+        r = classify_patient(base, **ch)
+        assert r.risk_group == "SR-High" and key in r.rule_keys, ch
+        assert r.randomized is True and r.arms == "C vs D"
 
 
 def test_just_below_the_mrd_thresholds_is_not_sr_high(base, thresholds):
-    r = classify_patient(
-        base, eoi_bm_flow_mrd_pct=thresholds["eoi_flow"] * 0.99, day8_pb_mrd_pct=thresholds["day8"] * 0.99
-    )
-    assert r.risk_group == "SR-Avg"
+    assert classify_patient(base, eoi_bm_flow_mrd_pct=thresholds["eoi_flow"] * 0.99).risk_group == "SR-Avg"
+    # double trisomy 4+10 between the two EOI thresholds: neither SR-High nor SR-Fav
+    dt = dict(base, cytogenetics=thresholds["dt_label"])
+    assert classify_patient(dt, eoi_bm_flow_mrd_pct=thresholds["dt_eoi_flow"] * 0.99).risk_group == "SR-Avg"
+    assert classify_patient(dt, eoi_bm_flow_mrd_pct=thresholds["eoi_flow"]).risk_group == "SR-Avg"
+
+
+def test_cns2_makes_sr_high_only_with_neutral_cytogenetics(base, thresholds):
+    assert classify_patient(base, cns_status="CNS2").risk_group == "SR-High"
+    for c in thresholds["favorable"]:  # favourable genetics, fast response: SR-Fav despite CNS2
+        assert classify_patient(base, cns_status="CNS2", cytogenetics=c).risk_group == "SR-Fav"
+    # an unknown cytogenetics result is no result: CNS2 alone cannot decide
+    r = classify_patient(base, cns_status="CNS2", cytogenetics="unknown")
+    assert r.risk_group is None and "cytogenetics" in r.needs
 
 
 @pytest.mark.parametrize("factor, randomized", [(1.0, False), (0.99, True)])
@@ -110,20 +127,21 @@ def test_end_of_consolidation_mrd_decides_sr_high_randomization(base, thresholds
 
 @pytest.fixture
 def favourable(base, thresholds):
-    return dict(base, cytogenetics=thresholds["favorable"][0], eoi_hts_mrd="undetectable")
+    return dict(base, cytogenetics=thresholds["favorable"][0])
 
 
 def test_sr_fav_needs_every_condition(favourable, thresholds):
     r = classify_patient(favourable)
     assert (r.risk_group, r.randomized) == ("SR-Fav", False)
-    assert len([k for k in r.rule_keys if k.startswith("sr_fav.")]) == 5
+    assert len([k for k in r.rule_keys if k.startswith("sr_fav.")]) == 3
     assert classify_patient(favourable, cytogenetics=thresholds["favorable"][1]).risk_group == "SR-Fav"
+    # the sequencing MRD plays no part in SR-Fav
+    for hts in ("undetectable", "detectable", "indeterminate"):
+        assert classify_patient(favourable, eoi_hts_mrd=hts).risk_group == "SR-Fav"
     # each condition failing alone moves the child out of SR-Fav
-    assert classify_patient(favourable, eoi_hts_mrd="detectable").risk_group == "SR-Avg"
     assert classify_patient(favourable, cytogenetics="other").risk_group == "SR-Avg"
-    assert classify_patient(favourable, day8_pb_mrd_pct=thresholds["fav_day8"]).risk_group == "SR-High"
+    assert classify_patient(favourable, day8_pb_mrd_pct=thresholds["fav_day8"]).risk_group == "SR-Avg"
     assert classify_patient(favourable, eoi_bm_flow_mrd_pct=thresholds["fav_eoi_flow"]).risk_group == "SR-High"
-    assert classify_patient(favourable, cns_status="CNS2").risk_group == "SR-High"
 
 
 @pytest.mark.parametrize("hts, randomized", [("detectable", True), ("indeterminate", True), ("undetectable", False)])
@@ -151,7 +169,10 @@ def test_blanks_give_cannot_classify_naming_the_fields(base):
 
 def test_audit_trail_is_readable(base):
     text = classify_patient(base, cns_status="CNS2").explain()
-    assert "sr_high.cns2: cns_status == CNS2 -> true (cns_status=CNS2) [secondary]" in text
+    assert (
+        "sr_high.neutral_genetics_cns2: cytogenetics is neutral and cns_status == CNS2 -> true "
+        "(cns_status=CNS2, cytogenetics=other) [secondary]"
+    ) in text
     assert text.splitlines()[0] == "SR-High, randomized (C vs D)"
 
 
@@ -161,20 +182,16 @@ def plain_classifier(r, t):
     excluded = r["cytogenetics"] == "BCR::ABL1" or r["cns_status"] == "CNS3" or r["testicular"]
     if not eligible or excluded:
         return False, None, False
+    cyto, eoi = r["cytogenetics"], r["eoi_bm_flow_mrd_pct"]
+    neutral = cyto not in t["favorable"] and cyto not in t["unfavorable"]
     if (
-        r["cytogenetics"] in t["unfavorable"]
-        or r["cns_status"] == "CNS2"
-        or r["eoi_bm_flow_mrd_pct"] >= t["eoi_flow"]
-        or r["day8_pb_mrd_pct"] >= t["day8"]
+        cyto in t["unfavorable"]
+        or (cyto == t["dt_label"] and eoi >= t["dt_eoi_flow"])
+        or (cyto != t["dt_label"] and eoi >= t["eoi_flow"])
+        or (neutral and r["cns_status"] == "CNS2")
     ):
         return True, "SR-High", r["eoc_bm_mrd_pct"] < t["eoc"]
-    if (
-        r["cytogenetics"] in t["favorable"]
-        and r["cns_status"] == "CNS1"
-        and r["day8_pb_mrd_pct"] < t["fav_day8"]
-        and r["eoi_bm_flow_mrd_pct"] < t["fav_eoi_flow"]
-        and r["eoi_hts_mrd"] == "undetectable"
-    ):
+    if cyto in t["favorable"] and r["day8_pb_mrd_pct"] < t["fav_day8"] and eoi < t["fav_eoi_flow"]:
         return True, "SR-Fav", False
     return True, "SR-Avg", r["eoi_hts_mrd"] in t["avg_randomized_hts"]
 

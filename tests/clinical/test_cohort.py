@@ -24,7 +24,7 @@ P02,6.0,12000,M,other,CNS1,false,0.2,0,detectable,
 P03,3.1,20000,M,KMT2A,CNS1,false,,,,0.02
 P04,12.0,4000,F,other,CNS1,false,0.1,0,detectable,
 P05,5.5,9000,M,BCR::ABL1,CNS1,false,,,,
-P06,2.5,7000,F,double_trisomy_4_10,CNS1,false,0.01,0,,
+P06,2.5,7000,F,double_trisomy_4_10,CNS1,false,0.01,,detectable,
 P07,8.0,30000,F,other,CNS2,false,0.5,0.02,detectable,0.2
 P08,7.0,5000,M,unknown,CNS1,false,0.1,0,indeterminate,
 """
@@ -44,7 +44,9 @@ def test_per_child_table(cohort_csv):
     assert f.loc["P02", "randomized"] and f.loc["P02", "benefit_pct"] == absolute_benefit("SR-Avg").difference
     assert f.loc["P03", "rules"] == "eligibility.nci_standard_risk; sr_high.unfavorable_genetics; sr_high.randomized_if"
     assert not f.loc["P04", "eligible"] and not f.loc["P05", "eligible"]
-    assert f.loc["P06", "needs"] == "eoi_hts_mrd" and f.loc["P06", "classification"].startswith("cannot classify")
+    # double trisomy 4+10 without EOI flow MRD: SR-High (>= 0.1%) and SR-Fav (< 0.01%) both open
+    assert f.loc["P06", "needs"] == "eoi_bm_flow_mrd_pct"
+    assert f.loc["P06", "classification"].startswith("cannot classify")
     assert not f.loc["P07", "randomized"]  # False, not unknown: NA would raise here
     assert f.loc["P08", "needs"] == "cytogenetics"  # "unknown" genetics: SR-High or not cannot be told
     assert f.loc["P01", "nnt_text"].startswith("no estimate")

@@ -34,6 +34,7 @@ def test_package_rules_follow_the_reference(reference):
     pkg = yaml.safe_load(DEFAULT_RULES.read_text(encoding="utf-8"))["classification_rules"]
     assert pkg["order"] == ref["order"]
     assert pkg["missing_values"] == ref["missing_values"]
+    assert pkg["cytogenetics_classes"] == ref["cytogenetics_classes"]
     for stage in ref["order"]:
         assert _projection(pkg[stage], True) == ref[stage], stage
 
@@ -56,22 +57,42 @@ def _copy_with(tmp_path: Path, old: str, new: str) -> Path:
 def test_a_clinician_can_change_a_threshold_without_code(tmp_path, thresholds):
     child = {
         "age_years": 4, "wbc_per_ul": 9000, "sex": "F", "cytogenetics": "other", "cns_status": "CNS1",
-        "testicular": False, "day8_pb_mrd_pct": thresholds["day8"] / 2, "eoi_bm_flow_mrd_pct": 0,
+        "testicular": False, "day8_pb_mrd_pct": 0.0, "eoi_bm_flow_mrd_pct": thresholds["eoi_flow"] / 2,
         "eoi_hts_mrd": "detectable", "eoc_bm_mrd_pct": 0,
     }
     assert classify_patient(child).risk_group == "SR-Avg"
-    # lower the day-8 threshold below this child's value: the same child becomes SR-High
-    edited = _copy_with(tmp_path, '"day8_pb_mrd_pct >= 1"', f'"day8_pb_mrd_pct >= {thresholds["day8"] / 4}"')
-    result = classify_patient(child, rules=edited)
+    # lower the EOI flow MRD threshold below this child's value: the same child becomes SR-High
+    old = f'"cytogenetics != double_trisomy_4_10 and eoi_bm_flow_mrd_pct >= {thresholds["eoi_flow"]:g}"'
+    new = f'"cytogenetics != double_trisomy_4_10 and eoi_bm_flow_mrd_pct >= {thresholds["eoi_flow"] / 4:g}"'
+    result = classify_patient(child, rules=_copy_with(tmp_path, old, new))
     assert result.risk_group == "SR-High"
-    assert "sr_high.day8_blood_mrd_high" in result.rule_keys
+    assert "sr_high.eoi_flow_mrd_positive" in result.rule_keys
+
+
+def test_a_clinician_can_change_a_class_without_code(tmp_path):
+    child = {
+        "age_years": 4, "wbc_per_ul": 9000, "sex": "F", "cytogenetics": "other", "cns_status": "CNS1",
+        "testicular": False, "day8_pb_mrd_pct": 0.0, "eoi_bm_flow_mrd_pct": 0.0,
+        "eoi_hts_mrd": "detectable", "eoc_bm_mrd_pct": 0,
+    }
+    assert classify_patient(child).risk_group == "SR-Avg"
+    edited = _copy_with(tmp_path, "unfavorable: [iAMP21, KMT2A, t(17;19), hypodiploid]",
+                        "unfavorable: [iAMP21, KMT2A, t(17;19), hypodiploid, other]")
+    result = classify_patient(child, rules=edited)
+    assert result.risk_group == "SR-High" and "sr_high.unfavorable_genetics" in result.rule_keys
 
 
 @pytest.mark.parametrize(
     "old, new, fragment",
     [
-        ('"cns_status == CNS2"', '"cns_staus == CNS2"', "not a known field"),
-        ('"cns_status == CNS2"', '"cns_status == CNS4"', "accepted"),
+        ('"cytogenetics is neutral and cns_status == CNS2"', '"cytogenetics is neutral and cns_staus == CNS2"',
+         "not a known field"),
+        ('"cytogenetics is neutral and cns_status == CNS2"', '"cytogenetics is neutral and cns_status == CNS4"',
+         "accepted"),
+        ('"cytogenetics in unfavorable"', '"cytogenetics in unfavourable"', "needs a list"),
+        ('"cytogenetics is neutral and', '"cytogenetics is other and', "'is' needs a class"),
+        ("unfavorable: [iAMP21, KMT2A, t(17;19), hypodiploid]", "unfavorable: [iAMP21, KMT2B]",
+         "not values of field 'cytogenetics'"),
         ("    group: SR-High\n", "", "needs 'group"),
         (
             "order: [eligibility, exclusions, sr_high, sr_fav, sr_avg]",

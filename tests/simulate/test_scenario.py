@@ -110,7 +110,7 @@ def test_unknown_key_inside_a_tagged_covariate(data):
 
 
 def test_stratum_shares_must_sum_to_one_and_the_sum_is_given(data):
-    data["strata"]["SR-High"]["share"] = 0.3
+    data["strata"]["SR-Avg"]["share"], data["strata"]["SR-High"]["share"] = 0.6, 0.3
     msg = error_of(data)
     assert "scenario key 'strata'" in msg and "sum to 0.9," in msg and "must sum to 1" in msg
 
@@ -293,6 +293,9 @@ def test_published_and_derived_numbers_equal_the_reference(reference, reference_
             if isinstance(ref, int | float) and not isinstance(ref, bool):
                 want = ref / 100 if m.group("div") else ref
                 assert value == pytest.approx(want, rel=1e-12), f"line {i}: {value} != {note}"
+                checked += 1
+            elif isinstance(ref, dt.date):
+                assert value == ref, f"line {i}: {value} != {note}"
                 checked += 1
         elif kind == "derived":
             expr = _PATH.sub(lambda p: repr(float(_lookup(reference, p.group(0)))), text)

@@ -115,7 +115,7 @@ def test_cli_runs_and_prints_table(tmp_path):
 @pytest.mark.parametrize(
     "mutate, fragment",
     [
-        (lambda y: y.replace("share: 0.60", "share: 0.70"), "sum"),
+        (lambda y: y.replace("share: 0.57", "share: 0.70"), "sum"),
         (lambda y: y.replace("rate: 0.01", "rate: -0.01"), "dropout.rate"),
         (lambda y: y.replace("dropout:", "drop_out:"), "drop_out"),
     ],
@@ -125,6 +125,7 @@ def test_cli_bad_scenario_file_exits_2_and_leaves_nothing(tmp_path, mutate, frag
 
     text = (files("survtrial") / "scenarios" / "aall1731.yaml").read_text(encoding="utf-8")
     bad = tmp_path / "bad.yaml"
+    assert mutate(text) != text, "the mutation must change the scenario"
     bad.write_text(mutate(text), encoding="utf-8")
     out = tmp_path / "out"
     res = CliRunner().invoke(app, ["reproduce", str(bad), "--out", str(out)])

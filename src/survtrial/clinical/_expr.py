@@ -6,13 +6,15 @@ Grammar (recursive descent; nothing is ever passed to ``eval``)::
     and_expr   := not_expr ("and" not_expr)*
     not_expr   := "not" not_expr | "(" expr ")" | comparison
     comparison := operand (op operand)+          # chains: 1 <= age_years < 10
-    op         := "<" | "<=" | ">" | ">=" | "==" | "!=" | "in" | "not in"
+    op         := "<" | "<=" | ">" | ">=" | "==" | "!=" | "in" | "not in" | "is"
     operand    := number | "true" | "false" | word | 'quoted' | "[" operand ("," operand)* "]"
 
 A word is a field name when it is one of the known fields, otherwise a label literal
-(``BCR::ABL1``, ``CNS3``, ``undetectable``). Labels are checked against the field they are
-compared with when the rule is compiled, so a misspelt field or label is an error, not a silent
-"false".
+(``BCR::ABL1``, ``CNS3``, ``undetectable``) or, on the right of ``in``, ``not in`` or ``is``, the
+name of a class of that field's labels (``cytogenetics in unfavorable``, ``cytogenetics is
+neutral``; ``is`` takes only a class). Labels and classes are checked against the field they are
+compared with when the rule is compiled, so a misspelt field, label or class is an error, not a
+silent "false".
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ _TOKEN = re.compile(
     r"|(?P<word>[A-Za-z_][A-Za-z0-9_:.+\-]*)"
     r")"
 )
-_KEYWORDS = {"and", "or", "not", "in", "true", "false"}
+_KEYWORDS = {"and", "or", "not", "in", "is", "true", "false"}
 
 
 @dataclass(frozen=True)
@@ -160,9 +162,8 @@ class _Parser:
             tok = self.peek()
             if tok.kind == "op" and tok.text in ("<", "<=", ">", ">=", "==", "!="):
                 ops.append(self.take().text)
-            elif tok.kind == "kw" and tok.text == "in":
-                self.take()
-                ops.append("in")
+            elif tok.kind == "kw" and tok.text in ("in", "is"):
+                ops.append(self.take().text)
             elif tok.kind == "kw" and tok.text == "not" and self.toks[self.i + 1].text == "in":
                 self.i += 2
                 ops.append("not in")
@@ -199,6 +200,32 @@ class _Parser:
 class FieldSpecLike:  # structural type: .kind in {"number", "label", "bool"} and .labels
     kind: str
     labels: tuple[str, ...]
+
+
+# ---- classes: a word on the right of in / not in / is that names a list of the field's labels ----
+Classes = Mapping[str, Mapping[str, tuple[str, ...]]]  # field -> class name -> labels
+
+
+def _resolve_classes(node: Any, src: str, classes: Classes) -> Any:
+    """The tree with class names replaced by their label lists (``is`` becomes ``in``)."""
+    if isinstance(node, _Bool):
+        return _Bool(node.op, tuple(_resolve_classes(a, src, classes) for a in node.args))
+    if isinstance(node, _Not):
+        return _Not(_resolve_classes(node.arg, src, classes))
+    if node.op not in ("in", "not in", "is"):
+        return node
+    fld, other = node.left, node.right
+    named = classes.get(fld.name, {}) if isinstance(fld, _Field) else {}
+    if isinstance(other, _Const) and isinstance(other.value, str) and other.value in named:
+        return _Compare(fld, "in" if node.op == "is" else node.op, _Const(tuple(named[other.value])))
+    if node.op == "is":
+        field = fld.name if isinstance(fld, _Field) else _show(fld)
+        known = sorted(named) or "none"
+        raise InputError(
+            f"rule {src!r}: 'is' needs a class of field {field!r} on its right (classes: {known}); "
+            f"compare a label with '=='"
+        )
+    return node
 
 
 # ---- compile-time checks -----------------------------------------------------------------------
@@ -322,10 +349,11 @@ def _fields_of(node: Any) -> set[str]:
     return {x.name for x in (node.left, node.right) if isinstance(x, _Field)}
 
 
-def compile_rule(source: str, fields: Mapping[str, FieldSpecLike]) -> Expr:
-    """Parse and type-check a rule string against the known ``fields`` (name -> spec)."""
+def compile_rule(source: str, fields: Mapping[str, FieldSpecLike], classes: Classes | None = None) -> Expr:
+    """Parse and type-check a rule string against the known ``fields`` (name -> spec) and the
+    label ``classes`` (field -> class name -> labels) that ``in``/``not in``/``is`` may name."""
     if not isinstance(source, str) or not source.strip():
         raise InputError(f"rule {source!r}: expected a non-empty rule string")
-    tree = _Parser(source, fields).parse()
+    tree = _resolve_classes(_Parser(source, fields).parse(), source, classes or {})
     _check(tree, source, fields)
     return Expr(source, tree, frozenset(_fields_of(tree)))

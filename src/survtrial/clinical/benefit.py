@@ -230,7 +230,7 @@ def absolute_benefit(
         hr_pub = load_published()["results_first_interim"]["dfs_hazard_ratio"]
         lo95, hi95 = hr_pub["ci95"]
         se_log_hr = (math.log(hi95) - math.log(lo95)) / (2 * norm.ppf(0.975))
-        hr, hr_source = float(hr_pub["value"]), "published (stratified Cox)"
+        hr, hr_source = float(hr_pub["value"]), "published (secondary source; its CI is not confirmed)"
     else:
         hr = math.log(p1) / math.log(p0)
         se_log_hr = math.hypot(g0, g1)

@@ -21,6 +21,7 @@ CYTOGENETICS = (
     "iAMP21",
     "KMT2A",
     "hypodiploid",
+    "t(17;19)",
     "other",
     "unknown",
 )

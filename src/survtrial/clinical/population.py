@@ -45,18 +45,20 @@ class PopulationAssumptions:
     cytogenetics: tuple[tuple[str, float], ...] = (
         ("ETV6::RUNX1", 0.30),
         ("double_trisomy_4_10", 0.22),
-        ("other", 0.42),
+        ("other", 0.415),
         ("iAMP21", 0.02),
+        ("t(17;19)", 0.005),
         ("KMT2A", 0.01),
         ("hypodiploid", 0.01),
         ("BCR::ABL1", 0.02),
     )
-    """genetics among NCI SR B-ALL (ETV6::RUNX1 ~30%, double trisomy 4+10 ~20-25% in COG SR series)."""
+    """genetics among NCI SR B-ALL (ETV6::RUNX1 ~30%, double trisomy 4+10 ~20-25% in COG SR series; t(17;19) rare)."""
     cytogenetics_high_risk: tuple[tuple[str, float], ...] = (
         ("ETV6::RUNX1", 0.10),
         ("double_trisomy_4_10", 0.08),
-        ("other", 0.64),
+        ("other", 0.635),
         ("iAMP21", 0.05),
+        ("t(17;19)", 0.005),
         ("KMT2A", 0.04),
         ("hypodiploid", 0.03),
         ("BCR::ABL1", 0.06),
@@ -95,7 +97,7 @@ class PopulationAssumptions:
 
 
 _FAVORABLE = {"ETV6::RUNX1", "double_trisomy_4_10"}
-_UNFAVORABLE = {"iAMP21", "KMT2A", "hypodiploid", "BCR::ABL1"}
+_UNFAVORABLE = {"iAMP21", "KMT2A", "t(17;19)", "hypodiploid", "BCR::ABL1"}
 
 
 def _truncated_lognormal(gen, n, mu, sd, low, high, shift=0.0):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from survtrial.clinical._expr import Expr, compile_rule
+from survtrial.clinical._expr import Classes, Expr, compile_rule
 from survtrial.clinical.patient import FIELDS
 from survtrial.errors import InputError
 
@@ -63,6 +64,7 @@ class RuleSet:
     stages: tuple[Stage, ...]
     path: str
     missing_values: str
+    classes: Classes = dataclasses.field(default_factory=dict)  # field -> class name -> labels
 
     def stage(self, name: str) -> Stage:
         for s in self.stages:
@@ -79,13 +81,50 @@ class RuleSet:
         return f"RuleSet({n} rules; order {[s.name for s in self.stages]}; from {self.path})"
 
 
-def _rule(stage: str, rid: str, entry: Any, where: str, default_status: str) -> Rule:
+def _classes(cr: Mapping[str, Any], path: str) -> dict[str, dict[str, tuple[str, ...]]]:
+    """``<field>_classes`` mappings: class name -> list of labels, or a sentence meaning every other
+    known label of the field (its blank labels, such as 'unknown', belong to no class)."""
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for key, spec in cr.items():
+        if not key.endswith("_classes"):
+            continue
+        name = key.removesuffix("_classes")
+        where = f"{path}: classification_rules.{key}"
+        field = FIELDS.get(name)
+        if field is None or field.kind != "label":
+            labelled = sorted(f for f, s in FIELDS.items() if s.kind == "label")
+            raise InputError(f"{where}: {name!r} is not a labelled field; classes can group labels of {labelled}")
+        if not isinstance(spec, Mapping) or not spec:
+            raise InputError(f"{where}: expected a mapping of class name -> list of labels")
+        listed: dict[str, tuple[str, ...]] = {}
+        rest: list[str] = []
+        for cls, labels in spec.items():
+            if isinstance(labels, str):
+                rest.append(str(cls))
+                continue
+            if not isinstance(labels, list) or not labels:
+                raise InputError(f"{where}.{cls}: expected a non-empty list of labels (or a sentence for 'the rest')")
+            bad = [lab for lab in labels if lab not in field.labels or lab in field.blank_labels]
+            if bad:
+                known = [x for x in field.labels if x not in field.blank_labels]
+                raise InputError(f"{where}.{cls}: {bad} not values of field {name!r}; accepted: {known}")
+            listed[str(cls)] = tuple(str(x) for x in labels)
+        if len(rest) > 1:
+            raise InputError(f"{where}: only one class may be 'every other label' (found {rest})")
+        taken = {lab for labels in listed.values() for lab in labels}
+        for cls in rest:
+            listed[cls] = tuple(x for x in field.labels if x not in taken and x not in field.blank_labels)
+        out[name] = listed
+    return out
+
+
+def _rule(stage: str, rid: str, entry: Any, where: str, default_status: str, classes: Classes) -> Rule:
     if isinstance(entry, str):
         entry = {"rule": entry}
     if not isinstance(entry, Mapping) or "rule" not in entry:
         raise InputError(f"{where}: expected a mapping with a 'rule' string, got {entry!r}")
     try:
-        expr = compile_rule(entry["rule"], FIELDS)
+        expr = compile_rule(entry["rule"], FIELDS, classes)
     except InputError as err:
         raise InputError(f"{where}: {err}") from None
     return Rule(
@@ -98,7 +137,7 @@ def _rule(stage: str, rid: str, entry: Any, where: str, default_status: str) -> 
     )
 
 
-def _stage(name: str, spec: Any, path: str) -> Stage:
+def _stage(name: str, spec: Any, path: str, classes: Classes) -> Stage:
     where = f"{path}: classification_rules.{name}"
     if not isinstance(spec, Mapping):
         raise InputError(f"{where}: expected a mapping")
@@ -112,12 +151,13 @@ def _stage(name: str, spec: Any, path: str) -> Stage:
         if not isinstance(entries, list) or not entries:
             raise InputError(f"{where}.{combine}_of: expected a non-empty list of rules")
         rules = tuple(
-            _rule(name, f"rule{i + 1}", e, f"{where}.{combine}_of[{i}]", status) for i, e in enumerate(entries)
+            _rule(name, f"rule{i + 1}", e, f"{where}.{combine}_of[{i}]", status, classes)
+            for i, e in enumerate(entries)
         )
     else:
         named = {k: v for k, v in spec.items() if k not in _STAGE_KEYS}
         combine = "all" if named else "rest"
-        rules = tuple(_rule(name, k, v, f"{where}.{k}", status) for k, v in named.items())
+        rules = tuple(_rule(name, k, v, f"{where}.{k}", status, classes) for k, v in named.items())
     if kind != "group" and combine == "rest":
         raise InputError(f"{where}: needs at least one rule")
     if kind == "group" and not spec.get("group"):
@@ -131,7 +171,9 @@ def _stage(name: str, spec: Any, path: str) -> Stage:
         title=str(spec.get("title", name)),
         status=status,
         group=spec.get("group"),
-        randomized_if=None if rif is None else _rule(name, "randomized_if", rif, f"{where}.randomized_if", status),
+        randomized_if=None
+        if rif is None
+        else _rule(name, "randomized_if", rif, f"{where}.randomized_if", status, classes),
         randomized=spec.get("randomized"),
         note=str(spec.get("note", "")),
     )
@@ -152,14 +194,17 @@ def _load(path: str) -> RuleSet:
     absent = [s for s in order if s not in cr]
     if absent:
         raise InputError(f"{path}: stage(s) {absent} listed in 'order' but not defined")
-    stages = tuple(_stage(name, cr[name], path) for name in order)
+    classes = _classes(cr, path)
+    stages = tuple(_stage(name, cr[name], path, classes) for name in order)
     kinds = [s.kind for s in stages]
     if kinds[:2] != ["eligibility", "exclusion"] or "group" not in kinds[2:]:
         raise InputError(f"{path}: order must start with eligibility, exclusions, then the risk groups")
     rest = [s.name for s in stages if s.combine == "rest"]
     if len(rest) > 1 or (rest and stages[-1].name != rest[0]):
         raise InputError(f"{path}: only the last risk group may be 'everyone else' (found {rest})")
-    return RuleSet(stages=stages, path=str(path), missing_values=str(cr.get("missing_values", "")))
+    return RuleSet(
+        stages=stages, path=str(path), missing_values=str(cr.get("missing_values", "")), classes=classes
+    )
 
 
 def load_rules(path: str | Path | None = None) -> RuleSet:
