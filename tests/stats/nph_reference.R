@@ -1,6 +1,6 @@
 # Reference values for the non-proportional-hazards statistics and the R-parity fields
 # (tests/stats/test_weighted_logrank.py, test_maxcombo.py, test_milestone.py,
-# test_proportional_hazards.py, test_piecewise.py, test_nph_parity.py).
+# test_proportional_hazards.py, test_piecewise_hazard_ratio.py, test_nph_parity.py).
 # R 4.2.2, survival 3.5-3. Run from the repository root:  Rscript tests/stats/nph_reference.R
 #
 # The survival package's data sets are written to tests/data/survival_*.csv first (numbers with 17

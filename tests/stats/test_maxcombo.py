@@ -125,6 +125,22 @@ def test_p_value_is_reproducible_and_seed_independent_within_its_error():
     assert abs(a.p_value - c.p_value) <= a.p_value_error + c.p_value_error
 
 
+def test_swapping_arms_mirrors_the_test_and_rows_order_does_not_matter():
+    time, event, arm, strata, _ = tied_sample(seed=17)
+    a = maxcombo_test(time, event, arm, strata, alternative="less")
+    b = maxcombo_test(time, event, arm, strata, alternative="greater", reference=1)
+    np.testing.assert_allclose(b.z, -a.z, atol=1e-13)
+    np.testing.assert_allclose(b.correlation, a.correlation, rtol=1e-13)
+    assert b.p_value == pytest.approx(a.p_value, abs=a.p_value_error + b.p_value_error)
+    perm = np.random.default_rng(3).permutation(time.size)
+    c = maxcombo_test(time[perm], event[perm], arm[perm], strata[perm], alternative="less")
+    np.testing.assert_allclose(c.z, a.z, rtol=1e-13)
+    assert c.p_value == a.p_value  # same correlation, same seed: the same integration
+    one = maxcombo_test(time, event, arm, np.zeros(time.size), alternative="less")
+    flat = maxcombo_test(time, event, arm, alternative="less")
+    np.testing.assert_allclose(one.z, flat.z, rtol=1e-13)
+
+
 def test_duplicate_tests_give_the_single_test():
     time, event, arm, _, _ = tied_sample(seed=6)
     r = maxcombo_test(time, event, arm, tests=[(0, 0.5), (0, 0.5)], alternative="less")

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 import survtrial
 import survtrial.stats.weighted_logrank as wlr_module
+import survtrial.stats.weights as weights_module
 from survtrial.errors import InputError, StatisticWarning
 from survtrial.stats.logrank import logrank_test
 from survtrial.stats.weighted_logrank import weighted_logrank_from_counts, weighted_logrank_test
@@ -294,3 +295,4 @@ def test_bad_input(kwargs, message):
 
 def test_docstring_examples_run():
     assert doctest.testmod(wlr_module).failed == 0
+    assert doctest.testmod(weights_module).failed == 0

@@ -266,10 +266,10 @@ def cox_ph(
     the Wald test and the intervals, and ``robust_score_test`` is R's "Robust" score test.
     Monotone likelihood is detected as R does (after convergence the Newton step of a
     coefficient is still larger than sqrt(tol) times its size) and raises a
-    ConvergenceWarning naming the covariate. Distinct times are compared exactly (R's
-    ``timefix`` merging of near-equal times is not done). Concordance is Harrell's C as R's
-    ``concordance`` (pairs within strata, ties in the predictor count 1/2, tied times not
-    comparable except an event before a censoring at the same time), without its SE.
+    ConvergenceWarning naming the covariate. Concordance is Harrell's C as R's ``concordance``
+    (pairs within strata, ties in the predictor count 1/2, tied times not comparable except an
+    event before a censoring at the same time), with its infinitesimal-jackknife SE and R's pair
+    counts (``concordance_counts``).
 
     References
     ----------

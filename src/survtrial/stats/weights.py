@@ -48,6 +48,14 @@ class FlemingHarrington:
     ``S`` is the pooled Kaplan-Meier of the stratum, left-continuous (its value just before the
     event time), as R ``survdiff(rho=)`` and simtrial's ``fh_weight``. (0, 0) is the log-rank test;
     (0, gamma > 0) puts weight on late events, (rho > 0, 0) on early ones.
+
+    Examples
+    --------
+    >>> from survtrial.stats._risksets import RiskSetTable
+    >>> tab = RiskSetTable.from_counts(np.array([5.0, 4, 3]), np.array([5.0, 4, 2]),
+    ...                                np.array([1.0, 0, 1]), np.array([0.0, 1, 1]))
+    >>> tab.surv_left.tolist(), FlemingHarrington(0, 1).values(tab).round(4).tolist()
+    ([1.0, 0.9, 0.7875], [0.0, 0.1, 0.2125])
     """
 
     rho: float = 0.0
@@ -80,6 +88,15 @@ class MagirrBurman:
     ``1 / max(S(t-), S(t*))`` except that the cap uses S just before the last event time ``<= t*``
     (simtrial's choice) rather than S(t*) after it. ``delay=None`` (infinite) with a finite
     ``w_max`` is Magirr (2021)'s ``min(w_max, 1 / S(t-))``.
+
+    Examples
+    --------
+    >>> from survtrial.stats._risksets import RiskSetTable
+    >>> tab = RiskSetTable.from_counts(np.array([5.0, 4, 3]), np.array([5.0, 4, 2]),
+    ...                                np.array([1.0, 0, 1]), np.array([0.0, 1, 1]),
+    ...                                time=np.array([1.0, 2, 3]))
+    >>> MagirrBurman(delay=2.5).values(tab).round(4).tolist()  # cap 1/S(2-) = 1/0.9
+    [1.0, 1.1111, 1.1111]
     """
 
     delay: float | None = None
