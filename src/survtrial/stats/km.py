@@ -123,26 +123,27 @@ class KaplanMeierResult:
         codes = np.repeat(np.arange(self.groups.size, dtype=np.int32), np.diff(self.offsets))
         return pd.Categorical.from_codes(codes, categories=pd.Index(self.groups.astype(str)))
 
-    def to_frame(self) -> pd.DataFrame:
-        """Tidy table: ``group, time, n_risk, n_event, n_censor, survival, std_err, lower, upper,
-        cumhaz, std_chaz``."""
+    def to_frame(self, cumhaz: bool = False) -> pd.DataFrame:
+        """Tidy table: ``group, time, n_risk, n_event, n_censor, survival, std_err, lower, upper``.
+
+        ``cumhaz=True`` appends ``cumhaz, std_chaz`` (R ``survfit``'s ``cumhaz`` and ``std.chaz``).
+        """
         import pandas as pd
 
-        return pd.DataFrame(
-            {
-                "group": self._group_column(),
-                "time": self.time,
-                "n_risk": self.n_risk,
-                "n_event": self.n_event,
-                "n_censor": self.n_censor,
-                "survival": self.survival,
-                "std_err": self.std_err,
-                "lower": self.lower,
-                "upper": self.upper,
-                "cumhaz": self.cumhaz,
-                "std_chaz": self.std_chaz,
-            }
-        )
+        cols = {
+            "group": self._group_column(),
+            "time": self.time,
+            "n_risk": self.n_risk,
+            "n_event": self.n_event,
+            "n_censor": self.n_censor,
+            "survival": self.survival,
+            "std_err": self.std_err,
+            "lower": self.lower,
+            "upper": self.upper,
+        }
+        if cumhaz:
+            cols.update(cumhaz=self.cumhaz, std_chaz=self.std_chaz)
+        return pd.DataFrame(cols)
 
     def confidence_interval(self, level: float = 0.95, conf_type: str | None = None) -> pd.DataFrame:
         """Pointwise limits at another level or scale: frame ``group, time, survival, lower, upper``.
