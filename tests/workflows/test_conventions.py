@@ -231,3 +231,18 @@ def test_rmst_horizon_beyond_follow_up_names_the_flag():
     with pytest.raises(InputError, match=r"^--tau 5 years \(= 60 months\) is beyond the follow-up") as err:
         analyze_table(frame, time="time", event="event", group="arm", time_unit="months", tau="5y")
     assert "Give --tau <=" in str(err.value)
+
+
+def test_readme_plain_table_example_prints_what_the_readme_says(tmp_path):
+    root = Path(__file__).parents[2]
+    readme = (root / "README.md").read_text()
+    block = readme.split("The second command prints what it assumed from nothing but the data:")[1]
+    expected = block.split("```text\n")[1].split("```")[0].strip().splitlines()
+    res = runner.invoke(app, ["analyze", "--data", str(root / "examples" / "trial.csv"), "--time", "months",
+                              "--event", "relapse", "--group", "arm", "--endpoint-name", "RFS", "--landmark", "2y",
+                              "--out", str(tmp_path / "report")], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    assert res.output.strip().splitlines()[: len(expected)] == expected
+    # the file is the R-checked fixture with its columns renamed
+    same = pd.read_csv(DATA / "placebo_drug.csv").rename(columns={"time": "months", "event": "relapse"})
+    pd.testing.assert_frame_equal(pd.read_csv(root / "examples" / "trial.csv"), same)
