@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from survtrial.cli._app import app, fail
+from survtrial.cli._output import Overwrite, check_output_dir
 from survtrial.errors import InputError
 
 
@@ -48,7 +49,7 @@ def analyze(
         None, help="Control arm. Default: lowest TRT01PN (ADaM), else the arm named placebo, control, "
         "observation, standard, SOC, chemo alone...; else refused.",
     ),
-    overwrite: bool = typer.Option(False, help="Replace a non-empty --out directory."),
+    overwrite: Overwrite = False,
 ) -> None:
     """Analyse a randomized time-to-event trial and write the monitoring committee's report."""
     from rich.console import Console
@@ -56,6 +57,7 @@ def analyze(
     from survtrial.workflows.analyze import analyze_adam, analyze_table
 
     try:
+        check_output_dir(out, overwrite=overwrite)
         if data is not None:
             if adsl or adtte:
                 raise InputError("give either --data (plain table) or --adsl/--adtte (ADaM), not both")

@@ -12,7 +12,7 @@ import typer
 
 from survtrial import __version__
 from survtrial.cli._app import app, fail
-from survtrial.cli._output import write_outputs
+from survtrial.cli._output import Overwrite, check_output_dir, write_outputs
 from survtrial.errors import InputError
 
 # Flag name -> DesignSpec key, for flags that take lists ("0,6,12") or percentages ("87.9%").
@@ -289,10 +289,13 @@ def design(
         typer.Option(help="Unit of every time (medians, hazards, landmark, accrual, follow-up): days, weeks, months "
                      "or years. Required with any of them; never assumed."),
     ] = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Design a group-sequential survival trial: boundaries, events, subjects and look times."""
-    overrides = {k: v for k, v in locals().items() if k not in ("config", "out")}
+    overrides = {k: v for k, v in locals().items() if k not in ("config", "out", "overwrite")}
     try:
+        if out is not None:
+            check_output_dir(out, overwrite=overwrite)
         plan = load_plan(config, overrides)
         render_plan(plan)
         if out is not None:
@@ -300,7 +303,7 @@ def design(
                 "design.json": lambda p: p.write_text(design_json(plan)),
                 "design.csv": lambda p: plan.to_frame().to_csv(p, index=False),
                 "boundaries": lambda p: _write_plot(plan, p),
-            })
+            }, overwrite=overwrite)
             _console().print(f"wrote {out}/design.json, design.csv, boundaries.png, boundaries.svg")
     except InputError as err:
         fail(err)
@@ -421,9 +424,12 @@ def monitor(
     ] = None,
     final: Annotated[bool, typer.Option("--final", help="The last look given is the final analysis.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Directory for monitor.csv and the boundary plot.")] = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Monitor a trial look by look: updated bounds, crossed or not, conditional power."""
     try:
+        if out is not None:
+            check_output_dir(out, overwrite=overwrite)
         given = [looks_csv is not None, events is not None or z is not None, bool(data)]
         if sum(given) > 1:
             raise InputError("give one of: --events with --z, --looks-csv, or --data (one file per look)")
@@ -461,7 +467,7 @@ def monitor(
             write_outputs(out, {
                 "monitor.csv": lambda p: frame.to_csv(p, index=False),
                 "boundaries": lambda p: _write_plot(plan, p, observed_events=d, observed_z=zz),
-            })
+            }, overwrite=overwrite)
             _console().print(f"wrote {out}/monitor.csv, boundaries.png, boundaries.svg")
     except InputError as err:
         fail(err)
