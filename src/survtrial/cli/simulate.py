@@ -96,7 +96,7 @@ def _render(con, label: str, oc, model) -> None:
         t.add_row(r.measure, f"{r.estimate:.4f}", f"{r.mc_se:.4f}")
     con.print(t)
     lt = Table(title_justify="left")
-    for col in ("look", "reject", "futility", "stop", "cum. reject", "events", "time", "subjects"):
+    for col in ("look", "reject", "futility", "stop", "cum. reject", "events", "time (years)", "subjects"):
         lt.add_column(col, justify="right")
     for r in oc.by_look.itertuples():
         lt.add_row(str(r.look), f"{r.rejection:.4f} ± {r.rejection_se:.4f}", f"{r.futility:.4f}", f"{r.stop:.4f}",

@@ -82,6 +82,12 @@ def trial_figures(analysis: TrialAnalysis, *, time_label: str | None = None) -> 
     return figs
 
 
+def _p_phrase(p: float) -> str:
+    """'= 0.03', '< 0.001' or '> 0.99' (format_p's text with its sign)."""
+    text = format_p(p)
+    return f"{text[0]} {text[1:]}" if text[:1] in "<>" and text else f"= {text}"
+
+
 def _rmst_sentence(analysis: TrialAnalysis) -> str:
     p = analysis.primary
     unit = analysis.time_unit
@@ -133,7 +139,7 @@ def add_trial_sections(
     z = p.z
     lines = [f"{cap} at {at}: {exp} vs {ref} (reference). Hazard ratio {exp} vs {ref} {hr:.2f} "
              f"(95% CI {lo:.2f}-{hi:.2f}), Cox model {strat}, Efron ties; log-rank z = {z:.2f} "
-             f"(z > 0 favours {exp}), P = {format_p(p.logrank.p_value)} ({strat})."]
+             f"(z > 0 favours {exp}), P {_p_phrase(p.logrank.p_value)} ({strat})."]
     if p.rmst is not None:
         lines.append(_rmst_sentence(analysis))
     report.add_text(" ".join(lines))
