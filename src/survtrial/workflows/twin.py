@@ -14,6 +14,7 @@ from scipy import stats as sps
 
 from survtrial.analysis.trial import TrialAnalysis, analyse_trial
 from survtrial.clinical.benefit import load_published
+from survtrial.design.convention import design_z
 from survtrial.simulate.scenario import Scenario, load_scenario
 from survtrial.simulate.trial import simulate_trial
 from survtrial.stats.km import kaplan_meier
@@ -125,7 +126,8 @@ def analyse_twin(frame: pd.DataFrame, *, detailed: bool = True) -> TrialAnalysis
     return analyse_trial(
         frame, time="dfs_time", event="dfs_event", arm="arm", reference=REFERENCE, strata=["risk_group"],
         event_type="dfs_event_type", subgroups=[s for s in SUBGROUPS if s in frame.columns] if detailed else (),
-        landmark=3.0, tau=RMST_HORIZON_YEARS, endpoint="DFS", secondary={"OS": ("os_time", "os_event")},
+        landmark=3.0, tau=RMST_HORIZON_YEARS, endpoint="DFS", time_unit="years",
+        secondary={"OS": ("os_time", "os_event")},
         toxicities=tox if detailed else None, detailed=detailed,
     )
 
@@ -159,8 +161,8 @@ def interim_decision(analysis: TrialAnalysis, scenario: Scenario) -> dict[str, f
 
     The efficacy bound is the spending-function bound at the observed information fraction
     (events / planned events), updated as :func:`survtrial.design.update_design` does; the
-    statistic is the stratified log-rank z (negative favours the experimental arm), compared on
-    the efficacy side: stop if ``-z >= bound``.
+    statistic is the stratified log-rank z in survtrial's convention (z > 0 favours the experimental
+    arm, :func:`survtrial.design.convention.design_z`): stop if ``z >= bound``.
     """
     plan = scenario.interim_analyses
     events = float(analysis.primary.events.sum())
@@ -168,9 +170,9 @@ def interim_decision(analysis: TrialAnalysis, scenario: Scenario) -> dict[str, f
     bound = _first_look_bound(tuple(plan.information_fractions), plan.alpha_one_sided, plan.spending,
                               plan.spending_parameter, int(min(events, plan.planned_events)),
                               plan.planned_events)
-    z = float(analysis.primary.logrank.z)
+    z = design_z(analysis.primary.logrank)
     return {"events": events, "information_fraction": fraction, "efficacy_bound_z": bound,
-            "nominal_alpha": float(sps.norm.sf(bound)), "z": z, "stop": float(-z >= bound)}
+            "nominal_alpha": float(sps.norm.sf(bound)), "z": z, "stop": float(z >= bound)}
 
 
 @lru_cache(maxsize=4096)
