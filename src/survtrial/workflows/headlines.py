@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from survtrial.analysis.endpoint import EndpointAnalysis, analyse_endpoint
+from survtrial.analysis._frames import combined_key
 from survtrial.analysis.trial import TrialAnalysis
+from survtrial.stats.cox import cox_ph
 from survtrial.stats.km import KaplanMeierResult, kaplan_meier
 from survtrial.workflows.twin_spec import Headline, TwinSpec
 
@@ -34,18 +35,22 @@ class TwinData:
     frame: pd.DataFrame
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
-    def endpoint(self, name: str) -> EndpointAnalysis:
-        """The analysis of an endpoint, with its Cox model (computed here when the fast path skipped it)."""
+    def hazard_ratio(self, name: str) -> tuple[float, float, float]:
+        """(HR, lower, upper) of an endpoint from its Cox model (fitted here, as the endpoint analysis
+        fits it, when the fast path skipped the secondary endpoints' tests)."""
         a = self.analysis
         ep = a.primary if name == self.twin.primary_endpoint else a.secondary[name]
         if ep.cox is not None:
-            return ep
-        key = ("tests", name)
+            return ep.hazard_ratio
+        key = ("hr", name)
         if key not in self._cache:
-            spec = self.twin.endpoints[name]
-            self._cache[key] = analyse_endpoint(
-                self.frame, time=spec.time, event=spec.event, arm="arm", reference=self.twin.arms.control,
-                strata=self.twin.analysis.strata, landmarks=(a.landmark,), tau=None, endpoint=name)
+            spec, (ref, exp) = self.twin.endpoints[name], (ep.reference, ep.experimental)
+            f = self.frame
+            arm = pd.Categorical(f["arm"].astype(str), categories=[ref, exp])
+            cox = cox_ph(f[spec.time].to_numpy(), f[spec.event].to_numpy(), pd.DataFrame({"arm": arm}),
+                         strata=combined_key(f, list(self.twin.analysis.strata)), reference={"arm": ref})
+            ci = cox.confidence_interval()
+            self._cache[key] = (float(cox.hazard_ratio[0]), float(ci.low[0]), float(ci.high[0]))
         return self._cache[key]
 
     def km(self, name: str, stratum: str | None) -> KaplanMeierResult:
@@ -62,48 +67,56 @@ class TwinData:
                 self._cache[key] = kaplan_meier(spec.time, spec.event, "arm", data=sub) if len(sub) else None
         return self._cache[key]
 
-    def landmarks(self, name: str, stratum: str | None) -> pd.DataFrame | None:
-        """S(t), SE and n at risk per arm at every time the twin's headlines ask of this endpoint and stratum."""
+    def landmarks(self, name: str, stratum: str | None) -> dict[tuple[str, float], tuple[float, float, float]]:
+        """(arm, time) -> (S(t), SE, n at risk) at every time the twin's headlines ask of this endpoint
+        and stratum (the analysis's own landmark rows where they hold the time)."""
         key = ("at", name, stratum)
         if key not in self._cache:
-            km = self.km(name, stratum)
             times = sorted({h.at for h in self.twin.headlines.values()
                             if h.kind in ("survival", "at_risk") and self.twin.endpoint_of(h) == name
                             and h.stratum == stratum})
-            self._cache[key] = None if km is None else km.survival_at(times).set_index(["group", "time"])
+            ep = self.analysis.primary if name == self.twin.primary_endpoint else self.analysis.secondary[name]
+            lm = ep.landmarks[ep.landmarks["stratum"] == ("all" if stratum is None else stratum)]
+            if not set(times) <= set(lm["time"]):
+                km = self.km(name, stratum)
+                lm = None if km is None else km.survival_at(times).rename(columns={"group": "arm"})
+            out: dict[tuple[str, float], tuple[float, float, float]] = {}
+            if lm is not None:
+                cols = [lm[c].to_numpy() for c in ("arm", "time", "survival", "std_err", "n_risk")]
+                for arm, t, s, se, n in zip(*cols, strict=True):
+                    out[(str(arm), float(t))] = (float(s), float(se), float(n))
+            self._cache[key] = out
         return self._cache[key]
 
 
-def _landmark(h: Headline, d: TwinData, column: str) -> float:
-    tab = d.landmarks(d.twin.endpoint_of(h), h.stratum)
-    if tab is None or (h.arm, h.at) not in tab.index:
-        return np.nan
-    return float(tab.loc[(h.arm, h.at), column])
+def _landmark(h: Headline, d: TwinData, column: int) -> float:
+    row = d.landmarks(d.twin.endpoint_of(h), h.stratum).get((h.arm, h.at))
+    return np.nan if row is None else row[column]
 
 
 def survival(h: Headline, d: TwinData) -> float:
     """Kaplan-Meier S(at) of the arm (within a stratum of the first stratification column), percent."""
-    return 100 * _landmark(h, d, "survival")
+    return 100 * _landmark(h, d, 0)
 
 
 def survival_se(h: Headline, d: TwinData) -> float:
     """Greenwood SE of :func:`survival`, percent."""
-    return 100 * _landmark(h, d, "std_err")
+    return 100 * _landmark(h, d, 1)
 
 
 def at_risk(h: Headline, d: TwinData) -> float:
     """Patients of the arm with follow-up >= at (the number printed under a Kaplan-Meier figure)."""
-    return _landmark(h, d, "n_risk")
+    return _landmark(h, d, 2)
 
 
 def hazard_ratio(h: Headline, d: TwinData) -> float:
     """Cox hazard ratio, experimental / control, stratified as the analysis (Efron ties)."""
-    return d.endpoint(d.twin.endpoint_of(h)).hazard_ratio[0]
+    return d.hazard_ratio(d.twin.endpoint_of(h))[0]
 
 
 def hazard_ratio_limits(h: Headline, d: TwinData) -> tuple[float, float]:
     """95% Wald limits of :func:`hazard_ratio`."""
-    _, lo, hi = d.endpoint(d.twin.endpoint_of(h)).hazard_ratio
+    _, lo, hi = d.hazard_ratio(d.twin.endpoint_of(h))
     return lo, hi
 
 
@@ -136,7 +149,8 @@ def cumulative_incidence(h: Headline, d: TwinData) -> float:
             spec = d.twin.endpoints[name]
             comp = analyse_competing_risks(d.frame, time=spec.time, event_type=spec.event_type, arm="arm",
                                            landmarks=(h.at,), test=False)
-        tab = comp.cuminc.at([h.at])
+        tab = comp.landmarks.rename(columns={"arm": "group"})
+        tab = tab[tab["time"] == h.at] if (tab["time"] == h.at).any() else comp.cuminc.at([h.at])
         d._cache[key] = {(str(r.group), str(r.cause)): float(r.cif) for r in tab.itertuples(index=False)}
     cif = d._cache[key]
     return sum(100 * cif.get((h.arm, c), 0.0) for c in h.causes)
@@ -146,7 +160,8 @@ def toxicity_rate(h: Headline, d: TwinData) -> float:
     """Percent of the arm's patients with the toxicity column true (NaN when the data lack the column)."""
     if h.column not in d.frame.columns:
         return np.nan
-    return 100 * float(d.frame.loc[d.frame["arm"] == h.arm, h.column].mean())
+    in_arm = d.frame["arm"].to_numpy() == h.arm
+    return 100 * float(np.mean(d.frame[h.column].to_numpy()[in_arm]))
 
 
 def median_follow_up(h: Headline, d: TwinData) -> float:
