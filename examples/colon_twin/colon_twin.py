@@ -174,17 +174,37 @@ def compare(replicates: int, seed: int, workers: int | None = None) -> pd.DataFr
     return cmp
 
 
+def _cell(r: dict, digits: int) -> str:
+    f = f"{{:.{digits}f}}"
+    flag = "" if r["real_inside_95%"] else " (real outside)"
+    return (f"{f.format(r['published'])} / {f.format(r['real'])} / {f.format(r['twin_mean'])} "
+            f"({f.format(r['twin_2.5%'])}-{f.format(r['twin_97.5%'])}){flag}")
+
+
 def _print_compare(replicates: int, seed: int) -> None:
-    cmp = compare(replicates, seed)
-    print(f"{replicates} twins (seed {seed}) vs the real patient data (R survival's colon, Obs and Lev+5FU)\n")
-    print("| headline | paper | real data | twin mean | twin 95% band | real inside |")
-    print("|---|---|---|---|---|---|")
-    for r in cmp.to_dict("records"):
-        digits = 0 if r["unit"] == "patients" else (1 if r["unit"] == "%" else 2)
-        f = f"{{:.{digits}f}}"
-        inside = "yes" if r["real_inside_95%"] else "NO"
-        print(f"| {r['headline']} | {r['published']:g} | {f.format(r['real'])} | {f.format(r['twin_mean'])} | "
-              f"{f.format(r['twin_2.5%'])} to {f.format(r['twin_97.5%'])} | {inside} |")
+    """The README table: paper / real data / twin mean (central 95% of the twins), both arms per row."""
+    from survtrial.workflows.twin_spec import load_twin
+
+    cmp = compare(replicates, seed).set_index("key")
+    tw = load_twin("colon")
+    print(f"{replicates} twins (seed {seed}) vs the real patient data (R survival's colon, Obs and Lev+5FU); "
+          f"real values outside the twins' central 95%: {int((~cmp['real_inside_95%']).sum())} of {len(cmp)}\n")
+    print("| figure | observation: paper / real / twin (95%) | levamisole + fluorouracil: paper / real / twin (95%) |")
+    print("|---|---|---|")
+    rows: dict[str, dict[str, str]] = {}
+    for key, h in tw.headlines.items():
+        r = {"key": key, **cmp.loc[key].to_dict()}
+        digits = {"%": 1, "patients": 0}.get(h.unit_label, 2)
+        if h.arm is None:
+            print(f"| {h.label} | {_cell(r, digits)} | |")
+            continue
+        if h.kind == "median_survival":
+            what = f"median {h.endpoint} (years)"
+        else:
+            what = f"{h.endpoint} S({h.at:g} y) (%)" if h.kind == "survival" else f"at risk at {h.at:g} y"
+        rows.setdefault(what, {})[h.arm] = _cell(r, digits)
+    for what, cells in rows.items():
+        print(f"| {what} | {cells.get('obs', '')} | {cells.get('lev5fu', '')} |")
 
 
 if __name__ == "__main__":
