@@ -245,3 +245,14 @@ def test_the_trial_name_check_finds_names_in_code():
     code = '"""Docs: aall1731."""\n# comment: blina\nx = "chemo"\ndef f():\n    """blina"""\n    return blina_rate\n'
     found = [tok for _, tok, _ in _code_tokens(code) if any(n in tok.lower() for n in TRIAL_NAMES)]
     assert found == ['"chemo"', "blina_rate"]
+
+
+@pytest.mark.parametrize("text, fragment", [("name: a\nname: b\n", "duplicate key 'name'"),
+                                            ("name: [a\n", "YAML syntax error"),
+                                            ("- a\n- b\n", "expected a mapping")])
+def test_unreadable_twin_file(tmp_path, text, fragment):
+    path = tmp_path / "t.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=fragment) as err:
+        load_twin(path)
+    assert str(path) in str(err.value)

@@ -366,16 +366,23 @@ def load_twin(name_or_path: Any) -> TwinSpec:
     """
     if isinstance(name_or_path, TwinSpec):
         return name_or_path
-    from survtrial.simulate._scenario_io import _parse
-
     text, source, base = _read(name_or_path)
-    data = _parse(text, source)
+    data = _parse_yaml(text, source)
     if isinstance(data, dict) and "hazards" in data and "headlines" not in data:
         raise InputError(f"{source} is a scenario, not a twin: run a twin with it, "
                          f"e.g. `survtrial reproduce TWIN --scenario {name_or_path}`")
     twin = twin_from_dict(data, source=source)
     twin._base = base
     return twin
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    """Parse with the package's YAML reader (duplicate keys refused, errors naming the line)."""
+    try:
+        from survtrial._yaml import parse_yaml  # the one YAML reader (size, nesting and alias limits)
+    except ImportError:  # until that reader is on this branch: the scenario reader's parser
+        from survtrial.simulate._scenario_io import _parse as parse_yaml
+    return parse_yaml(text, source)
 
 
 def twin_from_dict(data: Any, *, source: str = "twin") -> TwinSpec:
