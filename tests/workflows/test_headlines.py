@@ -144,3 +144,58 @@ def test_median_survival_when_reached():
     })
     v = twin_headlines(analyse_twin(gehan, twin), gehan, twin)
     assert (v["median_6-MP"], v["median_placebo"]) == (23.0, 8.0)
+
+
+def _before_the_refactor(frame):
+    """The AALL1731 headlines as workflows/twin.py computed them when they were code (commit 4170cf8):
+    the trial analysis with the hard-coded settings, its headline() keys, the toxicity and follow-up
+    formulas. Kept here as the reference the data-driven twin must reproduce exactly."""
+    from survtrial.analysis.trial import analyse_trial
+
+    frame = frame.assign(age_group=np.where(frame["age_years"] < 5, "1-4 years", "5-9 years"))
+    a = analyse_trial(frame, time="dfs_time", event="dfs_event", arm="arm", reference="chemo",
+                      strata=["risk_group"], event_type="dfs_event_type", landmark=3.0, tau=4.0, endpoint="DFS",
+                      secondary={"OS": ("os_time", "os_event")}, detailed=False)
+    h = a.headline()
+    out = {"dfs3_chemo": h["S:all:chemo"], "dfs3_blina": h["S:all:blina"], "hr": h["hr"],
+           "hr_lower": h["hr_lower"], "hr_upper": h["hr_upper"],
+           "dfs3_avg_chemo": h["S:SR-Avg:chemo"], "dfs3_avg_blina": h["S:SR-Avg:blina"],
+           "dfs3_high_chemo": h["S:SR-High:chemo"], "dfs3_high_blina": h["S:SR-High:blina"],
+           "os3_chemo": h["OS:S:chemo"], "os3_blina": h["OS:S:blina"], "rmst_days": h["rmst_difference"] * 365.25,
+           "logrank_p": h["logrank_p"], "logrank_z": h["logrank_z"]}
+    for arm in ("chemo", "blina"):
+        out[f"marrow3_{arm}"] = h.get(f"CIF:marrow_relapse:{arm}", 0.0)
+        out[f"relapse3_{arm}"] = out[f"marrow3_{arm}"] + h.get(f"CIF:other_relapse:{arm}", 0.0)
+        out[f"se_dfs3_{arm}"] = h[f"SE:all:{arm}"]
+    blina = frame[frame["arm"] == "blina"]
+    out["crs_blina"] = 100 * float(blina["tox_crs_grade3plus"].mean())
+    out["seizure_blina"] = 100 * float(blina["tox_seizure"].mean())
+    reverse = kaplan_meier(frame["dfs_time"], 1 - frame["dfs_event"])
+    out["median_follow_up"] = float(reverse.median()["estimate"].iloc[0])
+    out["events"] = float(frame["dfs_event"].sum())
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 1731, 2024])
+def test_aall1731_twin_gives_the_numbers_of_the_hard_coded_twin(seed):
+    """Same simulated trial, same numbers, bit for bit: the twin YAML says what the code used to."""
+    from survtrial.workflows.twin_spec import load_twin
+
+    twin = load_twin("aall1731")
+    frame = simulate_trial("aall1731", seed)
+    new = twin_headlines(analyse_twin(frame, twin, detailed=False), frame, twin)
+    old = _before_the_refactor(frame)
+    for key, value in old.items():
+        assert new[key] == value or (np.isnan(new[key]) and np.isnan(value)), key
+
+
+def test_aall1731_interim_plan_is_the_scenarios():
+    """The twin's interim plan (the paper's) states what the scenario's interim_analyses block states
+    (the interim decision reads the twin's; the scenario's is kept for the engine's users)."""
+    from survtrial.simulate.scenario import load_scenario
+    from survtrial.workflows.twin_spec import load_twin
+
+    plan, sc_plan = load_twin("aall1731").interim_analysis, load_scenario("aall1731").interim_analyses
+    assert plan is not None
+    for key in ("planned_events", "information_fractions", "spending", "spending_parameter", "alpha_one_sided"):
+        assert getattr(plan, key) == getattr(sc_plan, key), key
