@@ -126,6 +126,8 @@ def test_every_problem_is_listed():
         ("headlines.marrow3_chemo.causes", ["bone"], "twin key 'headlines.marrow3_chemo.causes': 'bone'"),
         ("headlines.dfs3_avg_chemo.stratum", "SR-Low", "twin key 'headlines.dfs3_avg_chemo.stratum': 'SR-Low'"),
         ("arms.control", "placebo", "twin key 'arms.control': 'placebo' is not an arm of scenario 'aall1731'"),
+        ("analysis.subgroups", ["sex", "blood_group"], "twin key 'analysis.subgroups': 'blood_group'"),
+        ("analysis.derived_columns.age_group.source", "age", "twin key 'analysis.derived_columns.age_group.source'"),
     ],
 )
 def test_twin_must_match_its_scenario(key, value, fragment):

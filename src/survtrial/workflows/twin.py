@@ -13,6 +13,7 @@ from scipy import stats as sps
 
 from survtrial.analysis.trial import TrialAnalysis, analyse_trial
 from survtrial.errors import InputError
+from survtrial.simulate._scenario_check import RESERVED_COLUMNS
 from survtrial.simulate.scenario import Scenario, load_scenario
 from survtrial.simulate.trial import simulate_trial
 from survtrial.workflows.headlines import TwinData, hazard_ratio_limits, headline_value, survival_se
@@ -146,8 +147,8 @@ def _first_look_bound(fractions: tuple[float, ...], alpha: float, spending: str,
 
 
 def check_twin_against_scenario(twin: TwinSpec, scenario: Scenario) -> None:
-    """Refuse a twin whose headlines name arms, strata, event types or toxicities the scenario does not
-    simulate (InputError, one line per problem, naming the twin key)."""
+    """Refuse a twin whose headlines or analysis name arms, strata, event types, covariates or toxicities
+    the scenario does not simulate (InputError, one line per problem, naming the twin key)."""
     problems = []
     arms = list(scenario.arm_names)
     for role, arm in (("control", twin.arms.control), ("experimental", twin.arms.experimental)):
@@ -165,6 +166,17 @@ def check_twin_against_scenario(twin: TwinSpec, scenario: Scenario) -> None:
             if c not in types:
                 problems.append((f"headlines.{key}.causes",
                                  f"{c!r} is not an event type of scenario {scenario.name!r}; types: {types}"))
+    a = twin.analysis
+    columns = [*RESERVED_COLUMNS, *scenario.covariates]
+    for where, names in (("analysis.strata", a.strata), ("analysis.subgroups", a.subgroups)):
+        for name in names:
+            if name not in columns and name not in a.derived_columns:
+                problems.append((where, f"{name!r} is not a column scenario {scenario.name!r} simulates nor a "
+                                        f"derived column; its covariates: {list(scenario.covariates) or 'none'}"))
+    for name, spec in a.derived_columns.items():
+        if spec.source not in columns:
+            problems.append((f"analysis.derived_columns.{name}.source",
+                             f"{spec.source!r} is not a column scenario {scenario.name!r} simulates"))
     for col in twin.analysis.toxicities:
         if col not in toxicities:
             problems.append((f"analysis.toxicities.{col}",
