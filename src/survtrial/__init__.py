@@ -99,6 +99,8 @@ _EXPORTS: dict[str, str] = {
     "analyze_adam": "survtrial.workflows.analyze",
     "analyze_table": "survtrial.workflows.analyze",
     "reproduce": "survtrial.workflows.reproduce",
+    "load_twin": "survtrial.workflows.twin_spec",
+    "TwinSpec": "survtrial.workflows.twin_spec",
     "InputError": "survtrial.errors",
     "ConvergenceWarning": "survtrial.errors",
     "StatisticWarning": "survtrial.errors",
