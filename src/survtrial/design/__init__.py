@@ -1,8 +1,9 @@
-"""Group-sequential design: spending functions, boundaries, sample size, conditional power."""
+"""Group-sequential design: spending functions, boundaries, sample size, conditional power, non-proportional hazards."""
 
 # Boundaries, spending, crossing probabilities, monitoring, conditional power, inference after
 # stopping; survival events, subjects and study duration (sample_size, events, accrual, targets).
 from survtrial.design.accrual import StudyModel
+from survtrial.design.ahr_design import ahr_design, ahr_power
 from survtrial.design.boundaries import GroupSequentialDesign, group_sequential
 from survtrial.design.conditional import (
     ConditionalPowerResult,
@@ -15,6 +16,14 @@ from survtrial.design.events import events_power, freedman_events, schoenfeld_ev
 from survtrial.design.inference import StagewiseInference, stagewise_inference
 from survtrial.design.lachin_foulkes import LachinFoulkesResult, lachin_foulkes_sample_size
 from survtrial.design.monitoring import update_design
+from survtrial.design.nph_assumptions import DesignAssumptions, design_assumptions
+from survtrial.design.nph_design import NphGroupSequentialDesign
+from survtrial.design.nph_events import (
+    AverageHazardRatio,
+    average_hazard_ratio,
+    expected_information,
+    expected_time,
+)
 from survtrial.design.plan import DesignSpec, TrialPlan, plan_trial
 from survtrial.design.power import survival_power
 from survtrial.design.probabilities import CrossingProbabilities, crossing_probabilities
@@ -37,22 +46,31 @@ from survtrial.design.targets import (
 from survtrial.design.timing import expected_events
 
 __all__ = [
+    "AverageHazardRatio",
     "ConditionalPowerResult",
     "CrossingProbabilities",
+    "DesignAssumptions",
     "DesignSpec",
     "GroupSequentialDesign",
     "LachinFoulkesResult",
+    "NphGroupSequentialDesign",
     "RepeatedConfidenceIntervals",
     "SpendingFunction",
     "StagewiseInference",
     "StudyModel",
     "SurvivalSampleSizeResult",
     "TrialPlan",
+    "ahr_design",
+    "ahr_power",
+    "average_hazard_ratio",
     "conditional_power",
     "crossing_probabilities",
+    "design_assumptions",
     "drift_from_hazard_ratio",
     "events_power",
     "expected_events",
+    "expected_information",
+    "expected_time",
     "freedman_events",
     "group_sequential",
     "hazard_from_median",
