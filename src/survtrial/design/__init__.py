@@ -14,7 +14,15 @@ from survtrial.design.conditional import (
 )
 from survtrial.design.events import events_power, freedman_events, schoenfeld_events
 from survtrial.design.inference import StagewiseInference, stagewise_inference
+from survtrial.design.km_contrast_design import (
+    KaplanMeierContrastDesign,
+    milestone_design,
+    milestone_power,
+    rmst_design,
+    rmst_power,
+)
 from survtrial.design.lachin_foulkes import LachinFoulkesResult, lachin_foulkes_sample_size
+from survtrial.design.maxcombo_design import MaxComboDesign, maxcombo_design, maxcombo_power
 from survtrial.design.monitoring import update_design
 from survtrial.design.nph_assumptions import DesignAssumptions, design_assumptions
 from survtrial.design.nph_design import NphGroupSequentialDesign
@@ -28,6 +36,7 @@ from survtrial.design.plan import DesignSpec, TrialPlan, plan_trial
 from survtrial.design.power import survival_power
 from survtrial.design.probabilities import CrossingProbabilities, crossing_probabilities
 from survtrial.design.sample_size import SurvivalSampleSizeResult, survival_sample_size
+from survtrial.design.scenario_power import design_power
 from survtrial.design.spending import (
     SpendingFunction,
     hwang_shih_decani_spending,
@@ -44,6 +53,12 @@ from survtrial.design.targets import (
     survival_from_hazard,
 )
 from survtrial.design.timing import expected_events
+from survtrial.design.wlr_design import (
+    weighted_logrank_design,
+    weighted_logrank_information,
+    weighted_logrank_power,
+)
+from survtrial.design.wlr_weights import WlrWeight, fleming_harrington, magirr_burman, wlr_weight
 
 __all__ = [
     "AverageHazardRatio",
@@ -52,7 +67,9 @@ __all__ = [
     "DesignAssumptions",
     "DesignSpec",
     "GroupSequentialDesign",
+    "KaplanMeierContrastDesign",
     "LachinFoulkesResult",
+    "MaxComboDesign",
     "NphGroupSequentialDesign",
     "RepeatedConfidenceIntervals",
     "SpendingFunction",
@@ -60,17 +77,20 @@ __all__ = [
     "StudyModel",
     "SurvivalSampleSizeResult",
     "TrialPlan",
+    "WlrWeight",
     "ahr_design",
     "ahr_power",
     "average_hazard_ratio",
     "conditional_power",
     "crossing_probabilities",
     "design_assumptions",
+    "design_power",
     "drift_from_hazard_ratio",
     "events_power",
     "expected_events",
     "expected_information",
     "expected_time",
+    "fleming_harrington",
     "freedman_events",
     "group_sequential",
     "hazard_from_median",
@@ -78,11 +98,18 @@ __all__ = [
     "hwang_shih_decani_spending",
     "kim_demets_spending",
     "lachin_foulkes_sample_size",
+    "magirr_burman",
+    "maxcombo_design",
+    "maxcombo_power",
+    "milestone_design",
+    "milestone_power",
     "noninferiority_margin",
     "obrien_fleming_spending",
     "plan_trial",
     "pocock_spending",
     "repeated_confidence_intervals",
+    "rmst_design",
+    "rmst_power",
     "schoenfeld_events",
     "spending_function",
     "stagewise_inference",
@@ -91,4 +118,8 @@ __all__ = [
     "survival_sample_size",
     "update_design",
     "user_spending",
+    "weighted_logrank_design",
+    "weighted_logrank_information",
+    "weighted_logrank_power",
+    "wlr_weight",
 ]
