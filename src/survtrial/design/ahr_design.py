@@ -95,23 +95,23 @@ def ahr_design(
 
     Notes
     -----
-    At look k the log-rank (or Cox) statistic estimates theta_k = -log AHR(t_k) with variance
-    1 / I1_k (``info``) under the alternative and 1 / I0_k (``info0`` = events r / (1 + r)^2)
-    under H0 (:func:`average_hazard_ratio`). ``info_scale="h0_h1"`` uses both (Z_k has mean
-    theta_k sqrt(I0_k) and variance I0_k / I1_k, gsDesign2's default); ``"h0"`` uses I0 throughout
-    (local alternatives, as Schoenfeld: with one hazard ratio the events then equal
-    :func:`survival_sample_size`'s); ``"h1"`` uses I1. Crossing probabilities follow the
-    canonical model with a non-constant effect (Jennison & Turnbull 2000 ch. 19 recursion on the
-    score process): efficacy bounds spend alpha under H0 at the H0 information fractions,
-    futility bounds spend beta under the alternative at its information fractions, the last
-    futility bound equals the last efficacy bound, and the enrolment scale is solved so that the
-    power is 1 - beta. Look times do not depend on that scale. gsDesign2 1.1.8 applies the
-    variance ratio I0 / I1 only at the first look (later looks use W = Z); with
-    ``info_scale="h0_h1"`` the two therefore differ slightly (e.g. 0.21230 against 0.20699 for
-    the power of its ``gs_power_ahr()`` example 1, 518.1 against 523.2 subjects for its
-    ``gs_design_ahr()`` example 3); with ``"h0"`` or ``"h1"`` they agree.
-    ``convention="gsdesign2"`` follows gsDesign2 there as well (and, as it does, spends the
-    futility bound of the last look instead of setting it to the efficacy bound).
+    At look k the log-rank (or Cox) statistic estimates theta_k = -log AHR(t_k), with information
+    I1_k (``info``) under the alternative and I0_k (``info0`` = events r / (1 + r)^2) under H0
+    (:func:`average_hazard_ratio`). With ``info_scale="h0_h1"`` (default) the z statistic is
+    standardised by its own variance: under H0 it is canonical on I0 (the efficacy bounds spend
+    alpha there, at the H0 information fractions), under the alternative canonical on I1 with mean
+    theta_k sqrt(I1_k) (futility bounds spend beta there, at its information fractions). ``"h0"``
+    uses I0 throughout (local alternatives, as Schoenfeld: with one hazard ratio the events equal
+    :func:`survival_sample_size`'s), ``"h1"`` uses I1 throughout. The recursion is Jennison &
+    Turnbull's (2000, ch. 19) on the score process with a non-constant drift; the last futility
+    bound equals the last efficacy bound and the enrolment scale is solved so that the power is
+    1 - beta. Look times do not depend on that scale. gsDesign2 1.1.8 (default ``h0_h1_info``)
+    also multiplies the first look's bounds by sqrt(I1 / I0) under the alternative, so its numbers
+    differ slightly (0.20699 against 0.20579 for the power of its ``gs_power_ahr()`` example 1,
+    523.17 against 523.69 subjects for its ``gs_design_ahr()`` example 3); ``convention="gsdesign2"``
+    reproduces them (and, as gsDesign2 does, spends the last look's futility bound instead of
+    setting it to the efficacy bound). Simulations of such designs (tests/design) agree with the
+    default model within their Monte-Carlo error.
 
     References
     ----------
@@ -130,7 +130,7 @@ def ahr_design(
     ...                         "hr": [0.9, 0.6], "dropout_rate": 0.001})
     >>> d = ahr_design(a, analysis_times=36, power=0.9)
     >>> round(d.n_subjects, 1), round(d.max_events, 1)
-    (476.0, 291.9)
+    (481.1, 295.1)
     """
     a = as_assumptions(assumptions)
     alpha, beta, sided = error_levels(alpha, power, beta, sided)

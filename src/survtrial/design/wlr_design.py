@@ -149,10 +149,10 @@ def weighted_logrank_design(
     Notes
     -----
     The weighted score's mean and variances come from :func:`weighted_logrank_information`; with
-    them the design is the non-constant-effect group-sequential model of :func:`ahr_design`
-    (Z_k = theta_k sqrt(I0_k) in mean; ``info_scale="h1"`` describes the weighted z standardised by
-    its observed variance, whose variance under the alternative is 1). The enrolment scale is
-    solved so that the power is 1 - beta; look times do not depend on it.
+    them the design is the non-constant-effect group-sequential model of :func:`ahr_design`: the
+    weighted z, standardised by its observed variance, is canonical on I0 = ``info0`` under H0
+    and on I1 = ``info`` under the alternative with mean theta_k sqrt(I1_k) = -E[U] / sqrt(V).
+    The enrolment scale is solved so that the power is 1 - beta; look times do not depend on it.
 
     References
     ----------
@@ -167,7 +167,7 @@ def weighted_logrank_design(
     >>> d = weighted_logrank_design(a, "mb(w_max=2)", analysis_times=[24, 36], power=0.8,
     ...                             beta_spending="OF", beta=0.2)
     >>> round(d.n_subjects, 1)
-    302.4
+    310.4
     """
     a = as_assumptions(assumptions)
     alpha, beta, sided = error_levels(alpha, power, beta, sided)
