@@ -202,6 +202,11 @@ def test_weight_parsing():
     assert wlr_weight("mb(4)") == magirr_burman(t_star=4)
     assert wlr_weight("mb(t*=4, w_max=2)") == magirr_burman(4, 2)
     assert wlr_weight("mb(w_max=2)").label == "MB(w_max=2)"
+    from survtrial.stats.weights import FlemingHarrington, MagirrBurman
+
+    assert wlr_weight(FlemingHarrington(0, 0.5)) == fleming_harrington(0, 0.5)
+    assert wlr_weight(MagirrBurman(delay=6, w_max=2)) == magirr_burman(6, 2)
+    assert wlr_weight("mb(delay=6)") == magirr_burman(6)
     s = np.array([1.0, 0.8, 0.4, 0.2])
     np.testing.assert_allclose(fleming_harrington(1, 1)(s), s * (1 - s))
     np.testing.assert_allclose(magirr_burman(w_max=2)(s), [1, 1.25, 2, 2])

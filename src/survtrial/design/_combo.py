@@ -17,7 +17,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
 from scipy.special import ndtri
 
 from survtrial.design._mvn import REPLICATES, Genz, State, replicate_means
@@ -84,6 +83,8 @@ def _root(fun, target: float, lo: float, hi: float) -> float:
         return lo
     if fhi == 0:
         return hi
+    from scipy.optimize import brentq
+
     return brentq(lambda c: fun(c) - target, lo, hi, xtol=XTOL, rtol=1e-12)
 
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import ndtr, ndtri
-from scipy.stats import qmc
 
 POINTS = 2**11  # per replicate
 REPLICATES = 8
@@ -60,6 +59,8 @@ class Genz:
         self.mean = np.asarray(mean, dtype=float)
         self.d = self.mean.size
         self.corr = np.asarray(corr, dtype=float) + 1e-12 * np.eye(self.d)
+        from scipy.stats import qmc  # imported here: scipy.stats is slow to import
+
         w = np.stack([qmc.Sobol(self.d, scramble=True, seed=SEED + r).random(POINTS) for r in range(REPLICATES)])
         self.w = np.ascontiguousarray(w.transpose(2, 0, 1).reshape(self.d, REPLICATES * POINTS))
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from survtrial.design import _pwexp as pw
@@ -16,6 +15,9 @@ from survtrial.design.nph_assumptions import DesignAssumptions, as_assumptions, 
 from survtrial.design.nph_design import error_levels
 from survtrial.design.nph_events import events_at
 from survtrial.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["KaplanMeierContrastDesign", "milestone_design", "milestone_power", "rmst_design", "rmst_power"]
 
@@ -70,6 +72,7 @@ class KaplanMeierContrastDesign:
 
     def to_frame(self) -> pd.DataFrame:
         """One row: the design's numbers."""
+        import pandas as pd
         return pd.DataFrame([{
             "design": self.kind, "tau": self.tau, "time": self.study_duration, "n": self.n_subjects,
             "events": self.events, "control": self.control, "experimental": self.experimental,

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri
 
 from survtrial.design import _combo
@@ -22,6 +20,9 @@ from survtrial.design.nph_events import average_hazard_ratio, events_at, time_of
 from survtrial.design.spending import SpendingFunction
 from survtrial.design.wlr_weights import WlrWeight, wlr_weight
 from survtrial.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["DEFAULT_TESTS", "MaxComboDesign", "maxcombo_design", "maxcombo_power"]
 
@@ -132,6 +133,7 @@ class MaxComboDesign:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per look: timing, bounds, crossing probabilities, and each test's expected z."""
+        import pandas as pd
         frame = pd.DataFrame(
             {
                 "look": np.arange(1, self.k + 1),
@@ -168,11 +170,13 @@ class MaxComboDesign:
                              "probability": float(self.lower_h1[: j + 1].sum()),
                              "probability0": float(self.lower_h0[: j + 1].sum()),
                              "nominal_p": float(ndtr(-self.lower[j]))})
+        import pandas as pd
         return pd.DataFrame(rows)
 
     def summary(self) -> pd.DataFrame:
         """One row: tests, subjects, events, duration, power, alpha, expected duration and subjects."""
         dur, subj = self.expected_duration, self.expected_subjects
+        import pandas as pd
         return pd.DataFrame([{
             "statistic": self.statistic, "looks": self.k, "n_subjects": self.n_subjects,
             "events": self.max_events, "duration": float(self.time[-1]), "ahr": float(self.ahr[-1]),
@@ -347,6 +351,8 @@ def _build(a: DesignAssumptions, tests: tuple[WlrWeight, ...], plan: LookPlan, t
         return walk(g0, g1.with_mean(mu_unit * x), None if binding else upper_nb, width)[2]
 
     if solve_size:
+        from scipy.optimize import brentq
+
         target = 1.0 - beta
         best = max(range(m), key=lambda j: mean_unit[-1, j])
         z_final = upper_nb[-1] if upper_nb is not None else float(ndtri(1 - alpha))

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from survtrial.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["DesignAssumptions", "StratumAssumptions", "design_assumptions"]
 
@@ -118,6 +121,7 @@ class DesignAssumptions:
 
     def enrollment_frame(self) -> pd.DataFrame:
         """The enrolment table (stratum, duration, rate), as gsDesign2's ``enroll_rate``."""
+        import pandas as pd
         return pd.DataFrame(
             [
                 {"stratum": s.name, "duration": d, "rate": r}
@@ -134,6 +138,7 @@ class DesignAssumptions:
                 s.fail_duration, s.control_hazard, s.hazard_ratio, s.dropout_hazard, strict=True
             ):
                 rows.append({"stratum": s.name, "duration": d, "fail_rate": lam, "hr": hr, "dropout_rate": phi})
+        import pandas as pd
         return pd.DataFrame(rows)
 
     def check_follow_up(self, horizon: float, what: str = "the analysis") -> None:
@@ -203,7 +208,8 @@ class DesignAssumptions:
 
 def _table(data: Any, table: str, allowed: Sequence[str]) -> dict[str, list[Any]]:
     """Columns of a pandas/polars frame, a dict of columns or a list of row dicts, as lists."""
-    if isinstance(data, pd.DataFrame):
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and isinstance(data, pandas.DataFrame):
         cols = {str(c): data[c].tolist() for c in data.columns}
     elif hasattr(data, "to_dict") and hasattr(data, "columns") and not isinstance(data, Mapping):
         try:  # polars
@@ -212,8 +218,7 @@ def _table(data: Any, table: str, allowed: Sequence[str]) -> dict[str, list[Any]
             cols = {str(c): list(data[c]) for c in data.columns}
     elif isinstance(data, Mapping):
         raw = {str(k): v for k, v in data.items()}
-        lengths = {k: len(v) for k, v in raw.items() if isinstance(v, (Sequence, np.ndarray, pd.Series))
-                   and not isinstance(v, str)}
+        lengths = {k: len(v) for k, v in raw.items() if not isinstance(v, str) and np.ndim(v) > 0}
         n = max(lengths.values(), default=1)
         bad = [k for k, size in lengths.items() if size not in (1, n)]
         if bad:

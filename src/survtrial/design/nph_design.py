@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from scipy.special import ndtr
 
 from survtrial.design import _npe
@@ -17,6 +16,9 @@ from survtrial.design._nph_looks import LookPlan
 from survtrial.design.nph_assumptions import DesignAssumptions
 from survtrial.design.spending import SpendingFunction
 from survtrial.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["NphGroupSequentialDesign"]
 
@@ -149,6 +151,7 @@ class NphGroupSequentialDesign:
         """One row per look: timing, effect, information, bounds (z and HR), crossing probabilities."""
         hr_up, hr_low = self.hazard_ratio_at_bounds()
         lower_name = "futility" if self.sided == 1 else "lower"
+        import pandas as pd
         return pd.DataFrame(
             {
                 "look": np.arange(1, self.k + 1),
@@ -190,11 +193,13 @@ class NphGroupSequentialDesign:
                              "probability": float(self.lower_h1[: j + 1].sum()),
                              "probability0": float(self.lower_h0[: j + 1].sum()),
                              "hr_at_bound": hr_low[j], "nominal_p": float(ndtr(-self.lower[j]))})
+        import pandas as pd
         return pd.DataFrame(rows)
 
     def summary(self) -> pd.DataFrame:
         """One row: statistic, subjects, events, duration, power, alpha, expected duration and subjects."""
         dur, subj = self.expected_duration, self.expected_subjects
+        import pandas as pd
         return pd.DataFrame(
             [{
                 "statistic": self.statistic,

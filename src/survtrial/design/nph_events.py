@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from survtrial.design import _pwexp as pw
 from survtrial.design.accrual import solve_increasing
 from survtrial.design.nph_assumptions import DesignAssumptions, as_assumptions, design_assumptions  # noqa: F401 (doctests)
 from survtrial.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["AverageHazardRatio", "average_hazard_ratio", "expected_information", "expected_time"]
 
@@ -105,6 +107,7 @@ def expected_information(assumptions: Any, times: Any) -> pd.DataFrame:
     """
     a = as_assumptions(assumptions)
     t = _times(times)
+    import pandas as pd
     return pd.DataFrame(period_table(a, t))
 
 
@@ -136,6 +139,7 @@ class AverageHazardRatio:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per time: time, ahr, theta, n, events (total and per arm), info, info0."""
+        import pandas as pd
         return pd.DataFrame(
             {
                 "time": self.time,
@@ -308,4 +312,5 @@ def expected_time(assumptions: Any, events: Any) -> pd.DataFrame:
         raise InputError(f"events={events!r}: targets must be finite numbers > 0")
     t = time_of_events(a, d)
     res = average_hazard_ratio(a, t)
+    import pandas as pd
     return pd.DataFrame({"time": t, "ahr": res.ahr, "events": res.events, "info": res.info, "info0": res.info0})

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from survtrial.design import _wlr_moments as wm
 from survtrial.design._nph_looks import look_plan, look_times
@@ -13,6 +12,9 @@ from survtrial.design.nph_assumptions import as_assumptions, design_assumptions 
 from survtrial.design.nph_design import NphGroupSequentialDesign, bound_spec, build, error_levels
 from survtrial.design.nph_events import _times, average_hazard_ratio, time_of_events
 from survtrial.design.wlr_weights import WlrWeight, wlr_weight
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["weighted_logrank_design", "weighted_logrank_information", "weighted_logrank_power"]
 
@@ -76,6 +78,7 @@ def weighted_logrank_information(assumptions: Any, times: Any, weight: Any = "lo
     a = as_assumptions(assumptions)
     t = _times(times)
     u = _unit(a, t, wlr_weight(weight))
+    import pandas as pd
     return pd.DataFrame({"time": t, "n": u["n"], "events": u["events"], "ahr": u["ahr"],
                          "weighted_ahr": u["weighted_ahr"], "mean_score": u["mean_score"], "info": u["info"],
                          "info0": u["info0"], "theta": u["theta"]})

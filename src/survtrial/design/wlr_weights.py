@@ -88,7 +88,9 @@ def fleming_harrington(rho: float = 0.0, gamma: float = 0.0) -> WlrWeight:
 def magirr_burman(t_star: float | None = None, w_max: float | None = None) -> WlrWeight:
     """Magirr-Burman modestly weighted log-rank: w(t) = min(w_max, 1 / S(min(t, t*))).
 
-    Give ``t_star`` (weights stop growing at t*), ``w_max`` (a cap), or both.
+    Give ``t_star`` (weights stop growing at t*; ``delay`` in ``survtrial.stats.MagirrBurman``),
+    ``w_max`` (a cap), or both. In the design model S is the pooled survival of the tables; the
+    analysis layer's cap (simtrial's: 1 / S just before the last event time <= t*) tends to it.
 
     References
     ----------
@@ -112,11 +114,13 @@ def magirr_burman(t_star: float | None = None, w_max: float | None = None) -> Wl
 
 _FH = re.compile(r"\s*fh\s*\(\s*([^,()]+)\s*,\s*([^,()]+)\s*\)\s*", re.IGNORECASE)
 _MB = re.compile(r"\s*mb\s*\((.*)\)\s*", re.IGNORECASE)
+_MB_KEYS = {"t*": "t_star", "tstar": "t_star", "tau": "t_star", "delay": "t_star", "wmax": "w_max"}
 
 
 def wlr_weight(spec: Any) -> WlrWeight:
-    """Parse a weight: a WlrWeight, ``"logrank"``, ``"fh(0, 0.5)"``, ``"mb(4)"``, ``"mb(t*=4, w_max=2)"``,
-    ``"mb(w_max=2)"`` or a pair ``(rho, gamma)``.
+    """Parse a weight: a WlrWeight, ``"logrank"``, ``"fh(0, 0.5)"``, ``"mb(4)"``, ``"mb(t*=4, w_max=2)"``
+    (``delay=`` as the analysis layer names t*), ``"mb(w_max=2)"``, a pair ``(rho, gamma)``, or the
+    analysis layer's ``survtrial.stats.weights.FlemingHarrington`` / ``MagirrBurman``.
 
     Examples
     --------
@@ -125,6 +129,12 @@ def wlr_weight(spec: Any) -> WlrWeight:
     """
     if isinstance(spec, WlrWeight):
         return spec
+    from survtrial.stats.weights import FlemingHarrington, MagirrBurman
+
+    if isinstance(spec, FlemingHarrington):  # the analysis layer's weight objects
+        return fleming_harrington(spec.rho, spec.gamma)
+    if isinstance(spec, MagirrBurman):
+        return magirr_burman(spec.delay, spec.w_max)
     if isinstance(spec, (tuple, list)) and len(spec) == 2:
         return fleming_harrington(*spec)
     if not isinstance(spec, str):
@@ -142,7 +152,7 @@ def wlr_weight(spec: Any) -> WlrWeight:
         for i, part in enumerate(p for p in m.group(1).split(",") if p.strip()):
             key, _, value = part.partition("=")
             name = key.strip().lower() if value else ("t_star" if i == 0 else "w_max")
-            name = {"t*": "t_star", "tstar": "t_star", "tau": "t_star", "wmax": "w_max"}.get(name, name)
+            name = _MB_KEYS.get(name, name)
             if name not in ("t_star", "w_max"):
                 raise InputError(f"test weight {spec!r}: unknown parameter {key.strip()!r}; use t* and w_max")
             try:
