@@ -101,3 +101,16 @@ def test_one_stratum_only_and_effect_direction():
         rmst_design(tables(1, hr=1.3), 18, study_duration=36)
     with pytest.raises(InputError, match=r"power: must be in \(0, 1\)"):
         rmst_design(tables(1), 18, study_duration=36, power=1.0)
+
+
+def test_matches_npsurvss_vignette():
+    # npsurvSS 1.1.0, vignette "Basic functionalities": arms as create_arm_lachin(size = 120, accr_time = 6,
+    #   surv_median = 15 / surv_milestone = c(12, 0.5), loss median 120, follow_time = 12);
+    #   power_two_arm(control, active, test = list(test = "survival difference", milestone = 12))  0.2050328
+    #   size_two_arm(..., same test) at 80% power                           n 1459.218, d 755.9768
+    a = design_assumptions({"duration": [6], "rate": [40]},
+                           {"duration": [np.inf], "fail_rate": LOG2 / 12, "hr": 12 / 15, "dropout_rate": LOG2 / 120})
+    assert milestone_power(a, 12, study_duration=18).power == pytest.approx(0.2050328, abs=2e-6)
+    d = milestone_design(a, 12, study_duration=18, power=0.8)
+    assert d.n_subjects == pytest.approx(1459.218, rel=1e-6)
+    assert d.events == pytest.approx(755.9768, rel=1e-6)

@@ -234,3 +234,26 @@ def test_information_fraction_looks_target_h0_information():
     np.testing.assert_allclose(d.information_fraction0, [0.5, 1.0], rtol=1e-9)
     assert d.power == pytest.approx(0.9, abs=1e-10)
     assert "FH(0, 0.5)" in repr(d)
+
+
+def test_matches_npsurvss_vignette():
+    # npsurvSS 1.1.0, vignette "Basic functionalities" (inst/doc/basic_functionalities.html):
+    #   active  <- create_arm_lachin(size = 120, accr_time = 6, surv_median = 15, loss_milestone = c(120, 0.5),
+    #                                follow_time = 12)
+    #   control <- create_arm_lachin(size = 120, accr_time = 6, surv_milestone = c(12, 0.5), loss_median = 120,
+    #                                follow_time = 12)
+    #   power_two_arm(control, active)                                   0.2366524
+    #   size_two_arm(control, active)  (weighted logrank, 80%)          n 1219.496, d 631.7837
+    #   exp_events(control, active)                                      124.3367
+    # npsurvSS's power is Phi(sqrt(n) delta / sigma - z) with the variance under the alternative:
+    # survtrial's info_scale="h1"; its integrals use R's integrate (relative tolerance 1.2e-4).
+    from survtrial.design.nph_events import events_at
+
+    a = design_assumptions({"duration": [6], "rate": [40]},
+                           {"duration": [np.inf], "fail_rate": LOG2 / 12, "hr": 12 / 15, "dropout_rate": LOG2 / 120})
+    p = weighted_logrank_power(a, "logrank", analysis_times=18, info_scale="h1")
+    assert p.power == pytest.approx(0.2366524, abs=1e-5)
+    d = weighted_logrank_design(a, "logrank", analysis_times=18, info_scale="h1", power=0.8)
+    assert d.n_subjects == pytest.approx(1219.496, rel=1e-4)
+    assert d.max_events == pytest.approx(631.7837, rel=1e-4)
+    assert events_at(a, np.array([18.0]))[0] == pytest.approx(124.3367, rel=1e-6)
