@@ -256,3 +256,15 @@ def test_frame_and_repr_are_consistent():
     assert "log-rank (AHR)" in repr(d) and "futility z" in repr(d)
     assert d.bounds_frame().shape[0] == 6
     assert d.summary()["n_subjects"].iloc[0] == pytest.approx(d.n_subjects)
+
+
+def test_look_rules_take_the_later_or_the_earlier_target():
+    # events 40 are expected at 19.16437 (gs_info_ahr(event = c(30, 40, 50)) above); month 22 comes later
+    later = ahr_power(default_tables(), events=[30, 40, 50], analysis_times=[10, 22, 30])
+    earlier = ahr_power(default_tables(), events=[30, 40, 50], analysis_times=[10, 22, 30], look_rule="earlier")
+    np.testing.assert_allclose(later.time, [14.90817, 22, 30], atol=5e-5)
+    np.testing.assert_allclose(earlier.time, [10, 19.16437, 24.54264], atol=5e-5)
+    with pytest.raises(InputError, match="look_rule"):
+        ahr_power(default_tables(), events=[30, 40], look_rule="first")
+    with pytest.raises(InputError, match="would both happen"):
+        ahr_power(default_tables(), events=[30, 40], analysis_times=[20, 20 + 1e-10])
