@@ -72,7 +72,7 @@ _EXPORTS: dict[str, str] = {
     "weighted_logrank_power": "survtrial.design.wlr_design",
     "maxcombo_design": "survtrial.design.maxcombo_design",
     "maxcombo_power": "survtrial.design.maxcombo_design",
-    "MaxComboDesign": "survtrial.design.maxcombo_design",
+    "MaxComboDesign": "survtrial.design.maxcombo_result",
     "rmst_design": "survtrial.design.km_contrast_design",
     "milestone_design": "survtrial.design.km_contrast_design",
     "KaplanMeierContrastDesign": "survtrial.design.km_contrast_design",

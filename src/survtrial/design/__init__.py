@@ -34,7 +34,7 @@ _EXPORTS: dict[str, str] = {
     "rmst_power": "survtrial.design.km_contrast_design",
     "LachinFoulkesResult": "survtrial.design.lachin_foulkes",
     "lachin_foulkes_sample_size": "survtrial.design.lachin_foulkes",
-    "MaxComboDesign": "survtrial.design.maxcombo_design",
+    "MaxComboDesign": "survtrial.design.maxcombo_result",
     "maxcombo_design": "survtrial.design.maxcombo_design",
     "maxcombo_power": "survtrial.design.maxcombo_design",
     "update_design": "survtrial.design.monitoring",
