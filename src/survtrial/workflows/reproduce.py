@@ -15,9 +15,11 @@ import pandas as pd
 
 from survtrial.analysis.trial import TrialAnalysis
 from survtrial.errors import InputError
+from survtrial.report.display import humanize
 from survtrial.report.html import Report, provenance
 from survtrial.report.plots import calibration_plot
 from survtrial.report.trial_report import add_trial_sections
+from survtrial.report.twin_tables import calibrated_hazards_table, published_vs_twin_table, replicates_table
 from survtrial.simulate.scenario import Scenario
 from survtrial.simulate.trial import simulate_trial
 from survtrial.workflows.twin import (
@@ -81,8 +83,9 @@ def _build_report(tw: TwinSpec, sc: Scenario, seed: int, analysis: TrialAnalysis
         "and see the replicate calibration below when run with --replicates."
     )
     cols = ["key", "headline", "published", "published_se", "published_lower", "published_upper", "twin", "difference"]
-    report.add_table(comparison[cols], "Published figures (value, SE, 95% CI where published) and this twin",
-                     csv_name="published_vs_twin")
+    report.add_table(published_vs_twin_table(comparison), "Published figures (value, 95% CI and SE where "
+                     "published; a CI from an SE alone is value \u00b1 1.96 SE, percents kept within 0-100) and "
+                     "this twin, each in its unit", csv_name="published_vs_twin", data=comparison[cols])
     plan = tw.interim_analysis
     if interim and plan is not None:
         verdict = "would have crossed" if interim["stop"] else "would not have crossed"
@@ -107,25 +110,30 @@ def _build_report(tw: TwinSpec, sc: Scenario, seed: int, analysis: TrialAnalysis
         report.add_text(text)
         cols = ["headline", "published", "published_lower", "published_upper", "twin_mean", "twin_sd",
                 "twin_2.5%", "twin_97.5%", "published_inside_95%"]
-        report.add_table(rep_cmp[cols], "Published value and the twins' distribution (mean, SD, central 95%)",
-                         csv_name="published_vs_twin_replicates")
+        report.add_table(replicates_table(rep_cmp, 0.95), "Published value and the twins' distribution (mean, SD, "
+                         "central 95%: the interval shaded in the figure below)",
+                         csv_name="published_vs_twin_replicates", data=rep_cmp[cols])
         keys = [k for k in tw.headlines if k in reps.columns]
-        titles = {k: textwrap.fill(h.label, 30) for k, h in tw.headlines.items()}
-        pub = {r.key: (r.published, r.published_lower if np.isfinite(r.published_lower) else None,
-                       r.published_upper if np.isfinite(r.published_upper) else None)
+        titles = {k: textwrap.fill(humanize(h.label), 30) for k, h in tw.headlines.items()}
+        def limit(v: float, unit: str) -> float | None:  # a percent's CI drawn within 0-100, as tabled
+            return None if not np.isfinite(v) else (min(max(v, 0.0), 100.0) if unit == "%" else v)
+
+        pub = {r.key: (r.published, limit(r.published_lower, r.unit), limit(r.published_upper, r.unit))
                for r in rep_cmp.itertuples(index=False)}
-        fig = calibration_plot({k: reps[k].to_numpy() for k in keys}, {k: pub[k] for k in keys}, titles=titles)
-        report.add_figure(fig, "Each headline across twins (histogram, central 90% shaded) and the published "
-                          "value (line) with its CI", name="calibration")
+        fig = calibration_plot({k: reps[k].to_numpy() for k in keys}, {k: pub[k] for k in keys}, titles=titles,
+                               interval=0.95)
+        report.add_figure(fig, "Each headline across twins (histogram, central 95% shaded: the table's interval) "
+                          "and the published value (line) with its 95% CI", name="calibration")
     add_trial_sections(report, analysis)
     report.add_section("Scenario")
     report.add_text(f"Scenario {sc.name} (digest {sc.digest}): {sc.description} Event hazards per stratum and "
                     "arm (piecewise constant), as calibrated from the scenario's targets; the scenario file names "
                     "the source of every number.")
     lm = tw.analysis.landmark
-    report.add_table(_hazard_table(sc, lm),
-                     f"Calibrated {tw.primary_endpoint} hazards (per year) and the {lm:g}-year survival they give",
-                     csv_name="calibrated_hazards")
+    hazards = _hazard_table(sc, lm)
+    report.add_table(calibrated_hazards_table(hazards),
+                     f"Calibrated {tw.primary_endpoint} hazards per year, by time from randomization in years, and "
+                     f"the {lm:g}-year survival they give", csv_name="calibrated_hazards", data=hazards)
     return report
 
 
