@@ -1,47 +1,35 @@
-"""Atomic output directories for the CLI: files are staged in a temporary folder, then renamed into place."""
+"""Output paths of the CLI: checked before any work (InputError naming the flag), written atomically.
+
+The writing itself is :mod:`survtrial._atomic`'s (one writer for the CLI, the workflows, the report
+and the ADaM export): files are staged under a temporary name and renamed into place when complete.
+"""
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Annotated
 
-from survtrial.errors import InputError
+import typer
 
+from survtrial._atomic import check_output_dir, check_output_file, write_directory, write_file
 
-def _staging(out: Path) -> Path:
-    """A fresh temporary folder beside ``out`` (same file system, so the final renames are atomic)."""
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {str(out)!r} exists and is not a directory")
-    parent = out.resolve().parent
-    if not parent.is_dir():
-        raise InputError(f"--out {str(out)!r}: parent directory {str(parent)!r} does not exist")
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=parent))
+__all__ = ["Overwrite", "check_output_dir", "check_output_file", "write_file", "write_outputs"]
 
-
-def _publish(tmp: Path, out: Path) -> None:
-    """Move the finished files of ``tmp`` into ``out`` (created if absent); remove ``tmp``."""
-    if not out.exists():
-        os.replace(tmp, out)
-        return
-    for f in tmp.iterdir():
-        os.replace(f, out / f.name)
-    tmp.rmdir()
+# The --overwrite flag of commands that write a folder or a file.
+Overwrite = Annotated[
+    bool,
+    typer.Option("--overwrite", help="Replace an existing output (a folder only if survtrial wrote it)."),
+]
 
 
-def write_outputs(out: Path, writers: Mapping[str, Callable[[Path], object]]) -> None:
-    """Write each file of ``writers`` (file name -> function writing to a path) into ``out``.
+def write_outputs(out: Path, writers: Mapping[str, Callable[[Path], object]], *, overwrite: bool = False,
+                  flag: str = "--out") -> Path:
+    """Write each file of ``writers`` (file name -> function writing to a path) as the folder ``out``.
 
-    All files are written into a staging folder first and moved into ``out`` only when every writer
-    has finished, so a failure leaves nothing half-written; the staging folder is always removed.
+    All files are written into a staging folder first and the folder is renamed into place only
+    when every writer has finished, so a failure leaves nothing half-written and an existing
+    output untouched; the staging folder is always removed. An existing non-empty ``out`` needs
+    ``overwrite`` (see :func:`survtrial._atomic.write_directory`).
     """
-    tmp = _staging(out)
-    try:
-        for name, write in writers.items():
-            write(tmp / name)
-        _publish(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    return write_directory(out, writers, flag=flag, overwrite=overwrite)

@@ -44,9 +44,11 @@ def analyze(
     """Analyse a randomized time-to-event trial and write the monitoring committee's report."""
     from rich.console import Console
 
+    from survtrial.cli._output import check_output_dir
     from survtrial.workflows.analyze import analyze_adam, analyze_table
 
     try:
+        check_output_dir(out, overwrite=overwrite, names=("report.html", "figures", "tables"))
         if data is not None:
             if adsl or adtte:
                 raise InputError("give either --data (plain table) or --adsl/--adtte (ADaM), not both")

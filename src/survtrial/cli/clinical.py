@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from survtrial.cli._app import app, fail
-from survtrial.cli._output import write_outputs
+from survtrial.cli._output import Overwrite, check_output_dir, check_output_file, write_file, write_outputs
 from survtrial.errors import InputError
+
+DRAW_BYTES = 96  # per bootstrap draw: two normal draws, the difference, the HR and a sorted copy (float64)
+CHILD_BYTES = 5000  # per synthetic child: cohort row, assessment, output frames (measured 4.4 kB at 40,000)
 
 
 def _console():
@@ -76,19 +78,20 @@ def classify(
     cohort: Annotated[Path, typer.Argument(help="Cohort file (.csv or .parquet), one row per child.")],
     out: Annotated[Path | None, typer.Option("--out", help="Write the per-child classification CSV here.")] = None,
     rules: Annotated[Path | None, typer.Option("--rules", help="A corrected copy of rules.yaml to apply.")] = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Classify each child: eligibility, AALL1731 risk group, randomization, and the rules that fired."""
     from survtrial.clinical.cohort import assess_cohort
 
     try:
+        if out is not None:
+            check_output_file(out, overwrite=overwrite)
         a = assess_cohort(_load_cohort(cohort, None, 0, False)[0], rules=rules)
         frame = a.to_frame()
         cols = [*frame.columns[:11], "eligible", "risk_group", "randomized", "arms", "classification", "needs",
                 "rules"]
         if out is not None:
-            tmp = out.with_name(f".{out.name}.tmp")
-            frame[cols].to_csv(tmp, index=False)
-            os.replace(tmp, out)
+            write_file(out, lambda p: frame[cols].to_csv(p, index=False), overwrite=overwrite)
     except InputError as err:
         fail(err)
     _summary_table(a.summary)
@@ -117,12 +120,22 @@ def benefit(
         ),
     ] = False,
     rules: Annotated[Path | None, typer.Option("--rules", help="A corrected copy of rules.yaml to apply.")] = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Absolute benefit of blinatumomab: per group, or per child of a cohort with a summary and chart."""
+    from survtrial._limits import check_count, check_memory
     from survtrial.clinical.benefit import GROUPS, absolute_benefit
     from survtrial.clinical.cohort import assess_cohort
 
     try:
+        check_count(seed, "--seed", minimum=0)
+        check_count(draws, "--draws", minimum=1)
+        check_memory("--draws", draws, DRAW_BYTES, what="the bootstrap draws")
+        if synthetic is not None:
+            check_count(synthetic, "--synthetic", minimum=1)
+            check_memory("--synthetic", synthetic, CHILD_BYTES, what="the synthetic children and their assessment")
+        if out is not None and (cohort is not None or synthetic is not None):
+            check_output_dir(out, overwrite=overwrite)
         data, is_synthetic = _load_cohort(cohort, synthetic, seed, include_high_risk)
         if data is None:
             groups = [group] if group else list(GROUPS)
@@ -132,7 +145,7 @@ def benefit(
             raise InputError("cohort mode needs --out DIR for the per-child table, summary and chart")
         a = assess_cohort(data, rules=rules, level=level)
         writers = _cohort_writers(a, data if is_synthetic else None, level, method, draws, seed)
-        write_outputs(out, writers)
+        write_outputs(out, writers, overwrite=overwrite)
     except InputError as err:
         fail(err)
     _summary_table(a.summary)
@@ -196,6 +209,7 @@ def calendar(
         float, typer.Option("--distance-km", help="One-way distance to the treatment centre.")
     ] = 0.0,
     speed_kmh: Annotated[float, typer.Option("--speed-kmh", help="Average travel speed.")] = 60.0,
+    overwrite: Overwrite = False,
 ) -> None:
     """Treatment calendar of an AALL1731 arm: phases, bag changes, visits, travel; CSV and .ics."""
     from survtrial.clinical.calendar import treatment_calendar
@@ -203,6 +217,7 @@ def calendar(
     from survtrial.clinical.patient import validate_records
 
     try:
+        check_output_dir(out, overwrite=overwrite)
         patient = None
         if cohort is not None or patient_id is not None:
             if cohort is None or patient_id is None:
@@ -220,7 +235,7 @@ def calendar(
             "calendar.csv": lambda p: cal.to_frame().to_csv(p, index=False),
             "phases.csv": lambda p: cal.phases_frame().to_csv(p, index=False),
             "calendar.ics": lambda p: p.write_bytes(cal.to_ics()),
-        })
+        }, overwrite=overwrite)
     except InputError as err:
         fail(err)
     from rich.table import Table

@@ -11,7 +11,7 @@ import typer
 
 from survtrial import __version__
 from survtrial.cli._app import app, fail
-from survtrial.cli._output import write_outputs
+from survtrial.cli._output import Overwrite, check_output_dir, write_outputs
 from survtrial.errors import InputError
 
 # Flag name -> DesignSpec key, for flags that take lists ("0,6,12") or percentages ("87.9%").
@@ -28,13 +28,19 @@ def _console():
     return con
 
 
+# DesignSpec keys whose flag is not the key with dashes
+_FLAGS = {"information_fractions": "--fractions", "hazard_ratio": "--hr", "landmark_time": "--landmark",
+          "noninferiority_margin": "--margin", "margin_survival_difference": "--margin-difference"}
+
+
 def _numbers(key: str, text: str) -> Any:
+    flag = _FLAGS.get(key, f"--{key.replace('_', '-')}")
     try:
         values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
     except ValueError:
-        raise InputError(f"--{key.replace('_', '-')}: {text!r} is not a comma-separated list of numbers") from None
+        raise InputError(f"{flag}: {text!r} is not a comma-separated list of numbers") from None
     if not values:
-        raise InputError(f"--{key.replace('_', '-')}: no numbers given")
+        raise InputError(f"{flag}: no numbers given")
     return values if len(values) > 1 or key in ("information_fractions", "accrual_intensity", "accrual_rate") \
         else values[0]
 
@@ -209,10 +215,13 @@ def design(
     ] = None,
     dropout_time: Annotated[float | None, typer.Option(help="Time for --dropout-rate.")] = None,
     time_unit: Annotated[str | None, typer.Option(help="Label of the time unit (default years).")] = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Design a group-sequential survival trial: boundaries, events, subjects and look times."""
-    overrides = {k: v for k, v in locals().items() if k not in ("config", "out")}
+    overrides = {k: v for k, v in locals().items() if k not in ("config", "out", "overwrite")}
     try:
+        if out is not None:
+            check_output_dir(out, overwrite=overwrite)
         plan = load_plan(config, overrides)
         render_plan(plan)
         if out is not None:
@@ -220,7 +229,7 @@ def design(
                 "design.json": lambda p: p.write_text(design_json(plan)),
                 "design.csv": lambda p: plan.to_frame().to_csv(p, index=False),
                 "boundaries": lambda p: _write_plot(plan, p),
-            })
+            }, overwrite=overwrite)
             _console().print(f"wrote {out}/design.json, design.csv, boundaries.png, boundaries.svg")
     except InputError as err:
         fail(err)
@@ -293,9 +302,12 @@ def monitor(
     reference: Annotated[str | None, typer.Option(help="With --data: control arm (default: first sorted).")] = None,
     final: Annotated[bool, typer.Option("--final", help="The last look given is the final analysis.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Directory for monitor.csv and the boundary plot.")] = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Monitor a trial look by look: updated bounds, crossed or not, conditional power."""
     try:
+        if out is not None:
+            check_output_dir(out, overwrite=overwrite)
         given = [looks_csv is not None, events is not None or z is not None, bool(data)]
         if sum(given) > 1:
             raise InputError("give one of: --events with --z, --looks-csv, or --data (one file per look)")
@@ -318,7 +330,7 @@ def monitor(
             write_outputs(out, {
                 "monitor.csv": lambda p: frame.to_csv(p, index=False),
                 "boundaries": lambda p: _write_plot(plan, p, observed_events=d, observed_z=zz),
-            })
+            }, overwrite=overwrite)
             _console().print(f"wrote {out}/monitor.csv, boundaries.png, boundaries.svg")
     except InputError as err:
         fail(err)

@@ -10,6 +10,11 @@ import typer
 from survtrial.cli._app import app, fail
 from survtrial.errors import InputError
 
+DEFAULT_OUT = Path("survtrial-out/aall1731")
+# what a reproduce output folder holds (an old one holding only these may be replaced)
+OUTPUT_NAMES = ("report.html", "figures", "tables", "patients.parquet", "replicates.parquet")
+REPLICATE_BYTES = 4096  # one twin's headline row and its share of the comparison (measured about 300 bytes)
+
 
 @app.command()
 def reproduce(
@@ -17,7 +22,7 @@ def reproduce(
     seed: int = typer.Option(1731, help="Seed of the run (same seed, same numbers)."),
     replicates: int = typer.Option(1, help="Independent twins for the calibration section."),
     workers: int | None = typer.Option(None, help="Processes for the replicates (default: up to 2)."),
-    out: Path = typer.Option(Path("survtrial-out/aall1731"), help="Output directory."),
+    out: Path = typer.Option(DEFAULT_OUT, help="Output directory."),
     overwrite: bool = typer.Option(True, help="Replace an existing output directory."),
 ) -> None:
     """Simulate the trial's twin, analyse it as the paper did, compare with the published figures."""
@@ -25,10 +30,18 @@ def reproduce(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
     from rich.table import Table
 
+    from survtrial._limits import check_count, check_memory, check_workers
+    from survtrial.cli._output import check_output_dir
     from survtrial.workflows.reproduce import reproduce as run
 
     con = Console()
     try:
+        check_count(seed, "--seed", minimum=0)
+        check_count(replicates, "--replicates", minimum=1)
+        check_memory("--replicates", replicates, REPLICATE_BYTES, what="the twins' headline rows")
+        if workers is not None:
+            check_workers(workers)
+        check_output_dir(out, overwrite=overwrite, parents=out == DEFAULT_OUT, names=OUTPUT_NAMES)
         if replicates > 1:
             with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                           TimeRemainingColumn(), console=con, transient=True) as bar:
