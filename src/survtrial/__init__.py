@@ -71,6 +71,7 @@ _EXPORTS: dict[str, str] = {
     "analyse_trial": "survtrial.analysis.trial",
     "TrialAnalysis": "survtrial.analysis.trial",
     "load_adam": "survtrial.data.adam",
+    "prepare_adam": "survtrial.data.adam",
     "read_table": "survtrial.data.io",
     "analyze_adam": "survtrial.workflows.analyze",
     "analyze_table": "survtrial.workflows.analyze",
