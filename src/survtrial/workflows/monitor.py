@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from survtrial.analysis._frames import combined_key
+from survtrial.analysis._frames import combined_key, require_labels
 from survtrial.analysis.endpoint import arm_levels
 from survtrial.data.io import read_table
 from survtrial.errors import InputError
@@ -42,9 +42,13 @@ def looks_from_data(
         missing = [c for c in (time, event, group, *strata) if c not in frame.columns]
         if missing:
             raise InputError(f"look {k} data: column(s) {missing} not found; available: {list(frame.columns)}")
-        ref, _ = arm_levels(frame[group], reference)
-        lr = logrank_test(frame[time].to_numpy(), frame[event].to_numpy(), frame[group].astype(str).to_numpy(),
-                          strata=combined_key(frame, list(strata)), reference=ref)
+        try:
+            require_labels(frame, [group], "arm")
+            ref, _ = arm_levels(frame[group], reference)
+            data = frame.assign(**{group: frame[group].astype(str)})
+            lr = logrank_test(time, event, group, data=data, strata=combined_key(frame, list(strata)), reference=ref)
+        except InputError as err:
+            raise InputError(f"look {k} data{'' if isinstance(cut, pd.DataFrame) else f' ({cut})'}: {err}") from None
         events.append(float(frame[event].sum()))
         zs.append(-float(lr.z))
     if any(b <= a for a, b in pairwise(events)):
