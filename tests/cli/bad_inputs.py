@@ -61,6 +61,17 @@ def _cut(path: Path, at: Callable[[bytes], int]) -> Callable[[], bytes]:
     return make
 
 
+RECONSTRUCT = REPO / "tests" / "data" / "reconstruct"
+
+
+def _digitized(name: str, change: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> Callable[[], str]:
+    """A digitized curve or at-risk table of tests/data/reconstruct, optionally changed."""
+    def make() -> str:
+        df = pd.read_csv(RECONSTRUCT / f"bonner2006_locoregional_{name}.csv")
+        return _csv(change(df) if change else df)
+    return make
+
+
 def _cohort() -> pd.DataFrame:
     from survtrial.clinical.population import synthetic_cohort
 
@@ -209,6 +220,17 @@ INPUTS: dict[str, Callable[[], str | bytes]] = {
     "cohort_missing_column.csv": lambda: _csv(_cohort().drop(columns="sex")),
     "cohort_header_only.csv": lambda: _csv(_cohort().head(0)),
     "cohort.xlsx": lambda: b"PK\x03\x04 not a workbook",
+    # --- digitized Kaplan-Meier figures (reconstruct)
+    "curve.csv": _digitized("curve"),
+    "at_risk.csv": _digitized("at_risk"),
+    "curve_time_text.csv": _digitized("curve", _set("time", 4, "later")),
+    "curve_survival_up.csv": _digitized("curve", _set("survival", 6, 99.9)),
+    "curve_blank_arm.csv": _digitized("curve", _set("arm", 3, None)),
+    "curve_no_survival.csv": _digitized("curve", lambda d: d.drop(columns="survival")),
+    "curve_survival_blank.csv": _digitized("curve", _set("survival", 8, None)),
+    "at_risk_fraction.csv": _digitized("at_risk", _set("n_risk", 2, 121.5)),
+    "at_risk_up.csv": _digitized("at_risk", _set("n_risk", 3, 500)),
+    "at_risk_text.csv": _digitized("at_risk", _set("n_risk", 2, "many")),
     "rules_no_order.yaml": lambda: "classification_rules:\n  eligibility: {}\n",
 }
 

@@ -38,6 +38,7 @@ PLAIN = "analyze --data {in:trial.csv} --time months --event relapse --group arm
 ADAM = "analyze --adsl {in:adsl.xpt} --adtte {in:adtte.xpt}"
 MONITOR = "monitor {in:design.yaml}"
 CAL = "calendar --start 2025-03-03 --arm B --sex F"
+REC = "reconstruct --curve {in:curve.csv} --at-risk {in:at_risk.csv} --clean"
 
 
 @dataclass(frozen=True)
@@ -402,6 +403,36 @@ CASES = [
     case(CAL + " --out {nodir}", "--out", "does not exist"),
     case(CAL + " --out {ro}", "--out", "cannot write in"),
     case(CAL + " --out .", "--out '.' is the current folder"),
+    # ------------------------------------------------------------------ reconstruct
+    case("reconstruct --curve {in:curve_time_text.csv} --at-risk {in:at_risk.csv} --out {out}", "curve_time_text.csv",
+         "row 4", "column 'time'", "'later' is not a number"),
+    case("reconstruct --curve {in:curve_survival_up.csv} --at-risk {in:at_risk.csv} --out {out}", "row 1",
+         "column 'time': negative time -0.512", "--clean"),
+    case("reconstruct --curve {in:curve_blank_arm.csv} --at-risk {in:at_risk.csv} --out {out}", "row 3",
+         "column 'arm': blank arm"),
+    case("reconstruct --curve {in:curve_no_survival.csv} --at-risk {in:at_risk.csv} --out {out}", "survival"),
+    case("reconstruct --curve {in:curve_survival_blank.csv} --at-risk {in:at_risk.csv} --out {out}", "row 8",
+         "column 'survival'"),
+    case("reconstruct --curve {in:curve.csv} --at-risk {in:at_risk_fraction.csv} --clean --out {out}", "row 2",
+         "column 'n_risk'", "121.5"),
+    case("reconstruct --curve {in:curve.csv} --at-risk {in:at_risk_up.csv} --clean --out {out}", "row 3",
+         "column 'n_risk'"),
+    case("reconstruct --curve {in:curve.csv} --at-risk {in:at_risk_text.csv} --clean --out {out}", "row 2",
+         "column 'n_risk'", "'many'"),
+    case("reconstruct --curve {in:empty.csv} --at-risk {in:at_risk.csv} --out {out}", "empty.csv"),
+    case("reconstruct --curve {in:adsl_cut_half.xpt} --at-risk {in:at_risk.csv} --out {out}", TRUNCATED),
+    case("reconstruct --curve missing.csv --at-risk {in:at_risk.csv} --out {out}", "file not found", "missing.csv"),
+    case(REC + " --events radiotherapy --out {out}", "--events 'radiotherapy'", "write arm=N"),
+    case(REC + " --events radiotherapy=many --out {out}", "--events", "'many' is not a whole number"),
+    case(REC + " --events radiotherapy=-4 --out {out}", "radiotherapy", "-4"),
+    case(REC + " --events nosuch=3 --out {out}", "arm 'nosuch' is not in the curve"),
+    case(REC + " --scale fraction --out {out}", "'fraction'", "proportion"),
+    case(REC + " --out {file}", "--out", "exists and is not a folder"),
+    case(REC + " --out {full}", "--out", "exists and is not empty"),
+    case(REC + " --out {full} --overwrite", "--out", "holds files survtrial did not write"),
+    case(REC + " --out {nodir}", "--out", "does not exist"),
+    case(REC + " --out {ro}", "--out", "cannot write in"),
+    case(REC + " --out .", "--out '.' is the current folder"),
 ]
 
 
