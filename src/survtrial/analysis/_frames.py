@@ -18,7 +18,7 @@ def require_labels(frame: pd.DataFrame, columns: Sequence[str], what: str = "lab
         values = frame[col]
         blank = values.isna().to_numpy()
         if values.dtype == object or pd.api.types.is_string_dtype(values):
-            blank |= values.astype(str).str.strip().eq("").to_numpy()
+            blank = blank | values.astype(str).str.strip().eq("").to_numpy()
         if blank.any():
             row = int(np.flatnonzero(blank)[0]) + 1
             raise InputError(
