@@ -103,7 +103,7 @@ def _scenario_yaml() -> str:
 
 SIM_DESIGN = {"events": [20, 45, 70], "alpha": 0.025}
 DESIGN = {"hazard_ratio": 0.6, "control_survival": 0.879, "landmark_time": 3, "power": 0.9, "looks": 3,
-          "accrual_time": 5, "follow_up": 2}
+          "accrual_time": 5, "follow_up": 2, "time_unit": "years"}
 
 
 def _xpt_data_start(data: bytes) -> int:
