@@ -189,6 +189,18 @@ def format_hr(hr: float, low: float | None = None, high: float | None = None) ->
     return f"{hr:.2f} ({low:.2f}\u2013{high:.2f})"
 
 
+def hr_phrase(hr: float, low: float, high: float, level: float = 0.95) -> str:
+    """A hazard ratio in a sentence: ``0.39 (95% CI 0.24\u20130.64)`` (two decimals, :func:`format_hr`).
+
+    Examples
+    --------
+    >>> hr_phrase(0.3912, 0.2401, 0.6402)
+    '0.39 (95% CI 0.24\u20130.64)'
+    """
+    text = format_hr(hr, low, high)
+    return text.replace("(", f"({100 * level:g}% CI ", 1) if "(" in text else text
+
+
 def arm_colors(arms: Sequence[Any]) -> dict[str, str]:
     """One colour per arm, the same in every figure of a report: the reference (control) arm first
     (blue), the experimental arm second (vermillion), then the palette's order.

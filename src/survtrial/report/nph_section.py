@@ -10,7 +10,7 @@ import pandas as pd
 
 from survtrial.analysis.nph import PH_LEVEL
 from survtrial.analysis.trial import TrialAnalysis
-from survtrial.report._style import format_hr, format_p, p_phrase
+from survtrial.report._style import format_hr, format_p, hr_phrase, p_phrase
 from survtrial.report.display import DASH, MINUS, humanize, words
 from survtrial.report.html import Report
 from survtrial.report.schoenfeld_plot import schoenfeld_plot
@@ -54,14 +54,15 @@ def nph_sentence(analysis: TrialAnalysis, *, in_report: bool = True) -> str:
     test = f"Grambsch-Therneau test of proportional hazards {p_phrase(nph.ph_p_value)}"
     if not nph.ph_doubtful:
         return (f"No evidence against proportional hazards ({test}): the hazard ratio "
-                f"{format_hr(hr, lo, hi)} describes the effect; the hazard ratios per interval "
+                f"{hr_phrase(hr, lo, hi)} describes the effect; the hazard ratios per interval "
                 f"{'below' if in_report else 'in the report'} show how much it varies over time (the test has "
                 "little power when events are few).")
     unit = analysis.time_unit
     parts = []
     if nph.piecewise is not None:
         pw = nph.piecewise
-        pieces = [f"{_piece_hr(pw, k).split(' (')[0]} in {interval_words(pw.start[k], pw.end[k], unit)}"
+        pieces = [f"{_piece_hr(pw, k).split(' (')[0]} "
+                  f"{'' if not math.isfinite(pw.end[k]) else 'in '}{interval_words(pw.start[k], pw.end[k], unit)}"
                   for k in range(pw.coef.size)]
         parts.append("the hazard ratios per interval (" + ", ".join(pieces) + ")")
     if p.rmst is not None:
@@ -77,7 +78,7 @@ def nph_sentence(analysis: TrialAnalysis, *, in_report: bool = True) -> str:
                      f"({_signed(100 * nph.milestone.difference, 1)} points)")
     what = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] if parts else "the curves"
     return (f"Proportional hazards are doubtful ({test} < {PH_LEVEL:g}): the single hazard ratio "
-            f"{format_hr(hr, lo, hi)} averages an effect that changes over time; describe it by {what} rather "
+            f"{hr_phrase(hr, lo, hi)} averages an effect that changes over time; describe it by {what} rather "
             "than by the single hazard ratio.")
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from survtrial.analysis.trial import TrialAnalysis
 from survtrial.report import display
-from survtrial.report._style import arm_colors, format_hr, p_phrase
+from survtrial.report._style import arm_colors, hr_phrase, p_phrase
 from survtrial.report.cif_plot import cumulative_incidence_panels
 from survtrial.report.display import MINUS, humanize, words
 from survtrial.report.forest import forest_plot
@@ -173,8 +173,8 @@ def add_trial_sections(
     report.add_note("\n".join(f"{line[0].upper()}{line[1:]}." for line in (conventions or trial_conventions(analysis))),
                     title="How to read these results")
     z = p.z
-    lines = [f"{cap} at {at}: {exp} vs {ref} (reference). Hazard ratio {exp} vs {ref} {format_hr(hr, lo, hi)} "
-             f"(95% CI), Cox model {strat}, Efron ties; log-rank z = {z:.2f} (z > 0 favours {exp}), "
+    lines = [f"{cap} at {at}: {exp} vs {ref} (reference). Hazard ratio {exp} vs {ref} {hr_phrase(hr, lo, hi)}, "
+             f"Cox model {strat}, Efron ties; log-rank z = {z:.2f} (z > 0 favours {exp}), "
              f"{p_phrase(float(p.logrank.p_value))} ({strat})."]
     if p.rmst is not None:
         lines.append(_rmst_sentence(analysis))
