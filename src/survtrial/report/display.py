@@ -26,6 +26,7 @@ __all__ = [
     "percent_ci",
     "rmst_table",
     "safety_table",
+    "signed",
     "subgroup_table",
     "summary_table",
     "words",
@@ -65,6 +66,21 @@ def _num(x: float, decimals: int) -> str:
         return "NA"
     text = f"{x:.{decimals}f}"
     return MINUS + text[1:] if text.startswith("-") and float(text) != 0 else text.lstrip("-")
+
+
+def signed(x: float, decimals: int) -> str:
+    """A difference with its sign: ``+0.3``, ``\u22120.3``; ``0.0`` when it rounds to zero.
+
+    Examples
+    --------
+    >>> signed(0.31, 1), signed(-0.31, 1), signed(-0.04, 1)
+    ('+0.3', '\u22120.3', '0.0')
+    """
+    if not math.isfinite(x):
+        return "NA"
+    if round(x, decimals) == 0:
+        return f"{0:.{decimals}f}"
+    return f"{x:+.{decimals}f}".replace("-", MINUS)
 
 
 def percent_ci(low: float, high: float, decimals: int = 1) -> str:

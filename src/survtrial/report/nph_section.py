@@ -11,7 +11,7 @@ import pandas as pd
 from survtrial.analysis.nph import PH_LEVEL
 from survtrial.analysis.trial import TrialAnalysis
 from survtrial.report._style import format_hr, format_p, hr_phrase, p_phrase
-from survtrial.report.display import DASH, MINUS, humanize, words
+from survtrial.report.display import DASH, MINUS, humanize, signed, words
 from survtrial.report.html import Report
 from survtrial.report.schoenfeld_plot import schoenfeld_plot
 from survtrial.units import Duration
@@ -66,25 +66,21 @@ def nph_sentence(analysis: TrialAnalysis, *, in_report: bool = True) -> str:
                   for k in range(pw.coef.size)]
         parts.append("the hazard ratios per interval (" + ", ".join(pieces) + ")")
     if p.rmst is not None:
-        amount = _signed(float(p.rmst.difference), 0 if unit == "days" else 2) + (f" {unit}" if unit else "")
+        amount = signed(float(p.rmst.difference), 0 if unit == "days" else 2) + (f" {unit}" if unit else "")
         if unit not in (None, "days"):
             from survtrial.units import convert
 
-            amount += f" = {_signed(convert(float(p.rmst.difference), unit, 'days'), 0)} days"
+            amount += f" = {signed(convert(float(p.rmst.difference), unit, 'days'), 0)} days"
         parts.append(f"the restricted mean {p.endpoint or 'event-free time'} difference to {analysis.tau_words()} "
                      f"({amount})")
     if nph.milestone is not None:
         parts.append(f"the difference in {p.endpoint or 'event-free survival'} at {analysis.milestone_words()} "
-                     f"({_signed(100 * nph.milestone.difference, 1)} points)")
+                     f"({signed(100 * nph.milestone.difference, 1)} points)")
     what = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] if parts else "the curves"
     return (f"Proportional hazards are doubtful ({test} < {PH_LEVEL:g}): the single hazard ratio "
             f"{hr_phrase(hr, lo, hi)} averages an effect that changes over time; describe it by {what} rather "
             "than by the single hazard ratio.")
 
-
-def _signed(x: float, decimals: int) -> str:
-    text = f"{x:+.{decimals}f}"
-    return text.replace("-", MINUS)
 
 
 def nph_tables(analysis: TrialAnalysis) -> dict[str, pd.DataFrame]:
@@ -136,8 +132,8 @@ def nph_tables(analysis: TrialAnalysis) -> dict[str, pd.DataFrame]:
         lo, hi = m.confidence_interval(which="difference")
         rows.append({"Comparison": f"{p.endpoint or 'Event-free survival'} at {analysis.milestone_words()}: "
                                    f"{exp_} {MINUS} {ref} (points)",
-                     "Estimate (95% CI)": f"{_signed(100 * m.difference, 1)} ({_signed(100 * float(lo), 1)} to "
-                                          f"{_signed(100 * float(hi), 1)})",
+                     "Estimate (95% CI)": f"{signed(100 * m.difference, 1)} ({signed(100 * float(lo), 1)} to "
+                                          f"{signed(100 * float(hi), 1)})",
                      "z": f"{m.z:.2f}".replace("-", MINUS), "P": format_p(float(m.p_value))})
         if math.isfinite(m.log_ratio):
             rlo, rhi = m.confidence_interval(which="ratio")
@@ -148,8 +144,8 @@ def nph_tables(analysis: TrialAnalysis) -> dict[str, pd.DataFrame]:
         comp = p.rmst.to_frame("comparisons").set_index("measure").loc["difference"]
         rows.append({"Comparison": f"Restricted mean to {analysis.tau_words()}: {exp_} {MINUS} {ref}"
                                    + (f" ({unit})" if unit else ""),
-                     "Estimate (95% CI)": f"{_signed(comp['estimate'], d)} ({_signed(comp['lower'], d)} to "
-                                          f"{_signed(comp['upper'], d)})",
+                     "Estimate (95% CI)": f"{signed(comp['estimate'], d)} ({signed(comp['lower'], d)} to "
+                                          f"{signed(comp['upper'], d)})",
                      "z": f"{comp['estimate'] / comp['std_err']:.2f}".replace("-", MINUS),
                      "P": format_p(float(comp["p_value"]))})
     if rows:

@@ -10,8 +10,17 @@ import pandas as pd
 
 from survtrial.report._style import format_hr
 from survtrial.report.display import DASH, MINUS, humanize, percent_ci
+from survtrial.report.display import signed as signed_text
 
-__all__ = ["calibrated_hazards_table", "published_vs_twin_table", "replicates_table", "value_text"]
+__all__ = [
+    "accrual_table",
+    "at_risk_fit_table",
+    "calibrated_hazards_table",
+    "curve_targets_table",
+    "published_vs_twin_table",
+    "replicates_table",
+    "value_text",
+]
 
 #: Decimals per headline unit ('ratio' goes through format_hr: two decimals).
 _DECIMALS = {"%": 1, "days": 0, "years": 2, "months": 1, "weeks": 1, "patients": 0}
@@ -25,8 +34,7 @@ def value_text(value: float, unit: str, *, signed: bool = False) -> str:
     if unit == "ratio" and not signed:
         return format_hr(value)
     d = 2 if unit == "ratio" else _DECIMALS.get(unit, 2)
-    text = f"{value:+.{d}f}" if signed else f"{value:.{d}f}"
-    return text.replace("-", MINUS)
+    return signed_text(value, d) if signed else f"{value:.{d}f}".replace("-", MINUS)
 
 
 def _ci_text(low: float, high: float, unit: str) -> str:
@@ -104,3 +112,49 @@ def calibrated_hazards_table(frame: pd.DataFrame) -> pd.DataFrame:
         elif str(c).startswith("Survival"):
             out[c] = [f"{v:.1f}" for v in out[c]]
     return out
+
+
+def curve_targets_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """A scenario's curve targets (``CurveFit.to_frame()``: target, published, se, scale, model,
+    residual) as read: each value in its scale (hazard ratios two decimals, proportions as percents),
+    the residual in SEs."""
+    rows = []
+    for _, r in frame.iterrows():
+        scale = str(r["scale"])
+        se = f"{100 * r['se']:.2f} points" if scale == "proportion" else (
+            f"{r['se']:.3f} (of the log)" if scale == "log" else f"{r['se']:.3g} {scale}")
+        rows.append({"Target": humanize(r["target"]), "Published": _scaled(r["published"], scale), "SE": se,
+                     "Calibrated model": _scaled(r["model"], scale), "Residual, SEs": signed_text(r["residual"], 2)})
+    return pd.DataFrame(rows)
+
+
+def _scaled(v: float, scale: str) -> str:
+    """A curve target's value: proportions as percents, hazard ratios (log scale) with two decimals."""
+    if scale == "proportion":
+        return f"{100 * v:.1f}%"
+    if scale == "log":
+        return format_hr(v)
+    return f"{value_text(v, scale if scale in _DECIMALS else 'years')} {scale}"
+
+
+
+def accrual_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Accrual pieces (``AccrualFit.to_frame("pieces")``): dates, years from the start, patients per
+    year and patients enrolled in each piece."""
+    return pd.DataFrame({
+        "From": [str(v) for v in frame["start"]], "To": [str(v) for v in frame["end"]],
+        "Years from start": [f"{a:.2f}{DASH}{b:.2f}" for a, b in zip(frame["start_years"], frame["end_years"],
+                                                                     strict=True)],
+        "Patients per year": [f"{v:.1f}" for v in frame["rate_per_year"]],
+        "Patients enrolled": [f"{v:.1f}" for v in frame["patients"]],
+    })
+
+
+def at_risk_fit_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numbers at risk, published and expected under the solved accrual (``AccrualFit.to_frame("at_risk")``)."""
+    return pd.DataFrame({
+        "Arm": [str(v) for v in frame["arm"]], "Year": [f"{v:g}" for v in frame["year"]],
+        "Published": [f"{v:.0f}" for v in frame["published"]], "Expected": [f"{v:.1f}" for v in frame["fitted"]],
+        "Expected \u2212 published": [signed_text(v, 1) for v in frame["difference"]],
+        "Relative difference, %": [signed_text(100 * v, 1) for v in frame["relative_difference"]],
+    })
