@@ -255,7 +255,8 @@ def test_calibration_band_is_the_tables_interval(reports, pages, twin):
     fig = calibration_plot({k: reps[k].to_numpy() for k in keys}, {}, interval=0.95)
     for ax, k in zip(fig.axes, keys, strict=False):
         (band,) = [p for p in ax.patches if p.get_label() == "Twin 95% interval"]
-        assert (band.get_x(), band.get_x() + band.get_width()) == pytest.approx((cmp_.loc[k, "twin_2.5%"], cmp_.loc[k, "twin_97.5%"]), rel=1e-12)
+        limits = (cmp_.loc[k, "twin_2.5%"], cmp_.loc[k, "twin_97.5%"])
+        assert (band.get_x(), band.get_x() + band.get_width()) == pytest.approx(limits, rel=1e-12)
     svg = figures(pages[twin].dom)["calibration"]
     assert "Twin 95% interval" in svg and "90%" not in svg
     cap = re.search(r"Figure \d+\.</span> Each headline across twins[^<]*", pages[twin].dom).group(0)

@@ -194,6 +194,5 @@ def add_nph_section(report: Report, analysis: TrialAnalysis, *, time_label: str)
     if "milestone_rmst" in tables:
         report.add_table(tables["milestone_rmst"], "Comparisons that need no proportional hazards: Kaplan-Meier "
                          "difference at the milestone (Greenwood SE) and restricted mean difference",
-                         csv_name=f"{e}_milestone_rmst",
-                         data=raw.get("milestone", pd.DataFrame()))
+                         csv_name=f"{e}_milestone", data=raw.get("milestone", pd.DataFrame()))
     return report

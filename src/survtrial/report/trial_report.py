@@ -52,13 +52,18 @@ def trial_conventions(analysis: TrialAnalysis) -> list[str]:
     """The unit, endpoint, reference arm (and why) and sign conventions of ``analysis``, in words."""
     ref, exp = analysis.reference, analysis.experimental
     why = analysis.reference_arm.reason if analysis.reference_arm is not None else "given"
-    return [
+    lines = [
         f"time unit: {analysis.time_unit or 'not stated'}",
         f"endpoint: {analysis.primary.endpoint or 'not named'}",
         f"landmark: {analysis.landmark_words()}",
         f"reference (control) arm: {ref}, {why}",
         f"hazard ratio {exp} vs {ref} (< 1 favours {exp}); log-rank z > 0 favours {exp}",
     ]
+    if analysis.nph is not None:
+        cuts = ", ".join(f"{c:g}" for c in analysis.nph.cut_points) or "none"
+        lines.append(f"piecewise hazard ratios cut at {cuts} {analysis.time_unit or ''} "
+                     f"({analysis.nph.cut_points_rule}); milestone: {analysis.milestone_words()}".replace("  ", " "))
+    return lines
 
 
 def _shared_ylim(frames: Sequence[pd.DataFrame]) -> tuple[float, float]:
