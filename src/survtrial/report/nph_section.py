@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -16,11 +17,26 @@ from survtrial.report.html import Report
 from survtrial.report.schoenfeld_plot import schoenfeld_plot
 from survtrial.units import Duration
 
-__all__ = ["add_nph_section", "interval_words", "nph_sentence", "nph_tables"]
+__all__ = ["add_nph_section", "cut_points_words", "interval_words", "nph_sentence", "nph_tables"]
 
 #: Names of the MaxCombo components as a reader knows them.
 _FH_WORDS = {"FH(0, 0)": "log-rank, FH(0, 0)", "FH(0, 0.5)": "late effect, FH(0, 0.5)",
              "FH(0.5, 0)": "early effect, FH(0.5, 0)", "FH(0.5, 0.5)": "middle effect, FH(0.5, 0.5)"}
+
+
+def cut_points_words(cuts: Sequence[float], unit: str | None) -> str:
+    """'1 year', '12, 24 months', '370, 720' (no unit stated), 'none'.
+
+    Examples
+    --------
+    >>> cut_points_words([1.0], "years"), cut_points_words([12.0, 24.0], "months"), cut_points_words([], "days")
+    ('1 year', '12, 24 months', 'none')
+    """
+    if not len(cuts):
+        return "none"
+    if unit and len(cuts) == 1:
+        return Duration(float(cuts[0]), unit).noun
+    return ", ".join(f"{c:g}" for c in cuts) + (f" {unit}" if unit else "")
 
 
 def interval_words(start: float, end: float, unit: str | None) -> str:
@@ -181,11 +197,11 @@ def add_nph_section(report: Report, analysis: TrialAnalysis, *, time_label: str)
                       "blue), the hazard ratio per interval (orange) and the Cox hazard ratio (dashed). A flat "
                       "smooth means proportional hazards.", name=f"schoenfeld_{e}")
     if "piecewise_hr" in tables:
-        cuts = ", ".join(f"{c:g}" for c in nph.cut_points)
+        cuts = cut_points_words(nph.cut_points, unit)
         rule = "given" if nph.cut_points_rule == "given" else f"the {nph.cut_points_rule}"
+        points = "point" if len(nph.cut_points) == 1 else "points"
         report.add_table(tables["piecewise_hr"], f"Hazard ratio {exp_} vs {ref} per interval (Cox model, {strat}; "
-                         f"cut points {cuts} {unit or ''}, {rule}); at risk at the interval's start; NE: not "
-                         "estimable",
+                         f"cut {points} {cuts}, {rule}); at risk at the interval's start; NE: not estimable",
                          csv_name=f"{e}_piecewise_hr", data=raw["piecewise_hr"])
     if "maxcombo" in tables:
         report.add_table(tables["maxcombo"], "Weighted log-rank tests (Fleming-Harrington weights from the pooled "

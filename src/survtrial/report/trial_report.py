@@ -22,7 +22,7 @@ from survtrial.report.display import MINUS, humanize, words
 from survtrial.report.forest import forest_plot
 from survtrial.report.html import Report
 from survtrial.report.km_plot import km_plot
-from survtrial.report.nph_section import add_nph_section, nph_sentence
+from survtrial.report.nph_section import add_nph_section, cut_points_words, nph_sentence
 from survtrial.report.schoenfeld_plot import schoenfeld_plot
 from survtrial.units import time_axis_label
 
@@ -60,9 +60,9 @@ def trial_conventions(analysis: TrialAnalysis) -> list[str]:
         f"hazard ratio {exp} vs {ref} (< 1 favours {exp}); log-rank z > 0 favours {exp}",
     ]
     if analysis.nph is not None:
-        cuts = ", ".join(f"{c:g}" for c in analysis.nph.cut_points) or "none"
-        lines.append(f"piecewise hazard ratios cut at {cuts} {analysis.time_unit or ''} "
-                     f"({analysis.nph.cut_points_rule}); milestone: {analysis.milestone_words()}".replace("  ", " "))
+        cuts = cut_points_words(analysis.nph.cut_points, analysis.time_unit)
+        lines.append(f"piecewise hazard ratios cut at {cuts} ({analysis.nph.cut_points_rule}); milestone: "
+                     f"{analysis.milestone_words()}")
     return lines
 
 

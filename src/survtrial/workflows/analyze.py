@@ -18,6 +18,7 @@ from survtrial.data.io import read_table
 from survtrial.data.units import parse_duration, parse_durations, resolve_time_unit, unit_column_values
 from survtrial.errors import InputError
 from survtrial.report.html import Report, provenance
+from survtrial.report.nph_section import cut_points_words
 from survtrial.report.trial_report import report_title, trial_figures, trial_report
 from survtrial.units import Duration, unit_in_name
 
@@ -71,9 +72,8 @@ def conventions(analysis: TrialAnalysis, unit_source: str, endpoint_source: str)
     ]
     if analysis.nph is not None:
         n = analysis.nph
-        cuts = ", ".join(f"{c:g}" for c in n.cut_points) or "none"
-        lines.append(f"piecewise hazard ratios cut at {cuts} {unit} ({n.cut_points_rule}); milestone: "
-                     f"{analysis.milestone_words()}")
+        lines.append(f"piecewise hazard ratios cut at {cut_points_words(n.cut_points, unit)} ({n.cut_points_rule}); "
+                     f"milestone: {analysis.milestone_words()}")
     return lines
 
 
