@@ -329,3 +329,61 @@ def test_updated_copy_does_not_touch_the_original(data):
     sc = scenario_from_dict(copy.deepcopy(data))
     sc.updated({"arms.chemo.n": 10, "arms.blina.n": 10, "accrual.n": 20})
     assert sc.arms["chemo"].n == data["arms"]["chemo"]["n"]
+
+
+# --- hazard ratios and cure fractions -------------------------------------------------------------
+
+DELAYED = {"breaks": [0.0, 0.5], "values": [1.0, "fit"]}
+
+
+@pytest.mark.parametrize(("spec", "key", "fragment"), [
+    ({"hazard_ratio": {"breaks": [0.0, 0.5], "values": [1.0, "fit"]}}, "hazards.SR-Avg.blina",
+     "values 'fit' need 'survival_targets'"),
+    ({"survival_targets": {3.0: 0.975}, "hazard_ratio": {"breaks": [0.0, 0.5], "values": [1.0, 0.5]}},
+     "hazards.SR-Avg.blina", "need at least one value 'fit'"),
+    ({"hazard_ratio": {"breaks": [0.0, 0.5], "values": [1.0]}}, "hazards.SR-Avg.blina.hazard_ratio",
+     "2 breaks but 1 values"),
+    ({"hazard_ratio": {"breaks": [0.5], "values": [1.0]}}, "hazards.SR-Avg.blina.hazard_ratio.breaks",
+     "breaks must start at 0"),
+    ({"hazard_ratio": {"breaks": [0.0], "values": [-0.5]}}, "hazards.SR-Avg.blina.hazard_ratio.values",
+     "value -0.5 at position 0 is invalid; allowed: a hazard ratio >= 0 or 'fit'"),
+    ({"hazard_ratio": {"breaks": [0.0, 1.0], "values": [1.0, "fitted"]}},
+     "hazards.SR-Avg.blina.hazard_ratio.values", "value 'fitted' at position 1 is invalid"),
+    ({"survival_targets": {3.0: 0.975}, "shape": {"breaks": [0.0], "relative": [1.0]}, "hazard_ratio": DELAYED},
+     "hazards.SR-Avg.blina", "'shape' does not go with 'hazard_ratio'"),
+    ({"breaks": [0.0], "rates": [0.01], "hazard_ratio": {"breaks": [0.0], "values": [0.5]}},
+     "hazards.SR-Avg.blina", "'rates' go alone"),
+    ({"survival_targets": {3.0: 0.975}, "cure_fraction": 1.0}, "hazards.SR-Avg.blina.cure_fraction",
+     "allowed: < 1"),
+    ({"survival_targets": {3.0: 0.975}, "cure_fraction": 0.98}, "hazards.SR-Avg.blina",
+     "not above the cure fraction 0.98"),
+    ({"hazard_ratio": {"breaks": [0.0], "values": [0.5], "reference": "placebo"}},
+     "hazards.SR-Avg.blina.hazard_ratio.reference", "unknown arm 'placebo'; allowed: 'chemo'"),
+    ({"hazard_ratio": {"breaks": [0.0], "values": [0.5], "reference": "blina"}},
+     "hazards.SR-Avg.blina.hazard_ratio.reference", "cannot be its own reference"),
+])
+def test_bad_hazard_ratios_and_cure_fractions_name_the_key(data, spec, key, fragment):
+    data["hazards"]["SR-Avg"]["blina"] = spec
+    msg = error_of(data)
+    assert f"scenario key '{key}'" in msg and fragment in msg, msg
+
+
+def test_the_default_reference_is_the_first_arm_and_chains_are_refused(data):
+    data["hazards"]["SR-Avg"]["chemo"] = {"hazard_ratio": {"breaks": [0.0], "values": [2.0]}}
+    msg = error_of(data)
+    assert "scenario key 'hazards.SR-Avg.chemo.hazard_ratio.reference': arm 'chemo' cannot be its own" in msg
+    assert "the default reference is the first arm" in msg
+    data["hazards"]["SR-Avg"]["chemo"]["hazard_ratio"]["reference"] = "blina"
+    data["hazards"]["SR-Avg"]["blina"] = {"hazard_ratio": {"breaks": [0.0], "values": [0.5],
+                                                           "reference": "chemo"}}
+    msg = error_of(data)
+    assert "the reference arm 'blina' is itself given by a hazard ratio" in msg
+
+
+def test_packaged_delayed_effect_scenario_has_hr_one_then_point_six():
+    sc = load_scenario("delayed_effect")
+    assert "delayed_effect" in packaged_scenarios()
+    hr = sc.calibrated.hazard_ratio("experimental", "control", "all")
+    assert hr["start"].tolist()[:2] == [0.0, 1.0]
+    assert hr["hazard_ratio"].iloc[0] == 1.0
+    assert hr["hazard_ratio"].iloc[1:].tolist() == pytest.approx([0.6] * (len(hr) - 1), rel=1e-15)

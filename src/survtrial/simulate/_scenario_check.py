@@ -60,6 +60,20 @@ def _hazard_problems(sc: Scenario, arms: list[str], strata: list[str]) -> list[t
     for s, per_arm in sc.hazards.items():
         if s in strata:
             out += _same_keys(f"hazards.{s}", per_arm, arms, "arm")
+        for a, spec in per_arm.items():
+            ratio = spec.hazard_ratio
+            if ratio is None or a not in arms:
+                continue
+            key = f"hazards.{s}.{a}.hazard_ratio.reference"
+            ref = ratio.reference or arms[0]
+            if ref not in arms:
+                out.append((key, f"unknown arm {ref!r}; allowed: {_fmt(x for x in arms if x != a)}"))
+            elif ref == a:
+                hint = "" if ratio.reference else " (the default reference is the first arm)"
+                out.append((key, f"arm {a!r} cannot be its own reference{hint}; name another arm"))
+            elif ref in per_arm and per_arm[ref].hazard_ratio is not None:
+                out.append((key, f"the reference arm {ref!r} is itself given by a hazard ratio; "
+                                 "refer to an arm with its own hazard (targets or rates)"))
     return out
 
 

@@ -166,6 +166,8 @@ def build_model(
     spec = des.spec
     cal = sc.calibrated
     arms, strata = tuple(cal.arms), tuple(cal.strata)
+    if any(cal.cure_fractions.values()):
+        raise InputError(f"scenario {sc.name!r} has cure fractions, which this generator does not simulate yet")
     if len(arms) != 2:
         raise InputError(f"scenario {sc.name!r} has {len(arms)} arms {list(arms)}; the engine compares two arms")
     for key in ("control_arm", "experimental_arm"):

@@ -15,7 +15,6 @@ from functools import cached_property
 from itertools import pairwise
 from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -35,6 +34,7 @@ from survtrial.simulate._scenario_base import (
     fail,
     fmt,
 )
+from survtrial.simulate._scenario_hazards import FIT, HazardRatioProfile, HazardShape, HazardSpec
 from survtrial.simulate._scenario_io import (
     load_scenario,
     packaged_scenarios,
@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from survtrial.simulate.calibrate import CalibratedScenario
 
 __all__ = [
+    "FIT",
     "Accrual",
     "AccrualPeriod",
     "Arm",
@@ -56,6 +57,7 @@ __all__ = [
     "DataCut",
     "Dropout",
     "EventType",
+    "HazardRatioProfile",
     "HazardShape",
     "HazardSpec",
     "InterimPlan",
@@ -128,91 +130,6 @@ class Randomization(StrictModel):
                 f"block_size {self.block_size} is not a multiple of the ratio total {total}; "
                 f"allowed: {total}, {2 * total}, {3 * total}, ..."
             )
-        return self
-
-
-def _check_breaks(breaks: list[float]) -> list[float]:
-    if not breaks or breaks[0] != 0:
-        raise fail(f"breaks must start at 0 (interval starts in years), got {breaks}")
-    if any(b <= a for a, b in pairwise(breaks)):
-        raise fail(f"breaks must be strictly increasing, got {breaks}")
-    return breaks
-
-
-class HazardShape(StrictModel):
-    """A relative hazard profile: ``relative[j]`` on ``[breaks[j], breaks[j+1])``, the last one to infinity.
-
-    Calibration scales it so that survival targets are met; a small last value gives the
-    flattening plateau (cure) seen in pediatric ALL curves.
-    """
-
-    breaks: list[Annotated[float, Field(ge=0.0, allow_inf_nan=False)]]
-    relative: list[NonNegative]
-
-    _breaks = field_validator("breaks")(_check_breaks)
-
-    @model_validator(mode="after")
-    def _lengths(self) -> HazardShape:
-        if len(self.breaks) != len(self.relative):
-            raise fail(f"{len(self.breaks)} breaks but {len(self.relative)} relative values; give one per interval")
-        return self
-
-
-class HazardSpec(StrictModel):
-    """Event hazard of one arm in one stratum: landmark ``survival_targets`` or explicit ``rates``.
-
-    With targets (``{years: survival}``), the hazard is calibrated to pass through them exactly,
-    following ``shape`` (or the scenario's ``hazard_shape``; none = constant between landmarks).
-    """
-
-    survival_targets: dict[Positive, float] | None = None
-    shape: HazardShape | None = None
-    breaks: list[Annotated[float, Field(ge=0.0, allow_inf_nan=False)]] | None = None
-    rates: list[float] | None = None
-
-    @field_validator("survival_targets")
-    @classmethod
-    def _targets(cls, v: dict[float, float] | None) -> dict[float, float] | None:
-        if v is None:
-            return v
-        if not v:
-            raise fail("no survival targets given; give {years: survival}, e.g. {3.0: 0.90}")
-        items = sorted(v.items())
-        for t, s in items:
-            if not (0.0 < s < 1.0):
-                raise fail(f"survival target {s!r} at {t:g} years is outside (0, 1); allowed: 0 < S(t) < 1")
-        for (t0, s0), (t1, s1) in pairwise(items):
-            if not s1 < s0:
-                raise fail(
-                    f"survival targets must decrease in time: S({t1:g}) = {s1!r} is not below "
-                    f"S({t0:g}) = {s0!r}"
-                )
-        return dict(items)
-
-    @field_validator("rates")
-    @classmethod
-    def _rates(cls, v: list[float] | None) -> list[float] | None:
-        if v is None:
-            return v
-        for i, r in enumerate(v):
-            if not np.isfinite(r) or r < 0:
-                raise fail(f"rate {r!r} at position {i} is invalid; allowed: finite hazard rates >= 0 (per year)")
-        return v
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> HazardSpec:
-        if (self.survival_targets is None) == (self.rates is None):
-            raise fail("give exactly one of 'survival_targets' (calibrated) or 'rates' (with 'breaks')")
-        if self.rates is not None:
-            if self.breaks is None:
-                raise fail("'rates' need 'breaks' (interval starts in years, first 0)")
-            if self.shape is not None:
-                raise fail("'shape' applies to calibrated 'survival_targets', not to explicit 'rates'")
-            _check_breaks(list(self.breaks))
-            if len(self.breaks) != len(self.rates):
-                raise fail(f"{len(self.breaks)} breaks but {len(self.rates)} rates; give one rate per interval")
-        elif self.breaks is not None:
-            raise fail("'breaks' go with explicit 'rates'; for calibrated targets use 'shape'")
         return self
 
 

@@ -160,6 +160,8 @@ def simulate_trial(scenario: Any, rng: Any = None, *, full_follow_up: bool = Fal
     """
     sc = load_scenario(scenario)
     cal = sc.calibrated
+    if any(cal.cure_fractions.values()):
+        raise InputError(f"scenario {sc.name!r} has cure fractions, which this generator does not simulate yet")
     g_acc, g_str, g_arm, g_cov, g_dfs, g_type, g_death, g_drop, g_tox = np.random.default_rng(rng).spawn(9)
     n = cal.n if cal.n is not None else int(g_acc.poisson(cal.accrual.expected_n))
     enrol = np.sort(cal.accrual.quantile(g_acc.random(n)))
