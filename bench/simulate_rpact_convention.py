@@ -30,28 +30,39 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from simulate_vs_peers import DROPOUT, EVENTS, LAMBDA
 
 from survtrial.design import group_sequential
-from survtrial.simulate._looks import analyse_looks, workspace
+from survtrial.simulate._looks import LookOutputs, analyse_looks, analysis_args, workspace
 
 
-@njit
+def _bundles(upper, events):
+    """The look kernel's analysis bundle (one stratum, control arm 0, looks at ``events``) and
+    outputs for one trial."""
+    K = upper.size
+    ana = analysis_args(control=0, experimental=1, stratified=False, by_events=True, look_events=events,
+                        look_times=np.zeros(K), landmarks=np.zeros(0), stop_upper=upper,
+                        stop_lower=np.full(K, -np.inf))
+    out = LookOutputs(cut=np.empty((1, K)), events=np.empty((1, K), np.int64), subjects=np.empty((1, K), np.int64),
+                      events_arm=np.empty((1, K, 2)), z=np.empty((1, K)), log_hr=np.empty((1, K)),
+                      log_hr_se=np.empty((1, K)), km=np.empty((1, K, 0, 2)), short=np.empty((1, K), np.bool_))
+    return ana, out
+
+
 def _rejections(n_trials, seed, hr, upper, events, rpact_enrolment):
-    rejected, _, _ = _looks(n_trials, seed, hr, upper, events, rpact_enrolment)
+    rejected, _, _ = _looks(n_trials, seed, hr, *_bundles(upper, events), rpact_enrolment)
     return rejected
 
 
 @njit
-def _looks(n_trials, seed, hr, upper, events, rpact_enrolment):
+def _looks(n_trials, seed, hr, ana, out, rpact_enrolment):
     """(rejection probability per look, first-look z, first-look cut in years) of n_trials trials."""
     np.random.seed(seed)
     n = 1440
+    upper = ana.stop_upper
     K = upper.size
-    fw, iw, dc, risk, plus, minus, run, rows = workspace(n, 2, 1)
+    ws = workspace(n, 2, 1)
     G = n // 2
     rejected = np.zeros(K)
     z1, cut1 = np.empty(n_trials), np.empty(n_trials)
-    o_cut, o_z, o_b, o_se = np.empty(K), np.empty(K), np.empty(K), np.empty(K)
-    o_events, o_sub = np.empty(K, np.int64), np.empty(K, np.int64)
-    o_arm, o_km, o_short = np.empty((K, 2)), np.empty((K, 0, 2)), np.empty(K, np.bool_)
+    o_cut, o_z, o_events = out.cut[0], out.z[0], out.events[0]
     enrol, exit_t = np.empty(n), np.empty(n)
     cell, cause = np.empty(n, np.int64), np.empty(n, np.int64)
     pref, grid, cand = np.zeros((2, n + 1), np.int64), np.zeros(G + 1, np.int64), np.arange(n)
@@ -83,10 +94,7 @@ def _looks(n_trials, seed, hr, upper, events, rpact_enrolment):
             pref[1, i + 1] = ones
             pref[0, i + 1] = i + 1 - ones
             grid[min(int((enrol[i] - lo) * gscale), G - 1) + 1] = i + 1
-        analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, n, 1, 2, 0, 1, False,
-                      np.zeros(K, np.int64), events, np.zeros(K), np.zeros(0), upper, np.full(K, -np.inf),
-                      fw, iw, dc, risk, plus, minus, run, rows,
-                      o_cut, o_events, o_sub, o_arm, o_z, o_b, o_se, o_km, o_short)
+        analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, n, 1, 2, ana, ws, out, 0)
         z1[trial] = o_z[0]
         cut1[trial] = o_cut[0]
         for k in range(K):
@@ -124,7 +132,7 @@ def compare_first_look(n: int, iterations: int) -> None:
         return
     z_r, t_r, critical = _rpact_stage1(iterations, (31, 32))
     upper = group_sequential([e / EVENTS[-1] for e in EVENTS]).upper.astype(float)
-    _, z_s, cut_s = _looks(n, 7, 0.39, upper, np.array(EVENTS, dtype=np.int64), True)
+    _, z_s, cut_s = _looks(n, 7, 0.39, *_bundles(upper, np.array(EVENTS, dtype=np.int64)), True)
     t_s = cut_s * 12.0
     print(f"\nFirst look (25 events), rpact ({z_r.size:,} iterations, seeds 31 and 32) vs survtrial's look kernel "
           f"on rpact's enrolment ({n:,} trials):")

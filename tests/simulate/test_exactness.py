@@ -40,7 +40,7 @@ MODELS = {
     "calendar": build_model(SMALL, {"calendar_times": [1.5, 2.5, 4.0], "planned_events": 80}, landmarks=[2.0]),
     "aall1731": build_model("aall1731", {"events": [30, 60, 90]}),
     # a horizon before most events: nearly every trial draws the causes of its later exits too
-    "late_causes": replace(_TIGHT, kernel_args={**_TIGHT.kernel_args, "horizon": 1.5}, horizon=1.5),
+    "late_causes": replace(_TIGHT, generation=_TIGHT.generation._replace(horizon=1.5), horizon=1.5),
     # no landmarks: the kernel's fast path (one row per event time), stratified and pooled
     "fast_stratified": build_model(SMALL, {"events": [20, 45, 70]}, landmarks=[]),
     "fast_pooled": build_model(SMALL, {"events": [20, 45, 70], "stratified": False}, landmarks=[]),
@@ -56,7 +56,7 @@ def _check_trial(model, seed: int, index: int) -> None:
     rec = simulate_range(model, seed, index, index + 1).iloc[0]
     df = trial_data(model, seed, index)
     control = model.arms[model.control]
-    strata = "risk_group" if model.kernel_args["stratified"] else None
+    strata = "risk_group" if model.analysis.stratified else None
     for k in range(1, model.k + 1):
         if pd.isna(rec[f"events_{k}"]):
             # looks after a stop at planned information are not computed

@@ -105,18 +105,18 @@ def _analyse(enrol, arm, exit_t, cause, events, landmarks=()):
     grid, _, _ = _grid(enrol, max(1, n // 2))
     cand = np.flatnonzero(cause >= -1).astype(np.int64)
     K, L = len(events), len(landmarks)
-    out = dict(cut=np.empty(K), events=np.empty(K, dtype=np.int64), subjects=np.empty(K, dtype=np.int64),
-               events_arm=np.empty((K, 2)), z=np.empty(K), log_hr=np.empty(K), se=np.empty(K),
-               km=np.empty((K, L, 2)), short=np.empty(K, dtype=np.bool_))
-    _looks.analyse_looks(
-        n, enrol, arm.astype(np.int64), exit_t, cause.astype(np.int64), pref, grid, cand, cand.size, 1, 2, 0, 1,
-        False, np.zeros(K, dtype=np.int64), np.asarray(events, dtype=np.int64), np.zeros(K),
-        np.asarray(landmarks, dtype=float), np.full(K, np.inf), np.full(K, -np.inf),
-        *_looks.workspace(n, 2, 1),
-        out["cut"], out["events"], out["subjects"], out["events_arm"], out["z"], out["log_hr"], out["se"],
-        out["km"], out["short"],
-    )
-    return out
+    out = _looks.LookOutputs(
+        cut=np.empty((1, K)), events=np.empty((1, K), dtype=np.int64), subjects=np.empty((1, K), dtype=np.int64),
+        events_arm=np.empty((1, K, 2)), z=np.empty((1, K)), log_hr=np.empty((1, K)), log_hr_se=np.empty((1, K)),
+        km=np.empty((1, K, L, 2)), short=np.empty((1, K), dtype=np.bool_))
+    ana = _looks.analysis_args(
+        control=0, experimental=1, stratified=False, by_events=True, look_events=events, look_times=np.zeros(K),
+        landmarks=landmarks, stop_upper=np.full(K, np.inf), stop_lower=np.full(K, -np.inf))
+    _looks.analyse_looks(n, enrol, arm.astype(np.int64), exit_t, cause.astype(np.int64), pref, grid, cand, cand.size,
+                         1, 2, ana, _looks.workspace(n, 2, 1), out, 0)
+    res = {name: v[0] for name, v in out._asdict().items()}
+    res["se"] = res.pop("log_hr_se")
+    return res
 
 
 def _frame(enrol, arm, exit_t, cause):
@@ -203,13 +203,15 @@ def test_causes_for_every_exit_when_the_horizon_holds_too_few_events():
     from survtrial.simulate import _kernels, _rng
 
     n, rate = 200, 0.5
-    args = (np.array([0.0, 2.0]), np.array([0.0, 1.0]), np.array([0.5]), np.array([1.0]), True,
-            np.array([[0, 1]], dtype=np.int64), np.full(2, -1, dtype=np.int64), 2, np.array([0.0]),
-            np.full((2, 1), rate), np.zeros((2, 1)), np.full((2, 1), 0.8), np.ones((2, 1)))
+    args = dict(n_fixed=n, n_mean=n, acc_knots=[0.0, 2.0], acc_cum=[0.0, 1.0], acc_dens=[0.5], strat_cum=[1.0],
+                stratified_blocks=True, blocks=[[0, 1]], target=[-1, -1], n_arms=2, breaks=[0.0],
+                tot_rates=np.full((2, 1), rate), tot_cum=np.zeros((2, 1)), p_event=np.full((2, 1), 0.8),
+                type_cum=np.ones((2, 1)))
     sizes = np.full(3, n, dtype=np.int64)
     for horizon, min_events in ((0.05, 50), (np.inf, 0)):
+        gen = _generate.generation_args(**args, horizon=horizon, min_events=min_events)
         enrol, _cell, exit_t, cause = _kernels.patient_block(
-            _rng.block_state(3, 0), _rng.block_state(3, 0, 2, 3), sizes, 2, *args, horizon, min_events)
+            _rng.block_state(3, 0), _rng.block_state(3, 0, 2, 3), sizes, 2, gen)
         # horizon 0.05: drawn after the first pass; an infinite horizon: every exit in the first
         assert np.all(cause != _generate.NO_EXIT)  # every exit time is finite here
         assert np.mean(cause == 0) == pytest.approx(0.8, abs=0.1)

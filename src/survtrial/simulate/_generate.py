@@ -11,6 +11,8 @@ O(1) expected).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit, uint64
 
@@ -19,6 +21,48 @@ from survtrial.simulate import _rng
 # cause codes in the patient arrays
 NO_EXIT = -2  # no exit before the horizon (censored at any look)
 DROPOUT = -1  # lost to follow-up; event types are 0..E-1
+
+
+class GenerationArgs(NamedTuple):
+    """The model arrays the generator reads: one typed bundle (a numba named tuple), built by
+    ``engine.build_model``; :func:`generation_args` fixes the field types, so the compiled kernels
+    (and numba's on-disk cache) see one signature."""
+
+    n_fixed: int  # patients per trial; -1: Poisson with mean n_mean
+    n_mean: float
+    acc_knots: np.ndarray
+    acc_cum: np.ndarray
+    acc_dens: np.ndarray
+    strat_cum: np.ndarray
+    stratified_blocks: bool
+    blocks: np.ndarray
+    target: np.ndarray
+    n_arms: int
+    breaks: np.ndarray
+    tot_rates: np.ndarray
+    tot_cum: np.ndarray
+    p_event: np.ndarray
+    type_cum: np.ndarray
+    horizon: float
+    min_events: int
+
+
+_GEN_INT_ARRAYS = ("blocks", "target")
+_GEN_SCALARS = {"n_fixed": int, "n_mean": float, "stratified_blocks": bool, "n_arms": int, "horizon": float,
+                "min_events": int}
+
+
+def generation_args(**fields) -> GenerationArgs:
+    """A :class:`GenerationArgs` with every field of its fixed type (C-contiguous float64 or int64
+    arrays, Python scalars)."""
+    out = {}
+    for name in GenerationArgs._fields:
+        v = fields[name]
+        if name in _GEN_SCALARS:
+            out[name] = _GEN_SCALARS[name](v)
+        else:
+            out[name] = np.ascontiguousarray(v, dtype=np.int64 if name in _GEN_INT_ARRAYS else np.float64)
+    return GenerationArgs(**out)
 
 
 @njit(cache=True, error_model="numpy")

@@ -2,8 +2,11 @@
 
 One call simulates a block of consecutive trials from one xoshiro256++ state (draws in trial
 order, so the first m trials of a block do not depend on how many follow): each trial is drawn
-by :func:`~survtrial.simulate._generate.generate_trial` and analysed at every look by
-:func:`~survtrial.simulate._looks.analyse_looks`; the work arrays are allocated once per block.
+by :func:`~survtrial.simulate._generate.generate_trial` from the generation bundle
+(:class:`~survtrial.simulate._generate.GenerationArgs`) and analysed at every look by
+:func:`~survtrial.simulate._looks.analyse_looks` from the analysis bundle
+(:class:`~survtrial.simulate._looks.AnalysisArgs`) into the outputs
+(:class:`~survtrial.simulate._looks.LookOutputs`); the work arrays are allocated once per block.
 """
 
 from __future__ import annotations
@@ -36,52 +39,45 @@ def _buffers(n_cap, n_cells):
 
 
 @njit(cache=True, error_model="numpy")
-def simulate_block(
-    state, sizes, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, blocks, target, n_arms,
-    breaks, tot_rates, tot_cum, p_event, type_cum, horizon, min_events,
-    control, experimental, stratified, look_kind, look_events, look_times, landmarks, stop_upper, stop_lower,
-    o_cut, o_events, o_enrolled, o_events_arm, o_z, o_loghr, o_se, o_km, o_short,
-):
-    """Simulate trials of ``sizes[i]`` patients from ``state`` and analyse every look of each."""
-    n_cap = sizes.max() if sizes.size else 0
-    n_strata = strat_cum.size
-    n_cells = n_strata * n_arms
-    enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch = _buffers(n_cap, n_cells)
-    fw, iw, dc, risk, plus, minus, run, rows = workspace(n_cap, n_cells, n_strata if stratified else 1)
-    for i in range(sizes.size):
-        n = sizes[i]
-        generate_trial(
-            state, n, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, blocks, target, n_arms,
-            breaks, tot_rates, tot_cum, p_event, type_cum, horizon, min_events,
-            enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch,
-        )
-        analyse_looks(
-            n, enrol, cell, exit_t, cause, pref, grid, cand, n_cand[0], n_strata, n_arms, control,
-            experimental, stratified, look_kind, look_events, look_times, landmarks, stop_upper, stop_lower,
-            fw, iw, dc, risk, plus, minus, run, rows,
-            o_cut[i], o_events[i], o_enrolled[i], o_events_arm[i], o_z[i], o_loghr[i], o_se[i],
-            o_km[i], o_short[i],
-        )
+def _draw(state, n, gen, bufs):
+    """One trial of n patients into the buffers (see :func:`~survtrial.simulate._generate.generate_trial`)."""
+    enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch = bufs
+    generate_trial(
+        state, n, gen.acc_knots, gen.acc_cum, gen.acc_dens, gen.strat_cum, gen.stratified_blocks, gen.blocks,
+        gen.target, gen.n_arms, gen.breaks, gen.tot_rates, gen.tot_cum, gen.p_event, gen.type_cum, gen.horizon,
+        gen.min_events, enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch,
+    )
 
 
 @njit(cache=True, error_model="numpy")
-def patient_block(
-    state, late_state, sizes, index, acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, blocks,
-    target, n_arms, breaks, tot_rates, tot_cum, p_event, type_cum, horizon, min_events,
-):
+def simulate_block(state, sizes, gen, ana, out):
+    """Simulate trials of ``sizes[i]`` patients from ``state`` and analyse every look of each into row i of ``out``."""
+    n_cap = sizes.max() if sizes.size else 0
+    n_strata = gen.strat_cum.size
+    n_arms = gen.n_arms
+    n_cells = n_strata * n_arms
+    bufs = _buffers(n_cap, n_cells)
+    enrol, cell, exit_t, cause, pref, grid, cand, _sup, n_cand, _scratch = bufs
+    ws = workspace(n_cap, n_cells, n_strata if ana.stratified else 1)
+    for i in range(sizes.size):
+        n = sizes[i]
+        _draw(state, n, gen, bufs)
+        analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, n_cand[0], n_strata, n_arms, ana, ws, out, i)
+
+
+@njit(cache=True, error_model="numpy")
+def patient_block(state, late_state, sizes, index, gen):
     """Patient arrays (enrol, cell, exit time, cause) of trial ``index`` of a block (the earlier
     trials are drawn and discarded); the exits the trial did not draw (after the horizon) come
     from ``late_state``."""
     n_cap = sizes[: index + 1].max()
-    enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch = _buffers(n_cap, strat_cum.size * n_arms)
+    bufs = _buffers(n_cap, gen.strat_cum.size * gen.n_arms)
+    enrol, cell, exit_t, cause, _pref, _grid, cand, sup, n_cand, _scratch = bufs
     for i in range(index + 1):
-        generate_trial(
-            state, sizes[i], acc_knots, acc_cum, acc_dens, strat_cum, stratified_blocks, blocks, target, n_arms,
-            breaks, tot_rates, tot_cum, p_event, type_cum, horizon, min_events,
-            enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch,
-        )
+        _draw(state, sizes[i], gen, bufs)
     n = sizes[index]
-    fill_late_exits(late_state, n, enrol, cell, breaks, tot_rates, tot_cum, horizon, exit_t, sup, n_cand)
+    fill_late_exits(late_state, n, enrol, cell, gen.breaks, gen.tot_rates, gen.tot_cum, gen.horizon, exit_t, sup,
+                    n_cand)
     causes = np.full(n, NO_EXIT, dtype=np.int64)
     for r in range(n_cand[0]):
         causes[cand[r]] = cause[cand[r]]

@@ -22,6 +22,7 @@ dropout whose ``cut - e`` rounds below its exit time (``apply_data_cut`` gives i
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -30,6 +31,50 @@ from survtrial.simulate._estimates import cox_binary, logrank_rows, logrank_unit
 from survtrial.simulate._generate import cell_count, count_followed
 from survtrial.simulate._passes import at_risk_slow, event_times, event_times_ties, exit_limits
 from survtrial.simulate._sorting import argsort_events_first, select_into
+
+
+class AnalysisArgs(NamedTuple):
+    """What the looks compute: one typed bundle (a numba named tuple), built by
+    ``engine.build_model``; :func:`analysis_args` fixes the field types."""
+
+    control: int  # arm index of the control arm
+    experimental: int
+    stratified: bool  # stratified log-rank and Cox (by the scenario's strata)
+    by_events: bool  # looks at event counts (else at calendar times)
+    look_events: np.ndarray  # (K,) int: DFS events of each look (event looks)
+    look_times: np.ndarray  # (K,) calendar times of the looks (calendar looks)
+    landmarks: np.ndarray  # (L,) times of the Kaplan-Meier estimates per arm
+    stop_upper: np.ndarray  # (K,) z (> 0 favours experimental) stopping the trial at planned information
+    stop_lower: np.ndarray  # (K,) -inf where the design does not stop for a low z
+
+
+_ANA_SCALARS = {"control": int, "experimental": int, "stratified": bool, "by_events": bool}
+
+
+def analysis_args(**fields) -> AnalysisArgs:
+    """An :class:`AnalysisArgs` with every field of its fixed type."""
+    out = {}
+    for name in AnalysisArgs._fields:
+        v = fields[name]
+        if name in _ANA_SCALARS:
+            out[name] = _ANA_SCALARS[name](v)
+        else:
+            out[name] = np.ascontiguousarray(v, dtype=np.int64 if name == "look_events" else np.float64)
+    return AnalysisArgs(**out)
+
+
+class LookOutputs(NamedTuple):
+    """Per-trial, per-look results (first axis: trials of the block; K looks, A arms, L landmarks)."""
+
+    cut: np.ndarray  # (T, K) calendar time of the look
+    events: np.ndarray  # (T, K) int: DFS events in the analysis; -1: look not computed
+    subjects: np.ndarray  # (T, K) int: patients enrolled by the cut
+    events_arm: np.ndarray  # (T, K, A)
+    z: np.ndarray  # (T, K) log-rank z, > 0 favours experimental
+    log_hr: np.ndarray  # (T, K) Cox log HR (experimental vs control)
+    log_hr_se: np.ndarray  # (T, K)
+    km: np.ndarray  # (T, K, L, A) Kaplan-Meier per arm at the landmarks
+    short: np.ndarray  # (T, K) bool: event look the trial could not reach
 
 
 @njit(cache=True, error_model="numpy")
@@ -47,21 +92,22 @@ def workspace(n_cap, n_cells, n_groups):
 
 
 @njit(cache=True, error_model="numpy")
-def analyse_looks(
-    n, enrol, cell, exit_t, cause, pref, grid, cand, nc, n_strata, n_arms, control, experimental,
-    stratified, look_kind, look_events, look_times, landmarks, stop_upper, stop_lower,
-    fw, iw, dc, risk, plus, minus, run, rows,
-    o_cut, o_events, o_enrolled, o_events_arm, o_z, o_loghr, o_se, o_km, o_short,
-):
-    """Per-look statistics of one trial, written into row slices of the outputs (length K).
+def analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, nc, n_strata, n_arms, ana, ws, out, i):
+    """Per-look statistics of one trial, written into row i of the outputs (a :class:`LookOutputs`).
 
     A trial whose look k is at its planned events (event looks, not short) and whose z crosses
     ``stop_upper[k]`` or falls to ``stop_lower[k]`` stops there: the decision cannot depend on
     later looks, so they are not computed (events -1, statistics NaN). ``stop_lower`` is -inf
     where the design does not stop for a low z.
     """
+    control, experimental, stratified = ana.control, ana.experimental, ana.stratified
+    by_events, look_events, look_times = ana.by_events, ana.look_events, ana.look_times
+    landmarks, stop_upper, stop_lower = ana.landmarks, ana.stop_upper, ana.stop_lower
+    fw, iw, dc, risk, plus, minus, run, rows = ws
+    o_cut, o_events, o_enrolled, o_events_arm = out.cut[i], out.events[i], out.subjects[i], out.events_arm[i]
+    o_z, o_loghr, o_se, o_km, o_short = out.z[i], out.log_hr[i], out.log_hr_se[i], out.km[i], out.short[i]
     n_cells = n_strata * n_arms
-    K = look_kind.size
+    K = look_events.size
     # candidates (exits with a drawn cause) in patient (= enrolment) order; DFS events' calendar times
     pe, pt, px = fw[1], fw[2], fw[3]
     pc, pev = iw[0], iw[4]
@@ -82,7 +128,7 @@ def analyse_looks(
     cal = fw[7]
     ranks = iw[10]
     n_ranks = 0
-    if look_kind[0] == 0:
+    if by_events:
         for k in range(K):
             if look_events[k] <= n_ev:
                 ranks[n_ranks] = look_events[k] - 1
@@ -91,7 +137,7 @@ def analyse_looks(
             ranks[n_ranks] = n_ev - 1
             n_ranks += 1
     select_into(ev_x[:n_ev], cal, iw[7], iw[8], ranks[:n_ranks])
-    if look_kind[0] == 0:
+    if by_events:
         d_last = look_events[K - 1]
         if n_ev >= d_last:
             final = cal[d_last - 1]
@@ -132,7 +178,7 @@ def analyse_looks(
     gscale = G / span if span > 0.0 else 0.0
     for k in range(K):
         short = False
-        if look_kind[0] == 0:
+        if by_events:
             d_k = look_events[k]
             if n_ev >= d_k:
                 cut = cal[d_k - 1]
@@ -245,7 +291,7 @@ def analyse_looks(
                         s_km *= 1.0 - de / nr
                 o_km[k, li, a] = s_km
         z = o_z[k]
-        if look_kind[0] == 0 and not short and m == look_events[k] and (
+        if by_events and not short and m == look_events[k] and (
             z >= stop_upper[k] or z <= stop_lower[k]
         ):
             for kk in range(k + 1, K):

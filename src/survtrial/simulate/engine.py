@@ -20,6 +20,8 @@ from survtrial.errors import InputError
 from survtrial.simulate import _kernels as kern
 from survtrial.simulate import _rng
 from survtrial.simulate._decisions import apply_bounds
+from survtrial.simulate._generate import GenerationArgs, generation_args
+from survtrial.simulate._looks import AnalysisArgs, LookOutputs, analysis_args
 from survtrial.simulate.design_spec import SimulationDesign, load_simulation_design
 from survtrial.simulate.piecewise import stack_hazards
 
@@ -67,7 +69,8 @@ class EngineModel:
     relapse_death: np.ndarray
     post_relapse_death_rate: np.ndarray
     dropout_rate: float
-    kernel_args: dict[str, Any] = field(repr=False)
+    generation: GenerationArgs = field(repr=False)
+    analysis: AnalysisArgs = field(repr=False)
 
     @property
     def k(self) -> int:
@@ -247,13 +250,11 @@ def build_model(
             )
         goal = need + 3.0 * np.sqrt(need) + 5.0  # fewer events by then: rare (about 1 in 2000), exact
         horizon = np.inf if goal >= e_max else _solve_time(expected, goal, float(acc.end))
-        look_kind = np.zeros(des.k, dtype=np.int64)
         look_events = des.events.astype(np.int64)
         look_times = np.zeros(des.k)
         min_events = need
     else:
         horizon = float(des.calendar_times[-1])
-        look_kind = np.ones(des.k, dtype=np.int64)
         look_events = np.zeros(des.k, dtype=np.int64)
         look_times = des.calendar_times.astype(float)
         min_events = 0
@@ -266,15 +267,16 @@ def build_model(
             stop_lower = gs.lower.astype(float).copy()
         elif spec.stop_for_futility:
             stop_lower[:-1] = gs.lower[:-1]
-    kernel_args = dict(
-        n_fixed=n_fixed, n_mean=n_mean, acc_knots=acc.knots.astype(float), acc_cum=cum,
-        acc_dens=dens.astype(float), strat_cum=np.cumsum(cal.stratum_shares).astype(float),
-        stratified_blocks=bool(sc.randomization.stratified), blocks=blocks, target=target,
-        n_arms=len(arms), breaks=breaks, tot_rates=tot, tot_cum=tot_cum, p_event=p_event,
-        type_cum=type_cum,
-        horizon=float(horizon), min_events=int(min_events), control=control, experimental=experimental,
-        stratified=bool(spec.stratified), look_kind=look_kind, look_events=look_events, look_times=look_times,
-        landmarks=lm_arr, stop_upper=stop_upper, stop_lower=stop_lower,
+    generation = generation_args(
+        n_fixed=n_fixed, n_mean=n_mean, acc_knots=acc.knots, acc_cum=cum, acc_dens=dens,
+        strat_cum=np.cumsum(cal.stratum_shares), stratified_blocks=sc.randomization.stratified, blocks=blocks,
+        target=target, n_arms=len(arms), breaks=breaks, tot_rates=tot, tot_cum=tot_cum, p_event=p_event,
+        type_cum=type_cum, horizon=horizon, min_events=min_events,
+    )
+    analysis = analysis_args(
+        control=control, experimental=experimental, stratified=spec.stratified, by_events=des.kind == "events",
+        look_events=look_events, look_times=look_times, landmarks=lm_arr, stop_upper=stop_upper,
+        stop_lower=stop_lower,
     )
     return EngineModel(
         scenario_name=sc.name, scenario_digest=sc.digest, design=des, arms=arms, strata=strata,
@@ -283,7 +285,7 @@ def build_model(
         landmarks=lm_arr, expected_events_max=e_max, horizon=float(horizon), start_date=cal.start_date,
         fatal=cal.fatal, relapse_death=cal.relapse_death,
         post_relapse_death_rate=np.array([cal.post_relapse_death_rate[a] for a in arms]),
-        dropout_rate=mu, kernel_args=kernel_args,
+        dropout_rate=mu, generation=generation, analysis=analysis,
     )
 
 
@@ -318,17 +320,11 @@ def _block_sizes(model: EngineModel, seed: int, block: int, count: int) -> np.nd
     """Patients in each of the first ``count`` trials of a seed block: the scenario's fixed n, or
     Poisson totals from the block's own stream ``SeedSequence(seed, spawn_key=(block, 0, 2))``
     (drawn in trial order, so the first m do not depend on count)."""
-    ka = model.kernel_args
-    if ka["n_fixed"] >= 0:
-        return np.full(count, ka["n_fixed"], dtype=np.int64)
+    gen = model.generation
+    if gen.n_fixed >= 0:
+        return np.full(count, gen.n_fixed, dtype=np.int64)
     g = np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy=seed, spawn_key=(block, 0, 2))))
-    return g.poisson(ka["n_mean"], size=count).astype(np.int64)
-
-
-def _kernel_model_args(ka: dict[str, Any]) -> tuple:
-    return (ka["acc_knots"], ka["acc_cum"], ka["acc_dens"], ka["strat_cum"], ka["stratified_blocks"], ka["blocks"],
-            ka["target"], ka["n_arms"], ka["breaks"], ka["tot_rates"], ka["tot_cum"], ka["p_event"], ka["type_cum"],
-            ka["horizon"], ka["min_events"])
+    return g.poisson(gen.n_mean, size=count).astype(np.int64)
 
 
 def check_seed(seed: Any) -> int:
@@ -354,17 +350,11 @@ def _outputs(model: EngineModel, count: int) -> dict[str, np.ndarray]:
 def _run_block(model: EngineModel, seed: int, block: int, count: int,
                out: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """The first ``count`` trials of a seed block, written into ``out`` (arrays of ``count`` rows)."""
-    ka = model.kernel_args
     out = _outputs(model, count) if out is None else out
     sizes = _block_sizes(model, seed, block, count)
     out["n_patients"][:] = sizes
-    kern.simulate_block(
-        _rng.block_state(seed, block), sizes, *_kernel_model_args(ka),
-        ka["control"], ka["experimental"], ka["stratified"], ka["look_kind"], ka["look_events"], ka["look_times"],
-        ka["landmarks"], ka["stop_upper"], ka["stop_lower"],
-        out["cut"], out["events"], out["subjects"], out["events_arm"], out["z"], out["log_hr"],
-        out["log_hr_se"], out["km"], out["short"],
-    )
+    looks = LookOutputs(**{name: out[name] for name in LookOutputs._fields})
+    kern.simulate_block(_rng.block_state(seed, block), sizes, model.generation, model.analysis, looks)
     return out
 
 
@@ -615,19 +605,19 @@ def trial_data(model: EngineModel, seed: int, index: int) -> pd.DataFrame:
         raise InputError(f"index must be >= 0, got {index}")
     B = TRIALS_PER_SEED_BLOCK
     block, pos = divmod(int(index), B)
-    ka = model.kernel_args
+    gen = model.generation
     sizes = _block_sizes(model, seed, block, pos + 1)
     enrol, cell, exit_t, cause = kern.patient_block(
-        _rng.block_state(seed, block), _rng.block_state(seed, block, pos, 3), sizes, pos, *_kernel_model_args(ka))
+        _rng.block_state(seed, block), _rng.block_state(seed, block, pos, 3), sizes, pos, gen)
     n = int(sizes[pos])
     g = np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy=seed, spawn_key=(block, pos, 1))))
     A = len(model.arms)
     arm, stratum = cell % A, cell // A
     cause = cause.copy()
     late = (cause == kern.NO_EXIT) & np.isfinite(exit_t)
-    breaks, tcum = ka["breaks"], ka["type_cum"]
+    breaks, tcum = gen.breaks, gen.type_cum
     j = np.searchsorted(breaks, exit_t[late], side="right") - 1
-    p_event = ka["p_event"][cell[late], j]
+    p_event = gen.p_event[cell[late], j]
     u = g.random(int(late.sum()))
     v = np.where(u < p_event, u / np.where(p_event > 0, p_event, 1.0), 0.0)
     typ = np.minimum((v[:, None] >= tcum[cell[late]]).sum(axis=1), tcum.shape[1] - 1)
