@@ -48,11 +48,25 @@ def within(observed: float, expected: float, n: int, k: float = 3.0) -> bool:
 
 def test_same_seed_gives_an_identical_frame_and_other_seeds_differ(aall1731):
     a = simulate_trial(aall1731, rng=42)
-    b = simulate_trial(aall1731, rng=np.random.default_rng(42))
+    b = simulate_trial(aall1731, seed=42, index=0)
     pd.testing.assert_frame_equal(a, b)
-    assert a.attrs == b.attrs
+    assert a.attrs == b.attrs and a.attrs["seed"] == 42 and a.attrs["trial"] == 0
     c = simulate_trial(aall1731, rng=43)
     assert not np.array_equal(a["dfs_time"].to_numpy(), c["dfs_time"].to_numpy())
+    d = simulate_trial(aall1731, seed=42, index=1)
+    assert not np.array_equal(a["enrol_time"].to_numpy(), d["enrol_time"].to_numpy())
+
+
+def test_a_generator_supplies_the_seed_and_advances(aall1731):
+    gen = np.random.default_rng(42)
+    first, second = simulate_trial(aall1731, rng=gen), simulate_trial(aall1731, rng=gen)
+    draws = np.random.default_rng(42).integers(2**63, size=2)
+    pd.testing.assert_frame_equal(first, simulate_trial(aall1731, seed=int(draws[0])))
+    pd.testing.assert_frame_equal(second, simulate_trial(aall1731, seed=int(draws[1])))
+    with pytest.raises(InputError, match="give rng= or seed=, not both"):
+        simulate_trial(aall1731, rng=1, seed=1)
+    with pytest.raises(InputError, match="index must be an integer >= 0"):
+        simulate_trial(aall1731, seed=1, index=-1)
 
 
 def test_exact_published_arm_counts(aall1731, reference):
@@ -332,3 +346,46 @@ def test_covariates_may_be_listed_before_their_parent(aall1731):
     cycle = "scenario key 'covariates': covariates 'x', 'y' depend on each other in a cycle"
     with pytest.raises(InputError, match=cycle):
         aall1731.updated({"covariates.x": x, "covariates.y": y})
+
+
+# --- one generator: the twin's trial is the engine's trial ----------------------------------------
+
+
+def _nph_scenario():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from engine_scenarios import small_scenario
+
+    from survtrial.simulate.scenario import scenario_from_dict
+
+    data = small_scenario(n=300)
+    data["hazards"]["low"]["treated"] = {"hazard_ratio": {"breaks": [0.0, 0.7], "values": [1.0, 0.4]},
+                                         "cure_fraction": 0.2}
+    data["accrual"] = {"start_date": "2020-01-01", "periods": [{"duration_years": 1.0, "rate": 100.0},
+                                                              {"duration_years": 1.0, "rate": 200.0}]}
+    return scenario_from_dict(data)
+
+
+@pytest.mark.parametrize("which", ["aall1731", "nph"])
+@pytest.mark.parametrize("index", [0, 7, 1003])
+def test_simulate_trial_is_the_engine_trial_under_every_design(aall1731, which, index):
+    from survtrial.simulate.engine import build_model, trial_data
+
+    sc = aall1731 if which == "aall1731" else _nph_scenario()
+    full = simulate_trial(sc, seed=99, index=index, full_follow_up=True)
+    designs = [{"events": [20, 40]}, {"events": [30, 60, 90]}, {"calendar_times": [1.0, 2.5], "planned_events": 50}]
+    for design in designs:
+        engine = trial_data(build_model(sc, design), 99, index)
+        pd.testing.assert_frame_equal(engine, full[engine.columns])
+        assert engine.attrs["seed"] == full.attrs["seed"] and engine.attrs["trial"] == index
+
+
+def test_trials_drawn_together_equal_trials_drawn_one_by_one(aall1731):
+    from survtrial.simulate.trial import simulate_trials_data
+
+    together = list(simulate_trials_data(aall1731, 4, 998, 1002))
+    assert [df.attrs["trial"] for df in together] == [998, 999, 1000, 1001]
+    for df in together:
+        pd.testing.assert_frame_equal(df, simulate_trial(aall1731, seed=4, index=df.attrs["trial"]))
