@@ -44,11 +44,12 @@ def _gen(**changes):
 
 def _reveal_rest(gen, n, bufs):
     """Every exit of the trial in the buffers (continuing its segment streams)."""
-    cell, row, exit_t = bufs[1], bufs[2], bufs[3]
-    u_cause, perm, recip, seg, seg_k, seg_e = bufs[5], *bufs[9:14]
+    enrol, cell, row, exit_t = bufs[:4]
+    u_cause, perm, recip, seg, seg_k, seg_e, bits = bufs[5], *bufs[9:15]
     rows = row if gen.cure.size else cell
-    _exits.reveal_all(n, seg, seg_k, seg_e, perm, recip, rows, gen.breaks, gen.tot_rates, gen.tot_cum, exit_t,
-                      u_cause)
+    _exits.reveal_all(n, enrol, bits, seg, seg_k, seg_e, perm, recip, rows, gen.breaks, gen.tot_rates, gen.tot_cum,
+                      exit_t, u_cause)
+    bits[:] = 0
 
 
 def test_lowest_set_bit_table_gives_every_bit():

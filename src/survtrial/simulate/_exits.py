@@ -7,8 +7,8 @@ E's are revealed in increasing order, as order statistics: ``E_(k+1) = E_(k) + X
 (X ~ Exp(1)), carried by a uniformly chosen patient among the m - k not yet revealed (a partial
 Fisher-Yates shuffle): one uniform u gives the patient, ``floor(u (m - k))``, and the cause of
 that exit, the fraction ``u (m - k) - floor(u (m - k))`` (uniform given the patient, to 2**-53
-(m - k)). Each segment draws from its own xoshiro256++ stream, seeded from one word of the
-trial's stream A.
+(m - k)). Each segment draws from its own two xoshiro256++ streams (spacings; patients and
+causes), seeded from one word of the trial's stream A.
 
 A look at calendar time ``horizon`` needs only the exits at ``e + t <= horizon``: the segment's
 bound ``h`` (the largest ``H_row(horizon - e)`` over its rows, at its first patient's enrolment
@@ -109,7 +109,9 @@ def seed_segments(state, n, seg, seg_k, seg_e, perm):
     """Start the trial's segment streams: one word of stream A per segment (always SEGMENTS words,
     whatever the trial's size), expanded by splitmix64; nothing revealed yet."""
     for s in range(SEGMENTS):
-        seg[s, 0], seg[s, 1], seg[s, 2], seg[s, 3] = _rng.seeded_state(_rng.bits(state))
+        a0, a1, a2, a3, b0, b1, b2, b3 = _rng.seeded_state(_rng.bits(state))
+        seg[s, 0], seg[s, 1], seg[s, 2], seg[s, 3] = a0, a1, a2, a3
+        seg[s, 4], seg[s, 5], seg[s, 6], seg[s, 7] = b0, b1, b2, b3
         seg_k[s] = 0
         seg_e[s] = -1.0  # the first order statistic is not drawn yet
     for i in range(n):
@@ -117,12 +119,15 @@ def seed_segments(state, n, seg, seg_k, seg_e, perm):
 
 
 @njit(cache=True, error_model="numpy")
-def reveal(s, n, bound, seg, seg_k, seg_e, perm, recip, row, breaks, rates, cum, exit_t, u_cause):
-    """Reveal the exits of segment s in increasing E while E <= bound (inf: all of them).
+def reveal(s, n, bound, limit, enrol, bits, seg, seg_k, seg_e, perm, recip, row, breaks, rates, cum, exit_t,
+           u_cause):
+    """Reveal the exits of segment s in increasing E while E <= bound (inf: all of them); mark
+    in ``bits`` (bit i for patient i) those at calendar time ``enrol + t <= limit`` (finite t).
 
-    Per exit, from the segment's stream: the spacing X ~ Exp(1) (ziggurat) of the next order
-    statistic, then one uniform whose integer part (times the patients not yet revealed) chooses
-    its patient and whose fraction is the uniform of its cause (kept in ``u_cause``). The next
+    Per exit, from the segment's two streams: the spacing X ~ Exp(1) (ziggurat) of the next order
+    statistic from the first, and from the second one uniform whose integer part (times the
+    patients not yet revealed) chooses its patient and whose fraction is the uniform of its
+    cause (kept in ``u_cause``); two streams, so the two dependency chains run side by side. The next
     order statistic stays drawn (``seg_e``) when the bound stops the walk, so a later call
     continues the same sequence. Revealed patients are
     ``perm[a:a + seg_k[s]]``, in the order revealed.
@@ -132,21 +137,27 @@ def reveal(s, n, bound, seg, seg_k, seg_e, perm, recip, row, breaks, rates, cum,
     k = seg_k[s]
     if k >= m:
         return
+    one = np.uint64(1)
+    zero = np.uint64(0)
     s0, s1, s2, s3 = seg[s, 0], seg[s, 1], seg[s, 2], seg[s, 3]
+    t0, t1, t2, t3 = seg[s, 4], seg[s, 5], seg[s, 6], seg[s, 7]
     e = seg_e[s]
     if e < 0.0:
         x, s0, s1, s2, s3 = _rng.exponential_step(s0, s1, s2, s3)
         e = x * recip[m]
     while e <= bound:
-        u, s0, s1, s2, s3 = _rng.uniform_step(s0, s1, s2, s3)
+        u, t0, t1, t2, t3 = _rng.uniform_step(t0, t1, t2, t3)
         x = u * (m - k)
         r = min(int(x), m - k - 1)
         j = a + k + r
         i = perm[j]
         perm[j] = perm[a + k]
         perm[a + k] = i
-        exit_t[i] = inverse_hazard(e, row[i], breaks, rates, cum)
+        t = inverse_hazard(e, row[i], breaks, rates, cum)
+        exit_t[i] = t
         u_cause[i] = x - r
+        keep = enrol[i] + t <= limit and t < np.inf
+        bits[i >> 6] |= (one if keep else zero) << np.uint64(i & 63)
         k += 1
         if k == m:
             e = np.inf
@@ -154,15 +165,24 @@ def reveal(s, n, bound, seg, seg_k, seg_e, perm, recip, row, breaks, rates, cum,
         x, s0, s1, s2, s3 = _rng.exponential_step(s0, s1, s2, s3)
         e += x * recip[m - k]
     seg[s, 0], seg[s, 1], seg[s, 2], seg[s, 3] = s0, s1, s2, s3
+    seg[s, 4], seg[s, 5], seg[s, 6], seg[s, 7] = t0, t1, t2, t3
     seg_k[s] = k
     seg_e[s] = e
 
 
 @njit(cache=True, error_model="numpy")
-def reveal_all(n, seg, seg_k, seg_e, perm, recip, row, breaks, rates, cum, exit_t, u_cause):
-    """Reveal every exit of every segment (the trial with unlimited follow-up)."""
+def reveal_all(n, enrol, bits, seg, seg_k, seg_e, perm, recip, row, breaks, rates, cum, exit_t, u_cause):
+    """Reveal every exit of every segment (the trial with unlimited follow-up) and mark every
+    finite one in ``bits`` (those revealed before included)."""
+    one = np.uint64(1)
     for s in range(SEGMENTS):
-        reveal(s, n, np.inf, seg, seg_k, seg_e, perm, recip, row, breaks, rates, cum, exit_t, u_cause)
+        reveal(s, n, np.inf, np.inf, enrol, bits, seg, seg_k, seg_e, perm, recip, row, breaks, rates, cum, exit_t,
+               u_cause)
+        a, _b = segment_range(s, n)
+        for q in range(seg_k[s]):
+            i = perm[a + q]
+            if exit_t[i] < np.inf:
+                bits[i >> 6] |= one << np.uint64(i & 63)
 
 
 # de Bruijn sequence for the index of a 64-bit word's lowest set bit (Leiserson, Prokop & Randall 1998)
@@ -173,34 +193,22 @@ for _b in range(64):
 
 
 @njit(cache=True, error_model="numpy")
-def collect_exits(n, limit, enrol, row, exit_t, u_cause, seg_k, perm, bits, breaks, p_event, type_cum, cause, cand):
-    """The revealed exits at calendar time ``enrol + t <= limit`` (finite t), in patient order, into
-    ``cand``, with their causes in ``cause``; returns (their number, the DFS events among them).
-
-    A segment's exits come in random order: they are marked in a bitmap of the segment (``bits``,
-    all zero between calls) and read back in patient order, lowest set bit first.
-    """
+def collect_exits(n, row, exit_t, u_cause, bits, breaks, p_event, type_cum, cause, cand):
+    """The exits marked in ``bits``, in patient order (lowest set bit first), into ``cand``, with
+    their causes in ``cause``; ``bits`` is left all zero. Returns (their number, the DFS events
+    among them)."""
     nc = 0
     n_events = 0
-    simple = breaks.size == 1 and type_cum.shape[1] == 1  # one piece, one event type: branch-free
     one = np.uint64(1)
-    for s in range(SEGMENTS):
-        a, b = segment_range(s, n)
-        for q in range(seg_k[s]):
-            i = perm[a + q]
-            t = exit_t[i]
-            keep = enrol[i] + t <= limit and t < np.inf
-            d = i - a
-            bits[d >> 6] |= (one if keep else np.uint64(0)) << np.uint64(d & 63)
-        for w in range((b - a + 63) >> 6):
-            word = bits[w]
-            bits[w] = 0
-            while word:
-                low = word & (~word + one)
-                cand[nc] = a + (w << 6) + _BIT_INDEX[np.intp((low * _DEBRUIJN) >> np.uint64(58))]
-                nc += 1
-                word ^= low
-    if simple:
+    for w in range((n + 63) >> 6):
+        word = bits[w]
+        bits[w] = 0
+        while word:
+            low = word & (~word + one)
+            cand[nc] = (w << 6) + _BIT_INDEX[np.intp((low * _DEBRUIJN) >> np.uint64(58))]
+            nc += 1
+            word ^= low
+    if breaks.size == 1 and type_cum.shape[1] == 1:  # one piece, one event type: branch-free
         for r in range(nc):
             i = cand[r]
             ev = 1 if u_cause[i] < p_event[row[i], 0] else 0

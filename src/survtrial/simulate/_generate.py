@@ -162,10 +162,10 @@ def buffers(n_cap, n_cells):
     recip[0] = np.inf
     for j in range(1, n_cap + 1):
         recip[j] = 1.0 / j
-    seg = np.empty((SEGMENTS, 4), dtype=np.uint64)
+    seg = np.empty((SEGMENTS, 8), dtype=np.uint64)
     seg_k = np.zeros(SEGMENTS, dtype=np.int64)
     seg_e = np.empty(SEGMENTS)
-    bits = np.zeros((n_cap + 63) // 64 + 1, dtype=np.uint64)  # a segment's exits, one bit each
+    bits = np.zeros((n_cap + 63) // 64 + 1, dtype=np.uint64)  # the exits by the horizon, one bit per patient
     n_cand = np.zeros(1, dtype=np.int64)
     scratch = np.empty(n_cap + 1)
     return (enrol, cell, row, exit_t, cause, u_cause, pref, grid, cand, perm, recip, seg, seg_k, seg_e, bits,
@@ -263,13 +263,12 @@ def generate_trial(state, n, gen, horizon, min_events, bufs):
         if a < b:
             h = segment_bound(a, enrol, horizon, breaks, rates, cum)
             if h > 0.0:
-                reveal(s, n, h, seg, seg_k, seg_e, perm, recip, rows, breaks, rates, cum, exit_t, u_cause)
-    nc, n_events = collect_exits(n, horizon, enrol, rows, exit_t, u_cause, seg_k, perm, bits, breaks, gen.p_event,
-                                 gen.type_cum, cause, cand)
+                reveal(s, n, h, horizon, enrol, bits, seg, seg_k, seg_e, perm, recip, rows, breaks, rates, cum,
+                       exit_t, u_cause)
+    nc, n_events = collect_exits(n, rows, exit_t, u_cause, bits, breaks, gen.p_event, gen.type_cum, cause, cand)
     if n_events < min_events and np.isfinite(horizon):
-        reveal_all(n, seg, seg_k, seg_e, perm, recip, rows, breaks, rates, cum, exit_t, u_cause)
-        nc, n_events = collect_exits(n, np.inf, enrol, rows, exit_t, u_cause, seg_k, perm, bits, breaks,
-                                     gen.p_event, gen.type_cum, cause, cand)
+        reveal_all(n, enrol, bits, seg, seg_k, seg_e, perm, recip, rows, breaks, rates, cum, exit_t, u_cause)
+        nc, n_events = collect_exits(n, rows, exit_t, u_cause, bits, breaks, gen.p_event, gen.type_cum, cause, cand)
     n_cand[0] = nc
 
 

@@ -16,8 +16,8 @@ results do not depend on chunk sizes or workers, as with a numpy Generator.
   accepted at once, the rest use one more uniform (wedge test or the tail beyond r by memorylessness).
   Filling an array alternates streams A and B (two independent dependency chains side by side).
 - Sub-streams: a trial's exit segments each take one word of stream A and expand it by splitmix64
-  into a xoshiro256++ state of their own (:func:`seeded_state`, the seeding the xoshiro authors
-  recommend), so each segment's sequence can stop and resume without moving the others.
+  into two xoshiro256++ states of their own (:func:`seeded_state`, the seeding the xoshiro
+  authors recommend), so each segment's sequence can stop and resume without moving the others.
 
 References
 ----------
@@ -140,15 +140,22 @@ def _splitmix(x):
 
 @njit(inline="always")
 def seeded_state(word):
-    """A xoshiro256++ state (s0, s1, s2, s3) from one 64-bit word: four splitmix64 outputs, as the
-    xoshiro authors recommend for seeding (never all zero in practice; guarded all the same)."""
-    x, s0 = _splitmix(word)
-    x, s1 = _splitmix(x)
-    x, s2 = _splitmix(x)
-    x, s3 = _splitmix(x)
-    if (s0 | s1 | s2 | s3) == uint64(0):
-        s0 = uint64(1)
-    return s0, s1, s2, s3
+    """Two xoshiro256++ states (a0, a1, a2, a3, b0, b1, b2, b3) from one 64-bit word: eight
+    splitmix64 outputs, as the xoshiro authors recommend for seeding (never all zero in
+    practice; guarded all the same)."""
+    x, a0 = _splitmix(word)
+    x, a1 = _splitmix(x)
+    x, a2 = _splitmix(x)
+    x, a3 = _splitmix(x)
+    x, b0 = _splitmix(x)
+    x, b1 = _splitmix(x)
+    x, b2 = _splitmix(x)
+    x, b3 = _splitmix(x)
+    if (a0 | a1 | a2 | a3) == uint64(0):
+        a0 = uint64(1)
+    if (b0 | b1 | b2 | b3) == uint64(0):
+        b0 = uint64(1)
+    return a0, a1, a2, a3, b0, b1, b2, b3
 
 
 @njit(inline="always")
