@@ -302,3 +302,28 @@ def test_running_cell_counts_are_the_counts(n_strata, n_arms, n):
     cell = bufs[1][:n]
     want = np.vstack([np.concatenate(([0], np.cumsum(cell == c))) for c in range(n_cells)])
     np.testing.assert_array_equal(_counts(pref, n, n_cells), want)
+
+
+def test_piecewise_accrual_with_a_pause_gives_enrolment_from_its_density():
+    # accrual as data: rates 100, 0 (a pause), 300 and 50 per year over 1, 0.5, 1 and 2 years;
+    # with n fixed, the enrolment times are order statistics of the density proportional to the
+    # rates: KS against the accrual CDF (pooled over trials), none inside the pause
+    from survtrial.simulate._model import AccrualPattern
+
+    durations, rates = [1.0, 0.5, 1.0, 2.0], [100.0, 0.0, 300.0, 50.0]
+    pattern = AccrualPattern.from_periods(durations, rates)
+    cum = np.concatenate([[0.0], np.cumsum(np.asarray(rates) * np.asarray(durations))]) / pattern.expected_n
+    n = 400
+    gen = _gen(n_fixed=n, n_mean=n, acc_knots=pattern.knots, acc_cum=cum,
+               acc_dens=pattern.rates / pattern.expected_n)
+    bufs = _generate.buffers(n, 2)
+    state = _rng.block_state(31, 0)
+    enrolled = []
+    for _ in range(50):
+        _generate.generate_trial(state, n, gen, 0.0, 0, bufs)
+        e = bufs[0][:n].copy()
+        assert np.all(np.diff(e) >= 0)
+        enrolled.append(e)
+    e = np.concatenate(enrolled)
+    assert not np.any((e > 1.0) & (e < 1.5))
+    assert stats.kstest(e, lambda x: pattern.cdf(x)).pvalue > 1e-3
