@@ -17,7 +17,7 @@ from survtrial.stats.km import kaplan_meier
 from survtrial.stats.logrank import logrank_test
 from survtrial.stats.rmst import restricted_mean_survival_time
 from survtrial.workflows.reproduce import reproduce
-from survtrial.workflows.twin import RMST_HORIZON_YEARS, published_table, run_replicates
+from survtrial.workflows.twin import published_table, rmst_horizon, run_replicates
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def test_report_numbers_equal_direct_statistics(run):
     high = pts[pts["risk_group"] == "SR-High"]
     s_high = kaplan_meier(high["dfs_time"], high["dfs_event"], high["arm"]).survival_at([3.0]).set_index("group")
     assert table.loc["dfs3_high_blina", "twin"] == pytest.approx(100 * s_high.loc["blina", "survival"], rel=1e-12)
-    rm = restricted_mean_survival_time(t, e, arm, tau=RMST_HORIZON_YEARS, reference="chemo")
+    rm = restricted_mean_survival_time(t, e, arm, tau=rmst_horizon(run.scenario), reference="chemo")
     assert table.loc["rmst_days", "twin"] == pytest.approx(float(rm.difference) * 365.25, rel=1e-12)
     codes = (pts["dfs_event_type"] == "marrow_relapse").astype(int) + 2 * (
         (pts["dfs_event"] == 1) & (pts["dfs_event_type"] != "marrow_relapse")).astype(int)
@@ -53,6 +53,9 @@ def test_report_numbers_equal_direct_statistics(run):
     assert table.loc["crs_blina", "twin"] == pytest.approx(100 * crs)
     lr = logrank_test(t, e, arm, strata=pts["risk_group"], reference="chemo")
     assert run.interim["z"] == pytest.approx(lr.z, rel=1e-12)
+    for arm_name in ("chemo", "blina"):  # numbers at risk under the KM figure
+        mine = pts.loc[pts["arm"] == arm_name, "dfs_time"]
+        assert table.loc[f"at_risk_2y_{arm_name}", "twin"] == (mine >= 2).sum()
 
 
 def test_outputs_written(run):
@@ -132,3 +135,28 @@ def test_cli_bad_scenario_file_exits_2_and_leaves_nothing(tmp_path, mutate, frag
     assert res.exit_code == 2, res.output
     assert fragment in res.output and "Traceback" not in res.output
     assert not out.exists()
+
+
+def test_the_twin_design_runs_on_the_engine_and_its_trials_are_the_twins():
+    """One generator: trial i of an operating-characteristics run of the AALL1731 design under the
+    twin is the twin simulated with the same seed and index (replicate i + 1)."""
+    from survtrial.simulate.engine import simulate_trials, trial_data
+    from survtrial.simulate.trial import apply_data_cut, simulate_trial
+    from survtrial.workflows.twin import twin_design
+
+    sc = load_scenario("aall1731")
+    design = twin_design(sc)
+    assert design["planned_events"] == sc.interim_analyses.planned_events
+    res = simulate_trials(sc, design, 40, seed=5)
+    oc = res.summary()
+    assert oc is not None and res.n_sims == 40
+    for i in (0, 7):
+        twin = simulate_trial(sc, seed=5, index=i, full_follow_up=True)
+        engine = trial_data(res.model, 5, i)
+        pd.testing.assert_frame_equal(engine, twin[engine.columns])
+        # the engine's first look: the twin cut at the look's events gives the engine's z
+        rec = res.trials.iloc[i]
+        cut = apply_data_cut(twin, events=int(res.model.design.events[0]))
+        lr = logrank_test(cut["dfs_time"], cut["dfs_event"], cut["arm"], strata=cut["risk_group"],
+                          reference="chemo", timefix=False)
+        assert rec["z_1"] == pytest.approx(-lr.z, rel=1e-12)

@@ -10,7 +10,7 @@ from survtrial.errors import InputError
 from survtrial.simulate.piecewise import PiecewiseHazard
 
 if TYPE_CHECKING:
-    from survtrial.simulate.scenario import HazardRatioProfile, Scenario
+    from survtrial.simulate.scenario import Scenario
 
 __all__ = ["calibrate_hazard_ratio", "calibrate_piecewise_hazards", "scenario_hazards"]
 
@@ -178,12 +178,20 @@ def calibrate_hazard_ratio(
     return _solve_scales(grid, fixed, free, t, s, zero)
 
 
-def scenario_hazards(sc: Scenario) -> tuple[dict[tuple[str, str], PiecewiseHazard], dict[tuple[str, str], float]]:
+def scenario_hazards(
+    sc: Scenario, parameters: dict[str, float] | None = None
+) -> tuple[dict[tuple[str, str], PiecewiseHazard], dict[tuple[str, str], float]]:
     """The DFS hazard (of those not cured) and the cure fraction of every stratum x arm cell.
 
     Arms with their own hazard first, then the arms given by a hazard ratio against them.
-    Errors are InputError naming the scenario key whose target cannot be met.
+    ``parameters``: the values of the scenario's named parameters. Errors are InputError naming
+    the scenario key whose target cannot be met.
     """
+    par = parameters or {}
+
+    def numbers(values: Any) -> list[Any]:
+        return [par[v] if isinstance(v, str) and v != "fit" else v for v in values]
+
     arms = list(sc.arms)
     hazards: dict[tuple[str, str], PiecewiseHazard] = {}
     cure: dict[tuple[str, str], float] = {}
@@ -201,18 +209,15 @@ def scenario_hazards(sc: Scenario) -> tuple[dict[tuple[str, str], PiecewiseHazar
                 if spec.rates is not None:
                     hazards[s, a] = PiecewiseHazard(spec.breaks, spec.rates)
                 elif spec.hazard_ratio is not None:
-                    hazards[s, a] = _from_ratio(spec.hazard_ratio, hazards[s, spec.hazard_ratio.reference or arms[0]],
-                                                targets)
+                    ratio = spec.hazard_ratio
+                    times, surv = targets if targets is not None else (None, None)
+                    hazards[s, a] = calibrate_hazard_ratio(hazards[s, ratio.reference or arms[0]], ratio.breaks,
+                                                           numbers(ratio.values), ratio.fitted, times, surv)
                 else:
                     shape = spec.shape or sc.hazard_shape
-                    hz_shape = None if shape is None else PiecewiseHazard(shape.breaks, shape.relative)
+                    hz_shape = None if shape is None else PiecewiseHazard(shape.breaks, numbers(shape.relative))
                     hazards[s, a] = calibrate_piecewise_hazards(*targets, shape=hz_shape)
             except InputError as err:
                 raise InputError(f"scenario key 'hazards.{s}.{a}': {err}") from None
     return {(s, a): hazards[s, a] for s in sc.strata for a in arms}, {(s, a): cure[s, a] for s in sc.strata
                                                                       for a in arms}
-
-
-def _from_ratio(ratio: HazardRatioProfile, reference: PiecewiseHazard, targets: Any) -> PiecewiseHazard:
-    times, surv = targets if targets is not None else (None, None)
-    return calibrate_hazard_ratio(reference, ratio.breaks, ratio.values, ratio.fitted, times, surv)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -90,6 +90,12 @@ class CalibratedScenario:
         Fixed total and per-arm sizes, or None (Poisson total, randomized by ratio).
     cut_years, cut_events
         Data cut: years from study start, or the DFS event count (one of them, or neither).
+    parameters : dict
+        The scenario's free parameters as solved from its curve targets (empty if none).
+    curve_fit : CurveFit or None
+        The curve targets (published Cox HR, RMST difference) next to their model values.
+    accrual_fit : AccrualFit or None
+        The accrual's fit to the published numbers at risk, when solved from them.
     """
 
     name: str
@@ -110,6 +116,14 @@ class CalibratedScenario:
     start_date: dt.date
     cut_years: float | None
     cut_events: int | None
+    parameters: dict[str, float] = field(default_factory=dict)
+    curve_fit: Any = None
+    accrual_fit: Any = None
+
+    @property
+    def rmst_horizon(self) -> float | None:
+        """The horizon (years) of the RMST curve target, if any (given, or solved from an arm's mean)."""
+        return None if self.curve_fit is None else self.curve_fit.rmst_horizon
 
     @property
     def cut_date(self) -> dt.date | None:

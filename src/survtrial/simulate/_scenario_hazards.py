@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from itertools import pairwise
-from typing import Annotated, Literal
+from typing import Annotated
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from survtrial.simulate._scenario_base import NonNegative, Positive, StrictModel, fail
+from survtrial.simulate._scenario_curves import PARAMETER_NAME
 
 __all__ = ["FIT", "HazardRatioProfile", "HazardShape", "HazardSpec", "check_breaks"]
 
@@ -35,9 +36,14 @@ class HazardShape(StrictModel):
     """
 
     breaks: list[Time]
-    relative: list[NonNegative]
+    relative: list[NonNegative | str]
 
     _breaks = field_validator("breaks")(check_breaks)
+
+    @field_validator("relative", mode="before")
+    @classmethod
+    def _relative(cls, v: object) -> object:
+        return _numbers_or_names(v, "a relative hazard >= 0", allow_fit=False)
 
     @model_validator(mode="after")
     def _lengths(self) -> HazardShape:
@@ -58,7 +64,7 @@ class HazardRatioProfile(StrictModel):
     """
 
     breaks: list[Time]
-    values: list[NonNegative | Literal["fit"]]
+    values: list[NonNegative | str]
     reference: str | None = None
 
     _breaks = field_validator("breaks")(check_breaks)
@@ -66,14 +72,8 @@ class HazardRatioProfile(StrictModel):
     @field_validator("values", mode="before")
     @classmethod
     def _values(cls, v: object) -> object:
-        if not isinstance(v, list):
-            return v
-        for i, x in enumerate(v):
-            number = isinstance(x, int | float) and not isinstance(x, bool)
-            if x != FIT and not (number and np.isfinite(x) and x >= 0):
-                raise fail(f"value {x!r} at position {i} is invalid; allowed: a hazard ratio >= 0 or 'fit' "
-                           "(solved from the arm's survival_targets)")
-        return v
+        return _numbers_or_names(v, "a hazard ratio >= 0, 'fit' (solved from the arm's survival_targets)",
+                                 allow_fit=True)
 
     @model_validator(mode="after")
     def _lengths(self) -> HazardRatioProfile:
@@ -85,6 +85,19 @@ class HazardRatioProfile(StrictModel):
     def fitted(self) -> list[bool]:
         """Which values are solved from the targets."""
         return [v == FIT for v in self.values]
+
+
+def _numbers_or_names(v: object, what: str, *, allow_fit: bool) -> object:
+    """Each entry a finite number >= 0, or the name of a scenario parameter (or 'fit')."""
+    if not isinstance(v, list):
+        return v
+    for i, x in enumerate(v):
+        number = isinstance(x, int | float) and not isinstance(x, bool)
+        name = isinstance(x, str) and PARAMETER_NAME.fullmatch(x) is not None and (allow_fit or x != FIT)
+        if not (name or (number and np.isfinite(x) and x >= 0)):
+            raise fail(f"value {x!r} at position {i} is invalid; allowed: {what} or the name of one of the "
+                       "scenario's 'parameters'")
+    return v
 
 
 class HazardSpec(StrictModel):

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.optimize import brentq
 from scipy.special import exprel
 
 from survtrial.errors import InputError
-from survtrial.simulate._hazard_fit import calibrate_hazard_ratio, calibrate_piecewise_hazards, scenario_hazards
+from survtrial.simulate._curve_fit import solve_parameters
+from survtrial.simulate._hazard_fit import calibrate_hazard_ratio, calibrate_piecewise_hazards
 from survtrial.simulate._model import AccrualPattern, CalibratedScenario
+from survtrial.simulate._scenario_core import build_core
 from survtrial.simulate.piecewise import PiecewiseHazard
 
 if TYPE_CHECKING:
@@ -213,18 +215,37 @@ def calibrate_cut_for_median_follow_up(median_follow_up: float, accrual: Accrual
     return float(brentq(excess, m + start, cut, xtol=1e-12))
 
 
-def _years(date: Any, start: Any) -> float:
-    return (date - start).days / DAYS_PER_YEAR
-
-
 def calibrate_scenario(sc: Scenario) -> CalibratedScenario:
     """Solve every target of a scenario into simulation parameters (hazards, shares, rates, cut).
 
-    Errors are InputError naming the scenario key whose target cannot be met.
+    Order: the free ``parameters`` (if any) from the ``curve_targets`` (each trial of parameter
+    values recomputes the landmark-calibrated hazards, the accrual solved from numbers at risk and
+    the cut); then event-type shares, post-relapse death rates. Errors are InputError naming the
+    scenario key whose target cannot be met. Results are cached by the scenario's digest.
     """
+    cached = _CACHE.get(sc.digest)
+    if cached is not None:
+        return cached
+    out = _calibrate(sc)
+    if len(_CACHE) >= 64:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[sc.digest] = out
+    return out
+
+
+_CACHE: dict[str, CalibratedScenario] = {}
+
+
+def _calibrate(sc: Scenario) -> CalibratedScenario:
     arms, strata = tuple(sc.arms), tuple(sc.strata)
     weights = np.array([sc.strata[s].share for s in strata])
-    hazards, cure = scenario_hazards(sc)
+    curve_fit = None
+    params: dict[str, float] = {}
+    if sc.curve_targets is not None:
+        curve_fit = solve_parameters(sc, lambda p: build_core(sc, p).curve_model)
+        params = curve_fit.parameters
+    core = build_core(sc, params)
+    hazards, cure = core.hazards, core.cure
 
     def dfs(s: str, a: str, t: float) -> float:
         return cure[s, a] + (1.0 - cure[s, a]) * float(hazards[s, a].survival(t))
@@ -270,25 +291,8 @@ def calibrate_scenario(sc: Scenario) -> CalibratedScenario:
             except InputError as err:
                 raise InputError(f"scenario key 'post_relapse_death.os_targets.{a}': {err}") from None
 
-    acc = sc.accrual
-    if acc.periods is not None:
-        accrual = AccrualPattern.from_periods([p.duration_years for p in acc.periods], [p.rate for p in acc.periods])
-    else:
-        accrual = AccrualPattern.from_periods([acc.duration_years], [1.0])
     arm_counts = {a: arm.n for a, arm in sc.arms.items()} if all(x.n for x in sc.arms.values()) else None
-    n = sum(arm_counts.values()) if arm_counts else acc.n
-
-    cut = sc.data_cut
-    cut_years: float | None = None
-    if cut.calendar_date is not None:
-        cut_years = _years(cut.calendar_date, acc.start_date)
-    elif cut.years_from_start is not None:
-        cut_years = float(cut.years_from_start)
-    elif cut.median_follow_up_years is not None:
-        try:
-            cut_years = calibrate_cut_for_median_follow_up(cut.median_follow_up_years, accrual, sc.dropout.rate)
-        except InputError as err:
-            raise InputError(f"scenario key 'data_cut.median_follow_up_years': {err}") from None
+    n = sum(arm_counts.values()) if arm_counts else sc.accrual.n
     return CalibratedScenario(
         name=sc.name,
         arms=arms,
@@ -302,10 +306,13 @@ def calibrate_scenario(sc: Scenario) -> CalibratedScenario:
         cause_shares=shares,
         post_relapse_death_rate=death_rate,
         dropout_rate=float(sc.dropout.rate),
-        accrual=accrual,
+        accrual=core.accrual,
         n=n,
         arm_counts=arm_counts,
-        start_date=acc.start_date,
-        cut_years=cut_years,
-        cut_events=cut.events,
+        start_date=sc.accrual.start_date,
+        cut_years=core.cut_years,
+        cut_events=sc.data_cut.events,
+        parameters=params,
+        curve_fit=curve_fit,
+        accrual_fit=core.accrual_fit,
     )

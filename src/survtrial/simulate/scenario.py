@@ -34,6 +34,13 @@ from survtrial.simulate._scenario_base import (
     fail,
     fmt,
 )
+from survtrial.simulate._scenario_curves import (
+    AtRiskAccrual,
+    CurveTargets,
+    HazardRatioCurveTarget,
+    Parameter,
+    RMSTDifferenceCurveTarget,
+)
 from survtrial.simulate._scenario_hazards import FIT, HazardRatioProfile, HazardShape, HazardSpec
 from survtrial.simulate._scenario_io import (
     load_scenario,
@@ -49,23 +56,29 @@ __all__ = [
     "Accrual",
     "AccrualPeriod",
     "Arm",
+    "AtRiskAccrual",
     "CategoricalCovariate",
     "CauseSpec",
     "CifTarget",
     "CompetingEvents",
     "ConstantCovariate",
+    "CurveTargets",
     "DataCut",
     "Dropout",
     "EventType",
+    "HazardRatioCurveTarget",
     "HazardRatioProfile",
     "HazardShape",
     "HazardSpec",
     "InterimPlan",
+    "Parameter",
     "PostRelapseDeath",
     "QuantileCovariate",
+    "RMSTDifferenceCurveTarget",
     "Randomization",
     "Scenario",
     "Stratum",
+    "ToxicityByStratum",
     "load_scenario",
     "packaged_scenarios",
     "scenario_from_dict",
@@ -94,7 +107,8 @@ class AccrualPeriod(StrictModel):
 
 
 class Accrual(StrictModel):
-    """Enrolment: uniform over ``duration_years``, or piecewise-constant ``periods``.
+    """Enrolment: uniform over ``duration_years``, piecewise-constant ``periods``, or piecewise
+    rates solved ``from_numbers_at_risk`` (to the data cut).
 
     ``n`` fixes the total (the enrolment times are then the order statistics of ``n`` draws from
     the accrual density); without ``n`` and without arm sizes, the total is Poisson with mean
@@ -105,11 +119,14 @@ class Accrual(StrictModel):
     n: int | None = Field(None, ge=1)
     duration_years: Positive | None = None
     periods: list[AccrualPeriod] | None = None
+    from_numbers_at_risk: AtRiskAccrual | None = None
 
     @model_validator(mode="after")
     def _one_pattern(self) -> Accrual:
-        if (self.duration_years is None) == (self.periods is None):
-            raise fail("give exactly one of 'duration_years' (uniform accrual) or 'periods' (piecewise rates)")
+        given = [self.duration_years is not None, self.periods is not None, self.from_numbers_at_risk is not None]
+        if sum(given) != 1:
+            raise fail("give exactly one of 'duration_years' (uniform accrual), 'periods' (piecewise rates) or "
+                       "'from_numbers_at_risk' (rates solved from published numbers at risk)")
         if self.periods is not None and not any(p.rate > 0 for p in self.periods):
             raise fail("all accrual periods have rate 0; at least one rate must be > 0")
         return self
@@ -258,12 +275,21 @@ class InterimPlan(StrictModel):
         return self
 
 
+class ToxicityByStratum(StrictModel):
+    """Bernoulli probabilities of a toxicity per stratum and arm: ``by_stratum: {stratum: {arm: p}}``."""
+
+    by_stratum: dict[str, dict[str, Probability]]
+
+
 class Scenario(StrictModel):
     """A randomized time-to-event trial scenario (validated). Load one with :func:`load_scenario`.
 
     Keys: ``arms``, ``strata``, ``covariates``, ``accrual``, ``randomization``, ``hazard_shape``,
     ``hazards`` (stratum -> arm -> HazardSpec), ``competing_events``, ``post_relapse_death``,
-    ``dropout``, ``toxicity`` (name -> arm -> probability), ``data_cut``, ``interim_analyses``.
+    ``dropout``, ``toxicity`` (name -> arm -> probability, or ``by_stratum`` -> stratum -> arm ->
+    probability), ``data_cut``, ``interim_analyses``,
+    ``parameters`` (free numbers of the hazards) and ``curve_targets`` (published Cox HR, RMST
+    difference) that solve them.
     Times are in years. ``calibrated`` gives the model parameters solved from the targets.
     """
 
@@ -279,9 +305,11 @@ class Scenario(StrictModel):
     competing_events: CompetingEvents
     post_relapse_death: PostRelapseDeath | None = None
     dropout: Dropout = Dropout()
-    toxicity: dict[str, dict[str, Probability]] = Field(default_factory=dict)
+    toxicity: dict[str, dict[str, Probability] | ToxicityByStratum] = Field(default_factory=dict)
     data_cut: DataCut
     interim_analyses: InterimPlan | None = None
+    parameters: dict[str, Parameter] = Field(default_factory=dict)
+    curve_targets: CurveTargets | None = None
 
     @field_validator("strata")
     @classmethod
@@ -343,6 +371,40 @@ class Scenario(StrictModel):
             else:
                 node[parts[-1]] = value
         return scenario_from_dict(data, source=f"{self.name} (updated)")
+
+    def frozen(self) -> Scenario:
+        """The same model with everything solved written in: the parameters' solved values in the
+        hazard shapes and ratios (``parameters`` and ``curve_targets`` dropped) and the accrual solved
+        from numbers at risk as ``periods``. Changes made to it (``updated``) then keep the hazards
+        and accrual as they are instead of solving them again."""
+        cal = self.calibrated
+        data = self.model_dump(exclude_none=True)
+        par = cal.parameters
+
+        def numbers(values: list) -> list:
+            return [par[v] if isinstance(v, str) and v in par else v for v in values]
+
+        if "hazard_shape" in data:
+            data["hazard_shape"]["relative"] = numbers(data["hazard_shape"]["relative"])
+        for per_arm in data["hazards"].values():
+            for spec in per_arm.values():
+                if "shape" in spec:
+                    spec["shape"]["relative"] = numbers(spec["shape"]["relative"])
+                if "hazard_ratio" in spec:
+                    spec["hazard_ratio"]["values"] = numbers(spec["hazard_ratio"]["values"])
+        data.pop("parameters", None)
+        data.pop("curve_targets", None)
+        if cal.accrual_fit is not None:
+            fit = cal.accrual_fit
+            data["accrual"].pop("from_numbers_at_risk")
+            data["accrual"]["periods"] = [{"duration_years": float(b - a), "rate": float(r)}
+                                          for a, b, r in zip(fit.piece_start, fit.piece_end, fit.rate, strict=True)]
+        return scenario_from_dict(data, source=f"{self.name} (frozen)")
+
+    def toxicity_probability(self, name: str, stratum: str, arm: str) -> float:
+        """The probability of toxicity ``name`` in a stratum and arm."""
+        spec = self.toxicity[name]
+        return float(spec.by_stratum[stratum][arm] if isinstance(spec, ToxicityByStratum) else spec[arm])
 
     def __repr__(self) -> str:
         n = self.accrual.n or sum(a.n or 0 for a in self.arms.values()) or "Poisson"

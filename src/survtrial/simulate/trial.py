@@ -143,7 +143,8 @@ def simulate_trial(
         ``patient_id`` (1..n in order of enrolment), ``arm``, ``arm_code`` (if the strata define
         codes), ``risk_group``, the scenario's covariates, ``enrol_time`` (years from study start),
         ``enrol_date``, ``dfs_time``, ``dfs_event`` (0/1), ``dfs_event_type`` (``censored`` or an
-        event type), ``os_time``, ``os_event``, and ``tox_<name>`` (bool) per toxicity. Times are in
+        event type), ``os_time``, ``os_event``, and ``tox_<name>`` (bool) per toxicity (Bernoulli with
+        the probability of the patient's arm, and stratum where the scenario gives them by stratum). Times are in
         years from randomization. ``attrs`` holds the scenario name and digest, the start date,
         the seed, the trial index and the data cut.
 
@@ -219,8 +220,9 @@ def _with_extras(sc: Scenario, df: pd.DataFrame, full_follow_up: bool) -> pd.Dat
     for col in ("dfs_time", "dfs_event", "dfs_event_type", "os_time", "os_event"):
         frame[col] = df[col]
     tox_u = trial_streams(seed, index, 5).random((n, len(sc.toxicity)))
-    for j, (name, per_arm) in enumerate(sc.toxicity.items()):
-        frame[f"tox_{name}"] = tox_u[:, j] < np.array([per_arm[a] for a in cal.arms])[arm]
+    for j, name in enumerate(sc.toxicity):
+        p = np.array([[sc.toxicity_probability(name, s_, a) for a in cal.arms] for s_ in cal.strata])
+        frame[f"tox_{name}"] = tox_u[:, j] < p[stratum, arm]
     out = pd.DataFrame(frame)
     out.attrs = dict(df.attrs)
     if full_follow_up:

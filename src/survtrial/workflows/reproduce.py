@@ -25,6 +25,7 @@ from survtrial.workflows.twin import (
     analyse_twin,
     compare_with_published,
     interim_decision,
+    rmst_horizon,
     run_replicates,
     twin_headlines,
 )
@@ -109,10 +110,24 @@ def _build_report(sc: Scenario, seed: int, analysis: TrialAnalysis, comparison: 
                           "value (line) with its CI", name="calibration")
     add_trial_sections(report, analysis)
     report.add_section("Scenario")
-    report.add_text(f"Scenario {sc.name} (digest {sc.digest}). DFS hazards per risk group and arm, solved "
-                    "from the published 3-year DFS (piecewise constant, per year; plateau after 3 years: assumption).")
+    cal = sc.calibrated
+    report.add_text(f"Scenario {sc.name} (digest {sc.digest}). DFS hazards per risk group and arm, piecewise "
+                    "constant, solved when the scenario is loaded from the published landmarks and, where the "
+                    "scenario gives them, the published curve summaries (Cox HR, restricted-mean difference); "
+                    "the accrual from the published numbers at risk. Every number names its source in the "
+                    "scenario file.")
     report.add_table(_hazard_table(sc), "Calibrated DFS hazards (per year) and the 3-year DFS they give",
                      csv_name="calibrated_hazards")
+    if cal.curve_fit is not None:
+        fit = cal.curve_fit.to_frame()
+        report.add_table(fit, "Curve targets: published value and SE, the calibrated model's value, residual in "
+                         f"SEs (solved parameters: {', '.join(f'{k} = {v:.3g}' for k, v in cal.parameters.items())})",
+                         csv_name="curve_targets")
+    if cal.accrual_fit is not None:
+        report.add_table(cal.accrual_fit.to_frame("pieces"), "Accrual solved from the published numbers at risk",
+                         csv_name="accrual")
+        report.add_table(cal.accrual_fit.to_frame("at_risk"), "Numbers at risk: published and expected under the "
+                         "solved accrual", csv_name="numbers_at_risk_fit")
     return report
 
 
@@ -132,8 +147,8 @@ def reproduce(
     Parameters
     ----------
     scenario : packaged scenario name, YAML path, or a :class:`Scenario`.
-    seed : the run's seed; replicate ``i`` uses child ``i`` of ``SeedSequence(seed)`` and the
-        detailed twin (data + report) uses ``seed`` itself.
+    seed : the run's seed; the detailed twin (data + report) is trial 0 of the simulation
+        engine's run with this seed, replicate ``i`` its trial ``i - 1``.
     replicates : number of twins for the calibration section (1 = the single detailed twin only).
     workers : processes for the replicates (default: up to 2); results do not depend on it.
     out : directory to write ``report.html``, ``figures/``, ``tables/``, ``patients.parquet``
@@ -149,8 +164,8 @@ def reproduce(
         raise InputError(
             f"--out {str(out_path)!r} exists and is not empty; choose another directory or pass --overwrite"
         )
-    patients = simulate_trial(sc, int(seed))
-    analysis = analyse_twin(patients, detailed=True)
+    patients = simulate_trial(sc, seed=int(seed))
+    analysis = analyse_twin(patients, detailed=True, tau=rmst_horizon(sc))
     comparison = compare_with_published(twin_headlines(analysis, patients))
     interim = interim_decision(analysis, sc)
     reps = rep_cmp = None

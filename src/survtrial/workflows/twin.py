@@ -14,8 +14,9 @@ from scipy import stats as sps
 
 from survtrial.analysis.trial import TrialAnalysis, analyse_trial
 from survtrial.clinical.benefit import load_published
+from survtrial.errors import InputError
 from survtrial.simulate.scenario import Scenario, load_scenario
-from survtrial.simulate.trial import simulate_trial
+from survtrial.simulate.trial import simulate_trials_data
 from survtrial.stats.km import kaplan_meier
 
 __all__ = [
@@ -25,19 +26,28 @@ __all__ = [
     "compare_with_published",
     "interim_decision",
     "published_table",
+    "rmst_horizon",
     "run_replicates",
+    "twin_design",
     "twin_headlines",
 ]
 
 REFERENCE, EXPERIMENTAL = "chemo", "blina"
 TOXICITY_LABELS = {"tox_crs_grade3plus": "Cytokine release syndrome, grade >= 3", "tox_seizure": "Seizure",
-                   "tox_fever": "Fever", "tox_infection_grade3plus": "Infection, grade >= 3"}
+                   "tox_fever": "Fever", "tox_infection_grade3plus": "Infection, grade >= 3",
+                   "tox_febrile_neutropenia_grade3plus": "Febrile neutropenia, grade >= 3",
+                   "tox_sepsis_grade3plus": "Sepsis, grade >= 3"}
 SUBGROUPS = ("risk_group", "sex", "ethnicity", "cytogenetics", "age_group")
-# Assumption: horizon of the published restricted-mean DFS difference (72 days, 95% CI 36-108). Our
-# sources do not give it. With the twin calibrated to the published 3-year DFS, a 3-year horizon
-# gives a mean difference of about 44 days (SE about 10); 4 years gives about 76 days (SE about 16),
-# matching both the published estimate and its CI width (SE about 18). 4 years it is.
+# Horizon of the restricted-mean DFS difference when the scenario has no RMST curve target (the
+# AALL1731 scenario solves it from the published arm means: rmst_horizon below).
 RMST_HORIZON_YEARS = 4.0
+
+
+def rmst_horizon(scenario: Scenario) -> float:
+    """The scenario's RMST horizon (its RMST curve target's, solved from a published arm mean), else
+    :data:`RMST_HORIZON_YEARS`."""
+    tau = scenario.calibrated.rmst_horizon
+    return float(tau) if tau is not None else RMST_HORIZON_YEARS
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,7 @@ class Headline:
     label: str
     path: tuple[str, ...]
     unit: str
+    index: int | None = None  # position in a published list (numbers at risk)
 
 
 HEADLINES: tuple[Headline, ...] = (
@@ -72,8 +83,11 @@ HEADLINES: tuple[Headline, ...] = (
              ("results_first_interim", "any_relapse_cif_3y", "blina"), "%"),
     Headline("os3_chemo", "3-year OS, chemotherapy (%)", ("results_first_interim", "os_3y", "chemo"), "%"),
     Headline("os3_blina", "3-year OS, blinatumomab (%)", ("results_first_interim", "os_3y", "blina"), "%"),
-    Headline("rmst_days", f"Restricted mean DFS difference to {RMST_HORIZON_YEARS:g} years (days)",
+    Headline("rmst_days", "Restricted mean DFS difference (days)",
              ("results_first_interim", "dfs_rmst_difference_days"), "days"),
+    *(Headline(f"at_risk_{y}y_{arm}", f"Number at risk at {y} years, {name}",
+               ("results_first_interim", "dfs_numbers_at_risk", arm), "patients", index=y)
+      for y in (1, 2, 3, 4) for arm, name in (("chemo", "chemotherapy"), ("blina", "blinatumomab"))),
     Headline("crs_blina", "Grade >= 3 CRS, blinatumomab (%)", ("safety", "blina_grade3plus_crs_percent"), "%"),
     Headline("seizure_blina", "Seizures, blinatumomab (%)", ("safety", "blina_seizure_percent"), "%"),
     Headline("median_follow_up", "Median follow-up (years)", ("results_first_interim", "median_follow_up_years"),
@@ -93,6 +107,8 @@ def published_table() -> pd.DataFrame:
         node: Any = pub
         for k in h.path:
             node = node[k]
+        if h.index is not None:
+            node = node[h.index]
         if isinstance(node, dict):
             value, se = float(node["value"]), node.get("se")
             ci = node.get("ci95")
@@ -116,16 +132,17 @@ def _with_age_group(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def analyse_twin(frame: pd.DataFrame, *, detailed: bool = True) -> TrialAnalysis:
+def analyse_twin(frame: pd.DataFrame, *, detailed: bool = True, tau: float | None = None) -> TrialAnalysis:
     """Analyse a twin as the paper did: stratified log-rank and Cox (by risk group), 3-year DFS,
-    RMST to :data:`RMST_HORIZON_YEARS`, OS, cumulative incidence by event type; with ``detailed`` also subgroups and
-    the toxicity table."""
+    RMST to ``tau`` (default :data:`RMST_HORIZON_YEARS`; see :func:`rmst_horizon`), OS, cumulative
+    incidence by event type; with ``detailed`` also subgroups and the toxicity table."""
     frame = _with_age_group(frame)
     tox = {c: lab for c, lab in TOXICITY_LABELS.items() if c in frame.columns}
     return analyse_trial(
         frame, time="dfs_time", event="dfs_event", arm="arm", reference=REFERENCE, strata=["risk_group"],
         event_type="dfs_event_type", subgroups=[s for s in SUBGROUPS if s in frame.columns] if detailed else (),
-        landmark=3.0, tau=RMST_HORIZON_YEARS, endpoint="DFS", secondary={"OS": ("os_time", "os_event")},
+        landmark=3.0, tau=RMST_HORIZON_YEARS if tau is None else tau, endpoint="DFS",
+        secondary={"OS": ("os_time", "os_event")},
         toxicities=tox if detailed else None, detailed=detailed,
     )
 
@@ -150,6 +167,11 @@ def twin_headlines(analysis: TrialAnalysis, frame: pd.DataFrame) -> dict[str, fl
     out["seizure_blina"] = 100 * float(blina["tox_seizure"].mean()) if "tox_seizure" in frame else np.nan
     rev = kaplan_meier(frame["dfs_time"], 1 - frame["dfs_event"])  # reverse KM: follow-up
     out["median_follow_up"] = float(rev.median()["estimate"].iloc[0])
+    t = frame["dfs_time"].to_numpy()
+    for arm in (REFERENCE, EXPERIMENTAL):  # numbers at risk under the KM figure: followed >= y years
+        mine = t[(frame["arm"] == arm).to_numpy()]
+        for y in (1, 2, 3, 4):
+            out[f"at_risk_{y}y_{arm}"] = float(np.sum(mine >= y))
     out["events"] = float(frame["dfs_event"].sum())
     return out
 
@@ -183,40 +205,63 @@ def _first_look_bound(fractions: tuple[float, ...], alpha: float, spending: str,
     return float(update_design(design, events=[events], max_events=planned).upper[0])
 
 
-def _one_replicate(args: tuple[Scenario, np.random.SeedSequence]) -> dict[str, float]:
-    scenario, ss = args
-    frame = simulate_trial(scenario, np.random.default_rng(ss))
-    analysis = analyse_twin(frame, detailed=False)
-    out = twin_headlines(analysis, frame)
-    out.update({f"interim_{k}": v for k, v in interim_decision(analysis, scenario).items()})
-    return out
+def _replicate_range(args: tuple[Scenario, int, int, int]) -> list[dict[str, float]]:
+    scenario, seed, start, stop = args
+    tau = rmst_horizon(scenario)
+    rows = []
+    for frame in simulate_trials_data(scenario, seed, start, stop):
+        analysis = analyse_twin(frame, detailed=False, tau=tau)
+        out = twin_headlines(analysis, frame)
+        out.update({f"interim_{k}": v for k, v in interim_decision(analysis, scenario).items()})
+        rows.append(out)
+    return rows
 
 
 def run_replicates(scenario: Scenario | str, *, replicates: int, seed: int, workers: int | None = None,
                    progress: Any = None) -> pd.DataFrame:
     """Simulate and analyse ``replicates`` independent twins; one row of headlines per replicate.
 
-    Replicate ``i`` uses child ``i`` of ``numpy.random.SeedSequence(seed)``, so results do not
-    depend on ``workers``. ``progress`` is called with the number of finished replicates.
+    Replicate ``i`` (1-based) is trial ``i - 1`` of the simulation engine's run with ``seed``: the
+    same patients as ``simulate_trial(scenario, seed=seed, index=i - 1)`` and as the engine's trial
+    of that index under any design (one generator). Results do not depend on ``workers``.
+    ``progress`` is called with the number of finished replicates.
     """
     sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
-    children = np.random.SeedSequence(seed).spawn(replicates)
     workers = workers or min(2, os.cpu_count() or 1)
+    chunk = 16
+    ranges = [(sc, int(seed), a, min(a + chunk, replicates)) for a in range(0, replicates, chunk)]
     rows: list[dict[str, float]] = []
     if workers <= 1 or replicates < 8:
-        for i, ss in enumerate(children):
-            rows.append(_one_replicate((sc, ss)))
-            if progress:
-                progress(i + 1)
+        results = map(_replicate_range, ranges)
+        pool = None
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for i, row in enumerate(pool.map(_one_replicate, [(sc, ss) for ss in children], chunksize=16)):
-                rows.append(row)
-                if progress:
-                    progress(i + 1)
+        pool = ProcessPoolExecutor(max_workers=workers)
+        results = pool.map(_replicate_range, ranges)
+    try:
+        for part in results:
+            rows += part
+            if progress:
+                progress(len(rows))
+    finally:
+        if pool is not None:
+            pool.shutdown()
     out = pd.DataFrame(rows)
     out.insert(0, "replicate", np.arange(1, replicates + 1))
     return out
+
+
+def twin_design(scenario: Scenario) -> dict[str, Any]:
+    """The engine design of the scenario's interim plan: looks at its information fractions of the
+    planned events, its spending function and one-sided alpha (stratified log-rank)."""
+    plan = scenario.interim_analyses
+    if plan is None:
+        raise InputError(f"scenario {scenario.name!r} has no interim_analyses plan")
+    if plan.spending_parameter is not None:
+        raise InputError("the simulation engine's designs take a named spending function without a parameter; "
+                         f"scenario {scenario.name!r} gives spending_parameter {plan.spending_parameter!r}")
+    return {"information_fractions": list(plan.information_fractions), "planned_events": plan.planned_events,
+            "alpha": plan.alpha_one_sided, "alpha_spending": plan.spending, "control_arm": REFERENCE,
+            "experimental_arm": EXPERIMENTAL}
 
 
 def compare_with_published(twin: pd.DataFrame | dict[str, float]) -> pd.DataFrame:
