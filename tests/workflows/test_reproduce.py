@@ -74,15 +74,25 @@ def test_same_seed_same_numbers(run):
 
 @pytest.mark.slow
 def test_calibration_over_300_replicates():
-    """Each published headline lies in the twins' central 95%; mean 3-year DFS per arm within one published SE."""
+    """Each published headline lies in the twins' central 95%; mean 3-year DFS per arm and risk group
+    within one published SE; the curve-level targets of the re-calibrated twin."""
     reps = run_replicates("aall1731", replicates=300, seed=2024, workers=2)
     pub = published_table().set_index("key")
     for key, row in pub.iterrows():
         lo, hi = np.quantile(reps[key], [0.025, 0.975])
         assert lo <= row["published"] <= hi, f"{key}: published {row['published']} outside twin [{lo:.3f}, {hi:.3f}]"
-    for key in ("dfs3_chemo", "dfs3_blina"):
+    for key in ("dfs3_chemo", "dfs3_blina", "dfs3_avg_chemo", "dfs3_avg_blina", "dfs3_high_chemo", "dfs3_high_blina"):
         assert abs(reps[key].mean() - pub.loc[key, "published"]) <= pub.loc[key, "published_se"], key
     assert reps["interim_stop"].isin([0.0, 1.0]).all()
+    # curve-level targets (issue 14): mean Cox HR within exp(log 0.39 +- 0.15), mean numbers at risk at
+    # years 1-4 within 10% of the published, RMST difference within one published SE (from its CI)
+    hr = pub.loc["hr"]
+    assert np.exp(np.log(hr["published"]) - 0.15) <= reps["hr"].mean() <= np.exp(np.log(hr["published"]) + 0.15)
+    for key in [k for k in pub.index if k.startswith("at_risk_")]:
+        assert abs(reps[key].mean() / pub.loc[key, "published"] - 1) < 0.10, key
+    rmst = pub.loc["rmst_days"]
+    se = (rmst["published_upper"] - rmst["published_lower"]) / (2 * 1.959964)
+    assert abs(reps["rmst_days"].mean() - rmst["published"]) <= se
 
 
 def test_replicates_do_not_depend_on_workers():
@@ -160,3 +170,22 @@ def test_the_twin_design_runs_on_the_engine_and_its_trials_are_the_twins():
         lr = logrank_test(cut["dfs_time"], cut["dfs_event"], cut["arm"], strata=cut["risk_group"],
                           reference="chemo", timefix=False)
         assert rec["z_1"] == pytest.approx(-lr.z, rel=1e-12)
+
+
+def test_replicate_headlines_equal_the_full_analysis():
+    """The replicates' direct path (the same stats calls, no analysis tables) gives the numbers the
+    full analysis gives, replicate by replicate (covariates left out change nothing else)."""
+    from survtrial.simulate.trial import simulate_trial
+    from survtrial.workflows.twin import analyse_twin, interim_decision, twin_headlines
+
+    sc = load_scenario("aall1731")
+    reps = run_replicates(sc, replicates=3, seed=21, workers=1)
+    tau = rmst_horizon(sc)
+    for i in range(3):
+        frame = simulate_trial(sc, seed=21, index=i)
+        analysis = analyse_twin(frame, detailed=False, tau=tau)
+        want = twin_headlines(analysis, frame)
+        want.update({f"interim_{k}": v for k, v in interim_decision(analysis, sc).items()})
+        got = reps.iloc[i]
+        for key, value in want.items():
+            assert got[key] == pytest.approx(value, rel=1e-12, abs=1e-12, nan_ok=True), (i, key)

@@ -183,13 +183,15 @@ def simulate_trial(
     return _with_extras(sc, df, full_follow_up)
 
 
-def simulate_trials_data(scenario: Any, seed: int, start: int, stop: int, *, full_follow_up: bool = False):
+def simulate_trials_data(scenario: Any, seed: int, start: int, stop: int, *, full_follow_up: bool = False,
+                         covariates: bool = True):
     """:func:`simulate_trial` for trials ``start..stop-1`` of ``seed``, one frame each, in order
-    (drawn block by block: much faster than one call per trial for many trials)."""
+    (drawn block by block: much faster than one call per trial for many trials). ``covariates=False``
+    leaves the baseline covariates out (every other column is as with them)."""
     sc = load_scenario(scenario)
     s = _run_seed(None, seed)
     for df in patient_frames(build_generation(sc), s, int(start), int(stop)):
-        yield _with_extras(sc, df, full_follow_up)
+        yield _with_extras(sc, df, full_follow_up, covariates=covariates)
 
 
 def _run_seed(rng: Any, seed: Any) -> int:
@@ -200,7 +202,7 @@ def _run_seed(rng: Any, seed: Any) -> int:
     return check_seed(seed if seed is not None else rng)
 
 
-def _with_extras(sc: Scenario, df: pd.DataFrame, full_follow_up: bool) -> pd.DataFrame:
+def _with_extras(sc: Scenario, df: pd.DataFrame, full_follow_up: bool, *, covariates: bool = True) -> pd.DataFrame:
     """The engine's patient columns plus arm codes, covariates, enrolment dates and toxicities."""
     cal = sc.calibrated
     seed, index = df.attrs["seed"], df.attrs["trial"]
@@ -212,7 +214,8 @@ def _with_extras(sc: Scenario, df: pd.DataFrame, full_follow_up: bool) -> pd.Dat
         codes = np.array([[sc.strata[s_].arm_codes[a] for a in cal.arms] for s_ in cal.strata], dtype=object)
         frame["arm_code"] = pd.Categorical(codes[stratum, arm])
     frame["risk_group"] = df["risk_group"]
-    frame.update(_covariates(sc, stratum, trial_streams(seed, index, 4)))
+    if covariates:
+        frame.update(_covariates(sc, stratum, trial_streams(seed, index, 4)))
     enrol = df["enrol_time"].to_numpy()
     frame["enrol_time"] = enrol
     days = np.floor(enrol * DAYS_PER_YEAR).astype(np.int64).astype("timedelta64[D]")

@@ -149,7 +149,10 @@ def analyse_twin(frame: pd.DataFrame, *, detailed: bool = True, tau: float | Non
 
 def twin_headlines(analysis: TrialAnalysis, frame: pd.DataFrame) -> dict[str, float]:
     """The twin's value of every headline in :data:`HEADLINES` (percent where the paper uses percent)."""
-    h = analysis.headline()
+    return _headlines(analysis.headline(), frame)
+
+
+def _headlines(h: dict[str, float], frame: pd.DataFrame) -> dict[str, float]:
     out = {
         "dfs3_chemo": h["S:all:chemo"], "dfs3_blina": h["S:all:blina"], "hr": h["hr"],
         "hr_lower": h["hr_lower"], "hr_upper": h["hr_upper"],
@@ -176,6 +179,56 @@ def twin_headlines(analysis: TrialAnalysis, frame: pd.DataFrame) -> dict[str, fl
     return out
 
 
+def _direct_headline(frame: pd.DataFrame, tau: float) -> dict[str, float]:
+    """The entries of ``analyse_twin(frame, detailed=False, tau=tau).headline()`` that
+    :func:`twin_headlines` reads, from the same ``survtrial.stats`` calls with the same arguments
+    (without building the analysis' frames and tables: about five times faster, for replicates)."""
+    from survtrial.analysis._frames import combined_key
+    from survtrial.stats.cox import cox_ph
+    from survtrial.stats.cuminc import cumulative_incidence
+    from survtrial.stats.logrank import logrank_test
+    from survtrial.stats.rmst import restricted_mean_survival_time
+
+    h: dict[str, float] = {}
+    key = combined_key(frame, ["risk_group"])
+
+    def landmarks(km: Any, prefix: str) -> None:
+        lm = km.survival_at([3.0])
+        for arm, s, se in zip(lm["group"].astype(str), lm["survival"], lm["std_err"], strict=True):
+            h[f"S:{prefix}:{arm}"] = 100 * float(s)
+            h[f"SE:{prefix}:{arm}"] = 100 * float(se)
+
+    landmarks(kaplan_meier("dfs_time", "dfs_event", "arm", data=frame, conf_level=0.95, conf_type="log-log"), "all")
+    for level, sub in frame.groupby(frame["risk_group"].astype(str), sort=True):
+        landmarks(kaplan_meier("dfs_time", "dfs_event", "arm", data=sub, conf_level=0.95, conf_type="log-log"),
+                  str(level))
+    lr = logrank_test("dfs_time", "dfs_event", "arm", data=frame, strata=key, reference=REFERENCE)
+    arm_cat = pd.Categorical(frame["arm"].astype(str), categories=[REFERENCE, EXPERIMENTAL])
+    cox = cox_ph(frame["dfs_time"].to_numpy(), frame["dfs_event"].to_numpy(), pd.DataFrame({"arm": arm_cat}),
+                 strata=key, reference={"arm": REFERENCE}, conf_level=0.95)
+    ci = cox.confidence_interval()
+    h.update(hr=float(cox.hazard_ratio[0]), hr_lower=float(ci.low[0]), hr_upper=float(ci.high[0]),
+             logrank_p=float(lr.p_value), logrank_z=float(lr.z) if lr.z is not None else np.nan)
+    rm = restricted_mean_survival_time("dfs_time", "dfs_event", "arm", data=frame, tau=tau, reference=REFERENCE,
+                                       conf_level=0.95)
+    h["rmst_difference"] = float(rm.difference)
+    os_lm = kaplan_meier("os_time", "os_event", "arm", data=frame, conf_level=0.95,
+                         conf_type="log-log").survival_at([3.0])
+    for arm, s in zip(os_lm["group"].astype(str), os_lm["survival"], strict=True):
+        h[f"OS:S:{arm}"] = 100 * float(s)
+    types = frame["dfs_event_type"].astype(str)
+    causes = sorted(set(types) - {"censored"})
+    if causes:
+        codes = np.zeros(len(frame), dtype=np.int64)
+        for k, c in enumerate(causes, start=1):
+            codes[(types == c).to_numpy()] = k
+        cif = cumulative_incidence(frame["dfs_time"].to_numpy(dtype=float), codes, frame["arm"].astype(str).to_numpy(),
+                                   causes=dict(enumerate(causes, start=1))).at([3.0])
+        for cause, arm, value in zip(cif["cause"], cif["group"], cif["cif"], strict=True):
+            h[f"CIF:{cause}:{arm}"] = 100 * float(value)
+    return h
+
+
 def interim_decision(analysis: TrialAnalysis, scenario: Scenario) -> dict[str, float]:
     """Would the first interim analysis have stopped the trial for efficacy at this data cut?
 
@@ -184,13 +237,15 @@ def interim_decision(analysis: TrialAnalysis, scenario: Scenario) -> dict[str, f
     statistic is the stratified log-rank z (negative favours the experimental arm), compared on
     the efficacy side: stop if ``-z >= bound``.
     """
+    return _interim(float(analysis.primary.events.sum()), float(analysis.primary.logrank.z), scenario)
+
+
+def _interim(events: float, z: float, scenario: Scenario) -> dict[str, float]:
     plan = scenario.interim_analyses
-    events = float(analysis.primary.events.sum())
     fraction = min(events / plan.planned_events, 1.0)
     bound = _first_look_bound(tuple(plan.information_fractions), plan.alpha_one_sided, plan.spending,
                               plan.spending_parameter, int(min(events, plan.planned_events)),
                               plan.planned_events)
-    z = float(analysis.primary.logrank.z)
     return {"events": events, "information_fraction": fraction, "efficacy_bound_z": bound,
             "nominal_alpha": float(sps.norm.sf(bound)), "z": z, "stop": float(-z >= bound)}
 
@@ -209,10 +264,9 @@ def _replicate_range(args: tuple[Scenario, int, int, int]) -> list[dict[str, flo
     scenario, seed, start, stop = args
     tau = rmst_horizon(scenario)
     rows = []
-    for frame in simulate_trials_data(scenario, seed, start, stop):
-        analysis = analyse_twin(frame, detailed=False, tau=tau)
-        out = twin_headlines(analysis, frame)
-        out.update({f"interim_{k}": v for k, v in interim_decision(analysis, scenario).items()})
+    for frame in simulate_trials_data(scenario, seed, start, stop, covariates=False):
+        out = _headlines(_direct_headline(frame, tau), frame)
+        out.update({f"interim_{k}": v for k, v in _interim(out["events"], out["logrank_z"], scenario).items()})
         rows.append(out)
     return rows
 
