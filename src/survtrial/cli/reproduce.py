@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from survtrial.cli._app import app, fail
+from survtrial.cli._output import Overwrite, check_output_dir
 from survtrial.errors import InputError
 
 
@@ -18,7 +19,7 @@ def reproduce(
     replicates: int = typer.Option(1, help="Independent twins for the calibration section."),
     workers: int | None = typer.Option(None, help="Processes for the replicates (default: up to 2)."),
     out: Path = typer.Option(Path("survtrial-out/aall1731"), help="Output directory."),
-    overwrite: bool = typer.Option(True, help="Replace an existing output directory."),
+    overwrite: Overwrite = False,
 ) -> None:
     """Simulate the trial's twin, analyse it as the paper did, compare with the published figures."""
     from rich.console import Console
@@ -29,6 +30,7 @@ def reproduce(
 
     con = Console()
     try:
+        check_output_dir(out, overwrite=overwrite, parents=True)
         if replicates > 1:
             with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                           TimeRemainingColumn(), console=con, transient=True) as bar:
@@ -53,7 +55,8 @@ def reproduce(
         table.add_row(r["headline"], f"{r['published']:g}", twin)
     con.print(table)
     i = res.interim
-    con.print(f"interim: {i['events']:.0f} events, bound z={i['efficacy_bound_z']:.3f}, log-rank z={i['z']:.2f} -> "
+    con.print(f"interim: {i['events']:.0f} events, bound z={i['efficacy_bound_z']:.3f}, log-rank z={i['z']:.2f} "
+              f"(z > 0 favours the experimental arm) -> "
               f"{'stop for efficacy' if i['stop'] else 'continue'}", highlight=False)
     if res.replicates is not None:
         con.print(f"share of twins stopping at the interim: {100 * res.replicates['interim_stop'].mean():.1f}%",

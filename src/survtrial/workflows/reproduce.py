@@ -87,7 +87,8 @@ def _build_report(sc: Scenario, seed: int, analysis: TrialAnalysis, comparison: 
         f"{sc.interim_analyses.spending} alpha spending (one-sided {sc.interim_analyses.alpha_one_sided:g}) gives an "
         f"efficacy bound of z = {interim['efficacy_bound_z']:.3f} "
         f"(nominal one-sided P {interim['nominal_alpha']:.2g}); "
-        f"the stratified log-rank z is {interim['z']:.2f}, so the trial {verdict} the efficacy bound.",
+        f"the stratified log-rank z is {interim['z']:.2f} (z > 0 favours {analysis.experimental}, as the bound), "
+        f"so the trial {verdict} the efficacy bound.",
         title="Interim decision")
     if reps is not None and rep_cmp is not None:
         report.add_section(f"Calibration across {len(reps)} twins")

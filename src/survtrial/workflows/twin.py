@@ -14,6 +14,7 @@ from scipy import stats as sps
 
 from survtrial.analysis.trial import TrialAnalysis, analyse_trial
 from survtrial.clinical.benefit import load_published
+from survtrial.design.convention import design_z
 from survtrial.errors import InputError
 from survtrial.simulate.scenario import Scenario, load_scenario
 from survtrial.simulate.trial import simulate_trials_data
@@ -141,7 +142,7 @@ def analyse_twin(frame: pd.DataFrame, *, detailed: bool = True, tau: float | Non
     return analyse_trial(
         frame, time="dfs_time", event="dfs_event", arm="arm", reference=REFERENCE, strata=["risk_group"],
         event_type="dfs_event_type", subgroups=[s for s in SUBGROUPS if s in frame.columns] if detailed else (),
-        landmark=3.0, tau=RMST_HORIZON_YEARS if tau is None else tau, endpoint="DFS",
+        landmark=3.0, tau=RMST_HORIZON_YEARS if tau is None else tau, endpoint="DFS", time_unit="years",
         secondary={"OS": ("os_time", "os_event")},
         toxicities=tox if detailed else None, detailed=detailed,
     )
@@ -234,20 +235,21 @@ def interim_decision(analysis: TrialAnalysis, scenario: Scenario) -> dict[str, f
 
     The efficacy bound is the spending-function bound at the observed information fraction
     (events / planned events), updated as :func:`survtrial.design.update_design` does; the
-    statistic is the stratified log-rank z (negative favours the experimental arm), compared on
-    the efficacy side: stop if ``-z >= bound``.
+    statistic is the stratified log-rank z in survtrial's convention (z > 0 favours the experimental
+    arm, :func:`survtrial.design.convention.design_z`): stop if ``z >= bound``.
     """
-    return _interim(float(analysis.primary.events.sum()), float(analysis.primary.logrank.z), scenario)
+    return _interim(float(analysis.primary.events.sum()), design_z(analysis.primary.logrank), scenario)
 
 
 def _interim(events: float, z: float, scenario: Scenario) -> dict[str, float]:
+    """The interim decision from the DFS events and the log-rank z in survtrial's convention."""
     plan = scenario.interim_analyses
     fraction = min(events / plan.planned_events, 1.0)
     bound = _first_look_bound(tuple(plan.information_fractions), plan.alpha_one_sided, plan.spending,
                               plan.spending_parameter, int(min(events, plan.planned_events)),
                               plan.planned_events)
     return {"events": events, "information_fraction": fraction, "efficacy_bound_z": bound,
-            "nominal_alpha": float(sps.norm.sf(bound)), "z": z, "stop": float(-z >= bound)}
+            "nominal_alpha": float(sps.norm.sf(bound)), "z": z, "stop": float(z >= bound)}
 
 
 @lru_cache(maxsize=4096)
@@ -265,8 +267,10 @@ def _replicate_range(args: tuple[Scenario, int, int, int]) -> list[dict[str, flo
     tau = rmst_horizon(scenario)
     rows = []
     for frame in simulate_trials_data(scenario, seed, start, stop, covariates=False):
-        out = _headlines(_direct_headline(frame, tau), frame)
-        out.update({f"interim_{k}": v for k, v in _interim(out["events"], out["logrank_z"], scenario).items()})
+        h = _direct_headline(frame, tau)
+        out = _headlines(h, frame)
+        z = design_z(h["logrank_z"])
+        out.update({f"interim_{k}": v for k, v in _interim(out["events"], z, scenario).items()})
         rows.append(out)
     return rows
 
