@@ -38,6 +38,7 @@ __all__ = [
     "km_plot",
     "numbers_at_risk",
     "save_figure",
+    "twin_band_plot",
 ]
 
 #: Columns of the tidy cumulative-incidence frame (``cumulative_incidence(...).to_frame()``).
@@ -273,4 +274,57 @@ def calibration_plot(
                 if len(h) > len(handles):
                     handles, labels = h, lab
         fig.legend(handles, labels, loc="outside lower center", ncols=len(handles), fontsize=8)
+    return fig
+
+
+def twin_band_plot(
+    curves: Any,
+    published: Mapping[str, Sequence[tuple[float, float, float]]] | None = None,
+    *,
+    arm_labels: Mapping[str, str] | None = None,
+    ylabel: str = "Disease-free survival (%)",
+    xlabel: str = "Years since randomization",
+) -> Figure:
+    """Kaplan-Meier curves over twin replicates: the median and a central band per arm, with the
+    published landmarks (value and CI) on top.
+
+    Parameters
+    ----------
+    curves : frame with columns ``arm, time, median, lower, upper`` (survival as proportions).
+    published : optional mapping arm -> [(time, value, se), ...] (proportions); drawn as points
+        with +-1.96 SE bars.
+    arm_labels : legend label per arm (default the arm names).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> c = pd.DataFrame({"arm": ["a"] * 3, "time": [0, 1, 2], "median": [1, 0.9, 0.8],
+    ...                   "lower": [1, 0.85, 0.7], "upper": [1, 0.95, 0.9]})
+    >>> fig = twin_band_plot(c, {"a": [(2.0, 0.82, 0.02)]})
+    >>> len(fig.axes)
+    1
+    """
+    frame = as_frame(curves, ("arm", "time", "median", "lower", "upper"), "twin_band_plot curves")
+    with style():
+        fig = new_figure(6.2, 3.6)
+        ax = fig.subplots()
+        for i, arm in enumerate(levels_in_order(frame["arm"])):
+            part = frame[frame["arm"] == arm].sort_values("time")
+            label = plain((arm_labels or {}).get(arm, arm))
+            t = part["time"].to_numpy(dtype=float)
+            ax.fill_between(t, part["lower"].to_numpy(dtype=float), part["upper"].to_numpy(dtype=float),
+                            step="post", color=color(i), alpha=0.18, linewidth=0)
+            ax.step(t, part["median"].to_numpy(dtype=float), where="post", color=color(i), linestyle=linestyle(i),
+                    label=f"{label}: twin median")
+            for k, (when, value, se) in enumerate((published or {}).get(arm, ())):
+                ax.errorbar([when], [value], yerr=[[1.96 * se], [1.96 * se]], fmt="o", color=color(i), ms=4,
+                            capsize=3, label=f"{label}: published" if k == 0 else None)
+        ax.yaxis.set_major_formatter(PERCENT)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.legend(loc="lower left")
     return fig

@@ -109,6 +109,8 @@ def _build_report(sc: Scenario, seed: int, analysis: TrialAnalysis, comparison: 
         fig = calibration_plot({k: reps[k].to_numpy() for k in keys}, {k: pub[k] for k in keys}, titles=titles)
         report.add_figure(fig, "Each headline across twins (histogram, central 90% shaded) and the published "
                           "value (line) with its CI", name="calibration")
+        if "dfs_curves" in reps.attrs:
+            _add_curve_band(report, reps, rep_cmp)
     add_trial_sections(report, analysis)
     report.add_section("Scenario")
     cal = sc.calibrated
@@ -130,6 +132,24 @@ def _build_report(sc: Scenario, seed: int, analysis: TrialAnalysis, comparison: 
         report.add_table(cal.accrual_fit.to_frame("at_risk"), "Numbers at risk: published and expected under the "
                          "solved accrual", csv_name="numbers_at_risk_fit")
     return report
+
+
+def _add_curve_band(report: Report, reps: pd.DataFrame, rep_cmp: pd.DataFrame) -> None:
+    """The twins' DFS curves (median and central 90%) with the published 3-year points, and the
+    published numbers at risk beside the twins' mean."""
+    from survtrial.clinical.benefit import load_published
+    from survtrial.report.plots import twin_band_plot
+
+    pub = load_published()["results_first_interim"]["dfs_3y"]
+    points = {arm: [(3.0, pub[arm]["value"] / 100, pub[arm]["se"] / 100)] for arm in ("chemo", "blina")}
+    fig = twin_band_plot(reps.attrs["dfs_curves"], points,
+                         arm_labels={"chemo": "chemotherapy", "blina": "blinatumomab"})
+    report.add_figure(fig, f"DFS over {len(reps)} twins: Kaplan-Meier median (line) and central 90% (band) per "
+                      "arm; published 3-year DFS with its 95% CI (points)", name="twin_dfs_band")
+    rows = rep_cmp[rep_cmp["key"].str.startswith("at_risk_")]
+    report.add_table(rows[["headline", "published", "twin_mean", "twin_2.5%", "twin_97.5%"]],
+                     "Numbers at risk under the DFS figure: published and the twins' mean and central 95%",
+                     csv_name="numbers_at_risk")
 
 
 def reproduce(
@@ -171,7 +191,8 @@ def reproduce(
     interim = interim_decision(analysis, sc)
     reps = rep_cmp = None
     if replicates > 1:
-        reps = run_replicates(sc, replicates=replicates, seed=int(seed), workers=workers, progress=progress)
+        reps = run_replicates(sc, replicates=replicates, seed=int(seed), workers=workers, progress=progress,
+                              curves=True)
         rep_cmp = compare_with_published(reps)
     report = _build_report(sc, int(seed), analysis, comparison, interim, reps, rep_cmp, command)
     if out_path is not None:
@@ -192,7 +213,11 @@ def _write(out: Path, report: Report, patients: pd.DataFrame, reps: pd.DataFrame
         data.attrs = {}
         data.to_parquet(built / "patients.parquet", index=False)
         if reps is not None:
-            reps.to_parquet(built / "replicates.parquet", index=False)
+            rows = reps.copy()
+            rows.attrs = {}
+            rows.to_parquet(built / "replicates.parquet", index=False)
+            if "dfs_curves" in reps.attrs:
+                reps.attrs["dfs_curves"].to_parquet(built / "replicate_dfs_curves.parquet", index=False)
         if out.exists():
             shutil.rmtree(out)
         built.rename(out)

@@ -21,6 +21,7 @@ from survtrial.simulate.trial import simulate_trials_data
 from survtrial.stats.km import kaplan_meier
 
 __all__ = [
+    "CURVE_GRID",
     "HEADLINES",
     "Headline",
     "analyse_twin",
@@ -262,33 +263,46 @@ def _first_look_bound(fractions: tuple[float, ...], alpha: float, spending: str,
     return float(update_design(design, events=[events], max_events=planned).upper[0])
 
 
-def _replicate_range(args: tuple[Scenario, int, int, int]) -> list[dict[str, float]]:
-    scenario, seed, start, stop = args
+CURVE_GRID = np.round(np.arange(0, 5.0 + 1e-9, 1 / 24), 10)
+"""Times (years, every half month to 5 years) at which replicate DFS curves are kept."""
+
+
+def _replicate_range(args: tuple) -> tuple[list[dict[str, float]], np.ndarray | None]:
+    scenario, seed, start, stop, keep_curves = args
     tau = rmst_horizon(scenario)
     rows = []
-    for frame in simulate_trials_data(scenario, seed, start, stop, covariates=False):
+    curves = np.empty((stop - start, 2, CURVE_GRID.size)) if keep_curves else None
+    for q, frame in enumerate(simulate_trials_data(scenario, seed, start, stop, covariates=False)):
+        if curves is not None:
+            for a, arm in enumerate((REFERENCE, EXPERIMENTAL)):
+                mine = frame[frame["arm"] == arm]
+                km = kaplan_meier(mine["dfs_time"].to_numpy(), mine["dfs_event"].to_numpy())
+                curves[q, a] = km.survival_at(CURVE_GRID)["survival"].to_numpy()
         h = _direct_headline(frame, tau)
         out = _headlines(h, frame)
         z = design_z(h["logrank_z"])
         out.update({f"interim_{k}": v for k, v in _interim(out["events"], z, scenario).items()})
         rows.append(out)
-    return rows
+    return rows, curves
 
 
 def run_replicates(scenario: Scenario | str, *, replicates: int, seed: int, workers: int | None = None,
-                   progress: Any = None) -> pd.DataFrame:
+                   progress: Any = None, curves: bool = False) -> pd.DataFrame:
     """Simulate and analyse ``replicates`` independent twins; one row of headlines per replicate.
 
     Replicate ``i`` (1-based) is trial ``i - 1`` of the simulation engine's run with ``seed``: the
     same patients as ``simulate_trial(scenario, seed=seed, index=i - 1)`` and as the engine's trial
     of that index under any design (one generator). Results do not depend on ``workers``.
-    ``progress`` is called with the number of finished replicates.
+    ``progress`` is called with the number of finished replicates. With ``curves``, ``attrs["dfs_curves"]``
+    holds each arm's Kaplan-Meier DFS over the replicates at :data:`CURVE_GRID`: median and central
+    90% (``arm, time, median, lower, upper``).
     """
     sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
     workers = workers or min(2, os.cpu_count() or 1)
     chunk = 16
-    ranges = [(sc, int(seed), a, min(a + chunk, replicates)) for a in range(0, replicates, chunk)]
+    ranges = [(sc, int(seed), a, min(a + chunk, replicates), curves) for a in range(0, replicates, chunk)]
     rows: list[dict[str, float]] = []
+    kept: list[np.ndarray] = []
     if workers <= 1 or replicates < 8:
         results = map(_replicate_range, ranges)
         pool = None
@@ -296,8 +310,10 @@ def run_replicates(scenario: Scenario | str, *, replicates: int, seed: int, work
         pool = ProcessPoolExecutor(max_workers=workers)
         results = pool.map(_replicate_range, ranges)
     try:
-        for part in results:
+        for part, part_curves in results:
             rows += part
+            if part_curves is not None:
+                kept.append(part_curves)
             if progress:
                 progress(len(rows))
     finally:
@@ -305,6 +321,12 @@ def run_replicates(scenario: Scenario | str, *, replicates: int, seed: int, work
             pool.shutdown()
     out = pd.DataFrame(rows)
     out.insert(0, "replicate", np.arange(1, replicates + 1))
+    if curves:
+        c = np.concatenate(kept)
+        q = np.quantile(c, [0.5, 0.05, 0.95], axis=0)  # (3, arms, grid)
+        out.attrs["dfs_curves"] = pd.DataFrame({
+            "arm": np.repeat([REFERENCE, EXPERIMENTAL], CURVE_GRID.size), "time": np.tile(CURVE_GRID, 2),
+            "median": q[0].ravel(), "lower": q[1].ravel(), "upper": q[2].ravel()})
     return out
 
 
