@@ -1,6 +1,6 @@
 """Benchmark: the AALL1731 twin end to end (one replicate with report) and 1000 replicates of the analysis.
 
-Targets (issue): one replicate end to end under 15 s; 1000 replicates (no report) under 60 s on 2 cores.
+Targets (issue 14): one replicate end to end under 3 s; 1000 replicates (no report) under 30 s on 2 workers.
 Prints medians over --repeats runs and the published-vs-twin table of the 1000-replicate run (markdown).
 """
 
@@ -37,9 +37,9 @@ def main() -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"one replicate end to end (simulate, analyse, write report): median {np.median(one):.2f} s "
-          f"over {args.repeats} (target < 15 s)")
+          f"over {args.repeats} (target < 3 s)")
     print(f"{args.replicates} replicates of the analysis on {args.workers} workers: {many:.1f} s "
-          f"({args.replicates / many:.0f} twins/s; target < 60 s)")
+          f"({args.replicates / many:.0f} twins/s; target < 30 s)")
     cmp = compare_with_published(reps)
     stop = reps["interim_stop"].mean()
     print(f"share of twins stopping at the first interim: {100 * stop:.1f}% "

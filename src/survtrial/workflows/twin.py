@@ -87,7 +87,7 @@ HEADLINES: tuple[Headline, ...] = (
     Headline("os3_blina", "3-year OS, blinatumomab (%)", ("results_first_interim", "os_3y", "blina"), "%"),
     Headline("rmst_days", "Restricted mean DFS difference (days)",
              ("results_first_interim", "dfs_rmst_difference_days"), "days"),
-    *(Headline(f"at_risk_{y}y_{arm}", f"Number at risk at {y} years, {name}",
+    *(Headline(f"at_risk_{y}y_{arm}", f"Number at risk at {y} year{'s' if y > 1 else ''}, {name}",
                ("results_first_interim", "dfs_numbers_at_risk", arm), "patients", index=y)
       for y in (1, 2, 3, 4) for arm, name in (("chemo", "chemotherapy"), ("blina", "blinatumomab"))),
     Headline("crs_blina", "Grade >= 3 CRS, blinatumomab (%)", ("safety", "blina_grade3plus_crs_percent"), "%"),
