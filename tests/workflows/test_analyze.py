@@ -13,6 +13,7 @@ from survtrial.report.browser import find_chromium, render_html
 from survtrial.simulate.trial import simulate_trial
 from survtrial.workflows.analyze import analyze_adam, analyze_table
 from survtrial.workflows.twin import analyse_twin
+from survtrial.workflows.twin_spec import load_twin
 
 TOX = {"tox_crs_grade3plus": ("Cytokine release syndrome", "Immune system disorders", 3),
        "tox_fever": ("Fever", "General disorders", 2)}
@@ -34,9 +35,10 @@ def adam_dir(twin, tmp_path_factory):
 
 @pytest.mark.parametrize("fmt", ["csv", "xpt"])
 def test_round_trip_reproduces_direct_analysis(twin, adam_dir, fmt):
-    direct = analyse_twin(twin, detailed=False).headline()
+    tw = load_twin("aall1731")
+    direct = analyse_twin(twin, tw, detailed=False).headline()
     res = analyze_adam(adam_dir / f"adsl.{fmt}", adam_dir / f"adtte.{fmt}", adam_dir / f"adae.{fmt}",
-                       paramcd="DFS", strata=["RISKGRP"], reference="chemo", tau="4y")
+                       paramcd="DFS", strata=["RISKGRP"], reference="chemo", tau=f"{tw.analysis.rmst.years:g}y")
     via = res.analysis.headline()
     for key in ("S:all:chemo", "S:all:blina", "SE:all:blina", "hr", "hr_lower", "hr_upper", "logrank_p",
                 "CIF:marrow_relapse:chemo", "S:SR-High:blina", "z"):
@@ -65,7 +67,7 @@ def test_plain_table_path(twin, tmp_path):
     twin.to_parquet(path)
     res = analyze_table(path, time="dfs_time", event="dfs_event", group="arm", strata=["risk_group"],
                         reference="chemo", tau="4y", endpoint_name="DFS", time_unit="years")
-    direct = analyse_twin(twin, detailed=False).headline()
+    direct = analyse_twin(twin, load_twin("aall1731"), detailed=False).headline()
     assert res.analysis.headline()["hr"] == pytest.approx(direct["hr"], rel=1e-12)
 
 

@@ -17,7 +17,8 @@ from survtrial.stats.km import kaplan_meier
 from survtrial.stats.logrank import logrank_test
 from survtrial.stats.rmst import restricted_mean_survival_time
 from survtrial.workflows.reproduce import reproduce
-from survtrial.workflows.twin import published_table, rmst_horizon, run_replicates
+from survtrial.workflows.twin import published_table, run_replicates
+from survtrial.workflows.twin_spec import load_twin
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def test_report_numbers_equal_direct_statistics(run):
     high = pts[pts["risk_group"] == "SR-High"]
     s_high = kaplan_meier(high["dfs_time"], high["dfs_event"], high["arm"]).survival_at([3.0]).set_index("group")
     assert table.loc["dfs3_high_blina", "twin"] == pytest.approx(100 * s_high.loc["blina", "survival"], rel=1e-12)
-    rm = restricted_mean_survival_time(t, e, arm, tau=rmst_horizon(run.scenario), reference="chemo")
+    rm = restricted_mean_survival_time(t, e, arm, tau=load_twin("aall1731").analysis.rmst.years, reference="chemo")
     assert table.loc["rmst_days", "twin"] == pytest.approx(float(rm.difference) * 365.25, rel=1e-12)
     codes = (pts["dfs_event_type"] == "marrow_relapse").astype(int) + 2 * (
         (pts["dfs_event"] == 1) & (pts["dfs_event_type"] != "marrow_relapse")).astype(int)
@@ -56,7 +57,13 @@ def test_report_numbers_equal_direct_statistics(run):
     assert run.interim["z"] == pytest.approx(-lr.z, rel=1e-12) and run.interim["z"] > 0
     for arm_name in ("chemo", "blina"):  # numbers at risk under the KM figure
         mine = pts.loc[pts["arm"] == arm_name, "dfs_time"]
-        assert table.loc[f"at_risk_2y_{arm_name}", "twin"] == (mine >= 2).sum()
+        assert table.loc[f"at_risk2_{arm_name}", "twin"] == (mine >= 2).sum()
+
+
+def test_the_twin_rmst_horizon_is_the_scenarios():
+    # the twin YAML rounds the horizon the scenario solves from the published chemotherapy mean
+    tw = load_twin("aall1731")
+    assert abs(tw.analysis.rmst.years - load_scenario("aall1731").calibrated.rmst_horizon) < 0.005
 
 
 def test_outputs_written(run):
@@ -78,7 +85,7 @@ def test_calibration_over_300_replicates():
     """Each published headline lies in the twins' central 95%; mean 3-year DFS per arm and risk group
     within one published SE; the curve-level targets of the re-calibrated twin."""
     reps = run_replicates("aall1731", replicates=300, seed=2024, workers=2)
-    pub = published_table().set_index("key")
+    pub = published_table("aall1731").set_index("key")
     for key, row in pub.iterrows():
         lo, hi = np.quantile(reps[key], [0.025, 0.975])
         assert lo <= row["published"] <= hi, f"{key}: published {row['published']} outside twin [{lo:.3f}, {hi:.3f}]"
@@ -89,7 +96,7 @@ def test_calibration_over_300_replicates():
     # years 1-4 within 10% of the published, RMST difference within one published SE (from its CI)
     hr = pub.loc["hr"]
     assert np.exp(np.log(hr["published"]) - 0.15) <= reps["hr"].mean() <= np.exp(np.log(hr["published"]) + 0.15)
-    for key in [k for k in pub.index if k.startswith("at_risk_")]:
+    for key in [k for k in pub.index if k.startswith("at_risk")]:
         assert abs(reps[key].mean() / pub.loc[key, "published"] - 1) < 0.10, key
     rmst = pub.loc["rmst_days"]
     se = (rmst["published_upper"] - rmst["published_lower"]) / (2 * 1.959964)
@@ -105,16 +112,20 @@ def test_replicates_do_not_depend_on_workers():
 @pytest.mark.skipif(find_chromium() is None, reason="headless Chromium not installed (apt-get install chromium)")
 def test_report_renders_and_escapes_scenario_name(tmp_path):
     sc = load_scenario("aall1731").updated({"name": "twin<script>alert(1)</script>"})
-    res = reproduce(sc, seed=3, out=tmp_path / "r")
+    res = reproduce("aall1731", scenario=sc, seed=3, out=tmp_path / "r")
     page = render_html(res.out / "report.html", selectors=["svg#figure-km_dfs", "table", "script"])
     assert page.errors == ()
     assert page.counts["svg#figure-km_dfs"] == 1 and page.counts["table"] >= 8 and page.counts["script"] == 0
     assert "twin<script>alert(1)</script>" in page.text  # shown as text, not run
 
 
-def test_cli_unknown_scenario_exits_2_and_leaves_nothing(tmp_path):
+def test_cli_unknown_twin_or_scenario_exits_2_and_leaves_nothing(tmp_path):
     out = tmp_path / "never"
     res = CliRunner().invoke(app, ["reproduce", "no-such-trial", "--out", str(out)])
+    assert res.exit_code == 2
+    assert "no-such-trial" in res.output and "aall1731" in res.output  # the packaged twins are listed
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    res = CliRunner().invoke(app, ["reproduce", "aall1731", "--scenario", "no-such-trial", "--out", str(out)])
     assert res.exit_code == 2
     assert "no-such-trial" in res.output
     assert not out.exists() and list(tmp_path.iterdir()) == []
@@ -142,51 +153,44 @@ def test_cli_bad_scenario_file_exits_2_and_leaves_nothing(tmp_path, mutate, frag
     assert mutate(text) != text, "the mutation must change the scenario"
     bad.write_text(mutate(text), encoding="utf-8")
     out = tmp_path / "out"
-    res = CliRunner().invoke(app, ["reproduce", str(bad), "--out", str(out)])
+    res = CliRunner().invoke(app, ["reproduce", "aall1731", "--scenario", str(bad), "--out", str(out)])
     assert res.exit_code == 2, res.output
     assert fragment in res.output and "Traceback" not in res.output
     assert not out.exists()
 
 
-def test_the_twin_design_runs_on_the_engine_and_its_trials_are_the_twins():
+def test_the_twin_design_runs_on_the_engine_and_its_trials_are_the_replicates():
     """One generator: trial i of an operating-characteristics run of the AALL1731 design under the
-    twin is the twin simulated with the same seed and index (replicate i + 1)."""
+    twin is replicate i + 1 of the twin with the same seed (the same patients)."""
     from survtrial.simulate.engine import simulate_trials, trial_data
     from survtrial.simulate.trial import apply_data_cut, simulate_trial
     from survtrial.workflows.twin import twin_design
 
+    tw = load_twin("aall1731")
     sc = load_scenario("aall1731")
-    design = twin_design(sc)
-    assert design["planned_events"] == sc.interim_analyses.planned_events
+    design = twin_design(tw)
+    assert design["planned_events"] == tw.interim_analysis.planned_events
     res = simulate_trials(sc, design, 40, seed=5)
-    oc = res.summary()
-    assert oc is not None and res.n_sims == 40
+    assert res.summary() is not None and res.n_sims == 40
+    reps = run_replicates(tw, replicates=8, seed=5, workers=1)
     for i in (0, 7):
         twin = simulate_trial(sc, seed=5, index=i, full_follow_up=True)
         engine = trial_data(res.model, 5, i)
         pd.testing.assert_frame_equal(engine, twin[engine.columns])
+        # the replicate is this trial at the scenario's data cut
+        cut = simulate_trial(sc, seed=5, index=i)
+        assert reps.iloc[i]["events"] == cut["dfs_event"].sum()
         # the engine's first look: the twin cut at the look's events gives the engine's z
-        rec = res.trials.iloc[i]
-        cut = apply_data_cut(twin, events=int(res.model.design.events[0]))
-        lr = logrank_test(cut["dfs_time"], cut["dfs_event"], cut["arm"], strata=cut["risk_group"],
+        look = apply_data_cut(twin, events=int(res.model.design.events[0]))
+        lr = logrank_test(look["dfs_time"], look["dfs_event"], look["arm"], strata=look["risk_group"],
                           reference="chemo", timefix=False)
-        assert rec["z_1"] == pytest.approx(-lr.z, rel=1e-12)
+        assert res.trials.iloc[i]["z_1"] == pytest.approx(-lr.z, rel=1e-12)
 
 
-def test_replicate_headlines_equal_the_full_analysis():
-    """The replicates' direct path (the same stats calls, no analysis tables) gives the numbers the
-    full analysis gives, replicate by replicate (covariates left out change nothing else)."""
-    from survtrial.simulate.trial import simulate_trial
-    from survtrial.workflows.twin import analyse_twin, interim_decision, twin_headlines
-
-    sc = load_scenario("aall1731")
-    reps = run_replicates(sc, replicates=3, seed=21, workers=1)
-    tau = rmst_horizon(sc)
-    for i in range(3):
-        frame = simulate_trial(sc, seed=21, index=i)
-        analysis = analyse_twin(frame, detailed=False, tau=tau)
-        want = twin_headlines(analysis, frame)
-        want.update({f"interim_{k}": v for k, v in interim_decision(analysis, sc).items()})
-        got = reps.iloc[i]
-        for key, value in want.items():
-            assert got[key] == pytest.approx(value, rel=1e-12, abs=1e-12, nan_ok=True), (i, key)
+def test_replicate_curves_in_the_report(tmp_path):
+    res = reproduce("aall1731", seed=3, replicates=8, workers=1, out=tmp_path / "r")
+    curves = res.replicates.attrs["curves"]
+    assert set(curves["arm"]) == {"chemo", "blina"} and (curves["lower"] <= curves["median"]).all()
+    assert (curves["median"] <= curves["upper"]).all() and (curves.loc[curves["time"] == 0, "median"] == 1).all()
+    assert (tmp_path / "r" / "figures" / "twin_curve_band.svg").exists()
+    assert (tmp_path / "r" / "replicate_curves.parquet").exists()

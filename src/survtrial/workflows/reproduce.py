@@ -1,4 +1,4 @@
-"""`survtrial reproduce`: simulate the AALL1731 twin, analyse it as the paper did, write data and report."""
+"""`survtrial reproduce`: simulate a trial's twin, analyse it as the paper did, write data and report."""
 
 from __future__ import annotations
 
@@ -18,17 +18,17 @@ from survtrial.errors import InputError
 from survtrial.report.html import Report, provenance
 from survtrial.report.plots import calibration_plot
 from survtrial.report.trial_report import add_trial_sections
-from survtrial.simulate.scenario import Scenario, load_scenario
+from survtrial.simulate.scenario import Scenario
 from survtrial.simulate.trial import simulate_trial
 from survtrial.workflows.twin import (
-    HEADLINES,
     analyse_twin,
     compare_with_published,
     interim_decision,
-    rmst_horizon,
+    load_twin_scenario,
     run_replicates,
     twin_headlines,
 )
+from survtrial.workflows.twin_spec import TwinSpec, load_twin
 
 __all__ = ["DEFAULT_SEED", "ReproduceResult", "reproduce"]
 
@@ -37,8 +37,12 @@ DEFAULT_SEED = 1731
 
 @dataclass(frozen=True)
 class ReproduceResult:
-    """What one ``reproduce`` run produced (frames for notebooks, paths when written)."""
+    """What one ``reproduce`` run produced (frames for notebooks, paths when written).
 
+    ``interim`` is empty when the twin has no interim analysis plan.
+    """
+
+    twin: TwinSpec
     scenario: Scenario
     seed: int
     patients: pd.DataFrame
@@ -51,80 +55,84 @@ class ReproduceResult:
     out: Path | None = None
 
 
-def _hazard_table(sc: Scenario) -> pd.DataFrame:
+def _hazard_table(sc: Scenario, landmark: float) -> pd.DataFrame:
     cal = sc.calibrated
     rows = []
     for (stratum, arm), hz in cal.hazards.items():
-        rows.append({"risk_group": stratum, "arm": arm, "S(3y) %": 100 * float(hz.survival(3.0)),
+        rows.append({"stratum": stratum, "arm": arm, f"S({landmark:g}y) %": 100 * float(hz.survival(landmark)),
                      **{f"hazard [{a:g}, {b:g})": r for a, b, r in
                         zip(hz.breaks, [*hz.breaks[1:], np.inf], hz.rates, strict=True)}})
     return pd.DataFrame(rows)
 
 
-def _build_report(sc: Scenario, seed: int, analysis: TrialAnalysis, comparison: pd.DataFrame,
+def _build_report(tw: TwinSpec, sc: Scenario, seed: int, analysis: TrialAnalysis, comparison: pd.DataFrame,
                   interim: dict[str, float], reps: pd.DataFrame | None, rep_cmp: pd.DataFrame | None,
                   command: Sequence[str] | None) -> Report:
     prov = provenance(seed=seed, scenario=sc.name, scenario_hash=sc.digest,
                       command=list(command) if command else None,
                       replicates=1 if reps is None else len(reps))
-    report = Report(f"{sc.name.upper()} digital twin: the first interim analysis re-enacted",
-                    subtitle=sc.description, provenance=prov)
+    report = Report(tw.title, subtitle=tw.description or sc.description, provenance=prov)
     report.add_section("The twin next to the paper")
     report.add_text(
-        f"One simulated trial (seed {seed}) of {analysis.flow.iloc[0, 1:].sum()} randomized children, analysed "
-        "as the paper did. The twin is calibrated to the published figures (packaged scenario; every number "
-        "names its source or is marked as an assumption). One twin varies around the published values "
-        "as much as the trial itself would: compare with the published SEs and CIs, and see the "
-        "replicate calibration below when run with --replicates."
+        f"One simulated trial (seed {seed}) of {analysis.flow.iloc[0, 1:].sum()} randomized {tw.subjects}, analysed "
+        f"as the paper did ({tw.publication}). The twin simulates scenario {sc.name}, calibrated to the published "
+        "figures (every number of the scenario names its source or is marked as an assumption). One twin varies "
+        "around the published values as much as the trial itself would: compare with the published SEs and CIs, "
+        "and see the replicate calibration below when run with --replicates."
     )
     cols = ["key", "headline", "published", "published_se", "published_lower", "published_upper", "twin", "difference"]
     report.add_table(comparison[cols], "Published figures (value, SE, 95% CI where published) and this twin",
                      csv_name="published_vs_twin")
-    verdict = "would have crossed" if interim["stop"] else "would not have crossed"
-    report.add_callout(
-        f"Interim analysis at this data cut: {interim['events']:.0f} DFS events = information fraction "
-        f"{interim['information_fraction']:.2f} of the planned {sc.interim_analyses.planned_events}. "
-        f"{sc.interim_analyses.spending} alpha spending (one-sided {sc.interim_analyses.alpha_one_sided:g}) gives an "
-        f"efficacy bound of z = {interim['efficacy_bound_z']:.3f} "
-        f"(nominal one-sided P {interim['nominal_alpha']:.2g}); "
-        f"the stratified log-rank z is {interim['z']:.2f} (z > 0 favours {analysis.experimental}, as the bound), "
-        f"so the trial {verdict} the efficacy bound.",
-        title="Interim decision")
+    plan = tw.interim_analysis
+    if interim and plan is not None:
+        verdict = "would have crossed" if interim["stop"] else "would not have crossed"
+        strat = "stratified " if tw.analysis.strata else ""
+        report.add_callout(
+            f"Interim analysis at this data cut: {interim['events']:.0f} {tw.primary_endpoint} events = information "
+            f"fraction {interim['information_fraction']:.2f} of the planned {plan.planned_events}. "
+            f"{plan.spending} alpha spending (one-sided {plan.alpha_one_sided:g}) gives an "
+            f"efficacy bound of z = {interim['efficacy_bound_z']:.3f} "
+            f"(nominal one-sided P {interim['nominal_alpha']:.2g}); "
+            f"the {strat}log-rank z is {interim['z']:.2f} (z > 0 favours {analysis.experimental}, as the bound), "
+            f"so the trial {verdict} the efficacy bound.",
+            title="Interim decision")
     if reps is not None and rep_cmp is not None:
         report.add_section(f"Calibration across {len(reps)} twins")
-        stop = reps["interim_stop"].to_numpy(dtype=float)
-        se = np.sqrt(stop.mean() * (1 - stop.mean()) / stop.size)
-        report.add_text(
-            f"{len(reps)} independent twins (child seeds of {seed}). The interim analysis would have stopped "
-            f"the trial for efficacy in {100 * stop.mean():.1f}% of them (Monte-Carlo SE {100 * se:.1f}%).")
+        text = f"{len(reps)} independent twins (trials 0 to {len(reps) - 1} of seed {seed})."
+        if "interim_stop" in reps.columns:
+            stop = reps["interim_stop"].to_numpy(dtype=float)
+            se = np.sqrt(stop.mean() * (1 - stop.mean()) / stop.size)
+            text += (f" The interim analysis would have stopped the trial for efficacy in {100 * stop.mean():.1f}% "
+                     f"of them (Monte-Carlo SE {100 * se:.1f}%).")
+        report.add_text(text)
         cols = ["headline", "published", "published_lower", "published_upper", "twin_mean", "twin_sd",
                 "twin_2.5%", "twin_97.5%", "published_inside_95%"]
         report.add_table(rep_cmp[cols], "Published value and the twins' distribution (mean, SD, central 95%)",
                          csv_name="published_vs_twin_replicates")
-        keys = [h.key for h in HEADLINES if h.key in reps.columns]
-        titles = {h.key: textwrap.fill(h.label, 30) for h in HEADLINES}
+        keys = [k for k in tw.headlines if k in reps.columns]
+        titles = {k: textwrap.fill(h.label, 30) for k, h in tw.headlines.items()}
         pub = {r.key: (r.published, r.published_lower if np.isfinite(r.published_lower) else None,
                        r.published_upper if np.isfinite(r.published_upper) else None)
                for r in rep_cmp.itertuples(index=False)}
         fig = calibration_plot({k: reps[k].to_numpy() for k in keys}, {k: pub[k] for k in keys}, titles=titles)
         report.add_figure(fig, "Each headline across twins (histogram, central 90% shaded) and the published "
                           "value (line) with its CI", name="calibration")
-        if "dfs_curves" in reps.attrs:
-            _add_curve_band(report, reps, rep_cmp)
+        if "curves" in reps.attrs:
+            _add_curve_band(report, tw, reps, rep_cmp)
     add_trial_sections(report, analysis)
     report.add_section("Scenario")
-    cal = sc.calibrated
-    report.add_text(f"Scenario {sc.name} (digest {sc.digest}). DFS hazards per risk group and arm, piecewise "
-                    "constant, solved when the scenario is loaded from the published landmarks and, where the "
-                    "scenario gives them, the published curve summaries (Cox HR, restricted-mean difference); "
-                    "the accrual from the published numbers at risk. Every number names its source in the "
-                    "scenario file.")
-    report.add_table(_hazard_table(sc), "Calibrated DFS hazards (per year) and the 3-year DFS they give",
+    report.add_text(f"Scenario {sc.name} (digest {sc.digest}): {sc.description} Event hazards per stratum and "
+                    "arm (piecewise constant), as calibrated from the scenario's targets; the scenario file names "
+                    "the source of every number.")
+    lm = tw.analysis.landmark
+    report.add_table(_hazard_table(sc, lm),
+                     f"Calibrated {tw.primary_endpoint} hazards (per year) and the {lm:g}-year survival they give",
                      csv_name="calibrated_hazards")
+    cal = sc.calibrated
     if cal.curve_fit is not None:
-        fit = cal.curve_fit.to_frame()
-        report.add_table(fit, "Curve targets: published value and SE, the calibrated model's value, residual in "
-                         f"SEs (solved parameters: {', '.join(f'{k} = {v:.3g}' for k, v in cal.parameters.items())})",
+        solved = ", ".join(f"{k} = {v:.3g}" for k, v in cal.parameters.items()) or "none"
+        report.add_table(cal.curve_fit.to_frame(), "Curve targets of the scenario: published value and SE, the "
+                         f"calibrated model's value, residual in SEs (solved parameters: {solved})",
                          csv_name="curve_targets")
     if cal.accrual_fit is not None:
         report.add_table(cal.accrual_fit.to_frame("pieces"), "Accrual solved from the published numbers at risk",
@@ -134,27 +142,32 @@ def _build_report(sc: Scenario, seed: int, analysis: TrialAnalysis, comparison: 
     return report
 
 
-def _add_curve_band(report: Report, reps: pd.DataFrame, rep_cmp: pd.DataFrame) -> None:
-    """The twins' DFS curves (median and central 90%) with the published 3-year points, and the
-    published numbers at risk beside the twins' mean."""
-    from survtrial.clinical.benefit import load_published
+def _add_curve_band(report: Report, tw: TwinSpec, reps: pd.DataFrame, rep_cmp: pd.DataFrame) -> None:
+    """The twins' primary-endpoint curves (median and central 90%) with the published landmarks (the
+    twin's survival headlines without a stratum), and the published numbers at risk beside the twins'."""
     from survtrial.report.plots import twin_band_plot
 
-    pub = load_published()["results_first_interim"]["dfs_3y"]
-    points = {arm: [(3.0, pub[arm]["value"] / 100, pub[arm]["se"] / 100)] for arm in ("chemo", "blina")}
-    fig = twin_band_plot(reps.attrs["dfs_curves"], points,
-                         arm_labels={"chemo": "chemotherapy", "blina": "blinatumomab"})
-    report.add_figure(fig, f"DFS over {len(reps)} twins: Kaplan-Meier median (line) and central 90% (band) per "
-                      "arm; published 3-year DFS with its 95% CI (points)", name="twin_dfs_band")
-    rows = rep_cmp[rep_cmp["key"].str.startswith("at_risk_")]
-    report.add_table(rows[["headline", "published", "twin_mean", "twin_2.5%", "twin_97.5%"]],
-                     "Numbers at risk under the DFS figure: published and the twins' mean and central 95%",
-                     csv_name="numbers_at_risk")
+    ep = tw.primary_endpoint
+    points: dict[str, list[tuple[float, float, float]]] = {}
+    for h in tw.headlines.values():
+        if h.kind == "survival" and h.stratum is None and tw.endpoint_of(h) == ep and h.published.se is not None:
+            points.setdefault(h.arm, []).append((float(h.at), h.published.value / 100, h.published.se / 100))
+    label = tw.endpoints[ep].label or ep
+    fig = twin_band_plot(reps.attrs["curves"], points, arm_labels=dict(tw.arms.labels or {}),
+                         ylabel=f"{label[:1].upper()}{label[1:]} (%)")
+    report.add_figure(fig, f"{ep} over {len(reps)} twins: Kaplan-Meier median (line) and central 90% (band) per "
+                      "arm; published landmarks with their 95% CI (points)", name="twin_curve_band")
+    keys = [k for k, h in tw.headlines.items() if h.kind == "at_risk"]
+    if keys:
+        rows = rep_cmp[rep_cmp["key"].isin(keys)]
+        report.add_table(rows[["headline", "published", "twin_mean", "twin_2.5%", "twin_97.5%"]],
+                         "Numbers at risk: published and the twins' mean and central 95%", csv_name="numbers_at_risk")
 
 
 def reproduce(
-    scenario: str | Path | Scenario = "aall1731",
+    twin: str | Path | TwinSpec,
     *,
+    scenario: str | Path | Scenario | None = None,
     seed: int = DEFAULT_SEED,
     replicates: int = 1,
     workers: int | None = None,
@@ -167,9 +180,12 @@ def reproduce(
 
     Parameters
     ----------
-    scenario : packaged scenario name, YAML path, or a :class:`Scenario`.
-    seed : the run's seed; the detailed twin (data + report) is trial 0 of the simulation
-        engine's run with this seed, replicate ``i`` its trial ``i - 1``.
+    twin : packaged twin name (see :func:`~survtrial.workflows.twin_spec.packaged_twins`), twin YAML
+        path, or a :class:`~survtrial.workflows.twin_spec.TwinSpec`.
+    scenario : packaged scenario name, YAML path, or a :class:`Scenario` simulated instead of the
+        twin's own (its arms, strata, event types and toxicities must match the twin's headlines).
+    seed : the run's seed; the detailed twin (data + report) is trial 0 of the simulation engine's
+        run with this seed, replicate ``i`` its trial ``i - 1`` (the same patients under any design).
     replicates : number of twins for the calibration section (1 = the single detailed twin only).
     workers : processes for the replicates (default: up to 2); results do not depend on it.
     out : directory to write ``report.html``, ``figures/``, ``tables/``, ``patients.parquet``
@@ -179,25 +195,26 @@ def reproduce(
         raise InputError(f"replicates must be >= 1, got {replicates}")
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InputError(f"seed must be a whole number >= 0, got {seed!r}")
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    tw = load_twin(twin)
+    sc = load_twin_scenario(tw, scenario)
     out_path = Path(out) if out is not None else None
     if out_path is not None and out_path.exists() and any(out_path.iterdir()) and not overwrite:
         raise InputError(
             f"--out {str(out_path)!r} exists and is not empty; choose another directory or pass --overwrite"
         )
     patients = simulate_trial(sc, seed=int(seed))
-    analysis = analyse_twin(patients, detailed=True, tau=rmst_horizon(sc))
-    comparison = compare_with_published(twin_headlines(analysis, patients))
-    interim = interim_decision(analysis, sc)
+    analysis = analyse_twin(patients, tw, detailed=True)
+    comparison = compare_with_published(tw, twin_headlines(analysis, patients, tw))
+    interim = interim_decision(analysis, tw.interim_analysis) if tw.interim_analysis is not None else {}
     reps = rep_cmp = None
     if replicates > 1:
-        reps = run_replicates(sc, replicates=replicates, seed=int(seed), workers=workers, progress=progress,
-                              curves=True)
-        rep_cmp = compare_with_published(reps)
-    report = _build_report(sc, int(seed), analysis, comparison, interim, reps, rep_cmp, command)
+        reps = run_replicates(tw, scenario=sc, replicates=replicates, seed=int(seed), workers=workers,
+                              progress=progress, curves=True)
+        rep_cmp = compare_with_published(tw, reps)
+    report = _build_report(tw, sc, int(seed), analysis, comparison, interim, reps, rep_cmp, command)
     if out_path is not None:
         _write(out_path, report, patients, reps)
-    return ReproduceResult(scenario=sc, seed=int(seed), patients=patients, analysis=analysis,
+    return ReproduceResult(twin=tw, scenario=sc, seed=int(seed), patients=patients, analysis=analysis,
                            comparison=comparison, interim=interim, replicates=reps,
                            replicate_comparison=rep_cmp, report=report, out=out_path)
 
@@ -216,8 +233,8 @@ def _write(out: Path, report: Report, patients: pd.DataFrame, reps: pd.DataFrame
             rows = reps.copy()
             rows.attrs = {}
             rows.to_parquet(built / "replicates.parquet", index=False)
-            if "dfs_curves" in reps.attrs:
-                reps.attrs["dfs_curves"].to_parquet(built / "replicate_dfs_curves.parquet", index=False)
+            if "curves" in reps.attrs:
+                reps.attrs["curves"].to_parquet(built / "replicate_curves.parquet", index=False)
         if out.exists():
             shutil.rmtree(out)
         built.rename(out)
