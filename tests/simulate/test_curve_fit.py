@@ -210,6 +210,12 @@ def test_accrual_solved_from_expected_numbers_at_risk_recovers_the_rates():
     (lambda d: d["accrual"]["from_numbers_at_risk"]["at_risk"].update({"treated": [100, 120, 50]}),
      "accrual.from_numbers_at_risk", "must not increase"),
     (lambda d: d["accrual"].update({"duration_years": 2.0}), "accrual", "give exactly one of"),
+    (lambda d: d["accrual"]["from_numbers_at_risk"]["at_risk"].update({"treated": [320, 210, 90]}),
+     "accrual.from_numbers_at_risk.at_risk.treated", "320 at risk at year 0 exceeds the arm's 300 patients"),
+    (lambda d: (d["arms"]["control"].pop("n"), d["arms"]["treated"].pop("n"),
+                d["accrual"]["from_numbers_at_risk"].update({"years": [1, 2]}),
+                d["accrual"]["from_numbers_at_risk"]["at_risk"].update({"control": [400, 80], "treated": [300, 90]})),
+     "accrual.from_numbers_at_risk.at_risk", "700 at risk at year 1 (all arms) exceeds the 600 patients"),
 ])
 def test_bad_numbers_at_risk_name_the_key(mutate, key, fragment):
     data = two_strata(**{"parameters": None, "curve_targets": None, "data_cut": {"calendar_date": "2022-12-31"}})

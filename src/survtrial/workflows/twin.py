@@ -100,26 +100,31 @@ def analyse_twin(frame: pd.DataFrame, twin: TwinSpec | str, *, detailed: bool = 
     )
 
 
-def twin_headlines(analysis: TrialAnalysis, frame: pd.DataFrame, twin: TwinSpec | str) -> dict[str, float]:
-    """The value of every headline of the twin for one analysed trial, plus what the calibration reads.
+def twin_headlines(analysis: TrialAnalysis | None, frame: pd.DataFrame, twin: TwinSpec | str) -> dict[str, float]:
+    """The value of every headline of the twin for one trial, plus what the calibration reads.
 
     Keys: each headline's key; ``<key>_lower`` and ``<key>_upper`` (95% limits) of hazard ratios,
     ``se_<key>`` (Greenwood) of survival headlines; ``logrank_z``, ``logrank_p`` and ``events`` of the
     primary endpoint (``logrank_z`` as :func:`survtrial.stats.logrank.logrank_test` reports it).
+    ``analysis`` None computes each number directly by the statistics call the analysis makes
+    (:class:`~survtrial.workflows.headlines.TwinData`): the same values, without the analysis' tables.
     """
     tw = load_twin(twin)
-    data = TwinData(tw, analysis, _with_derived_columns(frame, tw))
+    return _headline_values(TwinData(tw, analysis, _with_derived_columns(frame, tw)))
+
+
+def _headline_values(data: TwinData) -> dict[str, float]:
     out: dict[str, float] = {}
-    for key, h in tw.headlines.items():
+    for key, h in data.twin.headlines.items():
         out[key] = headline_value(h, data)
         if h.kind == "hazard_ratio":
             out[f"{key}_lower"], out[f"{key}_upper"] = hazard_ratio_limits(h, data)
         elif h.kind == "survival":
             out[f"se_{key}"] = survival_se(h, data)
-    p = analysis.primary
-    out["logrank_p"] = float(p.logrank.p_value)
-    out["logrank_z"] = float(p.logrank.z) if p.logrank.z is not None else np.nan
-    out["events"] = float(p.events.sum())
+    lr = data.logrank()
+    out["logrank_p"] = float(lr.p_value)
+    out["logrank_z"] = float(lr.z) if lr.z is not None else np.nan
+    out["events"] = data.events()
     return out
 
 
@@ -131,12 +136,15 @@ def interim_decision(analysis: TrialAnalysis, plan: InterimAnalysisPlan) -> dict
     statistic is the stratified log-rank z in survtrial's convention (z > 0 favours the experimental
     arm, :func:`survtrial.design.convention.design_z`): stop if ``z >= bound``.
     """
-    events = float(analysis.primary.events.sum())
+    return _interim(float(analysis.primary.events.sum()), design_z(analysis.primary.logrank), plan)
+
+
+def _interim(events: float, z: float, plan: InterimAnalysisPlan) -> dict[str, float]:
+    """The interim decision from the primary endpoint's events and log-rank z (survtrial's convention)."""
     fraction = min(events / plan.planned_events, 1.0)
     bound = _first_look_bound(tuple(plan.information_fractions), plan.alpha_one_sided, plan.spending,
                               plan.spending_parameter, int(min(events, plan.planned_events)),
                               plan.planned_events)
-    z = design_z(analysis.primary.logrank)
     return {"events": events, "information_fraction": fraction, "efficacy_bound_z": bound,
             "nominal_alpha": float(sps.norm.sf(bound)), "z": z, "stop": float(z >= bound)}
 
@@ -204,8 +212,10 @@ CURVE_GRID = np.round(np.arange(0, 5.0 + 1e-9, 1 / 24), 10)
 
 
 def _replicate_range(args: tuple) -> tuple[list[dict[str, float]], np.ndarray | None]:
-    """Replicates ``start..stop-1`` (the engine's trials of ``seed``): their headlines, interim
-    decisions and, with ``keep_curves``, Kaplan-Meier curves of the primary endpoint per arm."""
+    """Replicates ``start..stop-1`` (the engine's trials of ``seed``): their headlines and interim
+    decisions by the direct path (the analysis' statistics calls, without its tables: equal to
+    :func:`analyse_twin` then :func:`twin_headlines`, tested) and, with ``keep_curves``, Kaplan-Meier
+    curves of the primary endpoint per arm."""
     twin, scenario, seed, start, stop, keep_curves = args
     ep = twin.endpoints[twin.primary_endpoint]
     arms = (twin.arms.control, twin.arms.experimental)
@@ -215,16 +225,18 @@ def _replicate_range(args: tuple) -> tuple[list[dict[str, float]], np.ndarray | 
     rows = []
     curves = np.empty((stop - start, 2, CURVE_GRID.size)) if keep_curves else None
     for q, frame in enumerate(simulate_trials_data(scenario, seed, start, stop, covariates=covariates)):
-        analysis = analyse_twin(frame, twin, detailed=False)
-        out = twin_headlines(analysis, frame, twin)
+        data = TwinData(twin, None, _with_derived_columns(frame, twin))
+        out = _headline_values(data)
         if twin.interim_analysis is not None:
-            out.update({f"interim_{k}": v for k, v in interim_decision(analysis, twin.interim_analysis).items()})
+            z = design_z(data.logrank())
+            out.update({f"interim_{k}": v for k, v in _interim(data.events(), z, twin.interim_analysis).items()})
         rows.append(out)
         if curves is not None:
-            for a, arm in enumerate(arms):
-                mine = frame[frame["arm"] == arm]
-                km = kaplan_meier(mine[ep.time].to_numpy(dtype=float), mine[ep.event].to_numpy())
-                curves[q, a] = km.survival_at(CURVE_GRID)["survival"].to_numpy()
+            arm = frame["arm"].to_numpy()
+            t, e = frame[ep.time].to_numpy(dtype=float), frame[ep.event].to_numpy()
+            for a, name in enumerate(arms):
+                mine = arm == name
+                curves[q, a] = kaplan_meier(t[mine], e[mine]).survival_at(CURVE_GRID)["survival"].to_numpy()
     return rows, curves
 
 
