@@ -104,10 +104,20 @@ class TwinData:
                 self._cache[key] = ep.km_by_stratum.get(stratum)
             else:
                 spec = self.twin.endpoints[name]
-                sub = self.frame
+                t, e, arm = self.column(spec.time), self.column(spec.event), self.column("arm")
                 if stratum is not None:
-                    sub = sub[sub[self.twin.analysis.strata[0]].astype(str).to_numpy() == stratum]
-                self._cache[key] = kaplan_meier(spec.time, spec.event, "arm", data=sub) if len(sub) else None
+                    keep = self.column(self.twin.analysis.strata[0]) == stratum
+                    t, e, arm = t[keep], e[keep], arm[keep]
+                self._cache[key] = kaplan_meier(t, e, arm) if t.size else None
+        return self._cache[key]
+
+    def column(self, name: str) -> np.ndarray:
+        """A column of the frame as a numpy array (labels as str), converted once."""
+        key = ("column", name)
+        if key not in self._cache:
+            c = self.frame[name]
+            numeric = pd.api.types.is_numeric_dtype(c) and not pd.api.types.is_bool_dtype(c)
+            self._cache[key] = c.to_numpy() if numeric else c.astype(str).to_numpy()
         return self._cache[key]
 
     def landmarks(self, name: str, stratum: str | None) -> dict[tuple[str, float], tuple[float, float, float]]:
@@ -190,15 +200,22 @@ def cumulative_incidence(h: Headline, d: TwinData) -> float:
     key = ("cif", name, h.at)
     if key not in d._cache:
         comp = d.analysis.competing if d.analysis is not None and name == d.twin.primary_endpoint else None
-        if comp is None:
-            from survtrial.analysis.competing import analyse_competing_risks
+        if comp is None:  # the Aalen-Johansen estimate analyse_competing_risks makes, without its tables
+            from survtrial.stats.cuminc import cumulative_incidence as aalen_johansen
 
             spec = d.twin.endpoints[name]
-            comp = analyse_competing_risks(d.frame, time=spec.time, event_type=spec.event_type, arm="arm",
-                                           landmarks=(h.at,), test=False)
-        tab = comp.landmarks.rename(columns={"arm": "group"})
-        tab = tab[tab["time"] == h.at] if (tab["time"] == h.at).any() else comp.cuminc.at([h.at])
-        d._cache[key] = {(str(r.group), str(r.cause)): float(r.cif) for r in tab.itertuples(index=False)}
+            types = d.column(spec.event_type)
+            causes = sorted(set(types.tolist()) - {"censored"})
+            codes = np.zeros(types.size, dtype=np.int64)
+            for k, c in enumerate(causes, start=1):
+                codes[types == c] = k
+            tab = aalen_johansen(d.column(spec.time).astype(float), codes, d.column("arm"),
+                                 causes=dict(enumerate(causes, start=1))).at([h.at]) if causes else None
+        else:
+            tab = comp.landmarks.rename(columns={"arm": "group"})
+            tab = tab[tab["time"] == h.at] if (tab["time"] == h.at).any() else comp.cuminc.at([h.at])
+        d._cache[key] = {} if tab is None else {  # None: no event of any cause in the trial
+            (str(r.group), str(r.cause)): float(r.cif) for r in tab.itertuples(index=False)}
     cif = d._cache[key]
     return sum(100 * cif.get((h.arm, c), 0.0) for c in h.causes)
 

@@ -152,12 +152,18 @@ def _add_curve_band(report: Report, tw: TwinSpec, reps: pd.DataFrame, rep_cmp: p
     for h in tw.headlines.values():
         if h.kind == "survival" and h.stratum is None and tw.endpoint_of(h) == ep and h.published.se is not None:
             points.setdefault(h.arm, []).append((float(h.at), h.published.value / 100, h.published.se / 100))
+    keys = [k for k, h in tw.headlines.items() if h.kind == "at_risk" and tw.endpoint_of(h) == ep]
+    mean = rep_cmp.set_index("key")["twin_mean"]
+    at_risk: dict[str, list[tuple[float, float, float]]] = {}
+    for k in keys:
+        h = tw.headlines[k]
+        at_risk.setdefault(h.arm, []).append((float(h.at), float(h.published.value), float(mean[k])))
     label = tw.endpoints[ep].label or ep
-    fig = twin_band_plot(reps.attrs["curves"], points, arm_labels=dict(tw.arms.labels or {}),
+    fig = twin_band_plot(reps.attrs["curves"], points, at_risk=at_risk, arm_labels=dict(tw.arms.labels or {}),
                          ylabel=f"{label[:1].upper()}{label[1:]} (%)")
     report.add_figure(fig, f"{ep} over {len(reps)} twins: Kaplan-Meier median (line) and central 90% (band) per "
-                      "arm; published landmarks with their 95% CI (points)", name="twin_curve_band")
-    keys = [k for k, h in tw.headlines.items() if h.kind == "at_risk"]
+                      "arm; published landmarks with their 95% CI (points); under the axes the published "
+                      "numbers at risk and the twins' mean", name="twin_curve_band")
     if keys:
         rows = rep_cmp[rep_cmp["key"].isin(keys)]
         report.add_table(rows[["headline", "published", "twin_mean", "twin_2.5%", "twin_97.5%"]],
