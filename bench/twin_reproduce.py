@@ -78,9 +78,47 @@ def main() -> None:
     print("| headline | published | twin mean | twin SD | twin 2.5% | twin 97.5% | published inside |")
     print("|---|---|---|---|---|---|---|")
     for r in cmp.to_dict("records"):
-        print(f"| {r['headline']} | {r['published']:g} | {r['twin_mean']:.2f} | {r['twin_sd']:.2f} | "
-              f"{r['twin_2.5%']:.2f} | {r['twin_97.5%']:.2f} | {'yes' if r['published_inside_95%'] else 'NO'} |")
+        d = 3 if abs(r["published"]) < 1 else 2
+        print(f"| {r['headline']} | {r['published']:g} | {r['twin_mean']:.{d}f} | {r['twin_sd']:.{d}f} | "
+              f"{r['twin_2.5%']:.{d}f} | {r['twin_97.5%']:.{d}f} | {'yes' if r['published_inside_95%'] else 'NO'} |")
+    _curve_targets(args.twin, cmp)
 
+
+def _curve_targets(twin: str, cmp) -> None:
+    """Issue 14's curve-level targets over the replicates, each with its criterion and whether it holds
+    (for a twin with AALL1731's keys: ``hr``, ``rmst_days``, at-risk and survival headlines)."""
+    from survtrial.workflows.twin_spec import load_twin
+
+    tw = load_twin(twin)
+    c = cmp.set_index("key")
+    if not {"hr", "rmst_days"} <= set(c.index):
+        return
+    kinds = {k: h.kind for k, h in tw.headlines.items()}
+    print("\n| curve-level target | published | criterion | twins (mean) | holds |\n|---|---|---|---|---|")
+    hr = c.loc["hr"]
+    lo, hi = np.exp(np.log(hr["published"]) + np.array([-0.15, 0.15]))
+    print(f"| mean Cox HR (stratified by risk group) | {hr['published']:g} | {lo:.3f} to {hi:.3f} "
+          f"(exp(log 0.39 +- 0.15)) | {hr['twin_mean']:.3f} | {'yes' if lo <= hr['twin_mean'] <= hi else 'NO'} |")
+    for k in [k for k, kind in kinds.items() if kind == "at_risk"]:
+        r = c.loc[k]
+        rel = r["twin_mean"] / r["published"] - 1
+        print(f"| mean {r['headline'][0].lower()}{r['headline'][1:]} | {r['published']:g} | within 10% | "
+              f"{r['twin_mean']:.1f} ({100 * rel:+.1f}%) | {'yes' if abs(rel) <= 0.10 else 'NO'} |")
+    for k in [k for k, kind in kinds.items() if kind == "survival"
+              and tw.endpoint_of(tw.headlines[k]) == tw.primary_endpoint]:
+        r = c.loc[k]
+        gap = (r["twin_mean"] - r["published"]) / r["published_se"]
+        print(f"| mean {r['headline']} | {r['published']:g} (SE {r['published_se']:g}) | within 1 published SE | "
+              f"{r['twin_mean']:.2f} ({gap:+.2f} SE) | {'yes' if abs(gap) <= 1 else 'NO'} |")
+    r = c.loc["rmst_days"]
+    se = (r["published_upper"] - r["published_lower"]) / (2 * 1.959964)
+    gap = (r["twin_mean"] - r["published"]) / se
+    label = f"{r['headline'][0].lower()}{r['headline'][1:]}"
+    print(f"| mean {label} | {r['published']:g} (SE {se:.1f} from the CI) | within 1 published SE | "
+          f"{r['twin_mean']:.1f} ({gap:+.2f} SE) | {'yes' if abs(gap) <= 1 else 'NO'} |")
+    inside = int(cmp["published_inside_95%"].sum())
+    print(f"| every headline inside the twins' central 95% | | {len(cmp)} headlines | {inside} of {len(cmp)} | "
+          f"{'yes' if inside == len(cmp) else 'NO'} |")
 
 if __name__ == "__main__":
     main()

@@ -425,3 +425,36 @@ def test_a_delayed_effect_in_the_aall1731_twin_keeps_every_three_year_target_exa
         assert cal.cumulative_incidence(3.0, arm, ["marrow_relapse"]) == pytest.approx(
             res["marrow_relapse_cif_3y"][arm]["value"] / 100, rel=1e-12)
         assert cal.overall_survival(3.0, arm) == pytest.approx(res["os_3y"][arm]["value"] / 100, abs=1e-10)
+
+
+def test_aall1731_three_year_points_with_the_delay_do_not_pin_the_hazard_ratio(aall1731):
+    """What the delayed effect and the 3-year points jointly allow: with the curves on top of each
+    other through the first year (blinatumomab's ratio 1 to one year) and every 3-year DFS within one
+    published SE (chemotherapy exact, the solved chemotherapy shape), the limit of the stratified Cox
+    HR still reaches either side of issue 14's band exp(log 0.39 +- 0.15): the HR target, not the
+    points, decides it. Stratifying by risk group moves the limit by about 0.1% (0.3863 vs 0.3867 pooled)."""
+    from survtrial.simulate._curve_fit import cox_limit, curve_values, follow_up_curve
+    from survtrial.simulate._scenario_core import build_core
+
+    cal = aall1731.calibrated
+    band = np.exp(np.log(0.39) + np.array([-0.15, 0.15]))
+
+    def evaluate(late_avg, late_high, stratified=True):
+        p = {**cal.parameters, "blina_first_year": 1.0, "blina_late_sr_avg": late_avg,
+             "blina_late_sr_high": late_high}
+        m = build_core(aall1731, p).curve_model
+        rows = {r["target"]: r for r in curve_values(aall1731.curve_targets, m)[0]}
+        g, knots = follow_up_curve(m.accrual, m.cut, m.dropout)
+        hr = cox_limit(m.hazards, m.cure, m.strata, m.weights, "chemo", "blina",
+                       (m.shares["chemo"], m.shares["blina"]), g, knots, m.cut, stratified=stratified)
+        return hr, [r["residual"] for k, r in rows.items() if k.startswith("DFS at 3 years")]
+
+    strong, points = evaluate(0.05, 0.10)  # strong late effects: the 3-year points up to 0.74 SE above
+    assert max(abs(r) for r in points) <= 1 and strong < band[0]
+    weak, points = evaluate(0.24, 0.42)  # weak late effects: the 3-year points up to 0.94 SE below
+    assert max(abs(r) for r in points) <= 1 and weak > band[1]
+    solved = [cal.parameters[k] for k in ("blina_late_sr_avg", "blina_late_sr_high")]
+    assert cal.parameters["blina_first_year"] == pytest.approx(1.0)  # the solution keeps the curves together
+    stratified, _ = evaluate(*solved)
+    pooled, _ = evaluate(*solved, stratified=False)
+    assert band[0] < stratified < band[1] and abs(pooled / stratified - 1) < 2e-3
