@@ -151,8 +151,9 @@ def test_cli_runs_and_prints_table(tmp_path):
          "the targets cannot hold together with the landmark targets and the hazards' shapes"),
         (lambda y: y.replace("chemo: [722, 627, 449, 221, 44]", "chemo: [722, 627, 449, 460, 44]"),
          "numbers at risk must not increase over the years"),
-        (lambda y: y.replace("chemo: [722, 627, 449, 221, 44]", "chemo: [760, 627, 449, 221, 44]"),
-         "760 at risk at year 0 exceeds the arm's 722 patients"),
+        (lambda y: y.replace("years: [0, 1, 2, 3, 4]", "years: [0.25, 1, 2, 3, 4]").replace(
+            "chemo: [722, 627, 449, 221, 44]", "chemo: [760, 627, 449, 221, 44]"),
+         "760 at risk at year 0.25 exceeds the arm's 722 patients"),
     ],
 )
 def test_cli_bad_scenario_file_exits_2_and_leaves_nothing(tmp_path, mutate, fragment):

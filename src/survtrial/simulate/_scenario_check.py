@@ -224,18 +224,18 @@ def _curve_problems(sc: Scenario, arms: list[str]) -> list[tuple[str, str]]:
     at_risk = sc.accrual.from_numbers_at_risk
     if at_risk is not None:
         out += _same_keys("accrual.from_numbers_at_risk.at_risk", at_risk.at_risk, arms, "arm")
-        for arm, counts in at_risk.at_risk.items():
-            n_arm = sc.arms[arm].n if arm in sc.arms else None
-            if n_arm is not None and counts and max(counts) > n_arm:
-                i = int(max(range(len(counts)), key=lambda j: counts[j]))
-                out.append((f"accrual.from_numbers_at_risk.at_risk.{arm}",
-                            f"{counts[i]:g} at risk at year {at_risk.years[i]:g} exceeds the arm's {n_arm} patients "
-                            f"(arms.{arm}.n); numbers at risk cannot exceed the patients randomized"))
-        first = sum(c[0] for c in at_risk.at_risk.values() if c)
-        if sc.accrual.n is not None and at_risk.years[0] != 0 and first > sc.accrual.n:
-            out.append(("accrual.from_numbers_at_risk.at_risk",
-                        f"{first:g} at risk at year {at_risk.years[0]:g} (all arms) exceeds the {sc.accrual.n} "
-                        "patients randomized (accrual.n)"))
+        if at_risk.years[0] != 0:  # absolute counts (from year 0 they give the accrual's shape, scaled to n)
+            for arm, counts in at_risk.at_risk.items():
+                n_arm = sc.arms[arm].n if arm in sc.arms else None
+                if n_arm is not None and counts and counts[0] > n_arm:
+                    out.append((f"accrual.from_numbers_at_risk.at_risk.{arm}",
+                                f"{counts[0]:g} at risk at year {at_risk.years[0]:g} exceeds the arm's {n_arm} "
+                                f"patients (arms.{arm}.n); numbers at risk cannot exceed the patients randomized"))
+            first = sum(c[0] for c in at_risk.at_risk.values() if c)
+            if sc.accrual.n is not None and first > sc.accrual.n:
+                out.append(("accrual.from_numbers_at_risk.at_risk",
+                            f"{first:g} at risk at year {at_risk.years[0]:g} (all arms) exceeds the "
+                            f"{sc.accrual.n} patients randomized (accrual.n)"))
         if sc.data_cut.calendar_date is None:
             out.append(("data_cut", "accrual from numbers at risk is solved up to the data cut: give "
                                     "data_cut.calendar_date"))
