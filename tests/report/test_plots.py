@@ -27,6 +27,7 @@ from survtrial.report.plots import (
     km_plot,
     numbers_at_risk,
     save_figure,
+    twin_band_plot,
 )
 
 
@@ -369,3 +370,23 @@ def test_plots_do_not_touch_pyplot(tmp_path):
         "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'",
     ])
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_twin_band_plot_draws_band_median_landmarks_and_numbers_at_risk():
+    curves = pd.DataFrame({"arm": ["c"] * 3 + ["e"] * 3, "time": [0.0, 1.0, 2.0] * 2,
+                           "median": [1, 0.9, 0.8, 1, 0.95, 0.9], "lower": [1, 0.85, 0.7, 1, 0.9, 0.85],
+                           "upper": [1, 0.95, 0.9, 1, 0.98, 0.95]})
+    fig = twin_band_plot(curves, {"e": [(2.0, 0.91, 0.02)]},
+                         at_risk={"c": [(1.0, 90, 88.4), (2.0, 40, 41.6)], "e": [(1.0, 92, 93.2)]})
+    surv, risk = fig.axes
+    assert (surv.get_label(), risk.get_label()) == ("survival", "at-risk")
+    medians = [line for line in surv.get_lines() if line.get_linestyle() != "None"]
+    np.testing.assert_allclose(medians[0].get_ydata(), [1, 0.9, 0.8])  # arm c's median, as given
+    assert len(surv.collections) >= 2  # one band per arm
+    # rows: c published, c twins, e published, e twins; each number at its time
+    cells = {(t.get_position()[0], t.get_position()[1], t.get_text()) for t in risk.texts
+             if not isinstance(t, Annotation)}
+    assert cells == {(1.0, 0, "90"), (2.0, 0, "40"), (1.0, 1, "88"), (2.0, 1, "42"), (1.0, 2, "92"), (1.0, 3, "93")}
+    assert [t.get_text() for t in risk.get_yticklabels()] == ["c: published", "c: twins (mean)", "e: published",
+                                                              "e: twins (mean)"]
+    assert [ax.get_label() for ax in twin_band_plot(curves).axes] == ["survival"]  # no table without at_risk

@@ -1,4 +1,4 @@
-"""Entry points of the compiled simulation kernels: simulate a block of trials, or replay one trial.
+"""Entry points of the compiled simulation kernels: simulate a block of trials, or draw trials' patients.
 
 One call simulates a block of consecutive trials from one xoshiro256++ state (draws in trial
 order, so the first m trials of a block do not depend on how many follow): each trial is drawn
@@ -7,6 +7,8 @@ by :func:`~survtrial.simulate._generate.generate_trial` from the generation bund
 :func:`~survtrial.simulate._looks.analyse_looks` from the analysis bundle
 (:class:`~survtrial.simulate._looks.AnalysisArgs`) into the outputs
 (:class:`~survtrial.simulate._looks.LookOutputs`); the work arrays are allocated once per block.
+:func:`patient_trials` draws the same trials with every exit revealed (unlimited follow-up), for
+``engine.trial_data`` and ``trial.simulate_trial``.
 """
 
 from __future__ import annotations
@@ -15,38 +17,12 @@ import numpy as np
 from numba import njit
 
 from survtrial.simulate._cache import drop_stale_kernel_cache
-from survtrial.simulate._generate import DROPOUT, NO_EXIT, fill_late_exits, generate_trial, pref_rows
+from survtrial.simulate._generate import DROPOUT, NO_EXIT, buffers, generate_trial
 from survtrial.simulate._looks import analyse_looks, workspace
 
 drop_stale_kernel_cache()  # before any kernel is loaded from numba's cache
 
-__all__ = ["DROPOUT", "NO_EXIT", "patient_block", "simulate_block"]
-
-
-@njit(cache=True, error_model="numpy")
-def _buffers(n_cap, n_cells):
-    enrol = np.empty(n_cap + 1)
-    cell = np.empty(n_cap + 1, dtype=np.int64)
-    exit_t = np.empty(n_cap + 1)
-    cause = np.empty(n_cap + 1, dtype=np.int64)
-    pref = np.zeros((pref_rows(n_cells, n_cap), n_cap + 1), dtype=np.int64)
-    grid = np.zeros(max(1, n_cap // 2) + 1, dtype=np.int64)
-    cand = np.empty(n_cap + 1, dtype=np.int64)
-    sup = np.empty(n_cap + 1, dtype=np.int64)
-    n_cand = np.zeros(3, dtype=np.int64)
-    scratch = np.empty(n_cap + 1)
-    return enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch
-
-
-@njit(cache=True, error_model="numpy")
-def _draw(state, n, gen, bufs):
-    """One trial of n patients into the buffers (see :func:`~survtrial.simulate._generate.generate_trial`)."""
-    enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch = bufs
-    generate_trial(
-        state, n, gen.acc_knots, gen.acc_cum, gen.acc_dens, gen.strat_cum, gen.stratified_blocks, gen.blocks,
-        gen.target, gen.n_arms, gen.breaks, gen.tot_rates, gen.tot_cum, gen.p_event, gen.type_cum, gen.horizon,
-        gen.min_events, enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch,
-    )
+__all__ = ["DROPOUT", "NO_EXIT", "patient_trials", "simulate_block"]
 
 
 @njit(cache=True, error_model="numpy")
@@ -56,29 +32,49 @@ def simulate_block(state, sizes, gen, ana, out):
     n_strata = gen.strat_cum.size
     n_arms = gen.n_arms
     n_cells = n_strata * n_arms
-    bufs = _buffers(n_cap, n_cells)
-    enrol, cell, exit_t, cause, pref, grid, cand, _sup, n_cand, _scratch = bufs
+    bufs = buffers(n_cap, n_cells)
+    enrol, cell, _row, exit_t, cause, _u, pref, grid, cand = bufs[:9]
+    n_cand = bufs[15]
     ws = workspace(n_cap, n_cells, n_strata if ana.stratified else 1)
     for i in range(sizes.size):
         n = sizes[i]
-        _draw(state, n, gen, bufs)
+        generate_trial(state, n, gen, gen.horizon, gen.min_events, bufs)
         analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, n_cand[0], n_strata, n_arms, ana, ws, out, i)
 
 
 @njit(cache=True, error_model="numpy")
-def patient_block(state, late_state, sizes, index, gen):
-    """Patient arrays (enrol, cell, exit time, cause) of trial ``index`` of a block (the earlier
-    trials are drawn and discarded); the exits the trial did not draw (after the horizon) come
-    from ``late_state``."""
-    n_cap = sizes[: index + 1].max()
-    bufs = _buffers(n_cap, gen.strat_cum.size * gen.n_arms)
-    enrol, cell, exit_t, cause, _pref, _grid, cand, sup, n_cand, _scratch = bufs
-    for i in range(index + 1):
-        _draw(state, sizes[i], gen, bufs)
-    n = sizes[index]
-    fill_late_exits(late_state, n, enrol, cell, gen.breaks, gen.tot_rates, gen.tot_cum, gen.horizon, exit_t, sup,
-                    n_cand)
-    causes = np.full(n, NO_EXIT, dtype=np.int64)
-    for r in range(n_cand[0]):
-        causes[cand[r]] = cause[cand[r]]
-    return enrol[:n].copy(), cell[:n].copy(), exit_t[:n].copy(), causes
+def patient_trials(state, sizes, first, gen):
+    """Patient arrays of trials ``first..len(sizes)-1`` of a block, with unlimited follow-up (the
+    earlier trials are drawn as far as stream A needs and discarded): enrol, cell, hazard row,
+    exit time (inf: never leaves), cause (an event type, DROPOUT, or NO_EXIT for an infinite
+    exit time), concatenated in trial order, and the offsets of the trials (``first`` .. end)."""
+    n_cap = sizes.max() if sizes.size else 0
+    n_cells = gen.strat_cum.size * gen.n_arms
+    bufs = buffers(n_cap, n_cells)
+    enrol, cell, row, exit_t, cause, _u, _pref, _grid, cand = bufs[:9]
+    n_cand = bufs[15]
+    for i in range(first):  # no exit revealed: only stream A matters for the later trials
+        generate_trial(state, sizes[i], gen, 0.0, 0, bufs)
+    m = sizes.size - first
+    offsets = np.zeros(m + 1, dtype=np.int64)
+    for q in range(m):
+        offsets[q + 1] = offsets[q] + sizes[first + q]
+    total = offsets[m]
+    o_enrol = np.empty(total)
+    o_cell = np.empty(total, dtype=np.int64)
+    o_row = np.empty(total, dtype=np.int64)
+    o_exit = np.empty(total)
+    o_cause = np.full(total, NO_EXIT, dtype=np.int64)
+    cured = gen.cure.size > 0
+    for q in range(m):
+        n = sizes[first + q]
+        generate_trial(state, n, gen, np.inf, 0, bufs)
+        o = offsets[q]
+        for i in range(n):
+            o_enrol[o + i] = enrol[i]
+            o_cell[o + i] = cell[i]
+            o_row[o + i] = row[i] if cured else cell[i]
+            o_exit[o + i] = exit_t[i]
+        for r in range(n_cand[0]):
+            o_cause[o + cand[r]] = cause[cand[r]]
+    return o_enrol, o_cell, o_row, o_exit, o_cause, offsets
