@@ -261,6 +261,10 @@ def test_calibration_band_is_the_tables_interval(reports, pages, twin):
     assert "Twin 95% interval" in svg and "90%" not in svg
     cap = re.search(r"Figure \d+\.</span> Each headline across twins[^<]*", pages[twin].dom).group(0)
     assert "central 95% shaded: the table's interval" in cap
+    # one twin interval in the whole report: the curve band, the tables and the calibration figure
+    captions = re.findall(r"<(?:figcaption|caption)>(.*?)</(?:figcaption|caption)>", pages[twin].dom, re.DOTALL)
+    central = [c for c in captions if "central" in c]
+    assert len(central) >= 2 and all("central 95%" in c and "90%" not in c for c in central), central
 
 
 def test_p_format_function():

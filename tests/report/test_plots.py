@@ -323,7 +323,7 @@ def test_calibration_plot_marks_published_values(reference):
         assert line.get_xdata()[0] == value
         (bar,) = [c for c in ax.collections if isinstance(c, LineCollection)]
         np.testing.assert_allclose(bar.get_segments()[0][:, 0], [lo, hi])
-        q_lo, q_hi = _type7_quantile(twin[name], 0.05), _type7_quantile(twin[name], 0.95)
+        q_lo, q_hi = _type7_quantile(twin[name], 0.025), _type7_quantile(twin[name], 0.975)  # default: 95%
         inside = q_lo <= value <= q_hi
         (note,) = [t.get_text() for t in ax.texts]
         assert note.startswith("Published inside" if inside else "Published OUTSIDE")

@@ -179,7 +179,7 @@ def calibration_plot(
     twin_values: Mapping[str, Any],
     published: Mapping[str, Any],
     *,
-    interval: float = 0.90,
+    interval: float = 0.95,
     ncols: int = 3,
     titles: Mapping[str, str] | None = None,
 ) -> Figure:
@@ -193,7 +193,8 @@ def calibration_plot(
     published : mapping name -> (value, low, high) or value
         Published estimate and its CI (``None`` for a missing limit). Every key needs twin values.
     interval : float
-        Central probability of the twin interval shaded in each panel (default 0.90).
+        Central probability of the twin interval shaded in each panel (default 0.95: the interval
+        :func:`~survtrial.workflows.twin.compare_with_published` tabulates, so figure and table agree).
     ncols : int
         Panels per row.
     titles : mapping name -> str, optional
@@ -210,8 +211,7 @@ def calibration_plot(
     -----
     The twin interval is the empirical ``(1 - interval) / 2`` and ``(1 + interval) / 2``
     quantiles (numpy's default linear interpolation, R ``quantile(type = 7)``). The check
-    "published inside the twin's central 90% interval" is the calibration criterion of the
-    AALL1731 twin.
+    "published inside the twin's central 95% interval" is the check the twin reports tabulate.
 
     Examples
     --------
