@@ -14,6 +14,7 @@ from survtrial.errors import InputError
 from survtrial.report._style import (
     PALETTE,
     PERCENT,
+    arm_gid,
     as_frame,
     color,
     levels_in_order,
@@ -178,7 +179,7 @@ def calibration_plot(
     twin_values: Mapping[str, Any],
     published: Mapping[str, Any],
     *,
-    interval: float = 0.90,
+    interval: float = 0.95,
     ncols: int = 3,
     titles: Mapping[str, str] | None = None,
 ) -> Figure:
@@ -192,7 +193,8 @@ def calibration_plot(
     published : mapping name -> (value, low, high) or value
         Published estimate and its CI (``None`` for a missing limit). Every key needs twin values.
     interval : float
-        Central probability of the twin interval shaded in each panel (default 0.90).
+        Central probability of the twin interval shaded in each panel (default 0.95: the interval
+        :func:`~survtrial.workflows.twin.compare_with_published` tabulates, so figure and table agree).
     ncols : int
         Panels per row.
     titles : mapping name -> str, optional
@@ -209,8 +211,7 @@ def calibration_plot(
     -----
     The twin interval is the empirical ``(1 - interval) / 2`` and ``(1 + interval) / 2``
     quantiles (numpy's default linear interpolation, R ``quantile(type = 7)``). The check
-    "published inside the twin's central 90% interval" is the calibration criterion of the
-    AALL1731 twin.
+    "published inside the twin's central 95% interval" is the check the twin reports tabulate.
 
     Examples
     --------
@@ -284,7 +285,8 @@ def twin_band_plot(
     at_risk: Mapping[str, Sequence[tuple[float, float, float]]] | None = None,
     arm_labels: Mapping[str, str] | None = None,
     ylabel: str = "Disease-free survival (%)",
-    xlabel: str = "Years since randomization",
+    xlabel: str = "Years from randomization",
+    colors: Mapping[str, str] | None = None,
 ) -> Figure:
     """Kaplan-Meier curves over twin replicates: the median and a central band per arm, with the
     published landmarks (value and CI) on top and, optionally, the published numbers at risk under
@@ -298,6 +300,10 @@ def twin_band_plot(
     at_risk : optional mapping arm -> [(time, published, twin mean), ...]: a table under the axes,
         two rows per arm (published, then the twins' mean), labelled by the arm's name (short).
     arm_labels : legend label per arm (default the arm names).
+    colors : colour per arm (:func:`~survtrial.report._style.arm_colors`, so that an arm has one colour
+        in every figure of a report; default the palette in the frame's arm order). Every mark of an arm
+        carries the SVG id :func:`~survtrial.report._style.arm_gid`; published intervals are drawn
+        within 0-100%.
 
     Returns
     -------
@@ -324,17 +330,25 @@ def twin_band_plot(
         else:
             ax = fig.add_subplot()
         ax.set_label("survival")
+        palette = {str(a): (colors or {}).get(str(a), color(i)) for i, a in enumerate(arms)}
         for i, arm in enumerate(arms):
+            col = palette[str(arm)]
             part = frame[frame["arm"] == arm].sort_values("time")
             label = plain((arm_labels or {}).get(arm, arm))
             t = part["time"].to_numpy(dtype=float)
-            ax.fill_between(t, part["lower"].to_numpy(dtype=float), part["upper"].to_numpy(dtype=float),
-                            step="post", color=color(i), alpha=0.18, linewidth=0)
-            ax.step(t, part["median"].to_numpy(dtype=float), where="post", color=color(i), linestyle=linestyle(i),
-                    label=f"{label}: twin median")
+            band = ax.fill_between(t, part["lower"].to_numpy(dtype=float), part["upper"].to_numpy(dtype=float),
+                                   step="post", color=col, alpha=0.18, linewidth=0)
+            band.set_gid(arm_gid(arm, "band"))
+            (line,) = ax.step(t, part["median"].to_numpy(dtype=float), where="post", color=col,
+                              linestyle=linestyle(i), label=f"{label}: twin median")
+            line.set_gid(arm_gid(arm, "curve"))
             for k, (when, value, se) in enumerate((published or {}).get(arm, ())):
-                ax.errorbar([when], [value], yerr=[[1.96 * se], [1.96 * se]], fmt="o", color=color(i), ms=4,
-                            capsize=3, label=f"{label}: published" if k == 0 else None)
+                lo, hi = max(value - 1.96 * se, 0.0), min(value + 1.96 * se, 1.0)
+                bar = ax.errorbar([when], [value], yerr=[[value - lo], [hi - value]], fmt="o", color=col, ms=4,
+                                  capsize=3, label=f"{label}: published" if k == 0 else None)
+                parts = [a for a in (bar.lines[0], *bar.lines[1], *bar.lines[2]) if a is not None]
+                for j, part_artist in enumerate(parts):
+                    part_artist.set_gid(arm_gid(arm, "published", 10 * k + j))
         ax.yaxis.set_major_formatter(PERCENT)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
@@ -349,8 +363,9 @@ def twin_band_plot(
             risk.tick_params(axis="y", length=0, pad=18)
             names = [f"{plain(arm)}: {'published' if kind == 1 else 'twins (mean)'}" for _, arm, kind in rows]
             risk.set_yticks(range(len(rows)), names, fontsize=8)
-            for r, (i, arm, kind) in enumerate(rows):
-                risk.get_yticklabels()[r].set_color(color(i))
+            for r, (_, arm, kind) in enumerate(rows):
+                risk.get_yticklabels()[r].set_color(palette[str(arm)])
+                risk.get_yticklabels()[r].set_gid(arm_gid(arm, "at-risk", r))
                 for when, pub, twin in at_risk[arm]:
                     risk.text(when, r, f"{pub if kind == 1 else twin:.0f}", ha="center", va="center", fontsize=8,
                               color="#222222", clip_on=False)
