@@ -284,11 +284,40 @@ def design(
         typer.Option(help="Unit of every time (medians, hazards, landmark, accrual, follow-up): days, weeks, months "
                      "or years. Required with any of them; never assumed."),
     ] = None,
+    check_by_simulation: Annotated[
+        int | None,
+        typer.Option("--check-by-simulation", help="With a design file of tables: simulate N trials under H1 and "
+                     "under H0 and show the analytic crossing probabilities beside the simulated ones."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of --check-by-simulation.")] = 1,
+    template: Annotated[
+        bool, typer.Option("--template", help="Print a commented design file of tables (YAML) and exit.")
+    ] = False,
     overwrite: Overwrite = False,
 ) -> None:
-    """Design a group-sequential survival trial: boundaries, events, subjects and look times."""
-    overrides = {k: v for k, v in locals().items() if k not in ("config", "out", "overwrite")}
+    """Design a group-sequential survival trial: boundaries, events, subjects and look times.
+
+    A design file with tables (enroll_rate, fail_rate: piecewise hazard ratio, any test) gives the
+    non-proportional-hazards design and its HTML report; `survtrial design --template` prints one.
+    """
+    overrides = {k: v for k, v in locals().items()
+                 if k not in ("config", "out", "overwrite", "check_by_simulation", "seed", "template")}
     try:
+        if template:
+            from survtrial.cli.design_file import print_template
+
+            print_template()
+            return
+        if config is not None:
+            from survtrial.cli.design_file import is_table_file, run_design_file
+
+            if is_table_file(config):
+                run_design_file(config, out=out, overwrite=overwrite, check=check_by_simulation, seed=seed,
+                                flags=[flag_of(k) for k, v in overrides.items() if v is not None])
+                return
+        if check_by_simulation is not None:
+            raise InputError("--check-by-simulation goes with a design file of tables (enroll_rate, fail_rate); "
+                             "see survtrial design --template")
         if out is not None:
             check_output_dir(out, overwrite=overwrite)
         plan = load_plan(config, overrides)

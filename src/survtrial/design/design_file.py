@@ -11,7 +11,7 @@ The YAML layout (``survtrial design design.yaml``; the tables take gsDesign2's n
     fail_rate:                             # periods of time since randomisation (per stratum)
       - {duration: 1, fail_rate: 0.043, hr: 0.8, dropout_rate: 0.01}
       - {duration: .inf, control_median: 16.1, hr: 0.3, dropout_rate: 0.01}
-    test: logrank                          # or fh(0, 0.5), mb(t*=1), maxcombo(logrank, fh(0, 0.5)), rmst(4), milestone(3)
+    test: logrank                          # or fh(0, 0.5), mb(t*=1), maxcombo(logrank, fh(0, 0.5)), rmst(4)
     alpha: 0.025
     sided: 1
     power: 0.9                             # solve the sample size; omit it for the power of the tables' enrolment
@@ -136,7 +136,8 @@ class DesignFile:
 
 def _keyed(text: str) -> str:
     """Name the file's keys in messages of the design functions (their argument names)."""
-    for arg, key in (("analysis_times", "looks.analysis_times"), ("information_fractions", "looks.information_fractions"),
+    for arg, key in (("analysis_times", "looks.analysis_times"),
+                     ("information_fractions", "looks.information_fractions"),
                      ("alpha_spending", "efficacy.spending"), ("beta_spending", "futility.spending"),
                      ("efficacy_bounds", "efficacy.bounds"), ("futility_bounds", "futility.bounds"),
                      ("tests:", "test:"), ("look_rule", "looks.rule")):
@@ -150,7 +151,7 @@ def read_design_file(path: str | Path) -> DesignFile:
     Examples
     --------
     >>> from importlib.resources import files
-    >>> f = read_design_file(files("survtrial") / "data" / "design_template.yaml")
+    >>> f = read_design_file(files("survtrial.design") / "design_template.yaml")
     >>> f.test.label, f.time_unit
     ('log-rank (AHR)', 'years')
     """

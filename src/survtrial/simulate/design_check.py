@@ -87,7 +87,8 @@ class DesignSimulationCheck:
 
     def __repr__(self) -> str:
         a, s, se = self.power
-        return (f"DesignSimulationCheck({self.design.statistic}: {self.n_sims} trials per hypothesis, seed {self.seed}; "
+        return (f"DesignSimulationCheck({self.design.statistic}: {self.n_sims} trials per hypothesis, "
+                f"seed {self.seed}; "
                 f"{self.n_subjects} subjects, looks at {list(self.events)} events)\n"
                 f"  power analytic {a:.4f}, simulated {s:.4f} (MC SE {se:.4f}); largest difference "
                 f"{self.max_abs_difference_se:.2f} SE")
@@ -234,7 +235,8 @@ def _no_early_stops(model: Any) -> Any:
                                                             stop_lower=np.full_like(ana.stop_lower, -np.inf)))
 
 
-def check_by_simulation(design: Any, n_sims: int, *, seed: int = 1, time_unit: str | None = None) -> DesignSimulationCheck:
+def check_by_simulation(design: Any, n_sims: int, *, seed: int = 1,
+                        time_unit: str | None = None) -> DesignSimulationCheck:
     """Simulate a design's trial under its alternative and under H0 and set the results beside the analytic ones.
 
     Parameters
@@ -298,8 +300,8 @@ def check_by_simulation(design: Any, n_sims: int, *, seed: int = 1, time_unit: s
             "statistics, which this version of survtrial does not have; the log-rank (AHR) designs can be checked"
         )
     to_years = 1.0 if time_unit is None else convert(1.0, time_unit, "years")
-    n_int = int(math.ceil(design.n_subjects - 1e-6))
-    events = [int(math.ceil(e - 1e-6)) for e in design.events]
+    n_int = math.ceil(design.n_subjects - 1e-6)
+    events = [math.ceil(e - 1e-6) for e in design.events]
     if np.any(np.diff(events) <= 0):
         raise InputError(f"the design's looks at {design.events.tolist()} events round up to {events}: two looks "
                          "at the same number of events cannot be simulated")
