@@ -126,7 +126,7 @@ class DesignFile:
         try:
             return _solve(self)
         except InputError as err:
-            raise InputError(f"{self.source}: {_keyed(str(err))}") from None
+            raise InputError(f"{self.source}: {_keyed(str(err))} (time unit: {self.time_unit})") from None
 
     def __repr__(self) -> str:
         mode = f"power {self.power:g}" if self.sized else "power of the tables' enrolment"
@@ -142,7 +142,8 @@ def _keyed(text: str) -> str:
                      ("efficacy_bounds", "efficacy.bounds"), ("futility_bounds", "futility.bounds"),
                      ("tests:", "test:"), ("look_rule", "looks.rule")):
         text = re.sub(rf"(?<![\w.]){re.escape(arg)}", key, text)
-    return text
+    text = re.sub(r"^events:", "looks.events:", text)
+    return text.replace("within the study duration", "within looks.study_duration")
 
 
 def read_design_file(path: str | Path) -> DesignFile:

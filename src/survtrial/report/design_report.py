@@ -21,12 +21,13 @@ __all__ = ["design_figure", "design_report", "design_tables"]
 ARMS = ("control", "experimental")
 
 
-def _f(values: Any, decimals: int) -> list[str]:
-    """Numbers as text with fixed decimals (the CSV keeps full precision); a missing bound is 'none'."""
-    out = []
+def _f(values: Any, decimals: int) -> list[str | None]:
+    """Numbers as text with fixed decimals (the CSV keeps full precision); no bound (infinite) or no
+    value is None, shown as NA."""
+    out: list[str | None] = []
     for v in np.asarray(values, dtype=float):
-        text = "none" if not np.isfinite(v) else f"{v:.{decimals}f}"
-        out.append(text[1:] if text.startswith("-") and float(text) == 0 else text)
+        text = None if not np.isfinite(v) else f"{v:.{decimals}f}"
+        out.append(text[1:] if text is not None and text.startswith("-") and float(text) == 0 else text)
     return out
 
 
