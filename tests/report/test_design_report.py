@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from survtrial.design import ahr_design, design_assumptions, maxcombo_power, milestone_design
+from survtrial.design import design_assumptions, milestone_design
+from survtrial.design.ahr_design import ahr_design
+from survtrial.design.maxcombo_design import maxcombo_power
 from survtrial.design.nph_events import average_hazard_ratio
 from survtrial.report.design_report import design_report, design_tables
 

@@ -247,7 +247,8 @@ def design_report(design: Any, unit: str, *, title: str | None = None, check: An
     Examples
     --------
     >>> import numpy as np
-    >>> from survtrial.design import ahr_design, design_assumptions
+    >>> from survtrial.design import design_assumptions
+    >>> from survtrial.design.ahr_design import ahr_design
     >>> a = design_assumptions({"duration": [12], "rate": [20]},
     ...                        {"duration": [4, np.inf], "fail_rate": 0.05, "hr": [1, 0.6]})
     >>> r = design_report(ahr_design(a, analysis_times=[24, 36], power=0.9), "months")
