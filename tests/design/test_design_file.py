@@ -16,9 +16,9 @@ import pytest
 
 from survtrial.design import design_assumptions
 from survtrial.design.ahr_design import ahr_design, ahr_power
+from survtrial.design.design_file import design_file, is_design_file, read_design_file
 from survtrial.design.maxcombo_design import maxcombo_design
 from survtrial.design.wlr_design import weighted_logrank_design
-from survtrial.design.design_file import design_file, is_design_file, read_design_file
 from survtrial.errors import InputError
 
 REPO = Path(__file__).resolve().parents[2]
