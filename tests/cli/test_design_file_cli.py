@@ -10,7 +10,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from survtrial.cli import app
-from survtrial.design.design_file import design_file, read_design_file
+from survtrial.design.design_file import parse_design_file, read_design_file
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "design" / "aall1731_like_delayed.yaml"
@@ -42,7 +42,7 @@ def test_template_is_a_valid_design_file(tmp_path):
     assert res.exit_code == 0
     import yaml
 
-    f = design_file(yaml.safe_load(res.stdout))
+    f = parse_design_file(yaml.safe_load(res.stdout))
     assert f.test.label == "log-rank (AHR)" and f.time_unit == "years"
 
 

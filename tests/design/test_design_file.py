@@ -16,7 +16,7 @@ import pytest
 
 from survtrial.design import design_assumptions
 from survtrial.design.ahr_design import ahr_design, ahr_power
-from survtrial.design.design_file import design_file, is_design_file, read_design_file
+from survtrial.design.design_file import is_design_file, parse_design_file, read_design_file
 from survtrial.design.maxcombo_design import maxcombo_design
 from survtrial.design.wlr_design import weighted_logrank_design
 from survtrial.errors import InputError
@@ -52,7 +52,7 @@ def with_(**changes):
 
 
 def test_the_file_gives_the_api_design():
-    f = design_file(BASE)
+    f = parse_design_file(BASE)
     d = f.solve()
     ref = ahr_design(tables(), analysis_times=[30], information_fractions=[0.6, 1], power=0.8, beta_spending="OF")
     assert f.time_unit == "months" and f.sized
@@ -64,7 +64,7 @@ def test_the_file_gives_the_api_design():
 
 @pytest.mark.parametrize(("test", "label"), [("fh(0, 0.5)", "FH(0, 0.5)"), ("mb(t*=4)", "MB(t*=4)")])
 def test_weighted_log_rank_files(test, label):
-    f = design_file(with_(test=test))
+    f = parse_design_file(with_(test=test))
     d = f.solve()
     ref = weighted_logrank_design(tables(), test, analysis_times=[30], information_fractions=[0.6, 1], power=0.8,
                                   beta_spending="OF")
@@ -74,15 +74,15 @@ def test_weighted_log_rank_files(test, label):
 
 
 def test_maxcombo_forms_are_one_test_list():
-    a = design_file(with_(test="maxcombo(logrank, fh(0, 0.5))")).test
-    b = design_file(with_(test=["logrank", "fh(0, 0.5)"])).test
-    c = design_file(with_(test={"maxcombo": ["logrank", "fh(0,0.5)"]})).test
+    a = parse_design_file(with_(test="maxcombo(logrank, fh(0, 0.5))")).test
+    b = parse_design_file(with_(test=["logrank", "fh(0, 0.5)"])).test
+    c = parse_design_file(with_(test={"maxcombo": ["logrank", "fh(0,0.5)"]})).test
     assert a == b == c and a.kind == "maxcombo" and len(a.weights) == 2
-    assert len(design_file(with_(test="maxcombo")).test.weights) == 4  # the default four FH tests
+    assert len(parse_design_file(with_(test="maxcombo")).test.weights) == 4  # the default four FH tests
 
 
 def test_maxcombo_file_gives_the_api_design():
-    f = design_file(with_(test="maxcombo(logrank, fh(0, 0.5))", futility=None))
+    f = parse_design_file(with_(test="maxcombo(logrank, fh(0, 0.5))", futility=None))
     d = f.solve()
     ref = maxcombo_design(tables(), ["logrank", "fh(0, 0.5)"], analysis_times=[30], information_fractions=[0.6, 1],
                           power=0.8)
@@ -91,7 +91,7 @@ def test_maxcombo_file_gives_the_api_design():
 
 
 def test_power_mode_with_events_and_fixed_bounds():
-    f = design_file(with_(power=None, looks={"events": [80, 130]}, efficacy={"bounds": [2.8, 2.0]},
+    f = parse_design_file(with_(power=None, looks={"events": [80, 130]}, efficacy={"bounds": [2.8, 2.0]},
                           futility={"bounds": [0.0]}))
     d = f.solve()
     ref = ahr_power(tables(), events=[80, 130], efficacy_bounds=[2.8, 2.0], futility_bounds=[0.0])
@@ -100,7 +100,7 @@ def test_power_mode_with_events_and_fixed_bounds():
 
 
 def test_control_median_is_log2_over_median():
-    f = design_file(BASE)
+    f = parse_design_file(BASE)
     np.testing.assert_allclose(f.assumptions.strata[0].control_hazard, math.log(2) / 12, rtol=1e-15)
 
 
@@ -161,7 +161,7 @@ BAD = [
 @pytest.mark.parametrize(("data", "fragments"), BAD, ids=[str(i) for i in range(len(BAD))])
 def test_bad_input_names_table_row_column_or_key(data, fragments):
     with pytest.raises(InputError) as err:
-        design_file(data, "design file 'x.yaml'")
+        parse_design_file(data, "design file 'x.yaml'")
     for fragment in fragments:
         assert fragment in str(err.value)
     assert str(err.value).startswith("design file 'x.yaml':")
@@ -171,21 +171,21 @@ def test_median_and_rate_together_are_refused():
     d = copy.deepcopy(BASE)
     d["fail_rate"][0]["fail_rate"] = 0.05
     with pytest.raises(InputError, match=r"row 1, column 'fail_rate': give the control arm's hazard"):
-        design_file(d)
+        parse_design_file(d)
 
 
 def test_looks_beyond_the_study_say_when_they_would_be():
-    f = design_file(with_(power=None, looks={"events": [60, 100], "study_duration": 20}))
+    f = parse_design_file(with_(power=None, looks={"events": [60, 100], "study_duration": 20}))
     with pytest.raises(InputError) as err:
         f.solve()
     msg = str(err.value)
     assert "looks.study_duration 20" in msg and "look 2 at" in msg and "(time unit: months)" in msg
     late = float(msg.split("look 2 at ")[1].split()[0].rstrip(","))
     assert late > 20
-    f = design_file(with_(power=None, looks={"events": [60, 1000]}))
+    f = parse_design_file(with_(power=None, looks={"events": [60, 1000]}))
     with pytest.raises(InputError, match=r"looks.events: 1000 events are never expected"):
         f.solve()
-    f = design_file(with_(looks={"analysis_times": [20, 30], "study_duration": 25}))
+    f = parse_design_file(with_(looks={"analysis_times": [20, 30], "study_duration": 25}))
     with pytest.raises(InputError, match=r"looks.study_duration 25 months: look 2 at 30 months"):
         f.solve()
 
@@ -193,12 +193,12 @@ def test_looks_beyond_the_study_say_when_they_would_be():
 def test_rmst_and_milestone_files():
     from survtrial.design import milestone_design, rmst_design
 
-    f = design_file(with_(test="rmst(18)", looks=None, futility=None, study_duration=30))
+    f = parse_design_file(with_(test="rmst(18)", looks=None, futility=None, study_duration=30))
     ref = rmst_design(tables(), 18, study_duration=30, power=0.8)
     assert f.solve().n_subjects == ref.n_subjects
-    f = design_file(with_(test="milestone(15)", looks=None, futility=None, study_duration=30))
+    f = parse_design_file(with_(test="milestone(15)", looks=None, futility=None, study_duration=30))
     assert f.solve().n_subjects == milestone_design(tables(), 15, study_duration=30, power=0.8).n_subjects
     with pytest.raises(InputError, match="key 'study_duration'"):
-        design_file(with_(test="rmst(18)", looks=None, futility=None))
+        parse_design_file(with_(test="rmst(18)", looks=None, futility=None))
     with pytest.raises(InputError, match="not before the analysis"):
-        design_file(with_(test="rmst(40)", looks=None, futility=None, study_duration=30))
+        parse_design_file(with_(test="rmst(40)", looks=None, futility=None, study_duration=30))

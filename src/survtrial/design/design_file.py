@@ -34,7 +34,7 @@ import numpy as np
 from survtrial.design.nph_assumptions import ENROLL_TABLE, FAIL_TABLE, DesignAssumptions, design_assumptions
 from survtrial.errors import InputError
 
-__all__ = ["DesignFile", "TestChoice", "design_file", "read_design_file"]
+__all__ = ["DesignFile", "TestChoice", "is_design_file", "parse_design_file", "read_design_file"]
 
 KEYS = ("title", "time_unit", "allocation_ratio", "enroll_rate", "fail_rate", "test", "alpha", "sided", "power",
         "looks", "efficacy", "futility", "study_duration")
@@ -159,7 +159,7 @@ def read_design_file(path: str | Path) -> DesignFile:
     from survtrial._yaml import read_yaml
 
     data = read_yaml(path, "design file")
-    return design_file(data, f"design file {str(Path(path))!r}")
+    return parse_design_file(data, f"design file {str(Path(path))!r}")
 
 
 def _key(source: str, key: str, message: str) -> InputError:
@@ -349,14 +349,14 @@ def _unit(data: Mapping[str, Any], source: str) -> str:
         raise _key(source, "time_unit", str(err)) from None
 
 
-def design_file(data: Any, source: str = "design") -> DesignFile:
+def parse_design_file(data: Any, source: str = "design") -> DesignFile:
     """Validate a design mapping (the module docstring's layout) into a :class:`DesignFile`.
 
     Errors name the file, the key or the table, row and column, and the fix (InputError).
 
     Examples
     --------
-    >>> f = design_file({"time_unit": "months", "enroll_rate": [{"duration": 12, "rate": 40}],
+    >>> f = parse_design_file({"time_unit": "months", "enroll_rate": [{"duration": 12, "rate": 40}],
     ...                  "fail_rate": [{"duration": 4, "control_median": 12, "hr": 1},
     ...                                {"duration": ".inf", "control_median": 12, "hr": 0.6}],
     ...                  "test": "fh(0, 0.5)", "power": 0.9,

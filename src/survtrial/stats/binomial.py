@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special  # beta quantiles as special.betaincinv (= scipy.stats.beta.ppf): scipy.stats is slow to import
+from scipy import (
+    special,  # beta quantiles as special.betaincinv (= scipy.stats.beta.ppf): scipy.stats is slow to import
+)
 
 from survtrial.errors import InputError, StatisticWarning
 

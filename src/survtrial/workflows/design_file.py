@@ -68,11 +68,11 @@ def plan_from_file(design: str | Path | dict[str, Any], *, check_by_simulation: 
     --------
     >>> res = plan_from_file("examples/design/aall1731_like_delayed.yaml")  # doctest: +SKIP
     """
-    from survtrial.design.design_file import design_file, read_design_file
+    from survtrial.design.design_file import parse_design_file, read_design_file
     from survtrial.report.design_report import design_report
 
     if isinstance(design, dict):
-        f, source = design_file(design, "design"), None
+        f, source = parse_design_file(design, "design"), None
     else:
         f, source = read_design_file(design), str(design)
     d = f.solve()
