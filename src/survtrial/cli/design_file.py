@@ -61,7 +61,8 @@ def render(res: Any) -> None:
     enrol = "; ".join(f"{s.name}: " + ", ".join(f"{r:.4g}/{per} for {_amount(x, unit)}" for x, r in
                                                  zip(s.enroll_duration, s.enroll_rate, strict=True))
                       for s in a.strata)
-    con.print(f"  time unit: {unit}; enrolment as given ({enrol}); allocation {a.allocation_ratio:g}:1")
+    con.print(f"  time unit: {unit}; allocation {a.allocation_ratio:g}:1")
+    con.print(f"  enrolment as given (the design scales the rates): {enrol}")
     for s in a.strata:
         starts = s.fail_starts
         parts = [f"{t0:g}-{t0 + x:g} {unit}" if math.isfinite(x) else f"from {_amount(t0, unit)}"
