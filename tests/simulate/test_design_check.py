@@ -113,3 +113,30 @@ def test_weighted_designs_need_the_engine_plugins():
                                                               "hr": [1, 0.6]})
     with pytest.raises(InputError, match="weighted log-rank statistics"):
         check_by_simulation(weighted_logrank_power(a, "fh(0, 0.5)", events=[60, 100]), 100)
+
+
+@pytest.fixture(scope="module")
+def late_effect():
+    """Delayed effect (HR 1 for 4 months, 0.55 after), 300 subjects, looks at 120 and 200 events."""
+    return design_assumptions({"duration": [6, 6], "rate": [20, 30]},
+                              {"duration": [4, np.inf], "fail_rate": math.log(2) / 10, "hr": [1.0, 0.55],
+                               "dropout_rate": 0.005})
+
+
+@pytest.mark.skipif(not engine_has_test_plugins(), reason="the engine has no weighted log-rank statistics yet")
+def test_fleming_harrington_design_agrees_with_the_engine(late_effect):
+    from survtrial.design import weighted_logrank_power
+
+    d = weighted_logrank_power(late_effect, "fh(0, 0.5)", events=[120, 200], beta_spending="OF", beta=0.2)
+    chk = check_by_simulation(d, SIMS, seed=1, time_unit="months")
+    assert chk.events == (120, 200) and chk.n_subjects == 300
+    assert_within_3_se(chk)
+
+
+@pytest.mark.skipif(not engine_has_test_plugins(), reason="the engine has no weighted log-rank statistics yet")
+def test_maxcombo_design_agrees_with_the_engine(late_effect):
+    from survtrial.design.maxcombo_design import maxcombo_power
+
+    d = maxcombo_power(late_effect, ["logrank", "fh(0, 0.5)"], events=[120, 200], beta_spending="OF", beta=0.2)
+    chk = check_by_simulation(d, SIMS, seed=1, time_unit="months")
+    assert_within_3_se(chk)
