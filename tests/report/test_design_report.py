@@ -126,3 +126,25 @@ def test_maxcombo_and_fixed_designs_report(tables):
     rows = dict((r[0], r[1]) for r in cells(html, "table-summary"))
     assert rows["Subjects"] == f"{m.n_subjects:.1f}" and rows["Power"] == f"{m.power:.4f}"
     assert "table-bounds" not in html
+
+
+def test_the_design_report_renders_in_a_browser(tmp_path):
+    from pathlib import Path
+
+    from survtrial.report.browser import find_chromium, render_html
+    from survtrial.workflows.design_file import plan_from_file
+
+    if find_chromium() is None:
+        pytest.skip("headless Chromium not installed")
+    example = Path(__file__).resolve().parents[2] / "examples" / "design" / "aall1731_like_delayed.yaml"
+    res = plan_from_file(example, check_by_simulation=200, seed=3)
+    files = res.report.write(tmp_path / "design")
+    page = render_html(files.html, pdf=True, timeout=120)
+    assert page.errors == () and page.requests == () and list(page.console) == []
+    assert page.layout.fits, page.layout.problems()
+    assert page.layout.scrollers == ()
+    assert [p for lay in page.print_layout for p in lay.problems()] == []
+    for text in ("Crossing probabilities", "Check by simulation", "Expected subjects under H1 / H0",
+                 "Years from the start of enrolment", "Random seed"):
+        assert text in page.text, text
+    assert "index" not in header(files.html.read_text(), "table-events_over_time")

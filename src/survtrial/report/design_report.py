@@ -205,7 +205,8 @@ def design_tables(design: Any, unit: str, check: Any = None) -> dict[str, tuple[
     if not _is_fixed(design):
         out |= _look_tables(design, unit)
     ev = events_over_time(design)
-    shown = ev[["time", "n", "events_control", "events_experimental", "events", "ahr"]].iloc[::10].copy()
+    cols = ["time", "n", "events_control", "events_experimental", "events", "ahr"]
+    shown = ev[cols].iloc[::10].reset_index(drop=True)
     shown.columns = [f"Time ({unit})", "Subjects", "Events, control", "Events, experimental", "Events", "Average HR"]
     for col, d in zip(shown.columns, (2, 1, 1, 1, 1, 3), strict=True):
         shown[col] = _f(shown[col], d)
@@ -261,7 +262,8 @@ def design_report(design: Any, unit: str, *, title: str | None = None, check: An
     tables = design_tables(design, unit, check)
     name = getattr(design, "statistic", None) or f"{design.kind} at {design.tau:g} {unit}"
     rep = Report(title or "Trial design", subtitle=f"{name}; time unit: {unit}",
-                 provenance=provenance(command=command, design_file=source))
+                 provenance=provenance(command=command, seed=None if check is None else check.seed,
+                                       design_file=source))
 
     def table(key: str) -> None:
         shown, raw, caption = tables[key]
