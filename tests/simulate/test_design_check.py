@@ -140,3 +140,14 @@ def test_maxcombo_design_agrees_with_the_engine(late_effect):
     d = maxcombo_power(late_effect, ["logrank", "fh(0, 0.5)"], events=[120, 200], beta_spending="OF", beta=0.2)
     chk = check_by_simulation(d, SIMS, seed=1, time_unit="months")
     assert_within_3_se(chk)
+
+
+@pytest.mark.skipif(not engine_has_test_plugins(), reason="the engine has no RMST or milestone statistics yet")
+@pytest.mark.parametrize(("kind", "tau"), [("rmst", 18.0), ("milestone", 15.0)])
+def test_rmst_and_milestone_designs_agree_with_the_engine(late_effect, kind, tau):
+    from survtrial.design import milestone_power, rmst_power
+
+    d = (rmst_power if kind == "rmst" else milestone_power)(late_effect, tau, study_duration=27)
+    chk = check_by_simulation(d, SIMS, seed=1, time_unit="months")
+    assert chk.n_subjects == 300 and set(chk.table["quantity"]) == {"power", "type I error"}
+    assert_within_3_se(chk)

@@ -227,10 +227,14 @@ def _write_plot(plan, stem: Path, observed_events=None, observed_z=None) -> None
 @app.command()
 def design(
     config: Annotated[
-        Path | None, typer.Argument(help="YAML or JSON file with design keys (flags override it).")
+        Path | None,
+        typer.Argument(help="YAML or JSON file with design keys (flags override it), or a design file of tables "
+                       "(enroll_rate, fail_rate; see --template)."),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Directory for design.json, design.csv, boundaries.png/.svg.")
+        Path | None,
+        typer.Option("--out", help="Directory for design.json, design.csv, boundaries.png/.svg (a design file of "
+                     "tables: report.html, tables/*.csv, figures/)."),
     ] = None,
     title: Annotated[str | None, typer.Option(help="Title for the table and plot.")] = None,
     alpha: Annotated[float | None, typer.Option(help="Type I error (default 0.025).")] = None,

@@ -87,7 +87,8 @@ class DesignSimulationCheck:
 
     def __repr__(self) -> str:
         a, s, se = self.power
-        return (f"DesignSimulationCheck({self.design.statistic}: {self.n_sims} trials per hypothesis, "
+        name = getattr(self.design, "statistic", None) or f"{self.design.kind} at {self.design.tau:g}"
+        return (f"DesignSimulationCheck({name}: {self.n_sims} trials per hypothesis, "
                 f"seed {self.seed}; "
                 f"{self.n_subjects} subjects, looks at {list(self.events)} events)\n"
                 f"  power analytic {a:.4f}, simulated {s:.4f} (MC SE {se:.4f}); largest difference "
@@ -196,15 +197,15 @@ def _crossings(records: Any, names: list[str] | None, use: list[list[int]], uppe
     short = np.zeros(n, dtype=bool)
     for j in range(k):
         z = _z(records, names, j, use[j])
-        last = short | (j == k - 1)  # a look the trial could not reach is its final one
+        col = f"short_{j + 1}"
+        if col in records:  # a look the trial could not reach (too few events) is its final one
+            short |= records[col].to_numpy(dtype=bool)
+        last = short | (j == k - 1)
         hit_up = alive & (z >= upper[j])
         hit_low = alive & ~hit_up & (z <= lower[j]) if follow_lower or j == k - 1 else np.zeros(n, dtype=bool)
         up[j] = hit_up.mean()
         low[j] = hit_low.mean()
         alive &= ~hit_up & ~hit_low & ~last
-        col = f"short_{j + 1}"
-        if col in records:
-            short |= records[col].to_numpy(dtype=bool)
     return up, low
 
 
@@ -283,16 +284,21 @@ def check_by_simulation(design: Any, n_sims: int, *, seed: int = 1,
     >>> chk.n_subjects, chk.events, chk.max_abs_difference_se < 4
     (300, (100, 180), True)
     """
+    from survtrial.design.km_contrast_design import KaplanMeierContrastDesign
     from survtrial.design.maxcombo_result import MaxComboDesign
     from survtrial.design.nph_design import NphGroupSequentialDesign
     from survtrial.simulate.engine import build_model, simulate_trials
     from survtrial.units import convert
 
-    if not isinstance(design, (NphGroupSequentialDesign, MaxComboDesign)):
-        raise InputError(f"check_by_simulation: expected a group-sequential design from survtrial.design (ahr_design, "
-                         f"weighted_logrank_design, maxcombo_design or their *_power), got {type(design).__name__}")
+    if not isinstance(design, (NphGroupSequentialDesign, MaxComboDesign, KaplanMeierContrastDesign)):
+        raise InputError(f"check_by_simulation: expected a design from survtrial.design (ahr_design, "
+                         f"weighted_logrank_design, maxcombo_design, rmst_design, milestone_design or their *_power), "
+                         f"got {type(design).__name__}")
     if isinstance(n_sims, bool) or not isinstance(n_sims, (int, np.integer)) or n_sims < 10:
         raise InputError(f"n_sims must be a whole number of trials >= 10, got {n_sims!r}")
+    if isinstance(design, KaplanMeierContrastDesign):
+        return _check_fixed(design, int(n_sims), int(seed), 1.0 if time_unit is None else
+                            convert(1.0, time_unit, "years"))
     names, use = _tests(design)
     if names is not None and not engine_has_test_plugins():
         raise InputError(
@@ -345,3 +351,42 @@ def check_by_simulation(design: Any, n_sims: int, *, seed: int = 1,
         table["difference_se"] = np.where(se > 0, (table["simulated"] - table["analytic"]) / se, np.nan)
     return DesignSimulationCheck(design=design, analytic=analytic, n_sims=int(n_sims), seed=int(seed),
                                  n_subjects=n_int, events=tuple(events), table=table)
+
+
+def _check_fixed(design: Any, n_sims: int, seed: int, to_years: float) -> DesignSimulationCheck:
+    """RMST or milestone design: one analysis at the study duration, the engine's rmst(tau) / milestone(t) z."""
+    from survtrial.design.km_contrast_design import milestone_power, rmst_power
+    from survtrial.simulate.engine import build_model, simulate_trials
+    from survtrial.simulate.scenario import scenario_from_dict
+
+    if not engine_has_test_plugins():
+        raise InputError(f"check by simulation of a {design.kind} design needs the simulation engine's {design.kind} "
+                         "statistic, which this version of survtrial does not have; the log-rank (AHR) designs can "
+                         "be checked")
+    n_int = math.ceil(design.n_subjects - 1e-6)
+    a = design.assumptions.scaled(n_int / design.assumptions.n_subjects)
+    fn = rmst_power if design.kind == "rmst" else milestone_power
+    analytic = fn(a, design.tau, study_duration=design.study_duration, alpha=design.alpha)
+    events = math.ceil(analytic.events - 1e-6)
+    sc = scenario_from_dict(scenario_of(a, n_int, events, to_years), source="the design's tables")
+    name = f"{design.kind}({design.tau * to_years:.12g}y)"
+    engine_design = {"calendar_times": [design.study_duration * to_years], "planned_events": max(events, 1),
+                     "stop_for_futility": False, "stratified": len(a.strata) > 1}
+    from survtrial.simulate.statistics import parse_test
+
+    column = f"{parse_test(name).slug}_z_1"
+    rows = []
+    for hyp, hr, p in (("H1", None, analytic.power), ("H0", 1.0, design.alpha)):
+        model = build_model(sc, engine_design, hazard_ratio=hr, landmarks=[], tests=[name])
+        z = simulate_trials(model, None, n_sims, seed=seed).trials[column].to_numpy(dtype=float)
+        rows.append((hyp, "power" if hyp == "H1" else "type I error", "all", events, float(p),
+                     float(np.mean(z >= analytic.bound))))
+    import pandas as pd
+
+    table = pd.DataFrame(rows, columns=["hypothesis", "quantity", "look", "events", "analytic", "simulated"])
+    p = table["analytic"].to_numpy(dtype=float)
+    se = np.sqrt(p * (1 - p) / n_sims)
+    table["mc_se"] = se
+    table["difference_se"] = (table["simulated"] - table["analytic"]) / se
+    return DesignSimulationCheck(design=design, analytic=analytic, n_sims=n_sims, seed=seed, n_subjects=n_int,
+                                 events=(events,), table=table)

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from survtrial.errors import InputError
-
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -80,9 +78,6 @@ def plan_from_file(design: str | Path | dict[str, Any], *, check_by_simulation: 
     if check_by_simulation is not None:
         from survtrial.simulate.design_check import check_by_simulation as run_check
 
-        if f.test.kind in ("rmst", "milestone"):
-            raise InputError(f"--check-by-simulation: checks group-sequential log-rank, weighted log-rank and "
-                             f"MaxCombo designs; this file's test is {f.test.label}")
         check = run_check(d, check_by_simulation, seed=seed, time_unit=f.time_unit)
     rep = design_report(d, f.time_unit, title=f.title, check=check, command=command, source=source)
     return DesignFileResult(file=f, design=d, check=check, report=rep)
