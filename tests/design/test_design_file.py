@@ -202,3 +202,16 @@ def test_rmst_and_milestone_files():
         parse_design_file(with_(test="rmst(18)", looks=None, futility=None))
     with pytest.raises(InputError, match="not before the analysis"):
         parse_design_file(with_(test="rmst(40)", looks=None, futility=None, study_duration=30))
+
+
+@pytest.mark.parametrize("rule", ["earlier", "later"])
+def test_looks_at_the_first_or_the_last_of_several_targets(rule):
+    looks = {"analysis_times": [20, 30], "events": [60, 110], "rule": "first" if rule == "earlier" else "later"}
+    d = parse_design_file(with_(power=None, looks=looks)).solve()
+    ref = ahr_power(tables(), analysis_times=[20, 30], events=[60, 110], look_rule=rule, beta_spending="OF")
+    np.testing.assert_array_equal(d.time, ref.time)
+    assert d.power == ref.power
+    times_only = ahr_power(tables(), analysis_times=[20, 30], beta_spending="OF").time
+    events_only = ahr_power(tables(), events=[60, 110], beta_spending="OF").time
+    pick = np.minimum if rule == "earlier" else np.maximum
+    np.testing.assert_allclose(d.time, pick(times_only, events_only), rtol=1e-9)

@@ -81,7 +81,8 @@ def test_strata_and_two_to_one_allocation():
     "it takes the log-rank z as N(theta sqrt(I1), 1), but with 2:1 allocation the z standardised by its H0 "
     "variance has SD about sqrt(I1 / I0) = 1.03-1.04 and a larger mean (simulated 1.33 against 1.26 at the "
     "first look), so the first look's efficacy crossing is 0.090 simulated against 0.069 analytic (20,000 "
-    "trials: 11 Monte-Carlo SEs); the total power holds (0.673 simulated against 0.667). With 1:1 allocation they agree."))
+    "trials: 11 Monte-Carlo SEs); the total power holds (0.673 simulated against 0.667). With 1:1 allocation "
+    "they agree."))
 def test_two_to_one_allocation_per_look():
     a = design_assumptions({"duration": [12], "rate": [25]},
                            {"duration": [3, np.inf], "fail_rate": 0.05, "hr": [1.0, 0.55], "dropout_rate": 0.005},
