@@ -156,3 +156,15 @@ def test_weighted_maxcombo_rmst_and_milestone_designs(late_effect, which):
     assert chk.n_subjects == 300
     assert chk.events == ((120, 200) if which in ("fh(0, 0.5)", "maxcombo") else chk.events)
     assert_within_3_se(chk)
+
+
+def test_the_design_under_another_scenario(delayed):
+    """Issue 16 item 4: a design's power under any scenario, analytic beside simulated (a longer delay)."""
+    from survtrial.design import design_power
+
+    longer_delay = {"duration": [6, np.inf], "fail_rate": math.log(2) / 10, "hr": [1.0, 0.55], "dropout_rate": 0.005}
+    chk = check_by_simulation(delayed, SIMS, seed=2, time_unit="months", scenario=longer_delay)
+    assert_within_3_se(chk)
+    assert chk.n_subjects == 363 and chk.power[0] == pytest.approx(design_power(delayed, longer_delay).power,
+                                                                   abs=0.01)
+    assert chk.power[0] < delayed.power - 0.2

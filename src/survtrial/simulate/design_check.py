@@ -236,8 +236,8 @@ def _no_early_stops(model: Any) -> Any:
                                                             stop_lower=np.full_like(ana.stop_lower, -np.inf)))
 
 
-def check_by_simulation(design: Any, n_sims: int, *, seed: int = 1,
-                        time_unit: str | None = None) -> DesignSimulationCheck:
+def check_by_simulation(design: Any, n_sims: int, *, seed: int = 1, time_unit: str | None = None,
+                        scenario: Any = None) -> DesignSimulationCheck:
     """Simulate a design's trial under its alternative and under H0 and set the results beside the analytic ones.
 
     Parameters
@@ -253,6 +253,10 @@ def check_by_simulation(design: Any, n_sims: int, *, seed: int = 1,
     time_unit : str, optional
         Unit of the design's tables; the engine works in years. The z statistics do not depend
         on the unit, so without it the tables' times are taken as years.
+    scenario : DesignAssumptions, mapping with enroll_rate and fail_rate, or a failure table, optional
+        Simulate and evaluate the design's bounds under other assumptions (as
+        :func:`~survtrial.design.design_power`; a failure table alone keeps the design's enrolment);
+        default the design's own tables. Group-sequential designs only.
 
     Returns
     -------
@@ -297,6 +301,9 @@ def check_by_simulation(design: Any, n_sims: int, *, seed: int = 1,
     if isinstance(n_sims, bool) or not isinstance(n_sims, (int, np.integer)) or n_sims < 10:
         raise InputError(f"n_sims must be a whole number of trials >= 10, got {n_sims!r}")
     if isinstance(design, KaplanMeierContrastDesign):
+        if scenario is not None:
+            raise InputError("check_by_simulation: scenario= goes with group-sequential designs; for an RMST or "
+                             "milestone design evaluate rmst_power / milestone_power on the other tables")
         return _check_fixed(design, int(n_sims), int(seed), 1.0 if time_unit is None else
                             convert(1.0, time_unit, "years"))
     names, use = _tests(design)
@@ -312,6 +319,12 @@ def check_by_simulation(design: Any, n_sims: int, *, seed: int = 1,
         raise InputError(f"the design's looks at {design.events.tolist()} events round up to {events}: two looks "
                          "at the same number of events cannot be simulated")
     a = design.assumptions.scaled(n_int / design.assumptions.n_subjects)
+    if scenario is not None:  # another scenario: its tables, with whole subjects
+        from survtrial.design.scenario_power import _scenario
+
+        given = _scenario(design, scenario)
+        n_int = math.ceil(given.n_subjects - 1e-6)
+        a = given.scaled(n_int / given.n_subjects)
     analytic = _evaluate(design, a, events)
     from survtrial.simulate.scenario import scenario_from_dict
 
