@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.design._plan_scope import TIME_KEYS, EventsPlan, events_plan, scope
 from survtrial.design._validate import key_errors
 from survtrial.design.boundaries import group_sequential
@@ -153,7 +154,7 @@ def parse_spec(data: Any, source: str = "design specification") -> DesignSpec:
 
 
 @dataclass(frozen=True)
-class TrialPlan:
+class TrialPlan(HtmlReprMixin):
     """A group-sequential survival design: boundaries (``design``) and events/subjects (``sample_size``).
 
     ``scope`` says what the specification asked for: "boundaries" (``sample_size`` is None),

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.analysis._frames import require_labels
 from survtrial.analysis.arms import ReferenceArm, choose_reference
 from survtrial.analysis.trial import TrialAnalysis, analyse_trial
@@ -31,7 +32,7 @@ DEFAULT_TAU = "3y"
 
 
 @dataclass(frozen=True)
-class AnalyzeResult:
+class AnalyzeResult(HtmlReprMixin):
     """The analysis (tables as frames via ``analysis.tables()``) and its report (``report.write(dir)``)."""
 
     analysis: TrialAnalysis
@@ -43,6 +44,16 @@ class AnalyzeResult:
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table of the report as a pandas frame, by name."""
         return self.analysis.tables()
+
+    def _html_lines(self) -> list[str]:
+        return [f"AnalyzeResult({self.analysis.endpoint}: {self.analysis.experimental} vs "
+                f"{self.analysis.reference})", *self.conventions()]
+
+    def _html_tables(self) -> dict[str, pd.DataFrame]:
+        return self.analysis._html_tables()
+
+    def _html_figure(self) -> str:
+        return self.analysis._html_figure()
 
     def figures(self) -> dict[str, Any]:
         """Every figure of the report as a matplotlib Figure, by name."""
