@@ -292,6 +292,21 @@ class TrialPlan(HtmlReprMixin):
             rows.append(row)
         return pd.DataFrame(rows)
 
+    def to_rtf(self, path: Any, *, figure_png: bytes | None = None, overwrite: bool = False) -> Any:
+        """The design summary and the looks table (and the boundary figure, PNG bytes, when given) as
+        one RTF file with TLF conventions (title, population line, method footnote, page numbers)."""
+        from survtrial._tlf import write_rtf
+        from survtrial.design._plan_tlf import plan_tlf
+
+        return write_rtf(plan_tlf(self, figure_png), path, overwrite=overwrite, flag="to_rtf path")
+
+    def to_docx(self, path: Any, *, figure_png: bytes | None = None, overwrite: bool = False) -> Any:
+        """As :meth:`to_rtf`, as a Word file."""
+        from survtrial._tlf import write_docx
+        from survtrial.design._plan_tlf import plan_tlf
+
+        return write_docx(plan_tlf(self, figure_png), path, overwrite=overwrite, flag="to_docx path")
+
     def summary(self) -> dict[str, Any]:
         """Headline numbers as plain Python values (for JSON and the printed table); what the
         specification does not give (events without an effect, subjects and times without
