@@ -2,9 +2,9 @@
 import matplotlib
 
 matplotlib.use("Agg")
-from io import StringIO  # noqa: E402
+from io import StringIO
 
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 
 def show(obj):
