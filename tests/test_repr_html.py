@@ -37,7 +37,8 @@ def _result_classes() -> list[type]:
         mod = importlib.import_module(info.name)
         for name, cls in vars(mod).items():
             if (inspect.isclass(cls) and cls.__module__ == mod.__name__ and not name.startswith("_")
-                    and ("to_frame" in vars(cls) or "tables" in vars(cls) or _frame_summary(cls))):
+                    and (inspect.isfunction(vars(cls).get("to_frame")) or inspect.isfunction(vars(cls).get("tables"))
+                         or _frame_summary(cls))):
                 found[f"{cls.__module__}.{cls.__qualname__}"] = cls
     return [found[k] for k in sorted(found)]
 
