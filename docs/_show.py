@@ -15,7 +15,9 @@ def show(obj):
         plt.close(obj)
         text = buf.getvalue()
         print(text[text.index("<svg"):])
-    elif hasattr(obj, "_repr_html_"):
-        print(obj._repr_html_())
+    elif hasattr(obj, "columns"):  # a frame: the same compact table as a result's
+        from survtrial._repr import frame_html
+
+        print(f'<div class="survtrial-result">{frame_html(obj)}</div>')
     else:
-        print(obj.to_html(index=False, float_format=lambda v: f"{v:.4g}", border=0))
+        print(obj._repr_html_())

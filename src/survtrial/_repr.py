@@ -28,7 +28,13 @@ _COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9")
 
 def format_cell(value: Any) -> str:
     """One cell as the HTML table shows it: floats to 6 significant digits (``f"{x:.6g}"``),
-    NaN as ``NA``, integers and text as they are (text HTML-escaped)."""
+    NaN as ``NA``, integers and text as they are (text HTML-escaped).
+
+    Examples
+    --------
+    >>> [format_cell(v) for v in (0.123456789, 3, float("nan"), "a<b")]
+    ['0.123457', '3', 'NA', 'a&lt;b']
+    """
     if value is None:
         return "NA"
     if isinstance(value, bool | np.bool_):

@@ -219,7 +219,13 @@ def fill(tlf: Tlf, kind: str) -> Any:
 
 
 def parse_formats(values: Sequence[str] | None) -> list[str]:
-    """``--format`` values (repeated or comma-separated) as a list of 'html', 'rtf', 'docx'."""
+    """``--format`` values (repeated or comma-separated) as a list of 'html', 'rtf', 'docx'.
+
+    Examples
+    --------
+    >>> parse_formats(["rtf,docx", "RTF"]), parse_formats(None)
+    (['rtf', 'docx'], ['html'])
+    """
     out: list[str] = []
     for v in values or ["html"]:
         for f in (x.strip().lower() for x in str(v).split(",")):

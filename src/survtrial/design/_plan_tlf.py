@@ -22,7 +22,13 @@ _LABELS = {
 
 def format_number(value: Any) -> str:
     """A design number for a submission table: integers as they are, |x| >= 100 to one decimal,
-    |x| >= 1 to four decimals, smaller numbers to four significant digits; NaN as "NA"."""
+    |x| >= 1 to four decimals, smaller numbers to four significant digits; NaN as "NA".
+
+    Examples
+    --------
+    >>> [format_number(v) for v in (1150.6517, 3.710303, 0.000103506, 3, float("nan"))]
+    ['1150.7', '3.7103', '0.0001035', '3', 'NA']
+    """
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int) or (hasattr(value, "dtype") and getattr(value.dtype, "kind", "") in "iu"):
