@@ -175,3 +175,11 @@ def test_existing_file_and_missing_library_are_input_errors(analysis, tmp_path, 
     with pytest.raises(InputError, match=r"pip install 'survtrial\[tlf\]'"):
         analysis.to_rtf(tmp_path / "new.rtf")
     assert not (tmp_path / "new.rtf").exists()
+
+
+def test_cli_refuses_a_format_whose_library_is_missing_before_any_work(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "docx", None)
+    out = tmp_path / "rep"
+    res = runner.invoke(app, ["analyze", "--data", str(ROOT / "examples" / "trial.csv"), "--time", "months",
+                              "--event", "relapse", "--group", "arm", "--out", str(out), "--format", "docx"])
+    assert res.exit_code == 2 and "python-docx" in res.output and not out.exists()

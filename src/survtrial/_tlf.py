@@ -218,6 +218,14 @@ def fill(tlf: Tlf, kind: str) -> Any:
     return (lambda p: _fill_rtf(tlf, Path(p))) if kind == "rtf" else (lambda p: _fill_docx(tlf, Path(p)))
 
 
+def require(kind: str) -> None:
+    """Raise InputError now (before any work) when the library that writes ``kind`` is missing."""
+    if kind == "rtf":
+        _need("rtflite", "rtflite", "RTF")
+    elif kind == "docx":
+        _need("docx", "python-docx", "Word")
+
+
 def parse_formats(values: Sequence[str] | None) -> list[str]:
     """``--format`` values (repeated or comma-separated) as a list of 'html', 'rtf', 'docx'.
 
@@ -234,5 +242,6 @@ def parse_formats(values: Sequence[str] | None) -> list[str]:
             if f not in ("html", "rtf", "docx"):
                 raise InputError(f"--format {f!r}: choose html, rtf or docx (repeat or comma-separate)")
             if f not in out:
+                require(f)
                 out.append(f)
     return out
