@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special  # beta quantiles as special.betaincinv (= scipy.stats.beta.ppf): scipy.stats is slow to import
+from scipy import special  # beta quantiles: special.betaincinv (scipy.stats is slow to import)
 
 from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError, StatisticWarning
