@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def engine_has_test_plugins() -> bool:
 
 
 @dataclass(frozen=True, repr=False)
-class DesignSimulationCheck:
+class DesignSimulationCheck(HtmlReprMixin):
     """Analytic and simulated operating characteristics of one design, look by look.
 
     Attributes

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from survtrial._repr import HtmlReprMixin
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -16,7 +18,7 @@ __all__ = ["DesignFileResult", "plan_from_file"]
 
 
 @dataclass(frozen=True, repr=False)
-class DesignFileResult:
+class DesignFileResult(HtmlReprMixin):
     """A design file's design, its simulation check (or None) and its report.
 
     Attributes
@@ -37,6 +39,11 @@ class DesignFileResult:
         from survtrial.report.design_report import design_tables
 
         return {k: raw for k, (_, raw, _) in design_tables(self.design, self.file.time_unit, self.check).items()}
+
+    def _html_tables(self) -> dict[str, pd.DataFrame]:
+        tables = self.tables()
+        keep = ("summary", "bounds", "simulation_check")
+        return {k: tables[k] for k in keep if k in tables}
 
     def __repr__(self) -> str:
         check = "" if self.check is None else f"; checked by {self.check.n_sims:,} simulated trials per hypothesis"
