@@ -42,6 +42,19 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+def _check_port(host: str, port: int) -> int:
+    """``port`` when it can be bound on ``host`` now; InputError saying so otherwise."""
+    if not 0 < port < 65536:
+        raise InputError(f"--port {port}: give a TCP port between 1 and 65535")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError as err:
+            raise InputError(f"--port {port}: cannot serve on {host}:{port} ({err.strerror}); choose another port "
+                             "or omit --port for a free one") from None
+    return port
+
+
 def make_app():
     """The Shiny application object (see :mod:`survtrial.app.server`)."""
     require_shiny()
@@ -58,9 +71,7 @@ def run_app(host: str = "127.0.0.1", port: int | None = None, *, on_start=None) 
     require_shiny()
     import uvicorn
 
-    port = free_port(host) if port is None else int(port)
-    if not 0 < port < 65536:
-        raise InputError(f"--port {port}: give a TCP port between 1 and 65535")
+    port = free_port(host) if port is None else _check_port(host, int(port))
     application = make_app()
     if on_start is not None:
         on_start(f"http://{host}:{port}/")
