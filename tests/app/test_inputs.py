@@ -9,12 +9,9 @@ import pandas as pd
 import pytest
 
 from survtrial.app.inputs import DesignInputs, build_design, default_inputs, error_field, parse_fractions
-from survtrial.app.view import design_view, fmt
+from survtrial.app.server import compute, table_frame
+from survtrial.app.view import fmt
 from survtrial.design import ahr_design, design_assumptions, maxcombo_design, weighted_logrank_design
-
-pytest.importorskip("shiny")  # the server module imports shiny: pip install '.[app]' (CI installs it)
-
-from survtrial.app.server import compute, table_frame  # noqa: E402
 
 LOG2 = math.log(2)
 # gsDesign2's default tables (define_enroll_rate / define_fail_rate defaults), as the page's grids hold them: text

@@ -1,4 +1,4 @@
-"""Export the explorer's design: the design file (YAML, the layout `survtrial design design.yaml` reads) and Python code."""
+"""Export the explorer's design: the design file (YAML, as `survtrial design design.yaml` reads it) and Python code."""
 
 from __future__ import annotations
 
@@ -109,7 +109,8 @@ def design_python(inputs: DesignInputs) -> str:
         f"# time unit: {inputs.time_unit}\n"
         f"enroll_rate = {lit(enroll)}\n"
         f"fail_rate = {lit(fail)}\n"
-        f"assumptions = design_assumptions(enroll_rate, fail_rate, allocation_ratio={_num(tables['allocation_ratio'])!r})\n"
+        "assumptions = design_assumptions(enroll_rate, fail_rate, "
+        f"allocation_ratio={_num(tables['allocation_ratio'])!r})\n"
         f"design = {name}(\n    assumptions,\n    {args},\n)\n"
         "print(design)\n"
     )

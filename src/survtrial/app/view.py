@@ -12,10 +12,10 @@ __all__ = ["DesignView", "design_view", "fmt"]
 
 
 def fmt(value: float, digits: int) -> str:
-    """A number as the page shows it: fixed decimals, an en dash for none (NaN or infinite)."""
+    """A number as the page shows it: fixed decimals, an en dash (U+2013) for none (NaN or infinite)."""
     v = float(value)
     if not math.isfinite(v):
-        return "–"
+        return "\u2013"  # en dash
     return f"{v:,.{digits}f}"
 
 
