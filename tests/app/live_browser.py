@@ -85,7 +85,8 @@ class LivePage:
             if value:
                 return value
             if time.monotonic() > end:
-                raise BrowserError(f"timed out waiting for {what or expression}")
+                shown = self.eval("document.body.innerText.slice(0, 3000)")
+                raise BrowserError(f"timed out waiting for {what or expression}; the page shows:\n{shown}")
             self.pipe.drain(0.2)
 
     def set_input(self, input_id: str, value: Any) -> None:

@@ -194,7 +194,7 @@ def page() -> Any:
         ui.output_ui("python_text"),
     )
     return ui.page_fluid(
-        ui.tags.link(rel="icon", href="data:,"),  # no favicon request
+        ui.head_content(ui.tags.link(rel="icon", href="data:,")),  # no favicon request
         ui.tags.style(CSS),
         ui.h4("survtrial design explorer"),
         ui.navset_tab(
