@@ -238,6 +238,10 @@ def analyse_trial(
         raise InputError(f"column {arm!r} not found; available: {list(frame.columns)}")
     unit = canonical_unit(time_unit) if time_unit is not None else None
     choice = choose_reference(frame[arm], reference=reference)
+    if not frame[arm].dropna().map(type).eq(str).all():
+        # Arms are labels: numeric codes (1/2) become the strings every table, figure and the
+        # reference choice use ("1", "2"), once, here.
+        frame = frame.assign(**{arm: frame[arm].where(frame[arm].isna(), frame[arm].astype(str))})
     lm_duration = landmark if isinstance(landmark, Duration) else (Duration(float(landmark), unit) if unit else None)
     tau_duration = tau if isinstance(tau, Duration) else (
         Duration(float(tau), unit) if unit and tau is not None else None)

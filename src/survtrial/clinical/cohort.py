@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scipy.stats import norm
+from scipy.special import ndtri  # the normal quantile (scipy.stats.norm.ppf), without importing scipy.stats
 
 from survtrial.clinical.benefit import AbsoluteBenefit, absolute_benefit
 from survtrial.clinical.classify import RiskClassification, classify_record
@@ -197,7 +197,7 @@ def assess_cohort(
         w = {g: treated[g] / n_treated for g in treated}
         mean = sum(w[g] * benefits[g].difference for g in w)
         se = math.sqrt(sum((w[g] * benefits[g].se_difference) ** 2 for g in w))
-        z = norm.ppf(0.5 + level / 2)
+        z = ndtri(0.5 + level / 2)
         ci = (mean - z * se, mean + z * se)
     else:
         mean, ci = math.nan, (math.nan, math.nan)

@@ -209,7 +209,16 @@ class Report:
         if not hasattr(fig, "savefig"):
             raise InputError(f"add_figure: expected a matplotlib Figure, got {type(fig).__name__}")
         svg = figure_bytes(fig, "svg")
-        self._files[f"figures/{stem}.png"] = figure_bytes(fig, "png")
+        # The layout (constrained or tight) was just computed for the SVG; the PNG reuses it rather than
+        # solving it again (sizes are in inches, so the layout does not depend on the resolution).
+        engine = fig.get_layout_engine()
+        if engine is not None:
+            fig.set_layout_engine("none")
+        try:
+            self._files[f"figures/{stem}.png"] = figure_bytes(fig, "png")
+        finally:
+            if engine is not None:
+                fig.set_layout_engine(engine)
         self._files[f"figures/{stem}.svg"] = svg
         self._n_figures += 1
         n = self._n_figures
