@@ -67,7 +67,7 @@ def design_yaml(inputs: DesignInputs, title: str | None = None) -> str:
     Examples
     --------
     >>> from survtrial.app.inputs import default_inputs
-    >>> print(design_yaml(default_inputs()).splitlines()[2])
+    >>> print(design_yaml(default_inputs()).splitlines()[3])
     enroll_rate:
     """
     data = yaml_data(inputs, title)
@@ -91,9 +91,11 @@ def design_python(inputs: DesignInputs) -> str:
     --------
     >>> from survtrial.app.inputs import default_inputs
     >>> namespace = {}
-    >>> exec(design_python(default_inputs()), namespace)
-    >>> round(namespace["design"].power, 3)
-    0.9
+    >>> exec(design_python(default_inputs()), namespace)  # doctest: +ELLIPSIS
+    NphGroupSequentialDesign(log-rank (AHR), K=2, one-sided alpha=0.025, power=0.9000, info scale h0_h1)
+    ...
+    >>> round(namespace["design"].n_subjects, 1)
+    483.7
     """
     name, tables, kw = design_call(inputs)
 
