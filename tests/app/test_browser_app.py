@@ -4,12 +4,12 @@ at 1280 px. Set SURVTRIAL_APP_SCREENSHOT=path to also save the design panel's sc
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
 import struct
 import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -106,8 +106,12 @@ def test_the_app_in_a_browser(running_app, tmp_path):
         assert layout.viewport == 1280 and layout.problems() == []
         shot = page.screenshots()[0]
         assert shot.startswith(b"\x89PNG") and struct.unpack(">II", shot[16:24])[0] == 1280
-        if os.environ.get("SURVTRIAL_APP_SCREENSHOT"):
-            Path(os.environ["SURVTRIAL_APP_SCREENSHOT"]).write_bytes(shot)
+        if os.environ.get("SURVTRIAL_APP_SCREENSHOT"):  # the README's picture, cut to the page's content
+            from PIL import Image
+
+            height = page.eval("Math.ceil(document.querySelector('.tab-content').getBoundingClientRect().bottom) + 16")
+            Image.open(io.BytesIO(shot)).crop((0, 0, 1280, min(height, 1600))).save(
+                os.environ["SURVTRIAL_APP_SCREENSHOT"], optimize=True)
 
         # check by simulation: a small run to completion, numbers as the same run outside the page gives
         page.click("a[data-value='Check by simulation']")
