@@ -20,7 +20,7 @@ from survtrial.app.export import design_yaml
 from survtrial.app.inputs import default_inputs
 from survtrial.app.simulation import SimulationJob
 from survtrial.app.view import fmt
-from survtrial.design import design_assumptions, weighted_logrank_design
+from survtrial.design import ahr_design, design_assumptions, weighted_logrank_design
 from survtrial.report.browser import find_chromium
 
 pytestmark = pytest.mark.skipif(find_chromium() is None, reason="headless Chromium not installed "
@@ -34,6 +34,11 @@ LOOKS = """(() => { const t = document.getElementById('looks-table'); if (!t) re
   const head = [...t.querySelectorAll('thead th')].map(th => th.innerText.replace(/\\s+/g, ' ').trim());
   return [...t.querySelectorAll('tbody tr')].map(tr => Object.fromEntries(
     [...tr.querySelectorAll('td')].map((td, i) => [head[i], td.innerText]))); })()"""
+
+COMPARE = """(() => { const t = document.getElementById('compare-table'); if (!t) return null;
+  const head = [...t.querySelectorAll('thead th')].map(th => th.innerText.trim());
+  const rows = [...t.querySelectorAll('tbody tr')].map(tr => [...tr.children].map(td => td.innerText));
+  return head.slice(1).map((h, j) => Object.fromEntries(rows.map(r => [r[0], r[j + 1]]))); })()"""
 
 
 def edit_cell(page: LivePage, grid: str, index: int, text: str) -> None:
@@ -55,11 +60,14 @@ def edit_cell(page: LivePage, grid: str, index: int, text: str) -> None:
     page.key("Escape", "Escape", 27)
 
 
-def expected_design():
+def expected_design(logrank: bool = False):
     """The same inputs straight through the design API (what the page must show)."""
     a = design_assumptions({"duration": [2, 2, 10], "rate": [3, 6, 9]},
                            {"duration": [3, math.inf], "fail_rate": [0.077016, 0.038508], "hr": [0.9, 0.7],
                             "dropout_rate": 0.001})
+    if logrank:
+        return ahr_design(a, analysis_times=36, information_fractions=[0.4, 0.7, 1], alpha=0.025, power=0.85,
+                          sided=1, alpha_spending="OF", beta_spending="HSD(-2)", binding_futility=False)
     return weighted_logrank_design(a, "fh(0, 0.5)", analysis_times=36, information_fractions=[0.4, 0.7, 1],
                                    alpha=0.025, power=0.85, sided=1, alpha_spending="OF", beta_spending="HSD(-2)",
                                    binding_futility=False)
@@ -91,6 +99,7 @@ def test_the_app_in_a_browser(running_app, tmp_path):
         hr_up, _ = d.hazard_ratio_at_bounds()
         assert [r["Efficacy HR"] for r in looks] == [fmt(x, 4) for x in hr_up]
         assert page.eval("document.querySelector('#curves img') !== null")
+        page.click("#compare_add")  # design 1 of the comparison
 
         # bad input: a message beside the field, never a traceback; fixing it brings the design back
         page.set_input("power", "1.5")
@@ -152,4 +161,19 @@ def test_the_app_in_a_browser(running_app, tmp_path):
             information_fractions=data["looks"]["information_fractions"], alpha=data["alpha"], power=data["power"],
             alpha_spending=data["efficacy"]["spending"], beta_spending=data["futility"]["spending"])
         np.testing.assert_allclose(again.n, d.n, rtol=1e-12)
+
+        # compare: the log-rank design of the same tables beside the FH one
+        page.click("a[data-value='Design']")
+        page.set_input("test", "logrank")
+        ahr = expected_design(logrank=True)
+        subjects = json.dumps(fmt(ahr.n_subjects, 1))
+        page.wait(f"(() => {{ const h = {HEADLINE}; return h['Subjects'] === {subjects}; }})()", 60,
+                  "the log-rank design")
+        page.click("#compare_add")
+        page.click("a[data-value='Compare']")
+        table = page.wait(COMPARE + " && " + COMPARE + ".length === 2 && " + COMPARE, 30, "the comparison")
+        assert [c["Subjects"] for c in table] == [fmt(d.n_subjects, 1), fmt(ahr.n_subjects, 1)]
+        assert [c["Power"] for c in table] == [fmt(d.power, 4), fmt(ahr.power, 4)]
+        assert page.eval("document.querySelector('#compare_curves img') !== null")
+        assert page.layout().problems() == []
         assert page.errors() == []

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from survtrial.app.inputs import DesignInputs, build_design, default_inputs, error_field, parse_fractions
-from survtrial.app.server import compute, table_frame
+from survtrial.app.panel import compute, table_frame
 from survtrial.app.view import fmt
 from survtrial.design import ahr_design, design_assumptions, maxcombo_design, weighted_logrank_design
 

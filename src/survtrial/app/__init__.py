@@ -11,9 +11,12 @@ Why Shiny for Python (the optional extra ``pip install 'survtrial[app]'``):
   left, outputs updating as they change) carry over.
 
 Layout: :mod:`~survtrial.app.inputs` (the inputs and the design they give),
+:mod:`~survtrial.app.panel` (the page's values -> the design or a message for a field),
 :mod:`~survtrial.app.view` (what the design panel shows), :mod:`~survtrial.app.simulation`
-(check by simulation in a background thread), :mod:`~survtrial.app.export` (YAML and Python code),
-:mod:`~survtrial.app.server` (the Shiny page; the only module that imports shiny).
+(check by simulation in a background thread), :mod:`~survtrial.app.compare` (designs side by side),
+:mod:`~survtrial.app.export` (YAML and Python code); :mod:`~survtrial.app.page` and
+:mod:`~survtrial.app.server` are the Shiny page and its reactive wiring (the only modules that import
+shiny).
 """
 
 from __future__ import annotations
