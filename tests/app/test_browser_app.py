@@ -19,9 +19,11 @@ from live_browser import LivePage
 from survtrial.app.export import design_yaml
 from survtrial.app.inputs import default_inputs
 from survtrial.app.simulation import SimulationJob
+from survtrial.app.twin import twin_scenario, twin_simulation_design
 from survtrial.app.view import fmt
 from survtrial.design import ahr_design, design_assumptions, weighted_logrank_design
 from survtrial.report.browser import find_chromium
+from survtrial.simulate import run_simulation
 
 pytestmark = pytest.mark.skipif(find_chromium() is None, reason="headless Chromium not installed "
                                 "(apt-get install chromium, or set SURVTRIAL_CHROMIUM)")
@@ -175,5 +177,20 @@ def test_the_app_in_a_browser(running_app, tmp_path):
         assert [c["Subjects"] for c in table] == [fmt(d.n_subjects, 1), fmt(ahr.n_subjects, 1)]
         assert [c["Power"] for c in table] == [fmt(d.power, 4), fmt(ahr.power, 4)]
         assert page.eval("document.querySelector('#compare_curves img') !== null")
+        assert page.layout().problems() == []
+
+        # twin: the delayed-effect twin with its effect starting at 6 months, a small run of its looks
+        page.click("a[data-value='Twin']")
+        page.wait("document.querySelector('#twin_curves img') !== null", 30, "the twin's curves")
+        page.set_input("twin_delay", "0.5")
+        page.set_input("twin_sims", "100")
+        page.pipe.drain(0.5)
+        page.click("#twin_run")
+        page.wait("document.querySelector('#twin-state') && "
+                  "document.querySelector('#twin-state').dataset.state === 'done'", 60, "the twin's simulation")
+        sc = twin_scenario("delayed_effect", 0.5)
+        oc = run_simulation(sc, twin_simulation_design(sc), 100, seed=2026, chunk_size=100).summary()
+        assert page.eval("document.getElementById('twin-interim').innerText").endswith(
+            fmt(oc.by_look["rejection"].iloc[0], 4))
         assert page.layout().problems() == []
         assert page.errors() == []

@@ -134,6 +134,21 @@ def page() -> Any:
                 ui.output_ui("compare_msg"),
                 ui.div(ui.output_ui("compare_table"), class_="st-scroll"),
                 ui.output_plot("compare_curves", height="300px"))),
+            ui.nav_panel("Twin", ui.div(
+                ui.p("A packaged twin with its treatment delay changed: the arms' event-free survival, and the "
+                     "probability of stopping at each look of its interim plan, by simulation."),
+                ui.layout_columns(
+                    ui.input_select("twin", "Twin", {"delayed_effect": "delayed_effect", "aall1731": "aall1731"},
+                                    selected="delayed_effect"),
+                    ui.input_numeric("twin_delay", "Effect starts after (years)", 1.0, min=0.05, step=0.25),
+                    ui.input_numeric("twin_sims", "Trials", 500, min=10, step=500),
+                    ui.div(ui.input_action_button("twin_run", "Simulate the looks", class_="btn-primary"),
+                           ui.input_action_button("twin_cancel", "Cancel")),
+                ),
+                ui.output_ui("twin_msg"),
+                ui.output_plot("twin_curves", height="300px"),
+                ui.output_ui("twin_status"),
+                ui.div(ui.output_ui("twin_table"), class_="st-scroll"))),
             ui.nav_panel("Export", export),
             id="tabs",
         ),

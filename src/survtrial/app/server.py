@@ -9,11 +9,12 @@ import pandas as pd
 from shiny import App, reactive, render, ui
 
 from survtrial.app import compare as comparison
+from survtrial.app import twin as twins
 from survtrial.app.export import design_python, design_yaml
 from survtrial.app.inputs import ENROLL_COLUMNS, FAIL_COLUMNS, default_inputs
 from survtrial.app.page import page
 from survtrial.app.panel import as_number, compute, table_frame
-from survtrial.app.simulation import SimulationJob
+from survtrial.app.simulation import ScenarioJob, SimulationJob
 from survtrial.app.view import curve_figure, fmt
 from survtrial.errors import InputError
 
@@ -255,6 +256,98 @@ def server(input: Any, output: Any, session: Any) -> None:
     def compare_curves():
         views = kept()
         return comparison.compare_figure(views, input.time_unit()) if views else None
+
+    # --- twin ----------------------------------------------------------------------------------
+    twin_job: reactive.Value[ScenarioJob | None] = reactive.value(None)
+
+    @reactive.effect
+    @reactive.event(input.twin)
+    def _():
+        ui.update_numeric("twin_delay", value=twins.delay_of(input.twin()))
+        twin_job.set(None)
+
+    @reactive.calc
+    def twin_model() -> dict[str, Any]:
+        try:
+            scenario = twins.twin_scenario(input.twin(), as_number(input.twin_delay(), "delay"))
+            return {"scenario": scenario}
+        except InputError as err:
+            return {"error": str(err)}
+        except Exception as err:
+            return {"error": f"the twin could not be built ({type(err).__name__}: {err})"}
+
+    @render.ui
+    def twin_msg():
+        m = twin_model()
+        return ui.div(m["error"], class_="st-msg", id="msg-twin", role="alert") if "error" in m else None
+
+    @render.plot(alt="Event-free survival of each arm of the twin")
+    def twin_curves():
+        m = twin_model()
+        if "error" in m:
+            return None
+        return twins.twin_figure(m["scenario"], as_number(input.twin_delay(), "delay"))
+
+    @reactive.effect
+    @reactive.event(input.twin_run)
+    def _():
+        current = twin_job()
+        if current is not None and current.state == "running":
+            return
+        m = twin_model()
+        if "error" in m:
+            return
+        try:
+            n = int(as_number(input.twin_sims(), "trials"))
+            twin_job.set(ScenarioJob(m["scenario"], twins.twin_simulation_design(m["scenario"]), n, 2026).start())
+        except InputError as err:
+            ui.notification_show(str(err), type="error")
+
+    @reactive.effect
+    @reactive.event(input.twin_cancel)
+    def _():
+        current = twin_job()
+        if current is not None:
+            current.cancel()
+
+    @reactive.calc
+    def twin_state() -> tuple[str, int, int]:
+        current = twin_job()
+        if current is None:
+            return ("idle", 0, 0)
+        if current.state == "running":
+            reactive.invalidate_later(0.3)
+        return (current.state, current.done, current.total)
+
+    @render.ui
+    def twin_status():
+        state, done, total = twin_state()
+        if state == "idle":
+            return None
+        text = {"running": f"Running: {done:,} of {total:,} trials", "done": f"Done: {total:,} trials",
+                "cancelled": f"Cancelled after {done:,} of {total:,} trials",
+                "error": "Failed: " + (twin_job().error or "")}[state]
+        return ui.div(ui.tags.progress(value=str(done), max=str(max(total, 1)), id="twin-progress"),
+                      ui.p(text, id="twin-state", **{"data-state": state}))
+
+    @render.ui
+    def twin_table():
+        state, _, _ = twin_state()
+        current = twin_job()
+        if state != "done" or current is None:
+            return None
+        by = current.result.by_look
+        shown = pd.DataFrame({
+            "Look": by["look"].astype(str),
+            "Stop for efficacy": [fmt(x, 4) for x in by["rejection"]],
+            "MC SE": [fmt(x, 4) for x in by["rejection_se"]],
+            "Stop (any reason)": [fmt(x, 4) for x in by["stop"]],
+            "Mean events": [fmt(x, 1) for x in by["events"]],
+            "Mean time (years)": [fmt(x, 2) for x in by["time"]],
+        })
+        first = by["rejection"].iloc[0]
+        return ui.div(ui.p(f"Probability of stopping for efficacy at the interim: {fmt(first, 4)}", id="twin-interim"),
+                      ui.HTML(shown.to_html(index=False, border=0, classes="table table-sm", table_id="twin-table")))
 
     # --- export --------------------------------------------------------------------------------
     @reactive.calc

@@ -12,7 +12,7 @@ import numpy as np
 
 from survtrial.errors import InputError
 
-__all__ = ["SimulationCheck", "SimulationJob", "check_table", "simulation_inputs"]
+__all__ = ["BackgroundJob", "ScenarioJob", "SimulationCheck", "SimulationJob", "check_table", "simulation_inputs"]
 
 #: Time units of the design tables -> years (the engine's unit).
 YEARS_PER_UNIT = {"months": 1 / 12, "years": 1.0, "weeks": 7 / 365.25, "days": 1 / 365.25}
@@ -140,28 +140,30 @@ def check_table(design: Any, sim: dict[str, Any], oc: Any, n_sims: int) -> Simul
     return SimulationCheck(table=table, power=(analytic.power, sim_power, se), n_sims=n_sims)
 
 
-class SimulationJob:
-    """One simulation run in a background thread: progress, cancellation, result or error.
+class BackgroundJob:
+    """A simulation in a background thread: progress, cancellation, result or error.
 
     ``start()`` returns at once; ``done``/``total`` advance after each chunk of trials;
     ``cancel()`` stops the run at the next chunk. ``state`` is ``"running"``, ``"done"``,
-    ``"cancelled"`` or ``"error"``; ``result`` holds the :class:`SimulationCheck` when done,
-    ``error`` the message otherwise.
+    ``"cancelled"`` or ``"error"``; ``result`` holds the result when done, ``error`` the message
+    otherwise. Subclasses say what to run in :meth:`work`.
     """
 
-    def __init__(self, design: Any, n_sims: int, seed: int, time_unit: str = "months") -> None:
+    def __init__(self, n_sims: int) -> None:
         if isinstance(n_sims, bool) or not isinstance(n_sims, int) or n_sims < 1:
             raise InputError(f"simulations: {n_sims!r} must be a whole number >= 1")
-        self.design, self.n_sims, self.seed, self.time_unit = design, n_sims, seed, time_unit
-        self.scenario, self.sim = simulation_inputs(design, time_unit)
+        self.n_sims = n_sims
         self.done, self.total = 0, n_sims
         self.state = "running"
-        self.result: SimulationCheck | None = None
+        self.result: Any = None
         self.error: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="survtrial-app-simulation", daemon=True)
 
-    def start(self) -> SimulationJob:
+    def work(self, progress: Any) -> Any:  # pragma: no cover - subclasses
+        raise NotImplementedError
+
+    def start(self) -> BackgroundJob:
         self._thread.start()
         return self
 
@@ -183,14 +185,8 @@ class SimulationJob:
             raise Cancelled
 
     def _run(self) -> None:
-        from survtrial.simulate import run_simulation
-        from survtrial.simulate.scenario import scenario_from_dict
-
         try:
-            scenario = scenario_from_dict(self.scenario, source="design assumptions")
-            res = run_simulation(scenario, self.sim, self.n_sims, seed=self.seed, chunk_size=CHUNK,
-                                 progress=self._progress)
-            self.result = check_table(self.design, self.sim, res.summary(), self.n_sims)
+            self.result = self.work(self._progress)
             self.state = "done"
         except Cancelled:
             self.state = "cancelled"
@@ -198,3 +194,35 @@ class SimulationJob:
             self.error, self.state = str(err), "error"
         except Exception as err:  # shown in the page as a message, never as a traceback
             self.error, self.state = f"{type(err).__name__}: {err}", "error"
+
+
+class SimulationJob(BackgroundJob):
+    """Check a design by simulation in the background; ``result`` is a :class:`SimulationCheck`."""
+
+    def __init__(self, design: Any, n_sims: int, seed: int, time_unit: str = "months") -> None:
+        super().__init__(n_sims)
+        self.design, self.seed, self.time_unit = design, seed, time_unit
+        self.scenario, self.sim = simulation_inputs(design, time_unit)
+
+    def work(self, progress: Any) -> SimulationCheck:
+        from survtrial.simulate import run_simulation
+        from survtrial.simulate.scenario import scenario_from_dict
+
+        scenario = scenario_from_dict(self.scenario, source="design assumptions")
+        res = run_simulation(scenario, self.sim, self.n_sims, seed=self.seed, chunk_size=CHUNK, progress=progress)
+        return check_table(self.design, self.sim, res.summary(), self.n_sims)
+
+
+class ScenarioJob(BackgroundJob):
+    """Simulate a scenario under an engine design in the background; ``result`` is its OperatingCharacteristics."""
+
+    def __init__(self, scenario: Any, design: dict[str, Any], n_sims: int, seed: int) -> None:
+        super().__init__(n_sims)
+        self.scenario, self.design, self.seed = scenario, design, seed
+
+    def work(self, progress: Any) -> Any:
+        from survtrial.simulate import run_simulation
+
+        res = run_simulation(self.scenario, self.design, self.n_sims, seed=self.seed, chunk_size=CHUNK,
+                             progress=progress)
+        return res.summary()
