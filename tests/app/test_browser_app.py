@@ -182,6 +182,8 @@ def test_the_app_in_a_browser(running_app, tmp_path):
         # twin: the delayed-effect twin with its effect starting at 6 months, a small run of its looks
         page.click("a[data-value='Twin']")
         page.wait("document.querySelector('#twin_curves img') !== null", 30, "the twin's curves")
+        page.set_input("twin", "delayed_effect")
+        page.wait("document.getElementById('twin_delay').value === '1'", 30, "the twin's own delay")
         page.set_input("twin_delay", "0.5")
         page.set_input("twin_sims", "100")
         page.pipe.drain(0.5)

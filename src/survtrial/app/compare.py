@@ -55,7 +55,7 @@ def compare_figure(views: tuple[DesignView, ...], time_unit: str = "months") -> 
     """Overlaid power curves: probability of stopping for efficacy by calendar time, one line per design."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(7.2, 3.0), layout="constrained")
+    fig = Figure(figsize=(7.2, 3.0), layout="tight")
     ax = fig.subplots()
     for i, v in enumerate(views, start=1):
         t, p = power_steps(v)

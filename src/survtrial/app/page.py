@@ -14,6 +14,7 @@ from survtrial.app.inputs import (
     TESTS,
     default_inputs,
 )
+from survtrial.app.twin import delay_of, twin_names
 
 __all__ = ["CSS", "page"]
 
@@ -48,6 +49,7 @@ def _grid_panel(title: str, grid: str, add: str, remove: str, field: str, extra:
 
 def page() -> Any:
     d = default_inputs()
+    twin_choices = twin_names()  # the packaged twins with a delayed effect (data, not code)
     design_inputs = ui.div(
         _grid_panel("Enrolment (calendar periods; subjects per time unit, both arms)",
                     "enroll_grid", "enroll_add", "enroll_remove", "enroll"),
@@ -138,9 +140,9 @@ def page() -> Any:
                 ui.p("A packaged twin with its treatment delay changed: the arms' event-free survival, and the "
                      "probability of stopping at each look of its interim plan, by simulation."),
                 ui.layout_columns(
-                    ui.input_select("twin", "Twin", {"delayed_effect": "delayed_effect", "aall1731": "aall1731"},
-                                    selected="delayed_effect"),
-                    ui.input_numeric("twin_delay", "Effect starts after (years)", 1.0, min=0.05, step=0.25),
+                    ui.input_select("twin", "Twin", twin_choices, selected=twin_choices[0]),
+                    ui.input_numeric("twin_delay", "Effect starts after (years)", delay_of(twin_choices[0]), min=0.05,
+                                     step=0.25),
                     ui.input_numeric("twin_sims", "Trials", 500, min=10, step=500),
                     ui.div(ui.input_action_button("twin_run", "Simulate the looks", class_="btn-primary"),
                            ui.input_action_button("twin_cancel", "Cancel")),

@@ -20,6 +20,9 @@ from survtrial.errors import InputError
 
 __all__ = ["make_app", "server"]
 
+# Shiny >= 1.8 names the download renderer download_button (render.download is deprecated there).
+_download = getattr(render, "download_button", None) or render.download
+
 
 def server(input: Any, output: Any, session: Any) -> None:
     d = default_inputs()
@@ -367,12 +370,12 @@ def server(input: Any, output: Any, session: Any) -> None:
         e = exported()
         return ui.pre(e[1], class_="st-code", id="python-text") if e else None
 
-    @render.download(filename="design.yaml")
+    @_download(filename="design.yaml")
     def download_yaml():
         e = exported()
         yield e[0] if e else "# fix the design first\n"
 
-    @render.download(filename="design.py")
+    @_download(filename="design.py")
     def download_py():
         e = exported()
         yield e[1] if e else "# fix the design first\n"

@@ -90,7 +90,7 @@ def twin_figure(scenario: Any, delay: float, horizon: float = 5.0) -> Any:
     from matplotlib.figure import Figure
 
     frame = twin_curves(scenario, np.linspace(0, horizon, 101))
-    fig = Figure(figsize=(7.2, 3.0), layout="constrained")
+    fig = Figure(figsize=(7.2, 3.0), layout="tight")
     ax = fig.subplots()
     for arm in frame.columns[1:]:
         ax.plot(frame["years"], frame[arm], label=arm)

@@ -102,7 +102,7 @@ def curve_figure(view: DesignView, *, time_unit: str = "months") -> Any:
     from matplotlib.figure import Figure
 
     d, c = view.design, view.curve
-    fig = Figure(figsize=(7.2, 3.0), layout="constrained")
+    fig = Figure(figsize=(7.2, 3.0), layout="tight")
     left, right = fig.subplots(1, 2)
     left.plot(c["time"], c["events"], color="#1f4e79")
     left.scatter(d.time, d.events, color="#c0392b", zorder=3, s=18)
