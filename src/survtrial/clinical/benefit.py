@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtri  # the normal quantile (scipy.stats.norm.ppf), without importing scipy.stats
 
+from survtrial._repr import HtmlReprMixin
 from survtrial._yaml import read_yaml
 from survtrial.clinical.classify import RiskClassification, classify_patient
 from survtrial.clinical.nnt import NumberNeededToTreat, number_needed_to_treat
@@ -33,7 +34,7 @@ def load_published() -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class AbsoluteBenefit:
+class AbsoluteBenefit(HtmlReprMixin):
     """3-year DFS with chemotherapy alone and with blinatumomab added, for a group or a child.
 
     Percent values are on a 0-100 scale; ``difference`` is blinatumomab minus chemotherapy in

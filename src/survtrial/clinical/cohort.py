@@ -9,6 +9,7 @@ from typing import Any
 
 from scipy.special import ndtri  # the normal quantile (scipy.stats.norm.ppf), without importing scipy.stats
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.clinical.benefit import AbsoluteBenefit, absolute_benefit
 from survtrial.clinical.classify import RiskClassification, classify_record
 from survtrial.clinical.patient import FIELDS, validate_records
@@ -43,7 +44,7 @@ def read_cohort(path: str | Path):
 
 
 @dataclass(frozen=True)
-class CohortSummary:
+class CohortSummary(HtmlReprMixin):
     """Shares per group and the expected benefit for a cohort (shares are of all children)."""
 
     n: int
@@ -80,7 +81,7 @@ class CohortSummary:
 
 
 @dataclass(frozen=True)
-class CohortAssessment:
+class CohortAssessment(HtmlReprMixin):
     """Per-child classification and benefit for a cohort (see :func:`assess_cohort`)."""
 
     patients: tuple[dict[str, Any], ...]

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special  # beta quantiles as special.betaincinv (= scipy.stats.beta.ppf): scipy.stats is slow to import
+from scipy import special  # beta quantiles: special.betaincinv (scipy.stats is slow to import)
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError, StatisticWarning
 
 __all__ = [
@@ -157,7 +158,7 @@ def _safe_interval(x: np.ndarray, n: np.ndarray, level: float, method: str, role
 
 
 @dataclass(frozen=True)
-class BinomialResult:
+class BinomialResult(HtmlReprMixin):
     """Proportions with two-sided confidence limits (scalars, or arrays for vectorised input).
 
     Attributes
@@ -280,7 +281,7 @@ def binomial_ci(
 
 
 @dataclass(frozen=True)
-class RiskDifferenceResult:
+class RiskDifferenceResult(HtmlReprMixin):
     """Difference of two proportions ``p1 - p2`` with confidence limits.
 
     Attributes
