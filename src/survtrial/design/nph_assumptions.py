@@ -272,7 +272,7 @@ def _check(values: np.ndarray, ok: np.ndarray, table: str, column: str, rule: st
     bad = np.flatnonzero(~ok)
     if bad.size:
         i = int(bad[0])
-        raise InputError(f"table {table!r}, row {i + 1}, column {column!r}: {values[i]!r} {rule}")
+        raise InputError(f"table {table!r}, row {i + 1}, column {column!r}: {float(values[i])!r} {rule}")
 
 
 def _strata(cols: dict[str, list[Any]], n: int) -> list[str]:
