@@ -461,6 +461,11 @@ CASES = [
     case(REC + " --out {nodir}", "--out", "does not exist"),
     case(REC + " --out {ro}", "--out", "cannot write in"),
     case(REC + " --out .", "--out '.' is the current folder"),
+    # ------------------------------------------------------------------ app
+    case("app --port 0", "--port 0: give a TCP port between 1 and 65535"),
+    case("app --port 70000", "--port 70000: give a TCP port between 1 and 65535"),
+    case("app --port -1", "--port -1: give a TCP port between 1 and 65535"),
+    case("app --port abc", "Invalid value for '--port'"),
 ]
 
 

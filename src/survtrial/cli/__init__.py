@@ -16,6 +16,7 @@ from survtrial.cli import design as _design  # noqa: F401  design, monitor
 from survtrial.cli import simulate as _simulate  # noqa: F401  simulate
 from survtrial.cli import clinical as _clinical  # noqa: F401  classify, benefit, calendar
 from survtrial.cli import reconstruct as _reconstruct  # noqa: F401  reconstruct
+from survtrial.cli import explorer as _explorer  # noqa: F401  app
 # isort: on
 
 __all__ = ["app", "fail"]

@@ -80,6 +80,11 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = sorted(_EXPORTS)
 
+from survtrial._lazy import keep_exports  # noqa: E402 (after the table it reads)
+
+keep_exports(__name__, _EXPORTS)
+
+
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:

@@ -1,0 +1,62 @@
+"""Export: the design file (YAML) reads back to the same design; the Python code reproduces it."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import yaml
+
+from survtrial.app.export import design_python, design_yaml, yaml_data
+from survtrial.app.inputs import build_design, default_inputs, design_call
+
+MEDIANS = ({"duration": 3.0, "control_median": 9.0, "hr": 0.9, "dropout_rate": 0.001},
+           {"duration": math.inf, "control_median": 18.0, "hr": 0.6, "dropout_rate": 0.001})
+CASES = [
+    default_inputs(),
+    default_inputs().with_(test="fh", rho=0, gamma=0.5, beta_spending="HSD(-2)", fractions=(0.4, 0.7, 1.0)),
+    default_inputs().with_(test="maxcombo", control_as="median", fail=MEDIANS, alpha_spending="HSD(-4)"),
+]
+
+
+def inputs_from_yaml(data):
+    """The reader side, written independently of the exporter: the file's keys back to design API arguments."""
+    fail = {c: [r[c] for r in data["fail_rate"]] for c in ("duration", "hr", "dropout_rate")}
+    if "control_median" in data["fail_rate"][0]:
+        fail["fail_rate"] = [math.log(2) / r["control_median"] for r in data["fail_rate"]]
+    else:
+        fail["fail_rate"] = [r["fail_rate"] for r in data["fail_rate"]]
+    enroll = {c: [r[c] for r in data["enroll_rate"]] for c in ("duration", "rate")}
+    return enroll, fail
+
+
+@pytest.mark.parametrize("inputs", CASES, ids=["logrank", "fh", "maxcombo"])
+def test_yaml_holds_the_design_api_arguments(inputs):
+    data = yaml.safe_load(design_yaml(inputs, title="explorer: test"))
+    assert data == yaml_data(inputs, title="explorer: test")
+    name, tables, kw = design_call(inputs)
+    enroll, fail = inputs_from_yaml(data)
+    assert enroll == tables["enroll_rate"]
+    for c in ("duration", "hr", "dropout_rate", "fail_rate"):
+        assert fail[c] == pytest.approx(tables["fail_rate"][c], rel=1e-15)
+    assert data["looks"] == {"analysis_times": [kw["analysis_times"]],
+                             "information_fractions": kw["information_fractions"]}
+    assert (data["alpha"], data["power"], data["efficacy"]["spending"]) == (kw["alpha"], kw["power"],
+                                                                             kw["alpha_spending"])
+    assert data["time_unit"] == "months" and data["fail_rate"][-1]["duration"] == math.inf
+    expected_test = {"ahr_design": "logrank", "weighted_logrank_design": kw.get("weight"),
+                     "maxcombo_design": "maxcombo(" + ", ".join(kw.get("tests", [])) + ")"}[name]
+    assert data["test"] == expected_test
+    if "beta_spending" in kw:
+        assert data["futility"] == {"spending": kw["beta_spending"], "binding": kw["binding_futility"]}
+    else:
+        assert "futility" not in data
+
+
+@pytest.mark.parametrize("inputs", CASES[:2], ids=["logrank", "fh"])
+def test_python_code_reproduces_the_design(inputs):
+    namespace: dict = {}
+    exec(design_python(inputs), namespace)
+    ours, theirs = build_design(inputs), namespace["design"]
+    assert theirs.statistic == ours.statistic
+    assert theirs.n_subjects == ours.n_subjects and list(theirs.upper) == list(ours.upper)
