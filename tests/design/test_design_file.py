@@ -215,3 +215,20 @@ def test_looks_at_the_first_or_the_last_of_several_targets(rule):
     events_only = ahr_power(tables(), events=[60, 110], beta_spending="OF").time
     pick = np.minimum if rule == "earlier" else np.maximum
     np.testing.assert_allclose(d.time, pick(times_only, events_only), rtol=1e-9)
+
+
+@pytest.mark.parametrize("test", ["logrank", "fh", "maxcombo"])
+def test_the_design_explorers_export_reads_back_as_the_same_design(test):
+    """survtrial app exports a design file in this layout: `survtrial design` reads it as the explorer's design."""
+    import dataclasses
+
+    import yaml
+
+    from survtrial.app.export import design_yaml
+    from survtrial.app.inputs import build_design, default_inputs
+
+    inputs = dataclasses.replace(default_inputs(), test=test)
+    d = parse_design_file(yaml.safe_load(design_yaml(inputs))).solve()
+    ref = build_design(inputs)
+    np.testing.assert_array_equal(d.upper, ref.upper)
+    assert d.n_subjects == ref.n_subjects and d.statistic == ref.statistic
