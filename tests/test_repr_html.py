@@ -94,6 +94,10 @@ def _examples(g: pd.DataFrame) -> dict[str, object]:
         "survtrial.analysis.nph.NonProportionalHazards": res.analysis.nph,
         "survtrial.analysis.trial.TrialAnalysis": res.analysis,
         "survtrial.workflows.analyze.AnalyzeResult": res,
+        "survtrial.workflows.design_file.DesignFileResult": st.plan_from_file(
+            files("survtrial.design") / "design_template.yaml"),
+        "survtrial.simulate.design_check.DesignSimulationCheck": st.check_by_simulation(
+            st.ahr_power(a, events=[30, 40, 50], beta=0.1), 50, seed=1),
         "survtrial.clinical.benefit.AbsoluteBenefit": st.absolute_benefit("SR-Avg"),
         "survtrial.clinical.calendar.TreatmentCalendar": st.treatment_calendar("2025-03-03", arm="B", sex="F",
                                                                                bag_hours=168),

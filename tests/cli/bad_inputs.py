@@ -102,6 +102,36 @@ def _scenario_yaml() -> str:
 
 
 SIM_DESIGN = {"events": [20, 45, 70], "alpha": 0.025}
+NPH_DESIGN = REPO / "examples" / "design" / "aall1731_like_delayed.yaml"
+
+
+def _nph(change: Callable[[dict], None]) -> Callable[[], str]:
+    """The example design file of tables with one change."""
+    def make() -> str:
+        import yaml
+
+        data = yaml.safe_load(NPH_DESIGN.read_text())
+        change(data)
+        return yaml.safe_dump(data)
+    return make
+
+
+def _cell(table: str, row: int, column: str, value) -> Callable[[dict], None]:
+    def change(data: dict) -> None:
+        data[table][row - 1][column] = value
+    return change
+
+
+def _keys(**changes) -> Callable[[dict], None]:
+    def change(data: dict) -> None:
+        for k, v in changes.items():
+            if v is None:
+                data.pop(k, None)
+            else:
+                data[k] = v
+    return change
+
+
 DESIGN = {"hazard_ratio": 0.6, "control_survival": 0.879, "landmark_time": 3, "power": 0.9, "looks": 3,
           "accrual_time": 5, "follow_up": 2, "time_unit": "years"}
 
@@ -192,6 +222,18 @@ INPUTS: dict[str, Callable[[], str | bytes]] = {
     "design_alpha.yaml": lambda: json.dumps({**DESIGN, "alpha": 1.5}),
     "design_unknown_key.yaml": lambda: json.dumps({**DESIGN, "hazzard_ratio": 0.5}),
     "design_hr_text.yaml": lambda: json.dumps({**DESIGN, "hazard_ratio": "small"}),
+    "nph_design.yaml": lambda: NPH_DESIGN.read_text(),
+    "nph_duration0.yaml": _nph(_cell("enroll_rate", 3, "duration", 0)),
+    "nph_rate_negative.yaml": _nph(_cell("fail_rate", 1, "fail_rate", -0.04)),
+    "nph_dropout_negative.yaml": _nph(_cell("fail_rate", 2, "dropout_rate", -0.01)),
+    "nph_hr0.yaml": _nph(_cell("fail_rate", 2, "hr", 0)),
+    "nph_not_open.yaml": _nph(_cell("fail_rate", 2, "duration", 5)),
+    "nph_late.yaml": _nph(_keys(looks={"analysis_times": [3, 5, 7], "study_duration": 6})),
+    "nph_unreachable.yaml": _nph(_keys(power=None, looks={"events": [40, 80, 3000]})),
+    "nph_power.yaml": _nph(_keys(power=1.0)),
+    "nph_alpha.yaml": _nph(_keys(alpha=0.6)),
+    "nph_maxcombo_one.yaml": _nph(_keys(test="maxcombo(logrank)")),
+    "nph_no_unit.yaml": _nph(_keys(time_unit=None)),
     "sim_design.yaml": lambda: json.dumps(SIM_DESIGN),
     "sim_design_empty.yaml": lambda: "{}\n",
     "sim_design_events_down.yaml": lambda: json.dumps({**SIM_DESIGN, "events": [45, 20, 70]}),

@@ -240,10 +240,14 @@ def _write_plot(plan, stem: Path, observed_events=None, observed_z=None) -> None
 @app.command()
 def design(
     config: Annotated[
-        Path | None, typer.Argument(help="YAML or JSON file with design keys (flags override it).")
+        Path | None,
+        typer.Argument(help="YAML or JSON file with design keys (flags override it), or a design file of tables "
+                       "(enroll_rate, fail_rate; see --template)."),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Directory for design.json, design.csv, boundaries.png/.svg.")
+        Path | None,
+        typer.Option("--out", help="Directory for design.json, design.csv, boundaries.png/.svg (a design file of "
+                     "tables: report.html, tables/*.csv, figures/)."),
     ] = None,
     title: Annotated[str | None, typer.Option(help="Title for the table and plot.")] = None,
     alpha: Annotated[float | None, typer.Option(help="Type I error (default 0.025).")] = None,
@@ -297,15 +301,48 @@ def design(
         typer.Option(help="Unit of every time (medians, hazards, landmark, accrual, follow-up): days, weeks, months "
                      "or years. Required with any of them; never assumed."),
     ] = None,
+    check_by_simulation: Annotated[
+        int | None,
+        typer.Option("--check-by-simulation", help="With a design file of tables: simulate N trials under H1 and "
+                     "under H0 and show the analytic crossing probabilities beside the simulated ones."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of --check-by-simulation.")] = 1,
+    template: Annotated[
+        bool, typer.Option("--template", help="Print a commented design file of tables (YAML) and exit.")
+    ] = False,
     formats: Annotated[list[str] | None, typer.Option(
         "--format", help="With --out, also design.rtf and/or design.docx (rtf, docx; repeat or comma-separate): "
         "summary, looks and boundary figure with title, population, method footnote, page numbers.")] = None,
     overwrite: Overwrite = False,
 ) -> None:
-    """Design a group-sequential survival trial: boundaries, events, subjects and look times."""
-    overrides = {k: v for k, v in locals().items() if k not in ("config", "out", "overwrite", "formats")}
+    """Design a group-sequential survival trial: boundaries, events, subjects and look times.
+
+    A design file with tables (enroll_rate, fail_rate: piecewise hazard ratio, any test) gives the
+    non-proportional-hazards design and its HTML report; `survtrial design --template` prints one.
+    """
+    overrides = {k: v for k, v in locals().items()
+                 if k not in ("config", "out", "overwrite", "check_by_simulation", "seed", "template", "formats")}
     try:
+        if template:
+            from survtrial.cli.design_file import print_template
+
+            print_template()
+            return
         kinds = [k for k in parse_formats(formats) if k != "html"]
+        if config is not None:
+            from survtrial.cli.design_file import is_table_file, run_design_file
+
+            if is_table_file(config):
+                if kinds:
+                    raise InputError(f"--format {','.join(kinds)}: a design file of tables writes its HTML report "
+                                     "and CSV tables (report.html, tables/); RTF and Word copies are for keyword "
+                                     "designs")
+                run_design_file(config, out=out, overwrite=overwrite, check=check_by_simulation, seed=seed,
+                                flags=[flag_of(k) for k, v in overrides.items() if v is not None])
+                return
+        if check_by_simulation is not None:
+            raise InputError("--check-by-simulation goes with a design file of tables (enroll_rate, fail_rate); "
+                             "see survtrial design --template")
         if kinds and out is None:
             raise InputError(f"--format {','.join(kinds)} writes files: give --out")
         if out is not None:

@@ -40,6 +40,9 @@ _EXPORTS: dict[str, str] = {
     "update_design": "survtrial.design.monitoring",
     "DesignAssumptions": "survtrial.design.nph_assumptions",
     "design_assumptions": "survtrial.design.nph_assumptions",
+    "DesignFile": "survtrial.design.design_file",
+    "parse_design_file": "survtrial.design.design_file",
+    "read_design_file": "survtrial.design.design_file",
     "NphGroupSequentialDesign": "survtrial.design.nph_design",
     "AverageHazardRatio": "survtrial.design.nph_events",
     "average_hazard_ratio": "survtrial.design.nph_events",
@@ -76,6 +79,11 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = sorted(_EXPORTS)
+
+from survtrial._lazy import keep_exports  # noqa: E402 (after the table it reads)
+
+keep_exports(__name__, _EXPORTS)
+
 
 def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
