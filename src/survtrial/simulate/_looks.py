@@ -31,6 +31,9 @@ from survtrial.simulate._estimates import cox_binary, logrank_rows, logrank_unit
 from survtrial.simulate._generate import cell_count, count_followed
 from survtrial.simulate._passes import at_risk_slow, event_times, event_times_ties, exit_limits
 from survtrial.simulate._sorting import argsort_events_first, select_into
+from survtrial.simulate._statistics import MAX_COMPONENTS, SIGN, LookTable, statistic
+
+_SQRT2 = math.sqrt(2.0)
 
 
 class AnalysisArgs(NamedTuple):
@@ -39,42 +42,55 @@ class AnalysisArgs(NamedTuple):
 
     control: int  # arm index of the control arm
     experimental: int
-    stratified: bool  # stratified log-rank and Cox (by the scenario's strata)
+    stratified: bool  # stratified analysis (by the scenario's strata): log-rank-type tests and Cox
     by_events: bool  # looks at event counts (else at calendar times)
     look_events: np.ndarray  # (K,) int: DFS events of each look (event looks)
     look_times: np.ndarray  # (K,) calendar times of the looks (calendar looks)
     landmarks: np.ndarray  # (L,) times of the Kaplan-Meier estimates per arm
-    stop_upper: np.ndarray  # (K,) z (> 0 favours experimental) stopping the trial at planned information
-    stop_lower: np.ndarray  # (K,) -inf where the design does not stop for a low z
+    cells: bool  # build the per-cell table at every look (Kaplan-Meier-type statistics, landmarks)
+    check_times: np.ndarray  # (Q,) times at which the numbers at risk per arm are counted
+    test_kind: np.ndarray  # (S,) int: kind of each statistic (survtrial.simulate._statistics)
+    test_par: np.ndarray  # (S, P) parameters of each statistic
+    stop_upper: np.ndarray  # (S, K) design-scale z stopping a statistic's test at planned information
+    stop_lower: np.ndarray  # (S, K) -inf where the design does not stop for a low z
 
 
-_ANA_SCALARS = {"control": int, "experimental": int, "stratified": bool, "by_events": bool}
+_ANA_SCALARS = {"control": int, "experimental": int, "stratified": bool, "by_events": bool, "cells": bool}
+_ANA_INT_ARRAYS = ("look_events", "test_kind")
 
 
 def analysis_args(**fields) -> AnalysisArgs:
-    """An :class:`AnalysisArgs` with every field of its fixed type."""
+    """An :class:`AnalysisArgs` with every field of its fixed type (2-D ``test_par``, ``stop_upper``
+    and ``stop_lower``)."""
     out = {}
     for name in AnalysisArgs._fields:
         v = fields[name]
         if name in _ANA_SCALARS:
             out[name] = _ANA_SCALARS[name](v)
         else:
-            out[name] = np.ascontiguousarray(v, dtype=np.int64 if name == "look_events" else np.float64)
+            a = np.ascontiguousarray(v, dtype=np.int64 if name in _ANA_INT_ARRAYS else np.float64)
+            if name in ("test_par", "stop_upper", "stop_lower"):
+                a = a.reshape(len(fields["test_kind"]), -1)
+            out[name] = a
     return AnalysisArgs(**out)
 
 
 class LookOutputs(NamedTuple):
-    """Per-trial, per-look results (first axis: trials of the block; K looks, A arms, L landmarks)."""
+    """Per-trial, per-look results (first axis: trials of the block; K looks, A arms, L landmarks,
+    S statistics, Q entries of information)."""
 
     cut: np.ndarray  # (T, K) calendar time of the look
     events: np.ndarray  # (T, K) int: DFS events in the analysis; -1: look not computed
     subjects: np.ndarray  # (T, K) int: patients enrolled by the cut
     events_arm: np.ndarray  # (T, K, A)
-    z: np.ndarray  # (T, K) log-rank z, > 0 favours experimental
     log_hr: np.ndarray  # (T, K) Cox log HR (experimental vs control)
     log_hr_se: np.ndarray  # (T, K)
     km: np.ndarray  # (T, K, L, A) Kaplan-Meier per arm at the landmarks
     short: np.ndarray  # (T, K) bool: event look the trial could not reach
+    stat_z: np.ndarray  # (T, S, K) z of each statistic on the design scale (> 0 favours experimental)
+    stat_estimate: np.ndarray  # (T, S, K) its estimate (on the statistic's own scale)
+    stat_p: np.ndarray  # (T, S, K) one-sided p-value (experimental better)
+    stat_info: np.ndarray  # (T, S, K, Q) information (Q = 0: not recorded)
 
 
 @njit(cache=True, error_model="numpy")
@@ -87,27 +103,57 @@ def workspace(n_cap, n_cells, n_groups):
     plus = np.empty((n_cap + 2, n_cells), dtype=np.int64)
     minus = np.empty((n_cap + 2, n_cells), dtype=np.int64)
     run = np.empty(n_cells, dtype=np.int64)
-    rows = np.empty((4, n_groups * (n_cap + 1)))
-    return fw, iw, dc, risk, plus, minus, run, rows
+    rows = np.empty((5, n_groups * (n_cap + 1)))
+    row_group = np.empty(n_groups * (n_cap + 1), dtype=np.int64)
+    scratch = np.empty((MAX_COMPONENTS + 2, max(2 * n_cap + 2, n_groups)))
+    info = np.empty(MAX_COMPONENTS * (MAX_COMPONENTS + 1) // 2)
+    return fw, iw, dc, risk, plus, minus, run, rows, row_group, scratch, info
 
 
 @njit(cache=True, error_model="numpy")
-def analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, nc, n_strata, n_arms, ana, ws, out, i):
-    """Per-look statistics of one trial, written into row i of the outputs (a :class:`LookOutputs`).
+def _risk_at_arms(cut, t, n_strata, n_arms, nc, cand, enrol, cell, exit_t, n, pref, grid, lo, gscale, out):
+    """Numbers at risk per arm at follow-up time t in the data cut at ``cut`` into ``out`` (patients
+    enrolled by the cut whose time min(exit, cut - e), or exit for an observed event, is >= t):
+    those followed ``cut - e >= t`` minus those among them whose exit is before t (exits with a
+    drawn cause; the others leave after the horizon, beyond any look's follow-up)."""
+    p = count_followed(enrol, n, grid, lo, gscale, cut, t)
+    for a in range(n_arms):
+        tot = 0
+        for s in range(n_strata):
+            tot += cell_count(pref, p, s * n_arms + a)
+        out[a] = tot
+    for r in range(nc):
+        i = cand[r]
+        if i < p and exit_t[i] < t:
+            out[cell[i] % n_arms] -= 1.0
 
-    A trial whose look k is at its planned events (event looks, not short) and whose z crosses
-    ``stop_upper[k]`` or falls to ``stop_lower[k]`` stops there: the decision cannot depend on
-    later looks, so they are not computed (events -1, statistics NaN). ``stop_lower`` is -inf
-    where the design does not stop for a low z.
+
+@njit(cache=True, error_model="numpy")
+def analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, nc, n_strata, n_arms, ana, ws, out, row):
+    """Per-look statistics of one trial, written into row ``row`` of the outputs (a :class:`LookOutputs`).
+
+    Per look: the cut, the risk-set table (:class:`~survtrial.simulate._statistics.LookTable`),
+    the log-rank sums and the Cox estimate, Kaplan-Meier landmarks, then every statistic of
+    ``ana.test_kind``, its z turned to the design scale here (``SIGN``; the one place where the
+    sign changes). A statistic whose look k is at its planned events (event looks, not short) and
+    whose z crosses ``stop_upper[s, k]`` or falls to ``stop_lower[s, k]`` has stopped; once every
+    statistic has stopped the later looks are not computed (events -1, statistics NaN): no
+    decision depends on them. ``stop_lower`` is -inf where the design does not stop for a low z.
     """
     control, experimental, stratified = ana.control, ana.experimental, ana.stratified
     by_events, look_events, look_times = ana.by_events, ana.look_events, ana.look_times
-    landmarks, stop_upper, stop_lower = ana.landmarks, ana.stop_upper, ana.stop_lower
-    fw, iw, dc, risk, plus, minus, run, rows = ws
-    o_cut, o_events, o_enrolled, o_events_arm = out.cut[i], out.events[i], out.subjects[i], out.events_arm[i]
-    o_z, o_loghr, o_se, o_km, o_short = out.z[i], out.log_hr[i], out.log_hr_se[i], out.km[i], out.short[i]
+    landmarks, test_kind, test_par = ana.landmarks, ana.test_kind, ana.test_par
+    fw, iw, dc, risk, plus, minus, run, rows, row_group, scratch, info = ws
+    o_cut, o_events, o_enrolled, o_events_arm = out.cut[row], out.events[row], out.subjects[row], out.events_arm[row]
+    o_loghr, o_se, o_km, o_short = out.log_hr[row], out.log_hr_se[row], out.km[row], out.short[row]
+    o_z, o_est, o_p, o_info = out.stat_z[row], out.stat_estimate[row], out.stat_p[row], out.stat_info[row]
+    n_stats = test_kind.size
+    n_q = o_info.shape[2]
     n_cells = n_strata * n_arms
     K = look_events.size
+    Q = ana.check_times.size
+    risk_at = np.zeros((Q, n_arms))
+    alive = np.ones(n_stats, dtype=np.bool_)
     # candidates (exits with a drawn cause) in patient (= enrolment) order; DFS events' calendar times
     pe, pt, px = fw[1], fw[2], fw[3]
     pc, pev = iw[0], iw[4]
@@ -169,7 +215,7 @@ def analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, nc, n_strata,
         sev[r] = pev[q]
     jlo, ecell = iw[3], iw[6]
     ut = fw[6]
-    n0, n1, d0, d1 = rows[0], rows[1], rows[2], rows[3]
+    n0, n1, d0, d1, row_time = rows[0], rows[1], rows[2], rows[3], rows[4]
     n_groups = n_strata if stratified else 1
     L = landmarks.size
     lo = enrol[0] if n > 0 else 0.0
@@ -199,7 +245,7 @@ def analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, nc, n_strata,
         o_events[k] = m
         # pass 2, reverse enrolment order: exits no longer followed at t_j
         fuzz = exit_limits(cut, n_exit, pe, px, pc, pev, jlo, ut, D, minus, run)
-        unit = n_arms == 2 and not tie and not fuzz and L == 0
+        unit = n_arms == 2 and not tie and not fuzz and not ana.cells
         if unit:
             # two arms, one event per time: one row per event time (stratified: the event's
             # stratum, the only one with an event then; pooled: strata summed), all with d = 1;
@@ -215,11 +261,13 @@ def analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, nc, n_strata,
                 if n_strata == 1:
                     r0 = cell_count(pref, p, control) - plus[j, control] + minus[j, control]
                     r1 = cell_count(pref, p, experimental) - plus[j, experimental] + minus[j, experimental]
+                    row_group[j] = 0
                 elif stratified:
                     c0 = c - a + control
                     c1 = c0 + experimental - control
                     r0 = cell_count(pref, p, c0) - plus[j, c0] + minus[j, c0]
                     r1 = cell_count(pref, p, c1) - plus[j, c1] + minus[j, c1]
+                    row_group[j] = c >> 1
                 else:
                     r0 = 0
                     r1 = 0
@@ -228,10 +276,12 @@ def analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, nc, n_strata,
                         c1 = s * n_arms + experimental
                         r0 += cell_count(pref, p, c0) - plus[j, c0] + minus[j, c0]
                         r1 += cell_count(pref, p, c1) - plus[j, c1] + minus[j, c1]
+                    row_group[j] = 0
                 n0[j] = float(r0)
                 n1[j] = float(r1)
                 d0[j] = 1.0 - e1
                 d1[j] = e1
+                row_time[j] = ut[j]
                 ev1 += e1
             ome, var = logrank_unit(n0, n1, d1, D)
             o_events_arm[k, experimental] = ev1
@@ -262,6 +312,10 @@ def analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, nc, n_strata,
                 n1[r] = 0.0
                 d0[r] = 0.0
                 d1[r] = 0.0
+            for g in range(n_groups):
+                for j in range(D):
+                    row_group[g * D + j] = g
+                    row_time[g * D + j] = ut[j]
             for j in range(D):
                 for s in range(n_strata):
                     g = s if stratified else 0
@@ -271,7 +325,6 @@ def analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, nc, n_strata,
                     d0[r] += dc[j, s * n_arms + control]
                     d1[r] += dc[j, s * n_arms + experimental]
             ome, var = logrank_rows(n0, n1, d0, d1, n_rows)
-        o_z[k] = -ome / math.sqrt(var) if var > 0.0 else np.nan
         beta, se = cox_binary(n0, n1, d0, d1, n_rows, ome / var if var > 0.0 else np.nan, unit)
         o_loghr[k] = beta
         o_se[k] = se
@@ -290,20 +343,42 @@ def analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, nc, n_strata,
                     if de > 0.0:
                         s_km *= 1.0 - de / nr
                 o_km[k, li, a] = s_km
-        z = o_z[k]
-        if by_events and not short and m == look_events[k] and (
-            z >= stop_upper[k] or z <= stop_lower[k]
-        ):
+        for q in range(Q):
+            _risk_at_arms(cut, ana.check_times[q], n_strata, n_arms, nc, cand, enrol, cell, exit_t, n, pref, grid, lo,
+                          gscale, risk_at[q])
+        tab = LookTable(n_rows, n0, n1, d0, d1, row_time, row_group, n_groups, D, ut, risk, dc, not unit,
+                        n_strata, n_arms, control, experimental, risk_at, ome, var, beta, se, scratch)
+        stopped = 0
+        for s in range(n_stats):
+            kind = test_kind[s]
+            z, est, pv = statistic(kind, test_par[s], tab, info)
+            zd = SIGN[kind] * z  # the design scale: > 0 favours the experimental arm
+            o_z[s, k] = zd
+            o_est[s, k] = est
+            o_p[s, k] = pv if not np.isnan(pv) else 0.5 * math.erfc(zd / _SQRT2)
+            for qq in range(n_q):
+                o_info[s, k, qq] = info[qq]
+            if alive[s] and by_events and not short and m == look_events[k] and (
+                zd >= ana.stop_upper[s, k] or zd <= ana.stop_lower[s, k]
+            ):
+                alive[s] = False
+            stopped += 0 if alive[s] else 1
+        if stopped == n_stats:
             for kk in range(k + 1, K):
                 o_cut[kk] = np.nan
                 o_events[kk] = -1
                 o_enrolled[kk] = -1
                 o_short[kk] = False
-                o_z[kk] = np.nan
                 o_loghr[kk] = np.nan
                 o_se[kk] = np.nan
                 for a in range(n_arms):
                     o_events_arm[kk, a] = np.nan
                     for li in range(L):
                         o_km[kk, li, a] = np.nan
+                for s in range(n_stats):
+                    o_z[s, kk] = np.nan
+                    o_est[s, kk] = np.nan
+                    o_p[s, kk] = np.nan
+                    for qq in range(n_q):
+                        o_info[s, kk, qq] = np.nan
             break
