@@ -507,12 +507,14 @@ def simulate_trials(
     seed: Any = None,
     hazard_ratio: float | None = None,
     landmarks: Any = None,
+    tests: Any = None,
+    decision_test: str | None = None,
 ) -> SimulationResult:
     """Simulate ``n_sims`` trials in this process and apply the design's bounds.
 
     Parameters
     ----------
-    scenario, design, hazard_ratio, landmarks
+    scenario, design, hazard_ratio, landmarks, tests, decision_test
         As in :func:`build_model` (or pass an EngineModel as ``scenario`` and ``design=None``).
     n_sims : int
         Number of trials (>= 1).
@@ -549,7 +551,7 @@ def simulate_trials(
     if isinstance(n_sims, bool) or not isinstance(n_sims, (int, np.integer)) or n_sims <= 0:
         raise InputError(f"n_sims must be a positive integer, got {n_sims!r}")
     model = scenario if isinstance(scenario, EngineModel) else build_model(
-        scenario, design, hazard_ratio=hazard_ratio, landmarks=landmarks)
+        scenario, design, hazard_ratio=hazard_ratio, landmarks=landmarks, tests=tests, decision_test=decision_test)
     s = check_seed(seed)
     return SimulationResult(simulate_range(model, s, 0, int(n_sims)), model, s)
 
