@@ -53,13 +53,14 @@ def parse_sweeps(items: list[str]) -> list[dict[str, Any]]:
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*[v for _, v in axes])]
 
 
-def _models(scenario: str, design: Path, grid: list[dict[str, Any]], landmarks: list[float] | None):
-    from survtrial.simulate.design_spec import load_simulation_design
+def _models(scenario: str, design: Path, grid: list[dict[str, Any]], landmarks: list[float] | None,
+            tests: list[str] | None = None, decision_test: str | None = None):
+    from survtrial.simulate.design_spec import load_simulation_design, with_tests
     from survtrial.simulate.engine import build_model
     from survtrial.simulate.scenario import load_scenario
 
     sc = load_scenario(scenario)
-    des = load_simulation_design(design)
+    des = with_tests(load_simulation_design(design), tests or None, decision_test)
     models = []
     for point in grid:
         changes = {_ALIASES.get(k, k): v for k, v in point.items() if k != "hazard_ratio"}
@@ -86,6 +87,7 @@ def _atomic(path: Path, write) -> None:
 
 
 def _render(con, label: str, oc, model) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     name = f"{model.scenario_name} {label}" if label else model.scenario_name
@@ -93,7 +95,7 @@ def _render(con, label: str, oc, model) -> None:
     for col in ("measure", "estimate", "MC SE"):
         t.add_column(col, justify="left" if col == "measure" else "right")
     for r in oc.overall.itertuples():
-        t.add_row(r.measure, f"{r.estimate:.4f}", f"{r.mc_se:.4f}")
+        t.add_row(escape(r.measure), f"{r.estimate:.4f}", f"{r.mc_se:.4f}")
     con.print(t)
     lt = Table(title_justify="left")
     for col in ("look", "reject", "futility", "stop", "cum. reject", "events", "time", "subjects"):
@@ -109,6 +111,9 @@ _H_OUT = "Directory for run.json, chunks/*.parquet, summary.csv and summary.parq
 _H_SWEEP = ("Grid parameter NAME=V1,V2 (repeatable): hazard_ratio, dropout_rate, n, accrual_years, "
             "or a dotted scenario key.")
 _H_LANDMARKS = "Kaplan-Meier landmark years, e.g. 3 or 2,3 (default: the scenario's target times)."
+_H_TEST = ("Test computed at every look (repeatable): logrank, 'fh(rho,gamma)', 'mb(t*)', maxcombo, 'rmst(4y)', "
+           "'milestone(3y)', cox. Default: the design's tests (logrank).")
+_H_DECISION = "The test the trial's decisions follow (default: the design's decision_test, else the first --test)."
 
 
 @app.command()
@@ -125,6 +130,8 @@ def simulate(
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run in --out.")] = False,
     sweep: Annotated[list[str] | None, typer.Option(help=_H_SWEEP)] = None,
     landmarks: Annotated[str | None, typer.Option(help=_H_LANDMARKS)] = None,
+    test: Annotated[list[str] | None, typer.Option("--test", help=_H_TEST)] = None,
+    decision_test: Annotated[str | None, typer.Option("--decision-test", help=_H_DECISION)] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Simulate many trials of a scenario under a group-sequential design: power, stopping, bias, coverage."""
@@ -146,7 +153,7 @@ def simulate(
             except ValueError:
                 raise InputError(f"--landmarks: {landmarks!r} is not a comma-separated list of years") from None
         grid = parse_sweeps(sweep or [])
-        models = _models(scenario, design, grid, lm)
+        models = _models(scenario, design, grid, lm, test, decision_test)
         client = None
         if scheduler is not None:
             from survtrial.simulate.runner import connect_scheduler

@@ -201,13 +201,15 @@ def run_simulation(
     resume: bool = False,
     hazard_ratio: float | None = None,
     landmarks: Any = None,
+    tests: Any = None,
+    decision_test: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
     """Simulate ``n_sims`` trials in chunks, in parallel, optionally saved as a resumable Parquet dataset.
 
     Parameters
     ----------
-    scenario, design, hazard_ratio, landmarks
+    scenario, design, hazard_ratio, landmarks, tests, decision_test
         As in :func:`~survtrial.simulate.engine.build_model` (or an EngineModel as ``scenario``).
     n_sims : int
         Number of trials (>= 1).
@@ -249,7 +251,7 @@ def run_simulation(
         raise InputError(f"workers must be an integer >= 1, got {workers!r}")
     s = check_seed(seed)
     model = scenario if isinstance(scenario, EngineModel) else build_model(
-        scenario, design, hazard_ratio=hazard_ratio, landmarks=landmarks)
+        scenario, design, hazard_ratio=hazard_ratio, landmarks=landmarks, tests=tests, decision_test=decision_test)
     own_client = isinstance(scheduler, str)
     client = connect_scheduler(scheduler) if own_client else scheduler
     try:
