@@ -31,8 +31,8 @@ def test_independent_and_equicorrelated(m):
             R = np.full((m, m), rho)
             np.fill_diagonal(R, 1.0)
             s, c = math.sqrt(rho), math.sqrt(1 - rho)
-            want = integrate.quad(lambda x: stats.norm.pdf(x) * ndtr((b - s * x) / c) ** m, -12, 12,
-                                  points=[b / s], epsabs=1e-13, limit=200)[0]
+            want = integrate.quad(lambda x, b=b, s=s, c=c: stats.norm.pdf(x) * ndtr((b - s * x) / c) ** m,
+                                  -12, 12, points=[b / s], epsabs=1e-13, limit=200)[0]
             assert _mvn.below(b, R, m, work) == pytest.approx(want, abs=1e-10)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from survtrial.simulate.engine import build_model, simulate_trials
+from survtrial.simulate.engine import simulate_trials
 from survtrial.simulate.scenario import scenario_from_dict
 
 sys.path.insert(0, str(Path(__file__).parent))
