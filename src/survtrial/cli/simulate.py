@@ -123,7 +123,7 @@ def simulate(
     n_sims: Annotated[int, typer.Option("--n-sims", help="Number of simulated trials (per sweep point).")] = 10_000,
     out: Annotated[Path | None, typer.Option("--out", help=_H_OUT)] = None,
     seed: Annotated[int, typer.Option(help="Run seed (same results for any chunking or workers).")] = 1,
-    workers: Annotated[int, typer.Option(help="Local worker processes.")] = 1,
+    workers: Annotated[int, typer.Option(help="Local worker threads (one per core).")] = 1,
     scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler.")] = None,
     scheduler_timeout: Annotated[float, typer.Option(help="Seconds to wait for the Dask scheduler.")] = 10.0,
     chunk_size: Annotated[int | None, typer.Option(help="Trials per chunk / Parquet file (default 50000).")] = None,
@@ -191,6 +191,7 @@ def _progress_callback(bar, task, start: float):
 
 
 def _run_all(models, grid, n_sims, out, seed, workers, client, chunk_size, resume, show) -> list:
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from survtrial.simulate.runner import run_simulation
@@ -213,7 +214,8 @@ def _run_all(models, grid, n_sims, out, seed, workers, client, chunk_size, resum
             task = bar.add_task(label, total=n_sims, rate="")
             update = _progress_callback(bar, task, start)
             res = run_simulation(model, n_sims=n_sims, seed=seed, out=target, chunk_size=chunk_size,
-                                 workers=workers, scheduler=client, resume=resume, progress=update)
+                                 workers=workers, scheduler=client, resume=resume, progress=update,
+                                 notes=lambda text: con.print(f"[yellow]resume[/yellow]: {escape(text)}"))
         oc = res.summary()
         _render(con, "" if not point else f"({label})", oc, model)
         frame = oc.to_frame()

@@ -1,6 +1,6 @@
 """Entry points of the compiled simulation kernels: simulate a block of trials, or replay one trial.
 
-One call simulates a block of consecutive trials from one xoshiro256++ state (draws in trial
+One call (without the GIL: threads run blocks side by side) simulates a block of consecutive trials from one xoshiro256++ state (draws in trial
 order, so the first m trials of a block do not depend on how many follow): each trial is drawn
 by :func:`~survtrial.simulate._generate.generate_trial` from the generation bundle
 (:class:`~survtrial.simulate._generate.GenerationArgs`) and analysed at every look by
@@ -49,7 +49,7 @@ def _draw(state, n, gen, bufs):
     )
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def simulate_block(state, sizes, gen, ana, out):
     """Simulate trials of ``sizes[i]`` patients from ``state`` and analyse every look of each into row i of ``out``."""
     n_cap = sizes.max() if sizes.size else 0
@@ -65,7 +65,7 @@ def simulate_block(state, sizes, gen, ana, out):
         analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, n_cand[0], n_strata, n_arms, ana, ws, out, i)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def patient_block(state, late_state, sizes, index, gen):
     """Patient arrays (enrol, cell, exit time, cause) of trial ``index`` of a block (the earlier
     trials are drawn and discarded); the exits the trial did not draw (after the horizon) come

@@ -399,13 +399,14 @@ def simulate_range(model: EngineModel, seed: int, start: int, stop: int) -> pd.D
     return _records(model, np.arange(start, stop, dtype=np.int64), _range_stats(model, seed, start, stop))
 
 
-def _range_stats(model: EngineModel, seed: int, start: int, stop: int, n_info: int = 0) -> dict[str, np.ndarray]:
-    """Kernel outputs of trials start..stop-1 (see :func:`simulate_range`); ``n_info`` > 0 records
-    the tests' information too."""
+def _range_stats(model: EngineModel, seed: int, start: int, stop: int, n_info: int = 0,
+                 into: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Kernel outputs of trials start..stop-1 (see :func:`simulate_range`), in ``into`` (arrays of
+    ``stop - start`` rows) if given; ``n_info`` > 0 records the tests' information too."""
     if not (0 <= start <= stop):
         raise InputError(f"trial range must satisfy 0 <= start <= stop, got {start}..{stop}")
     B = TRIALS_PER_SEED_BLOCK
-    stats = _outputs(model, stop - start, n_info)
+    stats = _outputs(model, stop - start, n_info) if into is None else into
     for block in range(start // B, -(-stop // B)):
         b0 = block * B
         first, last = max(start, b0), min(stop, b0 + B)
