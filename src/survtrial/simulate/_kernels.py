@@ -1,8 +1,9 @@
 """Entry points of the compiled simulation kernels: simulate a block of trials, or replay one trial.
 
-One call (without the GIL: threads run blocks side by side) simulates a block of consecutive trials from one xoshiro256++ state (draws in trial
-order, so the first m trials of a block do not depend on how many follow): each trial is drawn
-by :func:`~survtrial.simulate._generate.generate_trial` from the generation bundle
+One call (without the GIL: threads run blocks side by side) simulates a block of consecutive
+trials from one xoshiro256++ state (draws in trial order, so the first m trials of a block do not
+depend on how many follow): each trial is drawn by
+:func:`~survtrial.simulate._generate.generate_trial` from the generation bundle
 (:class:`~survtrial.simulate._generate.GenerationArgs`) and analysed at every look by
 :func:`~survtrial.simulate._looks.analyse_looks` from the analysis bundle
 (:class:`~survtrial.simulate._looks.AnalysisArgs`) into the outputs
