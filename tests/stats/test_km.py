@@ -373,6 +373,7 @@ def test_frame_columns_and_short_repr():
     assert list(frame.columns) == [
         "group", "time", "n_risk", "n_event", "n_censor", "survival", "std_err", "lower", "upper",
     ]  # fmt: skip
+    assert list(fit.to_frame(cumhaz=True).columns)[-2:] == ["cumhaz", "std_chaz"]
     assert frame["group"].astype(str).unique().tolist() == ["a", "b", "c"]
     assert kaplan_meier([1, 2], [1, 0]).to_frame()["group"].astype(str).tolist() == ["all", "all"]
     text = repr(fit)

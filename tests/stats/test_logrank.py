@@ -345,7 +345,7 @@ _TWO = {"time": [1, 2], "event": [1, 0], "group": ["a", "b"]}  # a valid two-sub
         ({**_TWO, "event": [1, 3]},                 r"event position 1: event code 3"),
         ({"time": [], "event": [], "group": []},    r"time: empty input"),
         ({**_TWO, "reference": "c"},                r"reference: 'c' is not a group level"),
-        ({**_TWO, "rho": -1},                       r"rho: -1 is not a finite number >= 0"),
+        ({**_TWO, "rho": -1},                       r"rho=-1: must be a finite number >= 0"),
         ({**_TWO, "group": None},                   r"group: a group column is needed"),
         ({**_TWO, "strata": [1.0, np.nan]},         r"strata position 1: missing label"),
     ],

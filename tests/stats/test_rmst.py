@@ -267,7 +267,8 @@ def test_polars_input():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"tau": 7.8}, r"tau=7.8 is beyond the follow-up of group 1, whose last observed time is 7.75"),
+        ({"tau": 7.8}, r"tau=7.8 is beyond the follow-up of group 1, whose last observed time is 7.75.*"
+                       r"Last follow-up time per group: 0 [0-9.]+, 1 7.75"),
         ({"tau": 0}, "tau=0 must be a finite time > 0"),
         ({"tau": float("nan")}, "must be a finite time > 0"),
         ({"tau": "3y"}, "tau='3y' is not a number"),

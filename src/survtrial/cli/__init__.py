@@ -15,6 +15,7 @@ from survtrial.cli import analyze as _analyze  # noqa: F401  analyze
 from survtrial.cli import design as _design  # noqa: F401  design, monitor
 from survtrial.cli import simulate as _simulate  # noqa: F401  simulate
 from survtrial.cli import clinical as _clinical  # noqa: F401  classify, benefit, calendar
+from survtrial.cli import reconstruct as _reconstruct  # noqa: F401  reconstruct
 # isort: on
 
 __all__ = ["app", "fail"]

@@ -1,1 +1,1 @@
-"""Pure array-level statistics kernels (numpy/scipy only): KM, log-rank, Cox, RMST, competing risks, binomial."""
+"""Statistics over arrays (numpy/scipy only): KM, (weighted) log-rank, MaxCombo, Cox and its PH test, RMST, more."""

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-__all__ = ["concordance_with_se"]
+__all__ = ["ConcordanceCounts", "concordance_fit", "concordance_with_se", "tied_event_pairs"]
+
+
+class ConcordanceCounts(NamedTuple):
+    """(Weighted) pair counts of R's ``coxph(...)$concordance`` / ``concordance(fit)$count``.
+
+    ``concordant``, ``discordant``, ``tied_x`` (tied in the score, comparable in time): the
+    comparable pairs; ``tied_y`` (events at the same time with different scores) and
+    ``tied_xy`` (same time, same score): pairs of events that are not comparable. Pairs are
+    within strata and weighted by ``w_i w_j``.
+    """
+
+    concordant: float
+    discordant: float
+    tied_x: float
+    tied_y: float
+    tied_xy: float
 
 
 def _prefix_before(order_key: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -101,6 +119,34 @@ def _pair_counts(
     return out[0], out[1], out[2], w
 
 
+def tied_event_pairs(
+    time: np.ndarray,
+    event: np.ndarray,
+    score: np.ndarray,
+    strata: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+) -> tuple[float, float]:
+    """(tied_y, tied_xy): weighted pairs of events at the same time (and stratum) with different /
+    equal scores."""
+    ev = np.asarray(event).astype(bool)
+    w = (np.ones(time.size) if weights is None else np.asarray(weights, dtype=np.float64))[ev]
+    s = (np.zeros(time.size, dtype=np.int64) if strata is None else np.asarray(strata))[ev]
+    t, x = time[ev], score[ev]
+    if t.size < 2:
+        return 0.0, 0.0
+
+    def pairs(*keys: np.ndarray) -> float:
+        _, idx = np.unique(np.stack(keys, axis=1), axis=0, return_inverse=True)
+        idx = idx.reshape(-1)
+        tot = np.bincount(idx, weights=w)
+        sq = np.bincount(idx, weights=w * w)
+        return float(np.sum(tot * tot - sq) / 2.0)
+
+    same_t = pairs(s.astype(np.float64), t)
+    same_tx = pairs(s.astype(np.float64), t, x)
+    return same_t - same_tx, same_tx
+
+
 def concordance_with_se(
     time: np.ndarray,
     event: np.ndarray,
@@ -109,6 +155,19 @@ def concordance_with_se(
     weights: np.ndarray | None = None,
     cluster: np.ndarray | None = None,
 ) -> tuple[float, float]:
+    """Harrell's C and its SE; see :func:`concordance_fit` (this drops the pair counts)."""
+    c, se, _ = concordance_fit(time, event, score, strata, weights, cluster)
+    return c, se
+
+
+def concordance_fit(
+    time: np.ndarray,
+    event: np.ndarray,
+    score: np.ndarray,
+    strata: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
+    cluster: np.ndarray | None = None,
+) -> tuple[float, float, ConcordanceCounts]:
     """Harrell's C and its infinitesimal-jackknife SE, as R's ``concordancefit`` (``coxph``'s
     ``concordance["std"]``); higher score = earlier event.
 
@@ -119,17 +178,19 @@ def concordance_with_se(
     in observation i's concordant, discordant and tied-in-score pairs, npair = C + D + T and
     Somers' d = (C - D) / npair, the influence of i is
     ``w_i ((C_i - D_i) / npair - d (C_i + D_i + T_i) / npair)`` (summed within clusters when
-    given) and var(C) = sum of the squared influences / 4. (NaN, NaN) if no pairs.
+    given) and var(C) = sum of the squared influences / 4. (NaN, NaN) if no pairs. The third
+    value holds the pair counts R reports (:class:`ConcordanceCounts`).
     """
     conc, disc, tied, w = _pair_counts(time, event, score, strata, weights)
     # every pair is counted once from each member: halve the weighted sums
     c, d, t = (float(np.einsum("n,n->", w, x)) / 2 for x in (conc, disc, tied))
+    counts = ConcordanceCounts(c, d, t, *tied_event_pairs(time, event, score, strata, weights))
     npair = c + d + t
     if not npair > 0:
-        return float("nan"), float("nan")
+        return float("nan"), float("nan"), counts
     somers = (c - d) / npair
     dfbeta = w * ((conc - disc) / npair - somers / npair * (conc + disc + tied))
     if cluster is not None:
         _, idx = np.unique(cluster, return_inverse=True)
         dfbeta = np.bincount(idx.reshape(-1), weights=dfbeta)
-    return (somers + 1) / 2, float(np.sqrt(np.einsum("n,n->", dfbeta, dfbeta) / 4))
+    return (somers + 1) / 2, float(np.sqrt(np.einsum("n,n->", dfbeta, dfbeta) / 4)), counts

@@ -18,12 +18,14 @@ __all__ = ["Design", "build_design", "build_labels", "check_collinear"]
 class Design:
     """A numeric design matrix with one name per column.
 
-    ``categorical`` maps each expanded categorical covariate to (reference level, other levels).
+    ``categorical`` maps each expanded categorical covariate to (reference level, other levels);
+    ``terms`` lists each input covariate (R's model term) with the design columns it spans.
     """
 
     x: np.ndarray
     names: tuple[str, ...]
     categorical: dict[str, tuple[str, tuple[str, ...]]]
+    terms: tuple[tuple[str, tuple[int, ...]], ...] = ()
 
 
 def _is_frame(obj: Any) -> bool:
@@ -132,6 +134,7 @@ def build_design(
         blocks: list[np.ndarray] = []
         out_names: list[str] = []
         cats: dict[str, tuple[str, tuple[str, ...]]] = {}
+        terms: list[tuple[str, tuple[int, ...]]] = []
         for c in covariates:
             raw = _raw_column(data, c) if not isinstance(data, Mapping) else data[c]
             values = column(data, c, "covariates")
@@ -150,8 +153,9 @@ def build_design(
                 xb = as_numeric_matrix(_numeric(values, c), [c])
                 nb = [c]
             blocks.append(xb)
+            terms.append((c, tuple(range(len(out_names), len(out_names) + len(nb)))))
             out_names.extend(nb)
-        return Design(np.hstack(blocks), tuple(out_names), cats)
+        return Design(np.hstack(blocks), tuple(out_names), cats, tuple(terms))
     if reference:
         raise InputError("reference= needs data=frame with categorical columns named in covariates")
     arr = column(None, covariates, "covariates") if data is None else np.asarray(covariates)
@@ -166,7 +170,7 @@ def build_design(
         raise InputError(f"names: got {len(names)} names for {p} covariate column(s)")
     if len(set(names)) != p:
         raise InputError(f"names: duplicated covariate names {names}")
-    return Design(as_numeric_matrix(arr, names), tuple(names), {})
+    return Design(as_numeric_matrix(arr, names), tuple(names), {}, tuple((nm, (j,)) for j, nm in enumerate(names)))
 
 
 def build_labels(spec: Any, data: Any, role: str, n: int) -> tuple[np.ndarray | None, list[str]]:

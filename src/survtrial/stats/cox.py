@@ -13,12 +13,12 @@ from scipy import special
 from survtrial.errors import ConvergenceWarning, InputError, StatisticWarning
 from survtrial.stats import _cox_kernel as kern
 from survtrial.stats import _cox_robust as rob
-from survtrial.stats._concordance import concordance_with_se
+from survtrial.stats._concordance import ConcordanceCounts, concordance_fit
 from survtrial.stats._cox_design import build_design, build_labels, check_collinear
 from survtrial.stats._input import as_event, as_flag, as_time, as_weights, check_lengths, column
 from survtrial.stats.timefix import merge_near_ties
 
-__all__ = ["ChiSquareTest", "ConfidenceInterval", "CoxResult", "cox_ph"]
+__all__ = ["ChiSquareTest", "ConfidenceInterval", "CoxModelData", "CoxResult", "cox_ph"]
 
 _TIES = ("efron", "breslow", "exact")
 
@@ -29,6 +29,26 @@ class ChiSquareTest(NamedTuple):
     statistic: float
     df: int
     p_value: float
+
+
+@dataclass(frozen=True)
+class CoxModelData:
+    """What a fit was computed from (kept by reference, not copied), for diagnostics such as
+    :func:`~survtrial.stats.proportional_hazards.proportional_hazards_test`.
+
+    ``time`` has near-ties merged when the fit used ``timefix``; ``keep`` marks the design
+    columns with an estimate; ``terms`` maps each input covariate to its design columns.
+    """
+
+    time: np.ndarray
+    event: np.ndarray
+    x: np.ndarray
+    strata: np.ndarray | None
+    strata_labels: tuple[str, ...]
+    weights: np.ndarray
+    keep: np.ndarray
+    terms: tuple[tuple[str, tuple[int, ...]], ...]
+    ties: str
 
 
 class ConfidenceInterval(NamedTuple):
@@ -61,6 +81,8 @@ class CoxResult:
     concordance, concordance_se : Harrell's C of the linear predictor and its infinitesimal-
         jackknife SE (R ``coxph``'s ``concordance["std"]``; by cluster when ``cluster`` is
         given) when requested, else None.
+    concordance_counts : R's pair counts ``concordant, discordant, tied.x, tied.y, tied.xy``
+        (``coxph(...)$concordance``; weighted by w_i w_j) when requested, else None.
     n, n_events : observations and events (unweighted).
     iterations, converged : Newton-Raphson iterations (R's ``iter``) and convergence flag.
     means : the covariate values of ``baseline_cumulative_hazard(centered=True)`` (R ``fit$means``).
@@ -97,6 +119,8 @@ class CoxResult:
     _bh_time: np.ndarray = field(repr=False)
     _bh_stratum: np.ndarray = field(repr=False)
     _bh_cumhaz: np.ndarray = field(repr=False)  # at the covariate means
+    concordance_counts: ConcordanceCounts | None = None
+    _model: CoxModelData | None = field(default=None, repr=False, compare=False)
 
     @property
     def hazard_ratio(self) -> np.ndarray:
@@ -242,10 +266,10 @@ def cox_ph(
     the Wald test and the intervals, and ``robust_score_test`` is R's "Robust" score test.
     Monotone likelihood is detected as R does (after convergence the Newton step of a
     coefficient is still larger than sqrt(tol) times its size) and raises a
-    ConvergenceWarning naming the covariate. Distinct times are compared exactly (R's
-    ``timefix`` merging of near-equal times is not done). Concordance is Harrell's C as R's
-    ``concordance`` (pairs within strata, ties in the predictor count 1/2, tied times not
-    comparable except an event before a censoring at the same time), without its SE.
+    ConvergenceWarning naming the covariate. Concordance is Harrell's C as R's ``concordance``
+    (pairs within strata, ties in the predictor count 1/2, tied times not comparable except an
+    event before a censoring at the same time), with its infinitesimal-jackknife SE and R's pair
+    counts (``concordance_counts``).
 
     References
     ----------
@@ -343,10 +367,10 @@ def cox_ph(
     else:
         wald = ChiSquareTest(np.nan, k, np.nan)
     lr = _chi2(2 * (fit.terms.loglik - fit.loglik_null), k)
-    conc = conc_se = None
+    conc = conc_se = conc_counts = None
     if concordance:
         eta = np.einsum("np,p->n", design.x[:, keep], beta_k)
-        conc, conc_se = concordance_with_se(t, d, eta, strata=s_codes, weights=w, cluster=c_codes)
+        conc, conc_se, conc_counts = concordance_fit(t, d, eta, strata=s_codes, weights=w, cluster=c_codes)
     inc = kern.hazard_increments(cdk, fit.terms)  # at the internal centring point
     cum = cdk.seg.cumsum(inc) * np.exp(-float(means[keep] @ beta_k))
     r_means = np.where([_is_unit_coded(design.x[:, j]) for j in range(p)], 0.0, means)
@@ -354,8 +378,10 @@ def cox_ph(
         coef=coef, se=se, robust_se=robust_se, var=var, robust_var=robust_var, z=z, p_value=pval,
         loglik_null=fit.loglik_null, loglik=fit.terms.loglik, wald_test=wald,
         score_test=_chi2(fit.score_test, k), likelihood_ratio_test=lr,
-        robust_score_test=robust_score, concordance=conc, concordance_se=conc_se, iterations=fit.iterations,
+        robust_score_test=robust_score, concordance=conc, concordance_se=conc_se,
+        concordance_counts=conc_counts, iterations=fit.iterations,
         converged=fit.converged, _bh_time=cd.gtime, _bh_stratum=cd.gstratum, _bh_cumhaz=cum,
+        _model=CoxModelData(t, d, design.x, s_codes, tuple(s_labels), w, keep, design.terms, ties),
         **{**base, "means": np.where(keep, r_means, np.nan)},
     )
 

@@ -12,6 +12,7 @@ from scipy import special
 
 from survtrial.errors import InputError, StatisticWarning
 from survtrial.stats._competing import prepare_competing
+from survtrial.stats._cuminc_ij import ij_std_err
 from survtrial.stats._gray import gray_score
 from survtrial.stats._risksets import tabulate
 from survtrial.stats.km import product_limit
@@ -101,6 +102,8 @@ class CumulativeIncidenceResult:
     cif, std_err : (R,) Aalen-Johansen estimate and its cmprsk standard error.
     max_time : (G,) largest observed time per group (estimates are defined up to it).
     conf_level : level of ``lower`` / ``upper`` in :meth:`to_frame`.
+    std_err_ij : (R,) infinitesimal-jackknife SE, R multi-state ``survfit(Surv(time,
+        factor(status)) ~ group)$std.err`` (its default robust variance).
     """
 
     groups: np.ndarray
@@ -114,17 +117,27 @@ class CumulativeIncidenceResult:
     std_err: np.ndarray
     max_time: np.ndarray
     conf_level: float = 0.95
+    std_err_ij: np.ndarray | None = None
 
-    def confidence_interval(self, level: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Pointwise ``(lower, upper)`` for every row, on the log(-log) scale."""
-        return _log_log_limits(self.cif, self.std_err, _level(self.conf_level if level is None else level))
+    def _se(self, se: str) -> np.ndarray:
+        if se == "cmprsk":
+            return self.std_err
+        if se == "ij" and self.std_err_ij is not None:
+            return self.std_err_ij
+        raise InputError(f"se={se!r}: use 'cmprsk' (Gray's delta method) or 'ij' (survfit's jackknife)")
+
+    def confidence_interval(self, level: float | None = None, se: str = "cmprsk") -> tuple[np.ndarray, np.ndarray]:
+        """Pointwise ``(lower, upper)`` for every row, on the log(-log) scale, from the cmprsk SE
+        (default) or the infinitesimal-jackknife SE (``se="ij"``)."""
+        return _log_log_limits(self.cif, self._se(se), _level(self.conf_level if level is None else level))
 
     def at(self, times: Any, *, level: float | None = None):
         """Landmark values: CIF, SE and limits per group and cause at ``times`` (a pandas DataFrame).
 
         The value at ``t`` is the step function's value at the last time ``<= t`` (0 before the
         first event); times beyond a group's largest observed time give NaN, as
-        ``cmprsk::timepoints``.
+        ``cmprsk::timepoints``. Columns ``group, cause, time, cif, std_err, std_err_ij, lower,
+        upper`` (limits from ``std_err``).
         """
         import pandas as pd
 
@@ -136,11 +149,13 @@ class CumulativeIncidenceResult:
             for clab in self.causes:
                 sel = np.flatnonzero((self.group == glab) & (self.cause == clab))
                 pos = np.searchsorted(self.time[sel], tt, side="right") - 1
-                cif = np.where(pos >= 0, self.cif[sel][np.maximum(pos, 0)], 0.0)
-                se = np.where(pos >= 0, self.std_err[sel][np.maximum(pos, 0)], 0.0)
-                beyond = tt > self.max_time[gi]
-                cif, se = np.where(beyond, np.nan, cif), np.where(beyond, np.nan, se)
-                out.append(pd.DataFrame({"group": glab, "cause": clab, "time": tt, "cif": cif, "std_err": se}))
+                vals = {}
+                for name, arr in (("cif", self.cif), ("std_err", self.std_err), ("std_err_ij", self.std_err_ij)):
+                    if arr is None:
+                        continue
+                    v = np.where(pos >= 0, arr[sel][np.maximum(pos, 0)], 0.0)
+                    vals[name] = np.where(tt > self.max_time[gi], np.nan, v)
+                out.append(pd.DataFrame({"group": glab, "cause": clab, "time": tt, **vals}))
         frame = pd.concat(out, ignore_index=True)
         lo, hi = _log_log_limits(frame["cif"].to_numpy(), frame["std_err"].to_numpy(),
                                  _level(self.conf_level if level is None else level))
@@ -148,7 +163,7 @@ class CumulativeIncidenceResult:
         return frame
 
     def to_frame(self):
-        """Columns ``group, cause, time, n_risk, n_event, cif, std_err, lower, upper``."""
+        """Columns ``group, cause, time, n_risk, n_event, cif, std_err, std_err_ij, lower, upper``."""
         import pandas as pd
 
         lo, hi = self.confidence_interval()
@@ -161,6 +176,7 @@ class CumulativeIncidenceResult:
                 "n_event": self.n_event,
                 "cif": self.cif,
                 "std_err": self.std_err,
+                "std_err_ij": self.std_err_ij,
                 "lower": lo,
                 "upper": hi,
             }
@@ -231,7 +247,9 @@ def cumulative_incidence(
     ``sqrt(cuminc(...)[[i]]$var)``; like cmprsk it changes only at times with an event of the
     cause. Pointwise limits use the log(-log) transform ``F^exp(-/+ z se / (F log F))``
     (Pintilie 2006; as ``tidycmprsk``); cmprsk itself prints no limits. Limits equal the estimate
-    where the SE is 0 and are NaN where ``F`` is 1.
+    where the SE is 0 and are NaN where ``F`` is 1. ``std_err_ij`` is the infinitesimal-jackknife
+    SE that R's multi-state ``survfit(Surv(time, factor(status)) ~ group)`` reports as
+    ``std.err`` (with case weights ``sqrt(sum w_i^2 U_i(t)^2)``, U_i the influence of subject i).
 
     References
     ----------
@@ -252,7 +270,8 @@ def cumulative_incidence(
     level = _level(conf_level)
     K, G = labels.size, levels.size
     grid, n, d, cif, var, present = _aalen_johansen(t, codes, K, g, G, w)
-    cols = {k: [] for k in ("group", "cause", "time", "n_risk", "n_event", "cif", "se")}
+    ij = ij_std_err(t, codes, K, g, G, w)
+    cols = {k: [] for k in ("group", "cause", "time", "n_risk", "n_event", "cif", "se", "se_ij")}
     for gi in range(G):
         rows = np.flatnonzero(present[:, gi])
         for ci in range(K):
@@ -263,6 +282,7 @@ def cumulative_incidence(
             cols["n_event"].append(d[rows, gi, ci])
             cols["cif"].append(cif[rows, gi, ci])
             cols["se"].append(np.sqrt(var[rows, gi, ci]))
+            cols["se_ij"].append(ij[rows, gi, ci])
     cat = {k: np.concatenate(v) for k, v in cols.items()}
     max_time = np.array([grid[np.flatnonzero(present[:, gi])[-1]] for gi in range(G)])
     return CumulativeIncidenceResult(
@@ -277,6 +297,7 @@ def cumulative_incidence(
         std_err=cat["se"],
         max_time=max_time,
         conf_level=level,
+        std_err_ij=cat["se_ij"],
     )
 
 

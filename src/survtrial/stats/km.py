@@ -86,6 +86,10 @@ class KaplanMeierResult:
         Standard error of log S(t) (Greenwood), i.e. R's ``survfit(...)$std.err``.
     lower, upper : (rows,)
         Pointwise limits at ``conf_level`` on the ``conf_type`` scale.
+    cumhaz, std_chaz : (rows,)
+        Nelson-Aalen cumulative hazard ``sum d / n`` and its SE ``sqrt(sum d / n^2)``, R
+        ``survfit(...)$cumhaz`` and ``$std.chaz`` (survfit's default ``ctype = 1``; with weights,
+        ``robust = FALSE``).
     n, n_events : (k,)
         Observations and (weighted) events per group.
     conf_level, conf_type
@@ -107,6 +111,8 @@ class KaplanMeierResult:
     n_events: np.ndarray
     conf_level: float
     conf_type: str
+    cumhaz: np.ndarray
+    std_chaz: np.ndarray
 
     def _rows(self, i: int) -> slice:
         return slice(int(self.offsets[i]), int(self.offsets[i + 1]))
@@ -117,23 +123,27 @@ class KaplanMeierResult:
         codes = np.repeat(np.arange(self.groups.size, dtype=np.int32), np.diff(self.offsets))
         return pd.Categorical.from_codes(codes, categories=pd.Index(self.groups.astype(str)))
 
-    def to_frame(self) -> pd.DataFrame:
-        """Tidy table: ``group, time, n_risk, n_event, n_censor, survival, std_err, lower, upper``."""
+    def to_frame(self, cumhaz: bool = False) -> pd.DataFrame:
+        """Tidy table: ``group, time, n_risk, n_event, n_censor, survival, std_err, lower, upper``.
+
+        ``cumhaz=True`` appends ``cumhaz, std_chaz`` (R ``survfit``'s ``cumhaz`` and ``std.chaz``).
+        """
         import pandas as pd
 
-        return pd.DataFrame(
-            {
-                "group": self._group_column(),
-                "time": self.time,
-                "n_risk": self.n_risk,
-                "n_event": self.n_event,
-                "n_censor": self.n_censor,
-                "survival": self.survival,
-                "std_err": self.std_err,
-                "lower": self.lower,
-                "upper": self.upper,
-            }
-        )
+        cols = {
+            "group": self._group_column(),
+            "time": self.time,
+            "n_risk": self.n_risk,
+            "n_event": self.n_event,
+            "n_censor": self.n_censor,
+            "survival": self.survival,
+            "std_err": self.std_err,
+            "lower": self.lower,
+            "upper": self.upper,
+        }
+        if cumhaz:
+            cols.update(cumhaz=self.cumhaz, std_chaz=self.std_chaz)
+        return pd.DataFrame(cols)
 
     def confidence_interval(self, level: float = 0.95, conf_type: str | None = None) -> pd.DataFrame:
         """Pointwise limits at another level or scale: frame ``group, time, survival, lower, upper``.
@@ -157,25 +167,34 @@ class KaplanMeierResult:
     def survival_at(self, times: Any) -> pd.DataFrame:
         """Landmark estimates at ``times`` for every group (R ``summary(fit, times=, extend=TRUE)``).
 
-        Returns a frame ``group, time, n_risk, survival, std_err, lower, upper``. S is the
-        right-continuous step function: before the first time S = 1 with zero SE; beyond the last
-        follow-up time the value at the last time is carried forward (whether that time is an event
-        or a censoring) and ``n_risk`` is 0. ``n_risk`` counts subjects with follow-up >= t.
+        Returns a frame ``group, time, n_risk, n_event, n_censor, survival, std_err, lower, upper,
+        cumhaz, std_chaz``. S is the right-continuous step function: before the first time S = 1
+        with zero SE; beyond the last follow-up time the value at the last time is carried forward
+        (whether that time is an event or a censoring) and ``n_risk`` is 0. ``n_risk`` counts
+        subjects with follow-up >= t. ``n_event`` and ``n_censor`` count (weighted) events and
+        censorings in (t', t], t' the next smaller requested time (from 0 for the smallest), as
+        R's summary, which sorts the times; rows keep the order of ``times``.
         """
         import pandas as pd
 
         t = as_time(np.atleast_1d(np.asarray(times, dtype=object)), "times")
-        names = ("survival", "std_err", "lower", "upper")
-        starts = (1.0, 0.0, 1.0, 1.0)
+        names = ("survival", "std_err", "lower", "upper", "cumhaz", "std_chaz")
+        starts = (1.0, 0.0, 1.0, 1.0, 0.0, 0.0)
         k, m = self.groups.size, t.size
-        cols = {name: np.empty(k * m) for name in ("n_risk", *names)}
+        cols = {name: np.empty(k * m) for name in ("n_risk", "n_event", "n_censor", *names)}
+        ts = np.unique(t)
+        prev = np.concatenate(([-np.inf], ts))[np.searchsorted(ts, t, side="left")]
         for i in range(k):
             r = self._rows(i)
             gt = self.time[r]
             out = slice(i * m, (i + 1) * m)
             # row of the last time <= t; index 0 stands for the origin (S = 1, SE = 0)
             j = np.searchsorted(gt, t, side="right")
+            jp = np.searchsorted(gt, prev, side="right")
             cols["n_risk"][out] = np.append(self.n_risk[r], 0.0)[np.searchsorted(gt, t, side="left")]
+            for name in ("n_event", "n_censor"):
+                cum = np.concatenate(([0.0], np.cumsum(getattr(self, name)[r])))
+                cols[name][out] = cum[j] - cum[jp]
             for name, start in zip(names, starts, strict=True):
                 cols[name][out] = np.concatenate(([start], getattr(self, name)[r]))[j]
         codes = np.repeat(np.arange(k, dtype=np.int32), m)
@@ -298,8 +317,9 @@ def kaplan_meier(
     clipped to [0, 1]; limits equal S before the first event and are NaN where S = 0. With
     weights, Greenwood's formula uses the weighted counts; this equals R ``survfit(...,
     weights=w)`` for integer weights and ``survfit(..., weights=w, robust=FALSE)`` otherwise (R's
-    default for non-integer weights is an infinitesimal-jackknife SE). Times are compared exactly
-    (R's ``timefix`` merging of times equal up to rounding error is not applied).
+    default for non-integer weights is an infinitesimal-jackknife SE). The cumulative hazard is
+    survfit's Nelson-Aalen ``cumhaz = sum d / n`` (tied events counted at once, its default
+    ``ctype = 1``) with ``std.chaz = sqrt(sum d / n^2)``, on the same (weighted) counts.
 
     References
     ----------
@@ -347,6 +367,13 @@ def kaplan_meier(
     with np.errstate(invalid="ignore"):
         std_err = surv * se_log
     lower, upper = confint(surv, se_log, level, ctype)
+    cumhaz = np.empty_like(tt)
+    var_chaz = np.empty_like(tt)
+    inc = n_event / n_risk  # n_risk > 0 on every row: someone has that time
+    for i in range(len(parts)):
+        r = slice(offsets[i], offsets[i + 1])
+        np.cumsum(inc[r], out=cumhaz[r])
+        np.cumsum(inc[r] / n_risk[r], out=var_chaz[r])
     n_events = np.add.reduceat(n_event, offsets[:-1]) if tt.size else np.zeros(len(parts))
     return KaplanMeierResult(
         groups=labels,
@@ -364,4 +391,6 @@ def kaplan_meier(
         n_events=n_events,
         conf_level=level,
         conf_type=ctype,
+        cumhaz=cumhaz,
+        std_chaz=np.sqrt(var_chaz),
     )

@@ -19,9 +19,9 @@ from survtrial.stats._input import (
     check_lengths,
     column,
 )
-from survtrial.stats._kmcounts import curve_counts, event_grid, on_grid, split_by
-from survtrial.stats.km import product_limit
-from survtrial.stats.timefix import merge_curves
+from survtrial.stats._risksets import RiskSetTable, risk_set_table
+from survtrial.stats._twogroup import reference_label
+from survtrial.stats.weights import check_exponent
 
 __all__ = ["LogRankResult", "logrank_test"]
 
@@ -123,53 +123,49 @@ class LogRankResult:
         return int(np.flatnonzero(self.groups.astype(str) != self.reference)[0])
 
 
-def _curves(
-    time: np.ndarray, event: np.ndarray, codes: np.ndarray, k: int, weights: np.ndarray | None
-) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-    """One count table per group (one value sort each)."""
-    return [curve_counts(time[r], event[r], None if weights is None else weights[r]) for r in split_by(codes, k)]
-
-
-def _stratum(
-    curves: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
-    k: int,
-    rho: float,
-    gamma: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """O, E (k,) and V (k, k) of one stratum from its groups' count tables: sums over event times."""
-    n_g, d_g = [], []
-    grid = event_grid([c[0] for c in curves], [c[2] for c in curves])
-    if grid.size == 0:  # no event in this stratum: it adds nothing
+def _sums(table: RiskSetTable, rho: float, gamma: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """O, E (k,) and V (k, k) summed over the rows (event times) of every stratum of ``table``."""
+    k = table.n_risk.shape[1]
+    if table.time.size == 0:  # no event anywhere
         return np.zeros(k), np.zeros(k), np.zeros((k, k))
-    for tt, nr, dd, _ in curves:
-        risk, ev = on_grid(grid, tt, nr, dd)
-        n_g.append(risk)
-        d_g.append(ev)
-    n = np.sum(n_g, axis=0) if k > 2 else n_g[0] + n_g[1]
-    d = np.sum(d_g, axis=0) if k > 2 else d_g[0] + d_g[1]
-    inv_n = 1.0 / n  # n > 0 at every event time
-    frac = [x * inv_n for x in n_g]
+    n_g, d_g = table.n_risk, table.n_event
+    n = n_g.sum(axis=1)
+    d = d_g.sum(axis=1)
+    frac = n_g / n[:, None]  # n > 0 at every event time
     if rho != 0 or gamma != 0:
-        surv, _ = product_limit(n, d)  # pooled KM of the stratum; it only moves at event times
-        left = np.concatenate(([1.0], surv[:-1]))  # S(t-)
+        left = table.surv_left  # pooled KM of each stratum, S(t-)
         wt = left**rho * (1.0 - left) ** gamma
-        observed = np.array([np.dot(wt, x) for x in d_g])
+        observed = wt @ d_g
         wd = wt * d
     else:
         wt = None
-        observed = np.array([x.sum() for x in d_g])
+        observed = d_g.sum(axis=0)
         wd = d
-    expected = np.array([np.dot(wd, f) for f in frac])
+    expected = wd @ frac
     # hypergeometric variance; counts are frequency weights, so n - 1 uses the weighted n
     with np.errstate(divide="ignore", invalid="ignore"):
         h = d * (n - d) / (n - 1.0)
     h[n <= 1] = 0.0
     if wt is not None:
         h *= wt * wt
-    hf = [h * f for f in frac]
-    variance = np.array([[np.dot(hf[a], frac[b]) for b in range(k)] for a in range(k)])
-    variance = np.diag([hf[a].sum() for a in range(k)]) - variance
+    hf = frac * h[:, None]
+    variance = np.diag(hf.sum(axis=0)) - hf.T @ frac
     return observed, expected, variance
+
+
+def _undefined_reason(table: RiskSetTable, variance: np.ndarray, keep: np.ndarray) -> str:
+    """Why the test statistic is undefined, in words (no events; one group at risk; d = n)."""
+    if table.time.size == 0:
+        return "there are no events"
+    n_g, d = table.n_risk, table.n_event.sum(axis=1)
+    if int(keep.sum()) < 2:
+        return ("at every event time only one group has subjects at risk (all events happen after "
+                "the other groups' follow-up has ended), so fewer than two groups have expected events")
+    n = n_g.sum(axis=1)
+    if np.all((d >= n) | (n <= 1)):
+        return ("the variance is zero: at every event time everyone at risk has the event (d = n), "
+                "e.g. all events at one time with nobody else at risk")
+    return "the variance matrix of O - E is singular for these data"
 
 
 def logrank_test(
@@ -219,9 +215,11 @@ def logrank_test(
     event time is the hypergeometric w^2 d (n - d)/(n - 1) (n_g/n)(delta_gh - n_h/n); groups with
     zero expected events are dropped from the chi-square and its df. Weights are frequency weights:
     with integer weights the result equals the unweighted test on the data with each row repeated
-    w times (times with weighted n <= 1 contribute no variance). If there are no events (or all
-    events fall in one group's exclusive follow-up) the statistic is undefined: a
-    :class:`~survtrial.errors.StatisticWarning` is issued and statistic = 0, p = 1, z = 0.
+    w times (times with weighted n <= 1 contribute no variance). Strata with a single subject (or
+    without events) add nothing, as in ``survdiff``. If there are no events, if at every event
+    time only one group is at risk, or if the variance is zero (everyone at risk has the event at
+    every event time) the statistic is undefined: a :class:`~survtrial.errors.StatisticWarning`
+    saying which is issued and statistic = 0, p = 1, z = 0.
     Two-group sign convention: ``z = (O - E)_experimental / sqrt(V)``, experimental = the group
     that is not ``reference``; ``z**2 == statistic``.
 
@@ -256,28 +254,16 @@ def logrank_test(
         )
     k = labels.size
     w = None if w_raw is None else as_weights(w_raw, len(t))
-    rho, gamma = _exponent(rho, "rho"), _exponent(gamma, "gamma")
-    ref = _reference(reference, levels, labels) if k == 2 else None
+    rho, gamma = check_exponent(rho, "rho"), check_exponent(gamma, "gamma")
+    ref = reference_label(reference, levels, labels) if k == 2 else None
 
-    observed = np.zeros(k)
-    expected = np.zeros(k)
-    variance = np.zeros((k, k))
     if s_raw is None:
-        n_strata = 1
-        tables = [_curves(t, e, codes, k, w)]
+        s_codes, n_strata = None, 1
     else:
         s_codes, s_levels = as_labels(s_raw, "strata")
         n_strata = s_levels.size
-        tables = [_curves(t[idx], e[idx], codes[idx], k, None if w is None else w[idx])
-                  for idx in split_by(s_codes, n_strata)]
-    if timefix:  # R's aeqSurv over all strata and groups, on the count tables
-        flat = merge_curves([c for tab in tables for c in tab])
-        tables = [flat[j * k:(j + 1) * k] for j in range(len(tables))]
-    for curves in tables:
-        o, x, v = _stratum(curves, k, rho, gamma)
-        observed += o
-        expected += x
-        variance += v
+    table = risk_set_table(t, e, codes, k, s_codes, n_strata, w, timefix)
+    observed, expected, variance = _sums(table, rho, gamma)
 
     keep = expected > 0
     df = int(keep.sum()) - 1
@@ -293,8 +279,8 @@ def logrank_test(
             undefined = True
     if undefined:
         warnings.warn(
-            "log-rank test undefined: fewer than two groups have expected events (no events, or "
-            "all events before the other groups' follow-up); returning statistic 0, p = 1",
+            f"log-rank test undefined: {_undefined_reason(table, variance, keep)}; returning "
+            f"statistic 0, p = 1",
             StatisticWarning,
             stacklevel=2,
         )
@@ -325,22 +311,3 @@ def logrank_test(
         gamma=gamma,
         n_strata=n_strata,
     )
-
-
-def _exponent(x: Any, name: str) -> float:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise InputError(f"{name}: expected a number >= 0, got {x!r}") from None
-    if not np.isfinite(v) or v < 0:
-        raise InputError(f"{name}: {x!r} is not a finite number >= 0")
-    return v
-
-
-def _reference(reference: Any, levels: np.ndarray, labels: np.ndarray) -> str:
-    if reference is None:
-        return str(labels[0])
-    for level, label in zip(levels.tolist(), labels.tolist(), strict=True):
-        if reference == level or str(reference) == label:
-            return label
-    raise InputError(f"reference: {reference!r} is not a group level; levels are {labels.tolist()}")

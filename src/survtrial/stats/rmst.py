@@ -241,11 +241,14 @@ def restricted_mean_survival_time(
     present = cnt.sum(axis=2) > 0
     limit, who, last_t = _tau_limit(grid, present, surv, levels)
     if tau_f > limit:
+        per_group = ", ".join(
+            f"{lab!r} {grid[np.flatnonzero(present[:, gi])[-1]]:g}" for gi, lab in enumerate(levels)
+        )
         raise InputError(
             f"tau={tau_f:g} is beyond the follow-up of group {who!r}, whose last observed time is "
             f"{last_t:g} (censored, curve not at 0): the Kaplan-Meier area is undefined past it. "
-            f"Use tau <= {limit:g} (rule as survRM2: tau <= the smallest last follow-up time among "
-            f"groups whose curve has not dropped to 0)"
+            f"Last follow-up time per group: {per_group}. Use tau <= {limit:g} (rule as survRM2: "
+            f"tau <= the smallest last follow-up time among groups whose curve has not dropped to 0)"
         )
 
     keep = grid <= tau_f
