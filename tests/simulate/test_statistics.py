@@ -1,11 +1,12 @@
-"""Every per-look statistic of the engine equals the analysis functions (or a plain loop) on the same trial's data.
+"""Every per-look statistic of the engine equals the analysis functions on the same trial's data.
 
 For random seeds and trial indices, ``trial_data`` gives the engine's trial; cut at each look,
-the log-rank and Fleming-Harrington z's must equal ``logrank_test(rho=, gamma=)``, RMST
-``restricted_mean_survival_time``, milestone ``kaplan_meier(...).survival_at`` with Greenwood SE,
-Cox ``cox_ph`` (all with ``timefix=False``: the engine takes its draws exactly). Magirr-Burman and
-MaxCombo are compared with a short independent implementation here (a plain loop over the event
-times of each stratum), MaxCombo's p-value with a Monte-Carlo of its normal vector.
+the log-rank and Fleming-Harrington z's must equal ``logrank_test(rho=, gamma=)`` and
+``weighted_logrank_test``, Magirr-Burman ``weighted_logrank_test(weights="mb")``, MaxCombo
+``maxcombo_test`` (z's exactly, the p-value to the integration tolerance), RMST
+``restricted_mean_survival_time``, milestone ``milestone_test`` and ``kaplan_meier(...).survival_at``
+with Greenwood SE, Cox ``cox_ph`` (all with ``timefix=False``: the engine takes its draws
+exactly). MaxCombo's p-value is also compared with a Monte-Carlo of its normal vector.
 """
 
 from __future__ import annotations
@@ -27,7 +28,11 @@ from survtrial.simulate.trial import apply_data_cut
 from survtrial.stats.cox import cox_ph
 from survtrial.stats.km import kaplan_meier
 from survtrial.stats.logrank import logrank_test
+from survtrial.stats.maxcombo import maxcombo_test
+from survtrial.stats.milestone import milestone_test
 from survtrial.stats.rmst import restricted_mean_survival_time
+from survtrial.stats.weighted_logrank import weighted_logrank_test
+from survtrial.stats.weights import FlemingHarrington, MagirrBurman
 
 sys.path.insert(0, str(Path(__file__).parent))
 from engine_scenarios import scenario
@@ -47,40 +52,6 @@ MODELS = {
 }
 
 
-def _weights(kind: str, a: float, b: float, s_left: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """FH: S(t-)^a (1 - S(t-))^b; MB (t* = a, w_max = b): 1/S(t-) up to t*, then 1/S(t-) at the
-    last event time <= t* (1 if none), capped at w_max (simtrial's mb_weight)."""
-    if kind == "fh":
-        return s_left**a * (1.0 - s_left) ** b
-    before = t <= a
-    cap = 1.0 / s_left[before][-1] if before.any() else 1.0
-    return np.minimum(np.where(before, 1.0 / s_left, cap), b)
-
-
-def _weighted_scores(cut: pd.DataFrame, experimental: str, strata: str | None, comps):
-    """(O - E weighted, covariance of the weighted scores) by a plain loop over each stratum's event times."""
-    m = len(comps)
-    ome = np.zeros(m)
-    cov = np.zeros((m, m))
-    groups = [cut] if strata is None else [g for _, g in cut.groupby(strata, observed=True)]
-    for g in groups:
-        t = g["dfs_time"].to_numpy()
-        e = g["dfs_event"].to_numpy() == 1
-        x = (g["arm"] == experimental).to_numpy()
-        times = np.unique(t[e])
-        n = np.array([(t >= u).sum() for u in times], dtype=float)
-        n1 = np.array([((t >= u) & x).sum() for u in times], dtype=float)
-        d = np.array([((t == u) & e).sum() for u in times], dtype=float)
-        d1 = np.array([((t == u) & e & x).sum() for u in times], dtype=float)
-        surv = np.cumprod(1.0 - d / n)
-        s_left = np.concatenate([[1.0], surv[:-1]])
-        v = np.where(n > 1, d * (n - d) / np.where(n > 1, n - 1, 1) * n1 * (n - n1) / n**2, 0.0)
-        w = np.array([_weights(k, a, b, s_left, times) for k, a, b in comps])
-        ome += w @ (d1 - d * n1 / n)
-        cov += (w * v) @ w.T
-    return ome, cov
-
-
 def _maxcombo_p_monte_carlo(zmin: float, corr: np.ndarray, draws: int = 1_000_000) -> tuple[float, float]:
     """P(min Z <= zmin), Z ~ N(0, corr), by Monte-Carlo (fixed seed); (p, its SE)."""
     rng = np.random.default_rng(12345)
@@ -89,7 +60,7 @@ def _maxcombo_p_monte_carlo(zmin: float, corr: np.ndarray, draws: int = 1_000_00
     return p, math.sqrt(max(p * (1 - p), 1e-12) / draws)
 
 
-def _check(model, seed: int, index: int, mc: bool = False) -> None:
+def _check(model, seed: int, index: int, mc_check: bool = False) -> None:
     rec = simulate_range(model, seed, index, index + 1).iloc[0]
     df = trial_data(model, seed, index)
     control, experimental = model.arms[model.control], model.arms[model.experimental]
@@ -115,20 +86,30 @@ def _check(model, seed: int, index: int, mc: bool = False) -> None:
                 assert rec[f"{t.slug}_estimate_{k}"] == pytest.approx(lr.observed[other] - lr.expected[other],
                                                                     rel=1e-10, abs=1e-10)
                 assert p == pytest.approx(0.5 * math.erfc(z / math.sqrt(2)), rel=1e-12)
+                wl = weighted_logrank_test("dfs_time", "dfs_event", "arm", strata, data=cut, rho=rho, gamma=gamma,
+                                           reference=control, alternative="less", timefix=False)
+                assert z == pytest.approx(-wl.z, rel=1e-10, abs=1e-12) and p == pytest.approx(wl.p_value, rel=1e-9)
             elif label.startswith("mb("):
-                ome, cov = _weighted_scores(cut, experimental, strata, [("mb", t.params[1], t.params[2])])
-                assert z == pytest.approx(-ome[0] / math.sqrt(cov[0, 0]), rel=1e-10), (label, k)
-                assert rec[f"{t.slug}_estimate_{k}"] == pytest.approx(ome[0], rel=1e-10, abs=1e-12)
+                wl = weighted_logrank_test("dfs_time", "dfs_event", "arm", strata, data=cut, weights="mb",
+                                           delay=t.params[1], w_max=None if np.isinf(t.params[2]) else t.params[2],
+                                           reference=control, timefix=False)
+                assert z == pytest.approx(-wl.z, rel=1e-10, abs=1e-12), (label, k)
+                assert rec[f"{t.slug}_estimate_{k}"] == pytest.approx(wl.score, rel=1e-10, abs=1e-12)
             elif label.startswith("maxcombo"):
                 m = int(t.params[0])
-                comps = [("fh" if t.params[1 + 3 * i] == 0 else "mb", t.params[2 + 3 * i], t.params[3 + 3 * i])
+                comps = [FlemingHarrington(t.params[2 + 3 * i], t.params[3 + 3 * i]) if t.params[1 + 3 * i] == 0
+                         else MagirrBurman(delay=t.params[2 + 3 * i],
+                                           w_max=None if np.isinf(t.params[3 + 3 * i]) else t.params[3 + 3 * i])
                          for i in range(m)]
-                ome, cov = _weighted_scores(cut, experimental, strata, comps)
-                zs = ome / np.sqrt(np.diag(cov))
-                assert z == pytest.approx(-zs.min(), rel=1e-10), (label, k)
-                if mc:
-                    corr = cov / np.sqrt(np.outer(np.diag(cov), np.diag(cov)))
-                    p_mc, se = _maxcombo_p_monte_carlo(zs.min(), corr)
+                mc = maxcombo_test("dfs_time", "dfs_event", "arm", strata, data=cut, tests=comps, reference=control,
+                                   alternative="less", timefix=False)
+                # the engine's z is the largest design-scale z: minus maxcombo_test's min(z) ("less")
+                assert z == pytest.approx(-mc.statistic, rel=1e-10), (label, k)
+                # p-values: maxcombo_test integrates to 1e-5 (Genz, scrambled Sobol points, its error
+                # estimate is returned); the engine's integration error is about 1e-6
+                assert abs(p - mc.p_value) <= mc.p_value_error + 2e-6, (label, k, p, mc.p_value)
+                if mc_check:
+                    p_mc, se = _maxcombo_p_monte_carlo(mc.statistic, mc.correlation)
                     assert abs(p - p_mc) <= 4.5 * se + 1e-6, (label, k, p, p_mc)
             elif label.startswith("rmst("):
                 try:
@@ -144,11 +125,17 @@ def _check(model, seed: int, index: int, mc: bool = False) -> None:
                 row = {g: r for g, r in zip(km["group"].astype(str), km.itertuples(), strict=True)}
                 if row[control].n_risk == 0 or row[experimental].n_risk == 0:  # t beyond an arm's follow-up
                     assert np.isnan(z), (label, k)
+                    with pytest.raises(InputError):
+                        milestone_test("dfs_time", "dfs_event", "arm", data=cut, milestone=t.time,
+                                       reference=control, timefix=False)
                     continue
                 diff = row[experimental].survival - row[control].survival
                 se = math.hypot(row[experimental].std_err, row[control].std_err)
                 assert rec[f"{t.slug}_estimate_{k}"] == pytest.approx(diff, rel=1e-10, abs=1e-13)
                 assert z == pytest.approx(diff / se, rel=1e-10, abs=1e-12), (label, k)
+                ms = milestone_test("dfs_time", "dfs_event", "arm", data=cut, milestone=t.time, reference=control,
+                                    timefix=False)
+                assert z == pytest.approx(ms.z, rel=1e-10, abs=1e-12), (label, k)
             elif label == "cox":
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -168,10 +155,10 @@ def test_every_statistic_equals_the_analysis_functions(name, seed, index):
 
 
 def test_maxcombo_p_value_against_monte_carlo():
-    # the p-value of the largest weighted z under its own correlation, against 10^6 draws of the
-    # same normal vector
+    # the p-value of the smallest weighted z (R's sign) under its own correlation, against 10^6
+    # draws of the same normal vector
     for index in (3, 11):
-        _check(MODELS["stratified"], 77, index, mc=True)
+        _check(MODELS["stratified"], 77, index, mc_check=True)
 
 
 def test_signs_on_the_design_scale():

@@ -105,7 +105,7 @@ def workspace(n_cap, n_cells, n_groups):
     run = np.empty(n_cells, dtype=np.int64)
     rows = np.empty((5, n_groups * (n_cap + 1)))
     row_group = np.empty(n_groups * (n_cap + 1), dtype=np.int64)
-    scratch = np.empty((MAX_COMPONENTS + 2, max(2 * n_cap + 2, n_groups)))
+    scratch = np.empty((MAX_COMPONENTS + 3, max(2 * n_cap + 2, n_groups * (n_cap + 1))))
     info = np.empty(MAX_COMPONENTS * (MAX_COMPONENTS + 1) // 2)
     return fw, iw, dc, risk, plus, minus, run, rows, row_group, scratch, info
 

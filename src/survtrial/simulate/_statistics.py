@@ -34,7 +34,8 @@ SIGN = np.array([-1.0, -1.0, -1.0, 1.0, 1.0, -1.0])
 
 W_FH, W_MB = 0, 1
 """Weight functions of weighted log-rank statistics: Fleming-Harrington S(t-)^rho (1 - S(t-))^gamma
-(parameters rho, gamma), Magirr-Burman min(1 / S(t-), 1 / S(t*-), w_max) (parameters t*, w_max)."""
+(parameters rho, gamma), Magirr-Burman min(1 / S(t-), cap, w_max) (parameters t*, w_max; see
+:func:`_weighted_sums`)."""
 
 MAX_COMPONENTS = 4
 """MaxCombo components the engine's p-value handles (see :mod:`survtrial.simulate._mvn`)."""
@@ -83,46 +84,56 @@ def _weighted_sums(tab, wkind, wa, wb, m, ome, cov):
     scores (``cov[i, j] = sum w_i w_j v``) for m weight functions over the rows.
 
     Weights read the pooled Kaplan-Meier estimate of the row's analysis stratum just before the
-    row's time, S(t-) (R survdiff's ``rho``, per stratum); Magirr-Burman's cap 1 / S(t*-) is S(t-)
-    at the stratum's last event time <= t* (1 if none), as simtrial's ``mb_weight``.
+    row's time, S(t-) (R survdiff's ``rho``, per stratum). Magirr-Burman (t* = a, w_max = b), as
+    simtrial's ``mb_weight`` and :class:`survtrial.stats.weights.MagirrBurman`: per stratum, the
+    cap is the largest 1 / S(t-) over its event times t <= t* with both arms at risk (1 if none),
+    and the weight ``min(cap, w_max, 1 / S(t-))``.
     """
     G = tab.n_groups
-    s_left = tab.scratch[0]
-    frozen = tab.scratch[1:1 + m]
+    R = tab.n_rows
+    s_left = tab.scratch[0]  # per group: the running S(t-)
+    caps = tab.scratch[1:1 + m]  # per component and group: Magirr-Burman caps
+    w = tab.scratch[1 + m]
+    s_row = tab.scratch[2 + m]  # per row: S(t-) of its group
     for g in range(G):
         s_left[g] = 1.0
         for i in range(m):
-            frozen[i, g] = 1.0
+            caps[i, g] = 1.0
+    for r in range(R):
+        g = tab.row_group[r]
+        s_row[r] = s_left[g]
+        d = tab.d0[r] + tab.d1[r]
+        if d > 0.0:
+            s_left[g] *= 1.0 - d / (tab.n0[r] + tab.n1[r])
+    for i in range(m):
+        if wkind[i] != W_MB:
+            continue
+        for r in range(R):
+            if tab.d0[r] + tab.d1[r] > 0.0 and tab.n0[r] > 0.0 and tab.n1[r] > 0.0 and tab.row_time[r] <= wa[i]:
+                g = tab.row_group[r]
+                caps[i, g] = max(caps[i, g], 1.0 / s_row[r])
     for i in range(m):
         ome[i] = 0.0
         for j in range(m):
             cov[i, j] = 0.0
-    w = tab.scratch[1 + m]
-    for r in range(tab.n_rows):
+    for r in range(R):
         d = tab.d0[r] + tab.d1[r]
         if d == 0.0:
             continue
         nn = tab.n0[r] + tab.n1[r]
         g = tab.row_group[r]
-        s = s_left[g]
-        t = tab.row_time[r]
+        s = s_row[r]
         oe = tab.d1[r] - d * tab.n1[r] / nn
         v = d * (nn - d) / (nn - 1.0) * tab.n0[r] * tab.n1[r] / (nn * nn) if nn > 1.0 else 0.0
         for i in range(m):
             if wkind[i] == W_FH:
                 w[i] = s ** wa[i] * (1.0 - s) ** wb[i]
             else:
-                if t <= wa[i]:
-                    frozen[i, g] = 1.0 / s
-                    wi = 1.0 / s
-                else:
-                    wi = frozen[i, g]
-                w[i] = min(wi, wb[i])
+                w[i] = min(min(caps[i, g], wb[i]), 1.0 / s)
             ome[i] += w[i] * oe
         for i in range(m):
             for j in range(i, m):
                 cov[i, j] += w[i] * w[j] * v
-        s_left[g] = s * (1.0 - d / nn)
     for i in range(m):
         for j in range(i):
             cov[i, j] = cov[j, i]
