@@ -113,9 +113,10 @@ def _analyse(enrol, arm, exit_t, cause, events, landmarks=()):
     ana = _looks.analysis_args(
         control=0, experimental=1, stratified=False, by_events=True, look_events=events, look_times=np.zeros(K),
         landmarks=landmarks, cells=len(landmarks) > 0, check_times=np.zeros(0), test_kind=[0],
-        test_par=np.zeros((1, 2)), stop_upper=np.full((1, K), np.inf), stop_lower=np.full((1, K), -np.inf))
+        plain_tests=[[0, 0]], weighted_tests=None, maxcombo_tests=None, curve_tests=None,
+        stop_upper=np.full((1, K), np.inf), stop_lower=np.full((1, K), -np.inf))
     _looks.analyse_looks(n, enrol, arm.astype(np.int64), exit_t, cause.astype(np.int64), pref, grid, cand, cand.size,
-                         1, 2, ana, _looks.workspace(n, 2, 1), out, 0)
+                         1, 2, ana, _looks.workspace(n, 2, 1, 1), out, 0)
     res = {name: v[0] for name, v in out._asdict().items()}
     res["se"] = res.pop("log_hr_se")
     res["z"] = res["stat_z"][0]

@@ -23,21 +23,31 @@ DECISIONS = ["none", "efficacy", "futility", "harm"]
 _PILOTS: dict[tuple, list[np.ndarray]] = {}
 
 
-def kernel_parameters(tests: tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(kinds (S,), parameters (S, P), check times (Q,)) of the tests for the look kernel: an
-    RMST or milestone test gets the index of its time among the check times as last parameter."""
+def kernel_parameters(tests: tuple[Any, ...]) -> dict[str, Any]:
+    """The tests as the look kernel reads them: their kinds, the parameter rows of each family
+    (slot first; None for a family without tests) and the check times (RMST / milestone times,
+    whose index ends their rows)."""
     times = sorted({t.time for t in tests if t.time is not None})
-    rows = []
-    for t in tests:
-        par = list(t.params)
-        if t.time is not None:
-            par.append(float(times.index(t.time)))
-        rows.append(par)
-    width = max(2, *(len(r) for r in rows))
-    par = np.zeros((len(tests), width))
-    for s, r in enumerate(rows):
-        par[s, : len(r)] = r
-    return np.array([t.kind for t in tests], dtype=np.int64), par, np.array(times, dtype=float)
+    plain, weighted, combos, curves = [], [], [], []
+    for s, t in enumerate(tests):
+        if t.kind in (ks.LOGRANK, ks.COX):
+            plain.append([s, t.kind])
+        elif t.kind == ks.WEIGHTED:
+            weighted.append([s, *t.params])
+        elif t.kind == ks.MAXCOMBO:
+            combos.append([s, *t.params])
+        else:
+            curves.append([s, t.kind, t.time, times.index(t.time)])
+    width = max((len(r) for r in combos), default=0)
+    combos = [r + [0.0] * (width - len(r)) for r in combos]
+    return {
+        "test_kind": np.array([t.kind for t in tests], dtype=np.int64),
+        "plain_tests": np.array(plain, dtype=np.int64).reshape(len(plain), 2),
+        "weighted_tests": np.array(weighted) if weighted else None,
+        "maxcombo_tests": np.array(combos) if combos else None,
+        "curve_tests": np.array(curves) if curves else None,
+        "check_times": np.array(times, dtype=float),
+    }
 
 
 def info_width(tests: tuple[Any, ...]) -> int:
@@ -58,7 +68,7 @@ def analysis_part(des: Any, control: int, experimental: int, landmarks: np.ndarr
     tests = des.tests
     decision = des.decision_index
     K = des.k
-    kinds, par, check = kernel_parameters(tests)
+    families = kernel_parameters(tests)
     S = len(tests)
     if with_bounds:
         def info() -> list[np.ndarray]:
@@ -86,7 +96,7 @@ def analysis_part(des: Any, control: int, experimental: int, landmarks: np.ndarr
         control=control, experimental=experimental, stratified=des.spec.stratified, by_events=des.kind == "events",
         look_events=des.events if des.kind == "events" else np.zeros(K, dtype=np.int64),
         look_times=des.calendar_times if des.kind != "events" else np.zeros(K), landmarks=landmarks, cells=cells,
-        check_times=check, test_kind=kinds, test_par=par, stop_upper=stop_upper, stop_lower=stop_lower,
+        stop_upper=stop_upper, stop_lower=stop_lower, **families,
     )
     return ana, tests, decision, bounds
 

@@ -59,7 +59,7 @@ def simulate_block(state, sizes, gen, ana, out):
     n_cells = n_strata * n_arms
     bufs = _buffers(n_cap, n_cells)
     enrol, cell, exit_t, cause, pref, grid, cand, _sup, n_cand, _scratch = bufs
-    ws = workspace(n_cap, n_cells, n_strata if ana.stratified else 1)
+    ws = workspace(n_cap, n_cells, n_strata if ana.stratified else 1, ana.test_kind.size)
     for i in range(sizes.size):
         n = sizes[i]
         _draw(state, n, gen, bufs)

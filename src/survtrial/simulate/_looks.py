@@ -31,7 +31,7 @@ from survtrial.simulate._estimates import cox_binary, logrank_rows, logrank_unit
 from survtrial.simulate._generate import cell_count, count_followed
 from survtrial.simulate._passes import at_risk_slow, event_times, event_times_ties, exit_limits
 from survtrial.simulate._sorting import argsort_events_first, select_into
-from survtrial.simulate._statistics import MAX_COMPONENTS, SIGN, LookTable, statistic
+from survtrial.simulate._statistics import MAX_COMPONENTS, SIGN, LookTable, compute
 
 _SQRT2 = math.sqrt(2.0)
 
@@ -50,27 +50,36 @@ class AnalysisArgs(NamedTuple):
     cells: bool  # build the per-cell table at every look (Kaplan-Meier-type statistics, landmarks)
     check_times: np.ndarray  # (Q,) times at which the numbers at risk per arm are counted
     test_kind: np.ndarray  # (S,) int: kind of each statistic (survtrial.simulate._statistics)
-    test_par: np.ndarray  # (S, P) parameters of each statistic
+    plain_tests: np.ndarray  # (n, 2) int: slot, kind of the log-rank and Cox tests
+    weighted_tests: np.ndarray | None  # (n, 4): slot, weight kind, a, b; None: none (not compiled)
+    maxcombo_tests: np.ndarray | None  # (n, 2 + 3 m): slot, m, (weight kind, a, b) x m; None: none
+    curve_tests: np.ndarray | None  # (n, 4): slot, kind (RMST / milestone), time, check index; None: none
     stop_upper: np.ndarray  # (S, K) design-scale z stopping a statistic's test at planned information
     stop_lower: np.ndarray  # (S, K) -inf where the design does not stop for a low z
 
 
 _ANA_SCALARS = {"control": int, "experimental": int, "stratified": bool, "by_events": bool, "cells": bool}
-_ANA_INT_ARRAYS = ("look_events", "test_kind")
+_ANA_INT_ARRAYS = ("look_events", "test_kind", "plain_tests")
+_ANA_TABLES = ("plain_tests", "weighted_tests", "maxcombo_tests", "curve_tests", "stop_upper", "stop_lower")
+_ANA_FAMILIES = ("weighted_tests", "maxcombo_tests", "curve_tests")
 
 
 def analysis_args(**fields) -> AnalysisArgs:
-    """An :class:`AnalysisArgs` with every field of its fixed type (2-D ``test_par``, ``stop_upper``
-    and ``stop_lower``)."""
+    """An :class:`AnalysisArgs` with every field of its fixed type: 2-D tables, None for a family
+    without tests (its code is then not compiled)."""
     out = {}
+    S = len(fields["test_kind"])
     for name in AnalysisArgs._fields:
         v = fields[name]
         if name in _ANA_SCALARS:
             out[name] = _ANA_SCALARS[name](v)
+        elif name in _ANA_FAMILIES and (v is None or len(v) == 0):
+            out[name] = None
         else:
             a = np.ascontiguousarray(v, dtype=np.int64 if name in _ANA_INT_ARRAYS else np.float64)
-            if name in ("test_par", "stop_upper", "stop_lower"):
-                a = a.reshape(len(fields["test_kind"]), -1)
+            if name in _ANA_TABLES:
+                width = a.shape[-1] if a.ndim == 2 else 2
+                a = a.reshape(S, -1) if name.startswith("stop") else a.reshape(len(a), width)
             out[name] = a
     return AnalysisArgs(**out)
 
@@ -94,7 +103,7 @@ class LookOutputs(NamedTuple):
 
 
 @njit(cache=True, error_model="numpy")
-def workspace(n_cap, n_cells, n_groups):
+def workspace(n_cap, n_cells, n_groups, n_stats):
     """Work arrays of :func:`analyse_looks` for trials of up to n_cap patients."""
     fw = np.empty((8, n_cap + 2))
     iw = np.empty((11, n_cap + 2), dtype=np.int64)
@@ -105,8 +114,11 @@ def workspace(n_cap, n_cells, n_groups):
     run = np.empty(n_cells, dtype=np.int64)
     rows = np.empty((5, n_groups * (n_cap + 1)))
     row_group = np.empty(n_groups * (n_cap + 1), dtype=np.int64)
-    scratch = np.empty((MAX_COMPONENTS + 3, max(2 * n_cap + 2, n_groups * (n_cap + 1))))
-    info = np.empty(MAX_COMPONENTS * (MAX_COMPONENTS + 1) // 2)
+    # scratch rows: the weighted log-rank sums' (see survtrial.simulate._statistics), then the
+    # MaxCombo scores, covariance, correlation and work matrices
+    scratch = np.empty((6 * MAX_COMPONENTS + 4, max(2 * n_cap + 2, n_groups * (n_cap + 1), MAX_COMPONENTS)))
+    # rows 0-2: z, estimate, p of each statistic at a look; rows 3..: its information
+    info = np.empty((3 + n_stats, max(n_stats, MAX_COMPONENTS * (MAX_COMPONENTS + 1) // 2)))
     return fw, iw, dc, risk, plus, minus, run, rows, row_group, scratch, info
 
 
@@ -142,8 +154,10 @@ def analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, nc, n_strata,
     """
     control, experimental, stratified = ana.control, ana.experimental, ana.stratified
     by_events, look_events, look_times = ana.by_events, ana.look_events, ana.look_times
-    landmarks, test_kind, test_par = ana.landmarks, ana.test_kind, ana.test_par
+    landmarks, test_kind = ana.landmarks, ana.test_kind
     fw, iw, dc, risk, plus, minus, run, rows, row_group, scratch, info = ws
+    zs, es, ps = info[0], info[1], info[2]  # per statistic at this look
+    infos = info[3:]
     o_cut, o_events, o_enrolled, o_events_arm = out.cut[row], out.events[row], out.subjects[row], out.events_arm[row]
     o_loghr, o_se, o_km, o_short = out.log_hr[row], out.log_hr_se[row], out.km[row], out.short[row]
     o_z, o_est, o_p, o_info = out.stat_z[row], out.stat_estimate[row], out.stat_p[row], out.stat_info[row]
@@ -348,16 +362,15 @@ def analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, nc, n_strata,
                           gscale, risk_at[q])
         tab = LookTable(n_rows, n0, n1, d0, d1, row_time, row_group, n_groups, D, ut, risk, dc, not unit,
                         n_strata, n_arms, control, experimental, risk_at, ome, var, beta, se, scratch)
+        compute(ana, tab, zs, es, ps, infos)
         stopped = 0
         for s in range(n_stats):
-            kind = test_kind[s]
-            z, est, pv = statistic(kind, test_par[s], tab, info)
-            zd = SIGN[kind] * z  # the design scale: > 0 favours the experimental arm
+            zd = SIGN[test_kind[s]] * zs[s]  # the design scale: > 0 favours the experimental arm
             o_z[s, k] = zd
-            o_est[s, k] = est
-            o_p[s, k] = pv if not np.isnan(pv) else 0.5 * math.erfc(zd / _SQRT2)
+            o_est[s, k] = es[s]
+            o_p[s, k] = ps[s] if not np.isnan(ps[s]) else 0.5 * math.erfc(zd / _SQRT2)
             for qq in range(n_q):
-                o_info[s, k, qq] = info[qq]
+                o_info[s, k, qq] = infos[s, qq]
             if alive[s] and by_events and not short and m == look_events[k] and (
                 zd >= ana.stop_upper[s, k] or zd <= ana.stop_lower[s, k]
             ):

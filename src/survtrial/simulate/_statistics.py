@@ -5,10 +5,17 @@ the rows of the (stratified or pooled) analysis, one per event time and stratum 
 at risk ``n0, n1`` and events ``d0, d1`` of the control and experimental arms; where a statistic
 needs the arms' own curves, the numbers at risk and events of every stratum x arm cell at each
 event time; the log-rank sums and the Cox estimate (computed for every look). Each statistic is
-one function of that table returning ``(z, estimate, p)`` and writing its information (the
-variance of its score, or a covariance matrix) into ``info``; :func:`statistic` dispatches on the
-statistic's kind. Adding a statistic: its function here, a branch in :func:`statistic`, its
-entry in :mod:`survtrial.simulate.statistics` (names, parameters, columns) and its tests.
+one function of that table and its parameters returning ``(z, estimate, p)`` and writing its
+information (the variance of its score, or a covariance matrix) into ``info``.
+
+The statistics come in families, one field of the analysis bundle each (:func:`compute`):
+``plain`` (log-rank, Cox: no parameters), ``weighted`` (Fleming-Harrington, Magirr-Burman),
+``maxcombo``, ``curves`` (RMST, milestone); rows of parameters whose first entry is the test's
+slot in the outputs. A family the design does not use is None, and its code is not compiled:
+the kernels are compiled per combination of families in use (numba prunes the branch on None),
+so a log-rank simulation compiles no weighted, MaxCombo or Kaplan-Meier statistics. Adding a
+statistic: its function here, its place in a family (a kind code), its entry in
+:mod:`survtrial.simulate.statistics` (names, parameters, columns) and its tests.
 
 Sign: ``z`` is on the scale of the ``survtrial.stats`` function the statistic reproduces (R's:
 a log-rank-type z is ``(O - E)`` of the experimental arm over its SD, < 0 favouring the
@@ -79,9 +86,24 @@ def logrank(par, tab, info):
 
 
 @njit(cache=True, error_model="numpy")
-def _weighted_sums(tab, wkind, wa, wb, m, ome, cov):
+def _power(x, a):
+    """x ** a, the usual Fleming-Harrington exponents without pow()."""
+    if a == 0.0:
+        return 1.0
+    if a == 0.5:
+        return math.sqrt(x)
+    if a == 1.0:
+        return x
+    if a == 2.0:
+        return x * x
+    return x**a
+
+
+@njit(cache=True, error_model="numpy")
+def _weighted_sums(tab, par, m, ome, cov):
     """Weighted O - E of the experimental arm (``ome[i]``) and the covariance of the weighted
-    scores (``cov[i, j] = sum w_i w_j v``) for m weight functions over the rows.
+    scores (``cov[i, j] = sum w_i w_j v``) for m weight functions over the rows; weight i is
+    ``par[3 i:3 i + 3]`` = (kind, a, b).
 
     Weights read the pooled Kaplan-Meier estimate of the row's analysis stratum just before the
     row's time, S(t-) (R survdiff's ``rho``, per stratum). Magirr-Burman (t* = a, w_max = b), as
@@ -106,10 +128,11 @@ def _weighted_sums(tab, wkind, wa, wb, m, ome, cov):
         if d > 0.0:
             s_left[g] *= 1.0 - d / (tab.n0[r] + tab.n1[r])
     for i in range(m):
-        if wkind[i] != W_MB:
+        if par[3 * i] != W_MB:
             continue
         for r in range(R):
-            if tab.d0[r] + tab.d1[r] > 0.0 and tab.n0[r] > 0.0 and tab.n1[r] > 0.0 and tab.row_time[r] <= wa[i]:
+            both = tab.n0[r] > 0.0 and tab.n1[r] > 0.0
+            if tab.d0[r] + tab.d1[r] > 0.0 and both and tab.row_time[r] <= par[3 * i + 1]:
                 g = tab.row_group[r]
                 caps[i, g] = max(caps[i, g], 1.0 / s_row[r])
     for i in range(m):
@@ -126,10 +149,10 @@ def _weighted_sums(tab, wkind, wa, wb, m, ome, cov):
         oe = tab.d1[r] - d * tab.n1[r] / nn
         v = d * (nn - d) / (nn - 1.0) * tab.n0[r] * tab.n1[r] / (nn * nn) if nn > 1.0 else 0.0
         for i in range(m):
-            if wkind[i] == W_FH:
-                w[i] = s ** wa[i] * (1.0 - s) ** wb[i]
+            if par[3 * i] == W_FH:
+                w[i] = _power(s, par[3 * i + 1]) * _power(1.0 - s, par[3 * i + 2])
             else:
-                w[i] = min(min(caps[i, g], wb[i]), 1.0 / s)
+                w[i] = min(min(caps[i, g], par[3 * i + 2]), 1.0 / s)
             ome[i] += w[i] * oe
         for i in range(m):
             for j in range(i, m):
@@ -143,11 +166,9 @@ def _weighted_sums(tab, wkind, wa, wb, m, ome, cov):
 def weighted(par, tab, info):
     """Weighted log-rank (Fleming-Harrington or Magirr-Burman): z = sum w (O - E) / sqrt(sum w^2 V);
     estimate sum w (O - E), as simtrial's ``wlr``. par = (weight kind, a, b)."""
-    wk = np.empty(1, dtype=np.int64)
-    wk[0] = int(par[0])
-    ome = np.empty(1)
-    cov = np.empty((1, 1))
-    _weighted_sums(tab, wk, par[1:2], par[2:3], 1, ome, cov)
+    ome = tab.scratch[MAX_COMPONENTS + 3]
+    cov = tab.scratch[MAX_COMPONENTS + 4:MAX_COMPONENTS + 5, :1]
+    _weighted_sums(tab, par, 1, ome, cov)
     info[0] = cov[0, 0]
     z = ome[0] / math.sqrt(cov[0, 0]) if cov[0, 0] > 0.0 else np.nan
     return z, ome[0], np.nan
@@ -160,16 +181,9 @@ def maxcombo(par, tab, info):
     correlation of the weighted scores (simtrial's ``maxcombo``). par = (m, kind_1, a_1, b_1, ...).
     ``info``: the covariance matrix, upper triangle by rows."""
     m = int(par[0])
-    wk = np.empty(m, dtype=np.int64)
-    wa = np.empty(m)
-    wb = np.empty(m)
-    for i in range(m):
-        wk[i] = int(par[1 + 3 * i])
-        wa[i] = par[2 + 3 * i]
-        wb[i] = par[3 + 3 * i]
-    ome = np.empty(m)
-    cov = np.empty((m, m))
-    _weighted_sums(tab, wk, wa, wb, m, ome, cov)
+    ome = tab.scratch[MAX_COMPONENTS + 3]
+    cov = tab.scratch[MAX_COMPONENTS + 4:MAX_COMPONENTS + 4 + m, :m]
+    _weighted_sums(tab, par[1:], m, ome, cov)
     q = 0
     for i in range(m):
         for j in range(i, m):
@@ -180,12 +194,13 @@ def maxcombo(par, tab, info):
         if not cov[i, i] > 0.0:
             return np.nan, np.nan, np.nan
         zmin = min(zmin, ome[i] / math.sqrt(cov[i, i]))
-    corr = np.empty((2 * m, m))
+    corr = tab.scratch[MAX_COMPONENTS + 4 + m:MAX_COMPONENTS + 4 + 3 * m, :m]  # (2m, m): R and work for below
+    work = tab.scratch[MAX_COMPONENTS + 4 + 3 * m:MAX_COMPONENTS + 4 + 5 * m, :m]
     for i in range(m):
         for j in range(m):
             corr[i, j] = cov[i, j] / math.sqrt(cov[i, i] * cov[j, j])
     # P(min Z <= zmin) = 1 - P(all -Z_i < -zmin), -Z ~ N(0, R) as well
-    p = 1.0 - below(-zmin, corr, m, np.empty((2 * m, m)))
+    p = 1.0 - below(-zmin, corr, m, work)
     return zmin, np.nan, p
 
 
@@ -295,16 +310,60 @@ def cox(par, tab, info):
 
 
 @njit(cache=True, error_model="numpy")
-def statistic(kind, par, tab, info):
-    """(z on the statistic's own scale, estimate, p or NaN) of statistic ``kind`` at one look."""
-    if kind == LOGRANK:
-        return logrank(par, tab, info)
-    if kind == WEIGHTED:
-        return weighted(par, tab, info)
-    if kind == MAXCOMBO:
-        return maxcombo(par, tab, info)
-    if kind == RMST:
-        return rmst(par, tab, info)
-    if kind == MILESTONE:
-        return milestone(par, tab, info)
-    return cox(par, tab, info)
+def _store(s, res, z, est, p):
+    z[s] = res[0]
+    est[s] = res[1]
+    p[s] = res[2]
+
+
+@njit(cache=True, error_model="numpy")
+def plain_family(rows, tab, z, est, p, info):
+    """Log-rank and Cox tests: rows (slot, kind)."""
+    for r in range(rows.shape[0]):
+        s = rows[r, 0]
+        if rows[r, 1] == LOGRANK:
+            _store(s, logrank(rows[r], tab, info[s]), z, est, p)
+        else:
+            _store(s, cox(rows[r], tab, info[s]), z, est, p)
+
+
+@njit(cache=True, error_model="numpy")
+def weighted_family(rows, tab, z, est, p, info):
+    """Weighted log-rank tests: rows (slot, weight kind, a, b); None: none."""
+    if rows is None:
+        return
+    for r in range(rows.shape[0]):
+        s = int(rows[r, 0])
+        _store(s, weighted(rows[r, 1:], tab, info[s]), z, est, p)
+
+
+@njit(cache=True, error_model="numpy")
+def maxcombo_family(rows, tab, z, est, p, info):
+    """MaxCombo tests: rows (slot, m, kind_1, a_1, b_1, ...); None: none."""
+    if rows is None:
+        return
+    for r in range(rows.shape[0]):
+        s = int(rows[r, 0])
+        _store(s, maxcombo(rows[r, 1:], tab, info[s]), z, est, p)
+
+
+@njit(cache=True, error_model="numpy")
+def curves_family(rows, tab, z, est, p, info):
+    """RMST and milestone tests: rows (slot, kind, time, check index); None: none."""
+    if rows is None:
+        return
+    for r in range(rows.shape[0]):
+        s = int(rows[r, 0])
+        if rows[r, 1] == RMST:
+            _store(s, rmst(rows[r, 2:], tab, info[s]), z, est, p)
+        else:
+            _store(s, milestone(rows[r, 2:], tab, info[s]), z, est, p)
+
+
+@njit(cache=True, error_model="numpy")
+def compute(ana, tab, z, est, p, info):
+    """Every statistic of the look: ``z`` (own scale), ``est``, ``p`` and ``info`` by slot."""
+    plain_family(ana.plain_tests, tab, z, est, p, info)
+    weighted_family(ana.weighted_tests, tab, z, est, p, info)
+    maxcombo_family(ana.maxcombo_tests, tab, z, est, p, info)
+    curves_family(ana.curve_tests, tab, z, est, p, info)
