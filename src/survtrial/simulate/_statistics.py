@@ -361,9 +361,13 @@ def curves_family(rows, tab, z, est, p, info):
 
 
 @njit(cache=True, error_model="numpy")
-def compute(ana, tab, z, est, p, info):
-    """Every statistic of the look: ``z`` (own scale), ``est``, ``p`` and ``info`` by slot."""
-    plain_family(ana.plain_tests, tab, z, est, p, info)
-    weighted_family(ana.weighted_tests, tab, z, est, p, info)
-    maxcombo_family(ana.maxcombo_tests, tab, z, est, p, info)
-    curves_family(ana.curve_tests, tab, z, est, p, info)
+def compute(plain, weighted, maxcombos, curves, tab, z, est, p, info):
+    """Every statistic of the look: ``z`` (own scale), ``est``, ``p`` and ``info`` by slot. A family
+    given as None is pruned when this is compiled (its functions are not even typed)."""
+    plain_family(plain, tab, z, est, p, info)
+    if weighted is not None:
+        weighted_family(weighted, tab, z, est, p, info)
+    if maxcombos is not None:
+        maxcombo_family(maxcombos, tab, z, est, p, info)
+    if curves is not None:
+        curves_family(curves, tab, z, est, p, info)
