@@ -153,6 +153,9 @@ def simulate(
             except ValueError:
                 raise InputError(f"--landmarks: {landmarks!r} is not a comma-separated list of years") from None
         grid = parse_sweeps(sweep or [])
+        from survtrial.simulate._warmup import set_notifier
+
+        set_notifier(lambda text: _console().print(f"[dim]{text}[/dim]"))  # first run: numba compiles the kernels
         models = _models(scenario, design, grid, lm, test, decision_test)
         client = None
         if scheduler is not None:

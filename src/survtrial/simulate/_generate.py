@@ -53,15 +53,16 @@ _GEN_SCALARS = {"n_fixed": int, "n_mean": float, "stratified_blocks": bool, "n_a
 
 
 def generation_args(**fields) -> GenerationArgs:
-    """A :class:`GenerationArgs` with every field of its fixed type (C-contiguous float64 or int64
-    arrays, Python scalars)."""
+    """A :class:`GenerationArgs` with every field of its fixed type (C-contiguous writeable float64
+    or int64 arrays, Python scalars)."""
     out = {}
     for name in GenerationArgs._fields:
         v = fields[name]
         if name in _GEN_SCALARS:
             out[name] = _GEN_SCALARS[name](v)
         else:
-            out[name] = np.ascontiguousarray(v, dtype=np.int64 if name in _GEN_INT_ARRAYS else np.float64)
+            # C-contiguous and writeable: a read-only array is another numba type (another compilation)
+            out[name] = np.require(v, dtype=np.int64 if name in _GEN_INT_ARRAYS else np.float64, requirements="CW")
     return GenerationArgs(**out)
 
 

@@ -39,17 +39,6 @@ def _buffers(n_cap, n_cells):
     return enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch
 
 
-@njit(cache=True, error_model="numpy")
-def _draw(state, n, gen, bufs):
-    """One trial of n patients into the buffers (see :func:`~survtrial.simulate._generate.generate_trial`)."""
-    enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch = bufs
-    generate_trial(
-        state, n, gen.acc_knots, gen.acc_cum, gen.acc_dens, gen.strat_cum, gen.stratified_blocks, gen.blocks,
-        gen.target, gen.n_arms, gen.breaks, gen.tot_rates, gen.tot_cum, gen.p_event, gen.type_cum, gen.horizon,
-        gen.min_events, enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch,
-    )
-
-
 @njit(cache=True, error_model="numpy", nogil=True)
 def simulate_block(state, sizes, gen, ana, out):
     """Simulate trials of ``sizes[i]`` patients from ``state`` and analyse every look of each into row i of ``out``."""
@@ -57,12 +46,15 @@ def simulate_block(state, sizes, gen, ana, out):
     n_strata = gen.strat_cum.size
     n_arms = gen.n_arms
     n_cells = n_strata * n_arms
-    bufs = _buffers(n_cap, n_cells)
-    enrol, cell, exit_t, cause, pref, grid, cand, _sup, n_cand, _scratch = bufs
+    enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch = _buffers(n_cap, n_cells)
     ws = workspace(n_cap, n_cells, n_strata if ana.stratified else 1, ana.test_kind.size)
     for i in range(sizes.size):
         n = sizes[i]
-        _draw(state, n, gen, bufs)
+        generate_trial(
+            state, n, gen.acc_knots, gen.acc_cum, gen.acc_dens, gen.strat_cum, gen.stratified_blocks, gen.blocks,
+            gen.target, gen.n_arms, gen.breaks, gen.tot_rates, gen.tot_cum, gen.p_event, gen.type_cum, gen.horizon,
+            gen.min_events, enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch,
+        )
         analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, n_cand[0], n_strata, n_arms, ana, ws, out, i)
 
 
@@ -72,10 +64,14 @@ def patient_block(state, late_state, sizes, index, gen):
     trials are drawn and discarded); the exits the trial did not draw (after the horizon) come
     from ``late_state``."""
     n_cap = sizes[: index + 1].max()
-    bufs = _buffers(n_cap, gen.strat_cum.size * gen.n_arms)
-    enrol, cell, exit_t, cause, _pref, _grid, cand, sup, n_cand, _scratch = bufs
+    n_cells = gen.strat_cum.size * gen.n_arms
+    enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch = _buffers(n_cap, n_cells)
     for i in range(index + 1):
-        _draw(state, sizes[i], gen, bufs)
+        generate_trial(
+            state, sizes[i], gen.acc_knots, gen.acc_cum, gen.acc_dens, gen.strat_cum, gen.stratified_blocks,
+            gen.blocks, gen.target, gen.n_arms, gen.breaks, gen.tot_rates, gen.tot_cum, gen.p_event, gen.type_cum,
+            gen.horizon, gen.min_events, enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch,
+        )
     n = sizes[index]
     fill_late_exits(late_state, n, enrol, cell, gen.breaks, gen.tot_rates, gen.tot_cum, gen.horizon, exit_t, sup,
                     n_cand)
@@ -83,3 +79,17 @@ def patient_block(state, late_state, sizes, index, gen):
     for r in range(n_cand[0]):
         causes[cand[r]] = cause[cand[r]]
     return enrol[:n].copy(), cell[:n].copy(), exit_t[:n].copy(), causes
+
+
+@njit(cache=True, error_model="numpy")
+def warm_generation(state, gen):
+    """Draw one trial of two patients as :func:`simulate_block` does: compiles (and caches) the
+    generator for this bundle's types (see :mod:`survtrial.simulate._warmup`)."""
+    n_cells = gen.strat_cum.size * gen.n_arms
+    enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch = _buffers(2, n_cells)
+    n = np.int64(2)
+    generate_trial(
+        state, n, gen.acc_knots, gen.acc_cum, gen.acc_dens, gen.strat_cum, gen.stratified_blocks, gen.blocks,
+        gen.target, gen.n_arms, gen.breaks, gen.tot_rates, gen.tot_cum, gen.p_event, gen.type_cum, gen.horizon,
+        gen.min_events, enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch,
+    )

@@ -76,7 +76,8 @@ def analysis_args(**fields) -> AnalysisArgs:
         elif name in _ANA_FAMILIES and (v is None or len(v) == 0):
             out[name] = None
         else:
-            a = np.ascontiguousarray(v, dtype=np.int64 if name in _ANA_INT_ARRAYS else np.float64)
+            # C-contiguous and writeable: a read-only array is another numba type (another compilation)
+            a = np.require(v, dtype=np.int64 if name in _ANA_INT_ARRAYS else np.float64, requirements="CW")
             if name in _ANA_TABLES:
                 width = a.shape[-1] if a.ndim == 2 else 2
                 a = a.reshape(S, -1) if name.startswith("stop") else a.reshape(len(a), width)

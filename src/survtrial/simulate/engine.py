@@ -29,6 +29,7 @@ from survtrial.simulate._analysis import (
 from survtrial.simulate._generate import GenerationArgs, generation_args
 from survtrial.simulate._looks import AnalysisArgs, LookOutputs
 from survtrial.simulate._test_bounds import N_PILOT, PILOT_SEED, TestBounds
+from survtrial.simulate._warmup import ensure_compiled
 from survtrial.simulate.design_spec import SimulationDesign, load_simulation_design, with_tests
 from survtrial.simulate.piecewise import stack_hazards
 
@@ -376,7 +377,9 @@ def _run_block(model: EngineModel, seed: int, block: int, count: int,
     sizes = _block_sizes(model, seed, block, count)
     out["n_patients"][:] = sizes
     looks = LookOutputs(**{name: out[name] for name in LookOutputs._fields})
-    kern.simulate_block(_rng.block_state(seed, block), sizes, model.generation, model.analysis, looks)
+    state = _rng.block_state(seed, block)
+    ensure_compiled(state, sizes, model.generation, model.analysis, looks)
+    kern.simulate_block(state, sizes, model.generation, model.analysis, looks)
     return out
 
 
