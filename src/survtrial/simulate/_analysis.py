@@ -20,7 +20,7 @@ from survtrial.simulate._test_bounds import TestBounds, test_bounds
 
 DECISIONS = ["none", "efficacy", "futility", "harm"]
 
-_PILOTS: dict[tuple, list[np.ndarray]] = {}
+_BOUNDS: dict[tuple, TestBounds] = {}  # bounds of the tests by scenario, design and tests (this process)
 
 
 def kernel_parameters(tests: tuple[Any, ...]) -> dict[str, Any]:
@@ -60,8 +60,9 @@ def analysis_part(des: Any, control: int, experimental: int, landmarks: np.ndarr
     """(analysis bundle, tests, decision index, bounds) of a design.
 
     ``pilot()`` returns the kernel outputs of the design's H0 pilot run (see
-    :mod:`survtrial.simulate._test_bounds`); it is called only if a test needs it, once per
-    ``pilot_key`` in this process. ``with_bounds=False`` (the pilot itself): no bounds, no stops.
+    :mod:`survtrial.simulate._test_bounds`); it is called only if a test needs it, and the bounds
+    are computed once per ``pilot_key`` (scenario and design digests, engine version) in this
+    process. ``with_bounds=False`` (the pilot itself): no bounds, no stops.
     """
     from survtrial.simulate._test_bounds import pilot_information
 
@@ -71,16 +72,12 @@ def analysis_part(des: Any, control: int, experimental: int, landmarks: np.ndarr
     families = kernel_parameters(tests)
     S = len(tests)
     if with_bounds:
-        def info() -> list[np.ndarray]:
-            key = None if pilot_key is None else (*pilot_key, tuple(t.label for t in tests))
-            if key is not None and key in _PILOTS:
-                return _PILOTS[key]
-            out = pilot_information(pilot(), tests)
+        key = None if pilot_key is None else (*pilot_key, tuple(t.label for t in tests))
+        bounds = _BOUNDS.get(key) if key is not None else None
+        if bounds is None:
+            bounds = test_bounds(des, tests, lambda: pilot_information(pilot(), tests))
             if key is not None:
-                _PILOTS[key] = out
-            return out
-
-        bounds = test_bounds(des, tests, info)
+                _BOUNDS[key] = bounds
     else:
         bounds = TestBounds(np.full((S, K), np.inf), np.full((S, K), -np.inf), np.full((S, K), np.nan), {})
     stop_upper = np.full((S, K), np.inf)

@@ -46,9 +46,11 @@ def _cached(dispatcher: Any, args: tuple) -> bool:
     sig = tuple(typeof(a) for a in args)
     if sig in dispatcher.overloads:
         return True
-    try:  # numba's own first step when a compiled function is called with new types
-        return dispatcher._cache.load_overload(sig, dispatcher.targetctx) is not None
-    except Exception:  # an unreadable cache only means compiling
+    try:  # the cache's index holds the signature (numba's own lookup, without loading the code)
+        cache = dispatcher._cache
+        key = cache._index_key(sig, dispatcher.targetctx.codegen())
+        return key in cache._cache_file._load_index()
+    except Exception:  # an unreadable cache, or another numba: compile with the message
         return False
 
 

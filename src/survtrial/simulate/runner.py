@@ -354,7 +354,9 @@ def _in_memory(model: EngineModel, seed: int, n_sims: int, size: int, workers: i
         return SimulationResult(trials, model, seed)
     # threads write the kernel outputs of their tasks into the arrays of the whole run
     stats = _outputs(model, n_sims)
-    step = min(size, TASK)
+    # tasks of whole seed blocks, at most TASK trials, at least four per thread when there are enough
+    step = max(TRIALS_PER_SEED_BLOCK, min(size, TASK, -(-n_sims // (4 * workers * TRIALS_PER_SEED_BLOCK))
+                                          * TRIALS_PER_SEED_BLOCK))
 
     def task(a: int, b: int) -> None:
         _range_stats(model, seed, a, b, into={k: v[a:b] for k, v in stats.items()})
