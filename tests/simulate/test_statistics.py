@@ -207,3 +207,26 @@ def test_times_beyond_an_arms_follow_up_give_nan():
     with pytest.raises(InputError, match="beyond the follow-up"):
         restricted_mean_survival_time("dfs_time", "dfs_event", "arm", data=cut, tau=1.5, timefix=False)
     _check(model, 8, 0)
+
+
+def test_design_keys_choose_the_tests_and_the_decision_test():
+    from survtrial.simulate.design_spec import simulation_design, with_tests
+    from survtrial.simulate.statistics import parse_test
+
+    des = simulation_design({"events": [30, 60], "tests": ["logrank", "FH(0, 0.5)"], "decision_test": "fh(0,0.5)"})
+    model = build_model(SMALL, des, landmarks=[])
+    assert [t.label for t in model.tests] == ["logrank", "fh(0,0.5)"] and model.decision_index == 1
+    recs = simulate_range(model, 4, 0, 300)
+    assert recs["rejected"].equals(recs["fh_0_0.5_rejected"])
+    assert np.array_equal(recs["z_2"].to_numpy(), recs["fh_0_0.5_z_2"].to_numpy(), equal_nan=True)
+    # tests given elsewhere replace the design's; its decision test stays if among them
+    kept = with_tests(des, ["fh(0,0.5)", "maxcombo"])
+    assert kept.tests[kept.decision_index].label == "fh(0,0.5)"
+    first = with_tests(des, ["cox", "maxcombo"])
+    assert first.tests[first.decision_index].label == "cox"
+    added = with_tests(des, None, "rmst(1y)")  # a decision test not among the tests is added first
+    assert [t.label for t in added.tests] == ["rmst(1y)", "logrank", "fh(0,0.5)"] and added.decision_index == 0
+    # names: case and spaces ignored, times with units, labels canonical
+    assert parse_test(" MB( 9m , 2 ) ").label == "mb(0.75y,2)" and parse_test("rmst(6m)").time == 0.5
+    with pytest.raises(InputError, match="repeats"):
+        with_tests(des, ["fh(0,0.5)", "FH(0, .5)"])

@@ -1,4 +1,4 @@
-"""Compiled (numba) analysis of every look of one simulated trial: log-rank, Cox, Kaplan-Meier.
+"""Compiled (numba) analysis of every look of one simulated trial: its risk-set table, then the tests.
 
 Before the looks: the DFS event calendar times' order statistics give every look's cut; the exits
 (events and dropouts) by the last cut are gathered in patient (enrolment) order and argsorted by
@@ -17,6 +17,10 @@ cell counts how many of them in cell c). For an exit, ``[j < hi] - [lo <= j] + [
 so the counts are exact. Rare cases take exact slower paths: equal event times (ties), and a
 dropout whose ``cut - e`` rounds below its exit time (``apply_data_cut`` gives it time
 ``min(exit, cut - e)``).
+
+From these counts each look builds its risk-set table (rows of the stratified or pooled analysis,
+per-cell counts where a Kaplan-Meier statistic needs them), the log-rank sums and the Cox
+estimate; the tests are functions of that table (:mod:`survtrial.simulate._statistics`).
 """
 
 from __future__ import annotations

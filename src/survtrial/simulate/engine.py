@@ -474,8 +474,11 @@ class SimulationResult:
 
     ``trials`` has one row per trial: stopping look, decision (``efficacy``, ``futility``,
     ``harm`` (two-sided lower bound) or ``none``), events, calendar time (years from study start),
-    subjects enrolled, z (> 0 favours experimental), Cox log HR and SE at stopping; and per look j
-    the same quantities with suffix ``_j``, the bounds applied, and Kaplan-Meier landmarks per arm.
+    subjects enrolled, z of the decision test (> 0 favours experimental), Cox log HR and SE at
+    stopping; and per look j the same quantities with suffix ``_j``, the bounds applied, and
+    Kaplan-Meier landmarks per arm; per test (:mod:`survtrial.simulate.statistics`)
+    ``<test>_z_j``, ``<test>_estimate_j``, ``<test>_p_j``, and ``<test>_rejected``,
+    ``<test>_stop_look`` as if it were the decision test.
     """
 
     trials: pd.DataFrame
