@@ -24,7 +24,8 @@ def _control_3y(reference: dict) -> str:
 
 def _superiority_flags(reference: dict) -> list[str]:
     return ["--control-survival", _control_3y(reference), "--landmark", "3", "--hr", "0.6", "--power", "0.9",
-            "--looks", "3", "--beta-spending", "OF", "--accrual-time", "5", "--follow-up", "2"]
+            "--looks", "3", "--beta-spending", "OF", "--accrual-time", "5", "--follow-up", "2",
+            "--time-unit", "years"]
 
 
 # rpact 3.3.4:
@@ -66,7 +67,7 @@ def test_design_from_flags_matches_rpact_and_writes_all_files(tmp_path, referenc
 
 def test_design_from_yaml_equals_flags_and_flags_override(tmp_path, reference):
     spec = {"control_survival": _control_3y(reference), "landmark_time": 3, "hazard_ratio": 0.6, "power": 0.9,
-            "looks": 3, "beta_spending": "OF", "accrual_time": 5, "follow_up": 2}
+            "looks": 3, "beta_spending": "OF", "accrual_time": 5, "follow_up": 2, "time_unit": "years"}
     path = tmp_path / "design.yaml"
     path.write_text(yaml.safe_dump(spec))
     assert runner.invoke(app, ["design", str(path), "--out", str(tmp_path / "a")]).exit_code == 0
@@ -87,7 +88,7 @@ def test_noninferiority_design_from_yaml_matches_rpact(tmp_path, reference):
     path = tmp_path / "ni.yaml"
     path.write_text(yaml.safe_dump({
         "title": "De-escalation", "control_survival": f"{baseline}%", "landmark_time": 3, "hazard_ratio": 1.0,
-        "margin_survival_difference": "2%", "looks": 2, "accrual_time": 5, "follow_up": 3,
+        "margin_survival_difference": "2%", "looks": 2, "accrual_time": 5, "follow_up": 3, "time_unit": "years",
     }))
     res = runner.invoke(app, ["design", str(path), "--out", str(tmp_path / "ni")])
     assert res.exit_code == 0, res.output
@@ -110,14 +111,15 @@ def test_noninferiority_design_from_yaml_matches_rpact(tmp_path, reference):
     [
         (["--alpha", "1.5"], "alpha"),
         (["--power", "0"], "power"),
-        (["--accrual-time", "-2"], "accrual_time"),
-        (["--margin", "0.8"], "noninferiority_margin"),
-        (["--fractions", "0.5,0.4,1"], "information_fractions"),
+        (["--accrual-time", "-2"], "--accrual-time"),
+        (["--margin", "0.8"], "--margin"),
+        (["--fractions", "0.5,0.4,1"], "--fractions"),
         (["--method", "lachin-foulkes"], "lachin_foulkes_sample_size"),
     ],
 )
 def test_design_bad_input_exits_2_naming_the_argument(tmp_path, args, needle):
-    base = ["design", "--hr", "0.7", "--control-median", "1", "--accrual-time", "2", "--follow-up", "1"]
+    base = ["design", "--hr", "0.7", "--control-median", "1", "--accrual-time", "2", "--follow-up", "1",
+            "--time-unit", "years"]
     out = tmp_path / "never"
     res = runner.invoke(app, [*base, *args, "--out", str(out)])
     assert res.exit_code == 2
@@ -127,7 +129,7 @@ def test_design_bad_input_exits_2_naming_the_argument(tmp_path, args, needle):
 
 def test_design_yaml_unknown_key_is_named(tmp_path):
     path = tmp_path / "typo.yaml"
-    path.write_text("hazard_ratio: 0.7\ncontrol_median: 1\nfollow_up: 1\nalpah: 0.05\n")
+    path.write_text("hazard_ratio: 0.7\ncontrol_median: 1\nfollow_up: 1\ntime_unit: years\nalpah: 0.05\n")
     res = runner.invoke(app, ["design", str(path)])
     assert res.exit_code == 2
     assert "unknown key 'alpah'" in res.output
@@ -136,7 +138,8 @@ def test_design_yaml_unknown_key_is_named(tmp_path):
 def _two_look_plan(tmp_path) -> Path:
     # a generic two-look design (no trial figures needed): control median 2 years, HR 0.65
     res = runner.invoke(app, ["design", "--control-median", "2", "--hr", "0.65", "--power", "0.9", "--looks", "2",
-                              "--accrual-time", "3", "--follow-up", "2", "--out", str(tmp_path / "plan")])
+                              "--accrual-time", "3", "--follow-up", "2", "--time-unit", "years",
+                              "--out", str(tmp_path / "plan")])
     assert res.exit_code == 0, res.output
     return tmp_path / "plan" / "design.json"
 
@@ -197,3 +200,111 @@ def test_monitor_csv_missing_column_exits_2(tmp_path):
     res = runner.invoke(app, ["monitor", str(design_json), "--looks-csv", str(bad)])
     assert res.exit_code == 2
     assert "missing column" in res.output and "'z'" in res.output
+
+
+# rpact 3.3.4:
+#   d <- getDesignGroupSequential(kMax = 3, alpha = 0.025, beta = 0.1, typeOfDesign = "asOF")
+#   x <- getSampleSizeSurvival(d, hazardRatio = 0.6, lambda2 = log(2) / 12, accrualTime = c(0, 24),
+#                              followUpTime = 12)
+#   x$eventsPerStage 54.3258999303 108.6517998606 162.9776997909 (events do not depend on lambda2 or accrual)
+#   getDesignCharacteristics(d)$inflationFactor 1.01185276326
+#   d$criticalValues 3.71030287326 2.51142748445 1.99304748327
+RPACT_EVENTS = [54.3258999303, 108.6517998606, 162.9776997909]
+RPACT_BOUNDS = [3.71030287326, 2.51142748445, 1.99304748327]
+
+
+def test_design_events_alone_when_only_the_effect_is_given(tmp_path):
+    res = runner.invoke(app, ["design", "--hr", "0.6", "--power", "0.9", "--looks", "3", "--out", str(tmp_path / "e")])
+    assert res.exit_code == 0, res.output
+    assert "round up to 163" in res.output and "subjects and timing not computed" in res.output
+    frame = pd.read_csv(tmp_path / "e" / "design.csv")
+    # rpact's inflation factor is itself a numerical integral (the tests above compare at 2e-6); 3e-9 apart here
+    assert frame["events"].to_numpy() == pytest.approx(RPACT_EVENTS, rel=1e-8)
+    assert frame["efficacy_z"].to_numpy() == pytest.approx(RPACT_BOUNDS, rel=1e-8)
+    assert "time" not in frame.columns and "subjects" not in frame.columns
+    # Schoenfeld by hand: (z_0.975 + z_0.9)^2 (1 + 1)^2 / log(0.6)^2, times the inflation factor
+    fixed = (norm.ppf(0.975) + norm.ppf(0.9)) ** 2 * 4 / math.log(0.6) ** 2
+    doc = json.loads((tmp_path / "e" / "design.json").read_text())
+    assert doc["summary"]["events_fixed"] == pytest.approx(fixed, rel=1e-12)
+    assert doc["summary"]["max_events"] == pytest.approx(fixed * 1.01185276326, rel=1e-8)
+    assert doc["summary"]["scope"] == "events" and doc["summary"]["n_subjects"] is None
+
+
+def test_design_boundaries_alone_when_no_effect_is_given(tmp_path):
+    res = runner.invoke(app, ["design", "--looks", "3", "--power", "0.9", "--out", str(tmp_path / "b")])
+    assert res.exit_code == 0, res.output
+    assert "boundaries only" in res.output
+    frame = pd.read_csv(tmp_path / "b" / "design.csv")
+    assert list(frame.columns[:3]) == ["look", "information_fraction", "efficacy_z"]
+    assert frame["efficacy_z"].to_numpy() == pytest.approx(RPACT_BOUNDS, rel=1e-8)
+    assert (tmp_path / "b" / "boundaries.png").exists()
+    # monitoring needs the design's events: refused, naming the flag
+    mon = runner.invoke(app, ["monitor", str(tmp_path / "b" / "design.json"), "--events", "50", "--z", "1"])
+    assert mon.exit_code == 2 and "--hr" in mon.output
+
+
+# rpact 3.3.4 (months: median 12, accrual 24, follow-up 12):
+#   x2 <- getSampleSizeSurvival(getDesignGroupSequential(kMax = 1, alpha = 0.025, beta = 0.2), hazardRatio = 0.7,
+#                               median2 = 12, accrualTime = c(0, 24), followUpTime = 12)
+#   c(x2$maxNumberOfEvents, x2$maxNumberOfSubjects, x2$maxStudyDuration) 246.787104547 369.574139588 36
+def test_design_time_unit_required_and_echoed(tmp_path):
+    args = ["design", "--control-median", "12", "--accrual-time", "24", "--follow-up", "12", "--hr", "0.7"]
+    res = runner.invoke(app, [*args, "--out", str(tmp_path / "never")])
+    assert res.exit_code == 2
+    assert "--control-median, --accrual-time, --follow-up hold times" in res.output and "--time-unit" in res.output
+    assert "control_median" not in res.output and not (tmp_path / "never").exists()
+    res = runner.invoke(app, [*args, "--time-unit", "months", "--out", str(tmp_path / "m")])
+    assert res.exit_code == 0, res.output
+    assert "time unit: months; control median 12 months; accrual 24 months; follow-up 12 months" in res.output
+    assert "study duration 36.00 months" in res.output and "Time (months)" in res.output
+    assert "years" not in res.output
+    doc = json.loads((tmp_path / "m" / "design.json").read_text())
+    assert doc["spec"]["time_unit"] == "months"
+    assert doc["summary"]["max_events"] == pytest.approx(246.787104547, rel=1e-8)
+    assert doc["summary"]["n_subjects"] == pytest.approx(369.574139588, rel=1e-8)
+    bad = runner.invoke(app, [*args, "--time-unit", "fortnights"])
+    assert bad.exit_code == 2 and "--time-unit" in bad.output and "fortnights" in bad.output
+
+
+def test_design_yaml_without_time_unit_names_the_key(tmp_path):
+    path = tmp_path / "d.yaml"
+    path.write_text("hazard_ratio: 0.7\ncontrol_median: 1\naccrual_time: 2\nfollow_up: 1\n")
+    res = runner.invoke(app, ["design", str(path)])
+    assert res.exit_code == 2 and "time_unit" in res.output  # a file's keys are named as keys
+    ok = runner.invoke(app, ["design", str(path), "--time-unit", "years"])
+    assert ok.exit_code == 0, ok.output
+
+
+@pytest.mark.parametrize(
+    ("args", "flag"),
+    [
+        (["--hr", "0.7", "--control-median", "1", "--control-hazard", "0.5"], "--control-hazard"),
+        (["--hr", "0.7", "--control-median", "1", "--follow-up", "1"], "--accrual-time"),
+        (["--control-median", "1"], "--control-median"),
+        (["--hr", "-1"], "--hr"),
+        (["--hr", "0.7", "--control-survival", "0.9", "--accrual-time", "2", "--follow-up", "1"], "--landmark"),
+    ],
+)
+def test_design_errors_name_flags_not_python_names(args, flag):
+    res = runner.invoke(app, ["design", *args, "--time-unit", "years"])
+    assert res.exit_code == 2 and flag in res.output, res.output
+    names = ("control_hazard", "control_median", "accrual_time", "hazard_ratio", "landmark_time", "follow_up")
+    assert not any(n in res.output for n in names), res.output
+
+
+def test_monitor_warns_when_z_and_hr_disagree(tmp_path):
+    design_json = _two_look_plan(tmp_path)
+    # the case: reproduce used to print the log-rank z with R's sign (-4.40) next to HR 0.39
+    res = runner.invoke(app, ["monitor", str(design_json), "--events", "100", "--z=-4.40", "--hr", "0.39"])
+    assert res.exit_code == 0, res.output
+    assert "warning: look 1: z = -4.40 says the experimental arm is worse" in res.output
+    assert "hazard ratio 0.39 says it is better" in res.output
+    ok = runner.invoke(app, ["monitor", str(design_json), "--events", "100", "--z", "4.40", "--hr", "0.39"])
+    assert ok.exit_code == 0 and "warning" not in ok.output and "stop: efficacy" in ok.output
+    looks = tmp_path / "looks.csv"
+    looks.write_text("events,z,hr\n100,-4.4,0.39\n")
+    csv = runner.invoke(app, ["monitor", str(design_json), "--looks-csv", str(looks), "--out", str(tmp_path / "m")])
+    assert csv.exit_code == 0 and "warning: look 1" in csv.output
+    assert bool(pd.read_csv(tmp_path / "m" / "monitor.csv")["direction_conflict"].iloc[0]) is True
+    bad = runner.invoke(app, ["monitor", str(design_json), "--events", "100", "--z", "1", "--hr", "0.5,0.6"])
+    assert bad.exit_code == 2 and "--hr" in bad.output

@@ -68,7 +68,7 @@ def test_failed_run_keeps_previous_output(tmp_path):
     bad = tmp_path / "risk.csv"
     risk.to_csv(bad, index=False)
     res = runner.invoke(app, ["reconstruct", "--curve", str(CURVE), "--at-risk", str(bad), "--out", str(out),
-                              "--clean"])
+                              "--clean", "--overwrite"])
     assert res.exit_code == 2
     assert "row 3 (arm 'radiotherapy'), column 'n_risk'" in " ".join(res.output.split())
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -102,3 +102,19 @@ def test_tests_and_decision_test(tmp_path, files):
         got = csv.loc[csv["measure"] == label, "estimate"].iloc[0]
         assert got == pytest.approx(direct.trials[col].mean(), rel=1e-12)
     assert direct.trials["rejected"].equals(direct.trials["maxcombo_rejected"])
+
+
+def test_sweep_ends_with_one_side_by_side_table(tmp_path, files):
+    sc, design = files
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["simulate", str(sc), "--design", str(design), "--n-sims", "400", "--out", str(out),
+                              "--sweep", "hazard_ratio=1,0.6", "--no-progress"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    tail = res.output[res.output.index("Sweep: 2 points side by side"):]
+    csv = pd.read_csv(out / "summary.csv")
+    row = next(line for line in tail.splitlines() if "rejection probability" in line)
+    cells = [c.strip() for c in row.split("\u2502")[2:4]]
+    for hr, cell in zip((1.0, 0.6), cells, strict=True):
+        r = csv[(csv["hazard_ratio"] == hr) & (csv["measure"] == "rejection_probability")].iloc[0]
+        assert cell == f"{r['estimate']:.4f} ± {r['mc_se']:.4f}"
+    assert "rejection at look 3" in tail and "expected duration (years)" in tail

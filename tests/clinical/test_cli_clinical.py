@@ -115,3 +115,34 @@ def test_calendar_for_a_child_of_a_cohort(tmp_path):
                             "--out", str(tmp_path / "bad")])
     assert r.exit_code == 2 and "allowed bag duration" in r.output
     assert not (tmp_path / "bad").exists()
+
+
+def test_classify_prints_each_childs_group(cohort_csv):
+    from survtrial.clinical.cohort import assess_cohort
+
+    frame = assess_cohort(pd.read_csv(cohort_csv)).to_frame()
+    r = runner.invoke(app, ["classify", str(cohort_csv)], env={"COLUMNS": "250"})
+    assert r.exit_code == 0, r.output
+    rows = {line.split("\u2502")[1].strip(): line for line in r.output.splitlines() if line.count("\u2502") > 4}
+    for child in frame.itertuples(index=False):
+        line = rows[child.patient_id]
+        assert (child.risk_group if isinstance(child.risk_group, str) else "-") in line
+        assert child.classification[:40] in line
+    short = runner.invoke(app, ["classify", str(cohort_csv), "--max-rows", "5"], env={"COLUMNS": "250"})
+    assert "55 more children not shown" in short.output
+
+
+@pytest.mark.parametrize(("args", "flag"), [
+    (["benefit", "--level", "2"], "--level 2.0"),
+    (["benefit", "--method", "foo"], "--method 'foo'"),
+    (["benefit", "--group", "XX"], "--group 'XX'"),
+    (["calendar", "--start", "2025-13-01", "--arm", "B", "--out", "never"], "--start '2025-13-01'"),
+    (["calendar", "--start", "2025-01-01", "--arm", "B", "--infusion-start", "25:00", "--out", "never"],
+     "--infusion-start '25:00'"),
+    (["calendar", "--start", "2025-01-01", "--arm", "B", "--distance-km", "-3", "--out", "never"], "--distance-km"),
+])
+def test_clinical_errors_name_the_flag(args, flag, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2 and f"error: {flag}" in r.output, r.output
+    assert not (tmp_path / "never").exists()

@@ -28,13 +28,13 @@ def _adtte(n=6):
     })
 
 
-def test_cnsr_zero_is_event_and_days_become_years():
+def test_cnsr_zero_is_event_and_times_stay_in_avalu():
     d = prepare_adam(_adsl(), _adtte(), variables=["RISKGRP"])
     s = d.subjects.set_index("subject_id")
     assert s.loc["S00", "event"] == 1 and s.loc["S01", "event"] == 0
     assert s.loc["S00", "event_type"] == "Marrow relapse"
     assert s.loc["S01", "event_type"] == "censored"
-    assert np.isclose(s.loc["S00", "time"], 100 / 365.25)
+    assert s.loc["S00", "time"] == 100.0 and d.time_unit == "days" and d.time_unit_source == "AVALU"
     assert d.randomized.to_dict() == {"Blina": 3, "Chemo": 3}
 
 
@@ -55,13 +55,16 @@ def test_cnsr_greater_than_one_is_censoring():
         (lambda sl, tt: tt.assign(PARAMCD="OS"), "PARAMCD 'DFS' not found; the data set has ['OS']"),
         (lambda sl, tt: tt.assign(USUBJID=["S00", "S00", "S02", "S03", "S04", "S05"]), "duplicated USUBJID x PARAMCD"),
         (lambda sl, tt: tt.assign(USUBJID=["S00", "X1", "S02", "S03", "S04", "S05"]), "not in ADSL: 'X1'"),
-        (lambda sl, tt: tt.drop(columns="AVALU"), "no AVALU"),
+        (lambda sl, tt: tt.drop(columns="AVALU"),
+         "no AVALU variable to tell the time unit of AVAL; give it with --time-unit"),
+        (lambda sl, tt: tt.assign(AVALU=""), "AVALU is blank"),
+        (lambda sl, tt: tt.assign(AVALU=["DAYS"] * 5 + ["MONTHS"]), "AVALU holds several units ['DAYS', 'MONTHS']"),
     ],
 )
 def test_adtte_validation_messages(mutate, fragment):
     tte = mutate(_adsl(), _adtte())
     with pytest.raises(InputError, match=None) as err:
-        prepare_adam(_adsl(), tte)
+        prepare_adam(_adsl(), tte, paramcd="DFS")
     assert fragment in str(err.value)
 
 
@@ -114,7 +117,7 @@ def test_sas7bdat_and_csv_read_the_same(tmp_path):
     a = load_adam(sas / "adsl.sas7bdat", sas / "adtte.sas7bdat").subjects
     b = load_adam(tmp_path / "adsl.csv", tmp_path / "adtte.csv").subjects
     pd.testing.assert_frame_equal(a, b)
-    assert a["event"].sum() == 3 and a["time"].max() == pytest.approx(600 / 365.25)
+    assert a["event"].sum() == 3 and a["time"].max() == 600.0
 
 
 def test_unknown_file_type(tmp_path):

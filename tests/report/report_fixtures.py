@@ -99,7 +99,8 @@ def build_report(payload: str = PAYLOAD):
         provenance=provenance(seed=20240630, scenario=f"aall1731 {payload}", command=["survtrial", payload]),
     )
     report.add_section(f"Primary endpoint {payload}", text=f"First paragraph {payload}.\n\nSecond paragraph.")
-    report.add_figure(km_plot(km, title=f"DFS {payload}"), f"Kaplan-Meier estimates {payload}", name="km")
+    report.add_figure(km_plot(km, title=f"DFS {payload}", xlabel="Years from randomization"),
+                      f"Kaplan-Meier estimates {payload}", name="km")
     summary = km.groupby("group", sort=False).agg(patients=("n_risk", "max"), events=("n_event", "sum")).reset_index()
     report.add_table(summary, f"Events by arm {payload}", csv_name="events_by_arm")
     report.add_heading(f"Heading {payload}")

@@ -159,7 +159,7 @@ def test_design_json_from_survtrial_design_is_accepted(tmp_path):
     from survtrial.design.plan import plan_trial
 
     plan = plan_trial({"control_survival": 0.879, "landmark_time": 3, "hazard_ratio": 0.6, "power": 0.9,
-                       "looks": 3, "accrual_time": 5, "follow_up": 2})
+                       "looks": 3, "accrual_time": 5, "follow_up": 2, "time_unit": "years"})
     path = tmp_path / "design.json"
     path.write_text(design_json(plan))
     des = load_simulation_design(path)

@@ -13,6 +13,7 @@ from survtrial.report.browser import find_chromium, render_html
 from survtrial.simulate.trial import simulate_trial
 from survtrial.workflows.analyze import analyze_adam, analyze_table
 from survtrial.workflows.twin import analyse_twin
+from survtrial.workflows.twin_spec import load_twin
 
 TOX = {"tox_crs_grade3plus": ("Cytokine release syndrome", "Immune system disorders", 3),
        "tox_fever": ("Fever", "General disorders", 2)}
@@ -34,13 +35,16 @@ def adam_dir(twin, tmp_path_factory):
 
 @pytest.mark.parametrize("fmt", ["csv", "xpt"])
 def test_round_trip_reproduces_direct_analysis(twin, adam_dir, fmt):
-    direct = analyse_twin(twin, detailed=False).headline()
+    direct = analyse_twin(twin, load_twin("aall1731"), detailed=False).headline()
     res = analyze_adam(adam_dir / f"adsl.{fmt}", adam_dir / f"adtte.{fmt}", adam_dir / f"adae.{fmt}",
                        paramcd="DFS", strata=["RISKGRP"], reference="chemo", tau="4y")
     via = res.analysis.headline()
     for key in ("S:all:chemo", "S:all:blina", "SE:all:blina", "hr", "hr_lower", "hr_upper", "logrank_p",
-                "rmst_difference", "CIF:marrow_relapse:chemo", "S:SR-High:blina"):
+                "CIF:marrow_relapse:chemo", "S:SR-High:blina", "z"):
         assert via[key] == pytest.approx(direct[key], rel=1e-9, abs=1e-12), key
+    # AVAL is in days (AVALU) and stays in days: the RMST difference too
+    assert res.analysis.time_unit == "days" and res.time_unit_source == "AVALU and PARAM 'DFS (days)'"
+    assert via["rmst_difference"] == pytest.approx(direct["rmst_difference"] * 365.25, rel=1e-9)
     flow = res.analysis.flow.set_index("subjects")
     assert flow.loc["randomized", "chemo"] == (twin["arm"] == "chemo").sum()
 
@@ -61,8 +65,8 @@ def test_plain_table_path(twin, tmp_path):
     path = tmp_path / "trial.parquet"
     twin.to_parquet(path)
     res = analyze_table(path, time="dfs_time", event="dfs_event", group="arm", strata=["risk_group"],
-                        reference="chemo", tau="4y", endpoint="DFS")
-    direct = analyse_twin(twin, detailed=False).headline()
+                        reference="chemo", tau="4y", endpoint_name="DFS", time_unit="years")
+    direct = analyse_twin(twin, load_twin("aall1731"), detailed=False).headline()
     assert res.analysis.headline()["hr"] == pytest.approx(direct["hr"], rel=1e-12)
 
 
@@ -112,7 +116,8 @@ def test_plain_table_units_and_non_numeric_times():
     frame = pd.DataFrame({"t": [12, 24, 36, 48], "e": [1, 0, 1, 1], "g": ["a", "b", "a", "b"]})
     from survtrial.errors import InputError
 
-    with pytest.raises(InputError, match="time_unit 'minutes' not recognised"):
+    with pytest.raises(InputError, match="--time-unit 'minutes' not recognised"):
         analyze_table(frame, time="t", event="e", group="g", time_unit="minutes", tau=None)
     with pytest.raises(InputError, match=r"column 't' row 2: 'x' is not a number"):
-        analyze_table(frame.assign(t=[12, "x", 36, 48]), time="t", event="e", group="g", tau=None)
+        analyze_table(frame.assign(t=[12, "x", 36, 48]), time="t", event="e", group="g", tau=None,
+                      time_unit="months", reference="a")

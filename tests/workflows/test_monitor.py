@@ -36,13 +36,14 @@ def test_events_and_z_per_cut(cuts):
 
 def test_cuts_out_of_order(cuts):
     with pytest.raises(InputError, match="events must increase"):
-        looks_from_data(cuts[::-1], time="dfs_time", event="dfs_event", group="arm")
+        looks_from_data(cuts[::-1], time="dfs_time", event="dfs_event", group="arm", reference="chemo")
 
 
 def test_cli_monitor_from_data(cuts, tmp_path):
     runner = CliRunner()
     r = runner.invoke(app, ["design", "--title", "t", "--control-survival", "87.9%", "--landmark", "3", "--hr", "0.5",
                             "--power", "0.9", "--looks", "3", "--accrual-time", "5", "--follow-up", "2",
+                            "--time-unit", "years",
                             "--out", str(tmp_path / "d")])
     assert r.exit_code == 0, r.output
     args = ["monitor", str(tmp_path / "d" / "design.json"), "--time", "dfs_time", "--event", "dfs_event",
@@ -54,3 +55,23 @@ def test_cli_monitor_from_data(cuts, tmp_path):
     assert "40" in r.output and "80" in r.output
     bad = runner.invoke(app, [*args, "--z", "1.0"])
     assert bad.exit_code == 2 and "give one of" in bad.output
+
+
+def test_cli_monitor_from_data_follows_the_reference_rule(cuts, tmp_path):
+    import pandas as pd
+
+    runner = CliRunner()
+    r = runner.invoke(app, ["design", "--hr", "0.5", "--power", "0.9", "--looks", "3", "--out", str(tmp_path / "d")])
+    assert r.exit_code == 0, r.output
+    base = ["monitor", str(tmp_path / "d" / "design.json"), "--time", "dfs_time", "--event", "dfs_event",
+            "--group", "arm"]
+    refused = runner.invoke(app, [*base, "--data", str(cuts[0])])
+    assert refused.exit_code == 2 and "--reference" in refused.output and "blina, chemo" in refused.output
+    renamed = tmp_path / "look.csv"
+    pd.read_csv(cuts[0]).replace({"arm": {"chemo": "Placebo + chemo", "blina": "Blinatumomab + chemo"}}).to_csv(
+        renamed, index=False)
+    ok = runner.invoke(app, [*base, "--data", str(renamed)], env={"COLUMNS": "200"})
+    assert ok.exit_code == 0, ok.output
+    assert "reference (control) arm: Placebo + chemo, its name says control ('placebo'); z > 0 favours" in ok.output
+    _, z = looks_from_data([cuts[0]], time="dfs_time", event="dfs_event", group="arm", reference="chemo")
+    assert f"{z[0]:.3f}" in ok.output  # the same z as with chemo named the control

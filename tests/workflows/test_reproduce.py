@@ -17,7 +17,8 @@ from survtrial.stats.km import kaplan_meier
 from survtrial.stats.logrank import logrank_test
 from survtrial.stats.rmst import restricted_mean_survival_time
 from survtrial.workflows.reproduce import reproduce
-from survtrial.workflows.twin import RMST_HORIZON_YEARS, published_table, run_replicates
+from survtrial.workflows.twin import published_table, run_replicates
+from survtrial.workflows.twin_spec import load_twin
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +41,7 @@ def test_report_numbers_equal_direct_statistics(run):
     high = pts[pts["risk_group"] == "SR-High"]
     s_high = kaplan_meier(high["dfs_time"], high["dfs_event"], high["arm"]).survival_at([3.0]).set_index("group")
     assert table.loc["dfs3_high_blina", "twin"] == pytest.approx(100 * s_high.loc["blina", "survival"], rel=1e-12)
-    rm = restricted_mean_survival_time(t, e, arm, tau=RMST_HORIZON_YEARS, reference="chemo")
+    rm = restricted_mean_survival_time(t, e, arm, tau=load_twin("aall1731").analysis.rmst.years, reference="chemo")
     assert table.loc["rmst_days", "twin"] == pytest.approx(float(rm.difference) * 365.25, rel=1e-12)
     codes = (pts["dfs_event_type"] == "marrow_relapse").astype(int) + 2 * (
         (pts["dfs_event"] == 1) & (pts["dfs_event_type"] != "marrow_relapse")).astype(int)
@@ -52,7 +53,8 @@ def test_report_numbers_equal_direct_statistics(run):
     crs = pts.loc[pts["arm"] == "blina", "tox_crs_grade3plus"].mean()
     assert table.loc["crs_blina", "twin"] == pytest.approx(100 * crs)
     lr = logrank_test(t, e, arm, strata=pts["risk_group"], reference="chemo")
-    assert run.interim["z"] == pytest.approx(lr.z, rel=1e-12)
+    # survtrial's convention (z > 0 favours blina, as the bound it is compared with); R's sign in lr.z
+    assert run.interim["z"] == pytest.approx(-lr.z, rel=1e-12) and run.interim["z"] > 0
 
 
 def test_outputs_written(run):
@@ -73,7 +75,7 @@ def test_same_seed_same_numbers(run):
 def test_calibration_over_300_replicates():
     """Each published headline lies in the twins' central 95%; mean 3-year DFS per arm within one published SE."""
     reps = run_replicates("aall1731", replicates=300, seed=2024, workers=2)
-    pub = published_table().set_index("key")
+    pub = published_table("aall1731").set_index("key")
     for key, row in pub.iterrows():
         lo, hi = np.quantile(reps[key], [0.025, 0.975])
         assert lo <= row["published"] <= hi, f"{key}: published {row['published']} outside twin [{lo:.3f}, {hi:.3f}]"
@@ -91,16 +93,20 @@ def test_replicates_do_not_depend_on_workers():
 @pytest.mark.skipif(find_chromium() is None, reason="headless Chromium not installed (apt-get install chromium)")
 def test_report_renders_and_escapes_scenario_name(tmp_path):
     sc = load_scenario("aall1731").updated({"name": "twin<script>alert(1)</script>"})
-    res = reproduce(sc, seed=3, out=tmp_path / "r")
+    res = reproduce("aall1731", scenario=sc, seed=3, out=tmp_path / "r")
     page = render_html(res.out / "report.html", selectors=["svg#figure-km_dfs", "table", "script"])
     assert page.errors == ()
     assert page.counts["svg#figure-km_dfs"] == 1 and page.counts["table"] >= 8 and page.counts["script"] == 0
     assert "twin<script>alert(1)</script>" in page.text  # shown as text, not run
 
 
-def test_cli_unknown_scenario_exits_2_and_leaves_nothing(tmp_path):
+def test_cli_unknown_twin_or_scenario_exits_2_and_leaves_nothing(tmp_path):
     out = tmp_path / "never"
     res = CliRunner().invoke(app, ["reproduce", "no-such-trial", "--out", str(out)])
+    assert res.exit_code == 2
+    assert "no-such-trial" in res.output and "aall1731" in res.output  # the packaged twins are listed
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+    res = CliRunner().invoke(app, ["reproduce", "aall1731", "--scenario", "no-such-trial", "--out", str(out)])
     assert res.exit_code == 2
     assert "no-such-trial" in res.output
     assert not out.exists() and list(tmp_path.iterdir()) == []
@@ -128,7 +134,7 @@ def test_cli_bad_scenario_file_exits_2_and_leaves_nothing(tmp_path, mutate, frag
     assert mutate(text) != text, "the mutation must change the scenario"
     bad.write_text(mutate(text), encoding="utf-8")
     out = tmp_path / "out"
-    res = CliRunner().invoke(app, ["reproduce", str(bad), "--out", str(out)])
+    res = CliRunner().invoke(app, ["reproduce", "aall1731", "--scenario", str(bad), "--out", str(out)])
     assert res.exit_code == 2, res.output
     assert fragment in res.output and "Traceback" not in res.output
     assert not out.exists()

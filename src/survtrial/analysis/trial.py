@@ -9,11 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from survtrial.analysis.arms import ReferenceArm, choose_reference
 from survtrial.analysis.competing import CompetingRisksAnalysis, analyse_competing_risks
-from survtrial.analysis.endpoint import EndpointAnalysis, analyse_endpoint
+from survtrial.analysis.endpoint import EndpointAnalysis, analyse_endpoint, landmark_times
 from survtrial.analysis.safety import adverse_event_table, toxicity_table
 from survtrial.analysis.subgroups import subgroup_analysis
 from survtrial.errors import InputError
+from survtrial.units import Duration, canonical_unit
 
 __all__ = ["TrialAnalysis", "analyse_trial", "subject_flow"]
 
@@ -31,6 +33,9 @@ class TrialAnalysis:
     landmark: float
     tau: float | None
     options: dict[str, Any] = field(default_factory=dict)
+    time_unit: str | None = None
+    landmark_duration: Duration | None = None
+    tau_duration: Duration | None = None
 
     @property
     def reference(self) -> str:
@@ -40,9 +45,36 @@ class TrialAnalysis:
     def experimental(self) -> str:
         return self.primary.experimental
 
+    @property
+    def reference_arm(self) -> ReferenceArm | None:
+        """The control arm and why it was chosen."""
+        return self.primary.reference_arm
+
+    @property
+    def endpoint(self) -> str:
+        """The primary endpoint's name ("endpoint" when the data do not name it)."""
+        return self.primary.name
+
+    def landmark_words(self, adjective: bool = False) -> str:
+        """The landmark as reports write it: "3 years" (or "3-year" with ``adjective``); without a
+        time unit "t = 3"."""
+        d = self.landmark_duration
+        if d is None:
+            return f"t = {self.landmark:g}"
+        return d.adjective if adjective else d.noun
+
+    def tau_words(self) -> str:
+        """The RMST horizon as reports write it ("4 years"; "t = 4" without a unit)."""
+        if self.tau is None:
+            return ""
+        return self.tau_duration.noun if self.tau_duration is not None else f"t = {self.tau:g}"
+
     def headline(self) -> dict[str, float]:
         """Key figures as plain numbers: landmark S and SE per arm (percent), HR with CI, P values,
-        RMST difference (in the time unit and in days when times are years), landmark CIF per cause."""
+        RMST difference (in the time unit), landmark CIF per cause.
+
+        ``z`` is the log-rank z in survtrial's convention (> 0 favours the experimental arm);
+        ``logrank_z`` is :func:`~survtrial.stats.logrank_test`'s own (R's sign, < 0 favours it)."""
         p = self.primary
         out: dict[str, float] = {}
         lm = p.landmarks
@@ -52,7 +84,8 @@ class TrialAnalysis:
             out[f"SE:{key}"] = 100 * float(r["std_err"])
         hr, lo, hi = p.hazard_ratio
         out.update(hr=hr, hr_lower=lo, hr_upper=hi, logrank_p=float(p.logrank.p_value),
-                   logrank_z=float(p.logrank.z) if p.logrank.z is not None else np.nan)
+                   logrank_z=float(p.logrank.z) if p.logrank.z is not None else np.nan,
+                   z=p.z if p.z is not None else np.nan)
         if p.rmst is not None:
             lo_d, hi_d = p.rmst.confidence_interval(which="difference")
             out.update(rmst_difference=float(p.rmst.difference), rmst_lower=float(lo_d),
@@ -74,17 +107,18 @@ class TrialAnalysis:
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table of the report, by file stem."""
         p = self.primary
+        e = p.name.lower()
         t: dict[str, pd.DataFrame] = {
             "subject_flow": self.flow,
-            f"{p.endpoint.lower()}_summary": p.summary(),
-            f"{p.endpoint.lower()}_landmarks": p.landmarks,
-            f"{p.endpoint.lower()}_logrank": p.logrank.to_frame(),
-            f"{p.endpoint.lower()}_cox": p.cox.to_frame(),
-            f"{p.endpoint.lower()}_km": p.km.to_frame(),
+            f"{e}_summary": p.summary(),
+            f"{e}_landmarks": p.landmarks,
+            f"{e}_logrank": p.logrank.to_frame(),
+            f"{e}_cox": p.cox.to_frame(),
+            f"{e}_km": p.km.to_frame(),
         }
         if p.rmst is not None:
-            t[f"{p.endpoint.lower()}_rmst"] = p.rmst.to_frame("groups")
-            t[f"{p.endpoint.lower()}_rmst_comparison"] = p.rmst.to_frame("comparisons")
+            t[f"{e}_rmst"] = p.rmst.to_frame("groups")
+            t[f"{e}_rmst_comparison"] = p.rmst.to_frame("comparisons")
         for name, ep in self.secondary.items():
             t[f"{name.lower()}_summary"] = ep.summary()
             t[f"{name.lower()}_landmarks"] = ep.landmarks
@@ -125,14 +159,15 @@ def analyse_trial(
     time: str,
     event: str,
     arm: str,
-    reference: str | None = None,
+    reference: str | ReferenceArm | None = None,
     strata: Sequence[str] = (),
     event_type: str | None = None,
     censored_label: str = "censored",
     subgroups: Sequence[str] = (),
-    landmark: float = 3.0,
-    tau: float | None = 3.0,
-    endpoint: str = "DFS",
+    landmark: float | Duration = 3.0,
+    tau: float | Duration | None = 3.0,
+    endpoint: str | None = None,
+    time_unit: str | None = None,
     secondary: Mapping[str, tuple[str, str]] | None = None,
     toxicities: Sequence[str] | Mapping[str, str] | None = None,
     adverse_events: pd.DataFrame | None = None,
@@ -146,11 +181,18 @@ def analyse_trial(
     ----------
     frame : one row per subject (the twin's frame, or :class:`survtrial.data.adam.AnalysisData`
         ``.subjects``).
-    time, event, arm : column names for the primary endpoint; ``reference`` = control arm.
+    time, event, arm : column names for the primary endpoint.
+    reference : the control arm; default: the rule of :func:`~survtrial.analysis.arms.choose_reference`
+        (an arm whose name says control, else refused). A :class:`~survtrial.analysis.arms.ReferenceArm`
+        keeps the reason it was chosen for.
     strata : stratification factors of the log-rank test and Cox model.
     event_type : column with the event type (``censored_label`` when censored) for competing risks.
     subgroups : columns for the forest plot.
-    landmark, tau : landmark time for S(t) and RMST horizon, in the unit of ``time``.
+    landmark, tau : landmark time for S(t) and RMST horizon: numbers in the unit of ``time``, or
+        :class:`~survtrial.units.Duration` (converted to ``time_unit``, named as written).
+    endpoint : the endpoint's name for tables, figures and file names (None: "endpoint").
+    time_unit : unit of the times (days, weeks, months, years); None leaves every label without a
+        unit ("t = 3") rather than guessing one.
     secondary : other endpoints, ``{"OS": ("os_time", "os_event")}``.
     toxicities : boolean columns (or mapping column -> label) for a toxicity table.
     adverse_events : ADAE-like frame for an adverse-event table (``survtrial.data.adam``).
@@ -166,13 +208,23 @@ def analyse_trial(
     """
     if len(frame) == 0:
         raise InputError("no subjects to analyse (empty data)")
-    primary = analyse_endpoint(frame, time=time, event=event, arm=arm, reference=reference,
-                               strata=strata, landmarks=(landmark,), tau=tau, endpoint=endpoint,
-                               conf_level=conf_level)
+    if arm not in frame.columns:
+        raise InputError(f"column {arm!r} not found; available: {list(frame.columns)}")
+    unit = canonical_unit(time_unit) if time_unit is not None else None
+    choice = choose_reference(frame[arm], reference=reference)
+    lm_duration = landmark if isinstance(landmark, Duration) else (Duration(float(landmark), unit) if unit else None)
+    tau_duration = tau if isinstance(tau, Duration) else (
+        Duration(float(tau), unit) if unit and tau is not None else None)
+    landmark = landmark_times([landmark], unit)[0]
+    tau = None if tau is None else landmark_times([tau], unit)[0]
+    named = lm_duration if lm_duration is not None else landmark
+    primary = analyse_endpoint(frame, time=time, event=event, arm=arm, reference=choice,
+                               strata=strata, landmarks=(named,), tau=tau, endpoint=endpoint,
+                               time_unit=unit, conf_level=conf_level)
     ref, exp = primary.reference, primary.experimental
-    sec = {name: analyse_endpoint(frame, time=t, event=e, arm=arm, reference=ref, strata=strata,
-                                  landmarks=(landmark,), tau=None, endpoint=name, conf_level=conf_level,
-                                  tests=detailed)
+    sec = {name: analyse_endpoint(frame, time=t, event=e, arm=arm, reference=choice, strata=strata,
+                                  landmarks=(named,), tau=None, endpoint=name, time_unit=unit,
+                                  conf_level=conf_level, tests=detailed)
            for name, (t, e) in (secondary or {}).items()}
     competing = None
     if event_type is not None:
@@ -196,4 +248,6 @@ def analyse_trial(
                         randomized=randomized)
     return TrialAnalysis(primary=primary, secondary=sec, competing=competing, subgroups=forest,
                          safety=safety, flow=flow, landmark=landmark, tau=tau,
-                         options={"strata": list(strata), "subgroups": list(subgroups)})
+                         options={"strata": list(strata), "subgroups": list(subgroups)},
+                         time_unit=unit, landmark_duration=lm_duration, tau_duration=tau_duration)
+

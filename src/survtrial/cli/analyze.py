@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from survtrial.cli._app import app, fail
+from survtrial.cli._output import Overwrite, check_output_dir
 from survtrial.errors import InputError
 
 
@@ -24,22 +25,31 @@ def analyze(
     adsl: Path | None = typer.Option(None, help="ADSL (CSV, Parquet, XPT or sas7bdat)."),
     adtte: Path | None = typer.Option(None, help="ADTTE with PARAMCD, AVAL, CNSR (CNSR = 0 is an event)."),
     adae: Path | None = typer.Option(None, help="ADAE for the safety tables (optional)."),
-    paramcd: str = typer.Option("DFS", help="ADTTE parameter to analyse."),
+    paramcd: str | None = typer.Option(None, help="ADTTE parameter to analyse (needed when ADTTE holds several)."),
     data: Path | None = typer.Option(None, help="Plain table instead of ADaM: one row per subject."),
     time: str | None = typer.Option(None, help="With --data: time column."),
     event: str | None = typer.Option(None, help="With --data: event column (1 = event, 0 = censored)."),
     group: str | None = typer.Option(None, help="With --data: arm column."),
     event_type: str | None = typer.Option(None, help="Event-type column for competing risks (ADaM default: EVNTDESC)."),
     time_unit: str | None = typer.Option(
-        None, help="Unit of the times (days, weeks, months, years); ADaM default: AVALU."
+        None, help="Unit of the times: days, weeks, months or years. Required unless AVALU (ADaM), the time "
+        "column's name (time_months) or a unit column (AVAL + AVALU) states it; never assumed.",
+    ),
+    endpoint_name: str | None = typer.Option(
+        None, help="Name of the endpoint in titles, axes and file names (ADaM default: PARAMCD)."
     ),
     strata: list[str] | None = typer.Option(None, help="Stratification variable(s); repeat or comma-separate."),
     subgroups: list[str] | None = typer.Option(None, help="Subgroup variable(s) for the forest plot."),
-    landmark: str = typer.Option("3y", help="Landmark time for S(t), e.g. 3y, 36m."),
-    tau: str = typer.Option("3y", help="RMST horizon, e.g. 3y."),
+    landmark: str = typer.Option(
+        "3y", help="Landmark for S(t): 3y, 36m, 156w, 1096d (named as written), or a number in the data's unit."
+    ),
+    tau: str = typer.Option("3y", help="RMST horizon, as --landmark."),
     arm_var: str | None = typer.Option(None, help="ADSL arm variable (default: TRT01P, TRT01A, ARM, ...)."),
-    reference: str | None = typer.Option(None, help="Control arm label (default: first sorted)."),
-    overwrite: bool = typer.Option(False, help="Replace a non-empty --out directory."),
+    reference: str | None = typer.Option(
+        None, help="Control arm. Default: lowest TRT01PN (ADaM), else the arm named placebo, control, "
+        "observation, standard, SOC, chemo alone...; else refused.",
+    ),
+    overwrite: Overwrite = False,
 ) -> None:
     """Analyse a randomized time-to-event trial and write the monitoring committee's report."""
     from rich.console import Console
@@ -47,27 +57,41 @@ def analyze(
     from survtrial.workflows.analyze import analyze_adam, analyze_table
 
     try:
+        check_output_dir(out, overwrite=overwrite)
         if data is not None:
             if adsl or adtte:
                 raise InputError("give either --data (plain table) or --adsl/--adtte (ADaM), not both")
             if not (time and event and group):
                 raise InputError("--data needs --time, --event and --group column names")
+            if paramcd is not None:
+                raise InputError("--paramcd applies to ADaM data (--adtte); name a plain table's endpoint "
+                                 "with --endpoint-name")
             res = analyze_table(data, time=time, event=event, group=group, strata=_split(strata),
                                 subgroups=_split(subgroups), event_type=event_type, landmark=landmark,
-                                tau=tau, reference=reference, time_unit=time_unit or "years",
-                                endpoint=paramcd, command=sys.argv)
+                                tau=tau, reference=reference, time_unit=time_unit,
+                                endpoint_name=endpoint_name, command=sys.argv)
         else:
             if adsl is None or adtte is None:
                 raise InputError("give --adsl and --adtte (ADaM), or --data with --time/--event/--group")
             res = analyze_adam(adsl, adtte, adae, paramcd=paramcd, strata=_split(strata),
                                subgroups=_split(subgroups), landmark=landmark, tau=tau, arm_var=arm_var,
                                reference=reference, time_unit=time_unit, event_type_var=event_type,
-                               command=sys.argv)
+                               endpoint_name=endpoint_name, command=sys.argv)
         files = res.report.write(out, overwrite=overwrite)
     except InputError as err:
         fail(err)
-    hr, lo, hi = res.analysis.primary.hazard_ratio
-    con = Console()
-    con.print(f"HR {res.analysis.experimental} vs {res.analysis.reference}: {hr:.2f} ({lo:.2f}-{hi:.2f}); "
-              f"log-rank P = {res.analysis.primary.logrank.p_value:.3g}", highlight=False)
-    con.print(f"report: {files.html}", highlight=False)
+    a = res.analysis
+    hr, lo, hi = a.primary.hazard_ratio
+    con = Console(highlight=False)
+    for line in res.conventions():
+        con.print(line)
+    name = a.primary.endpoint or "Time to event"
+    con.print(f"{name}: HR {a.experimental} vs {a.reference} {hr:.2f} (95% CI {lo:.2f}-{hi:.2f}); "
+              f"log-rank z = {a.primary.z:.2f} (> 0 favours {a.experimental}), P = {a.primary.logrank.p_value:.3g}")
+    lm = a.primary.landmarks
+    lm = lm[(lm["stratum"] == "all")].set_index("arm")["survival"]
+    what = f"{a.landmark_words(adjective=True)} {a.primary.endpoint}" if a.primary.endpoint else \
+        f"Event-free at {a.landmark_words()}"
+    con.print(f"{what}: " + ", ".join(
+        f"{arm} {100 * lm[arm]:.1f}%" for arm in (a.reference, a.experimental) if arm in lm.index))
+    con.print(f"report: {files.html}")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from survtrial.cli._app import app, fail
-from survtrial.cli._output import write_outputs
+from survtrial.cli._output import Overwrite, check_output_dir, check_output_file, write_file, write_outputs
 from survtrial.errors import InputError
 
 
@@ -18,6 +17,22 @@ def _console():
     from rich.console import Console
 
     return Console(highlight=False)
+
+
+# Python argument names that the clinical functions put in their messages -> this CLI's flags.
+_FLAGS = {"level": "--level", "method": "--method", "risk_group": "--group", "n_draws": "--draws",
+          "bag_hours": "--bag-hours", "start": "--start", "arm": "--arm", "sex": "--sex",
+          "infusion_start": "--infusion-start", "distance_km": "--distance-km", "speed_kmh": "--speed-kmh",
+          "n": "--synthetic", "rules": "--rules"}
+
+
+def _in_flags(err: InputError) -> InputError:
+    """The message with a leading ``name=value`` argument written as the flag that set it."""
+    import re
+
+    text = re.sub(r"^([a-z_]+)=", lambda m: f"{_FLAGS[m.group(1)]} " if m.group(1) in _FLAGS else m.group(0),
+                  str(err))
+    return InputError(text)
 
 
 def _group_table(benefits) -> None:
@@ -43,6 +58,31 @@ def _group_table(benefits) -> None:
     con.print(t)
     con.print("HR for all randomized: published (stratified Cox). *Risk groups: HR implied by the two 3-year DFS "
               "values under proportional hazards (no published group HR).")
+
+
+def _children_table(frame, limit: int) -> None:
+    """One row per child: eligibility, risk group, randomization (and what a blank value blocks)."""
+    from rich.table import Table
+
+    t = Table(title="Each child", title_justify="left")
+    for col in ("patient_id", "eligible", "risk group", "randomized", "classification", "needs"):
+        t.add_column(col)
+    import pandas as pd
+
+    def yes_no(v) -> str:
+        return "?" if v is None or pd.isna(v) else ("yes" if bool(v) else "no")
+
+    def text(v) -> str:
+        return "" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
+
+    for r in frame.head(limit).itertuples(index=False):
+        t.add_row(str(r.patient_id), yes_no(r.eligible), text(r.risk_group) or "-", yes_no(r.randomized),
+                  text(r.classification), text(r.needs))
+    con = _console()
+    con.print(t)
+    if len(frame) > limit:
+        con.print(f"... {len(frame) - limit} more children not shown (--max-rows {len(frame)} shows them; "
+                  "--out FILE writes every child)")
 
 
 def _summary_table(summary) -> None:
@@ -76,21 +116,27 @@ def classify(
     cohort: Annotated[Path, typer.Argument(help="Cohort file (.csv or .parquet), one row per child.")],
     out: Annotated[Path | None, typer.Option("--out", help="Write the per-child classification CSV here.")] = None,
     rules: Annotated[Path | None, typer.Option("--rules", help="A corrected copy of rules.yaml to apply.")] = None,
+    max_rows: Annotated[int, typer.Option("--max-rows", help="Children listed on screen (all go to --out).")] = 200,
+    overwrite: Overwrite = False,
 ) -> None:
     """Classify each child: eligibility, AALL1731 risk group, randomization, and the rules that fired."""
     from survtrial.clinical.cohort import assess_cohort
 
     try:
+        if max_rows < 0:
+            raise InputError(f"--max-rows must be >= 0, got {max_rows}")
+        if out is not None:
+            check_output_file(out, overwrite=overwrite)
         a = assess_cohort(_load_cohort(cohort, None, 0, False)[0], rules=rules)
         frame = a.to_frame()
         cols = [*frame.columns[:11], "eligible", "risk_group", "randomized", "arms", "classification", "needs",
                 "rules"]
         if out is not None:
-            tmp = out.with_name(f".{out.name}.tmp")
-            frame[cols].to_csv(tmp, index=False)
-            os.replace(tmp, out)
+            write_file(out, lambda p: frame[cols].to_csv(p, index=False), overwrite=overwrite)
     except InputError as err:
-        fail(err)
+        fail(_in_flags(err))
+    if max_rows:
+        _children_table(frame, max_rows)
     _summary_table(a.summary)
     if out is not None:
         _console().print(f"wrote {out}")
@@ -117,12 +163,15 @@ def benefit(
         ),
     ] = False,
     rules: Annotated[Path | None, typer.Option("--rules", help="A corrected copy of rules.yaml to apply.")] = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Absolute benefit of blinatumomab: per group, or per child of a cohort with a summary and chart."""
     from survtrial.clinical.benefit import GROUPS, absolute_benefit
     from survtrial.clinical.cohort import assess_cohort
 
     try:
+        if out is not None and (cohort is not None or synthetic is not None):
+            check_output_dir(out, overwrite=overwrite)
         data, is_synthetic = _load_cohort(cohort, synthetic, seed, include_high_risk)
         if data is None:
             groups = [group] if group else list(GROUPS)
@@ -132,9 +181,9 @@ def benefit(
             raise InputError("cohort mode needs --out DIR for the per-child table, summary and chart")
         a = assess_cohort(data, rules=rules, level=level)
         writers = _cohort_writers(a, data if is_synthetic else None, level, method, draws, seed)
-        write_outputs(out, writers)
+        write_outputs(out, writers, overwrite=overwrite)
     except InputError as err:
-        fail(err)
+        fail(_in_flags(err))
     _summary_table(a.summary)
     _console().print(f"wrote {out}/ ({', '.join(writers)})")
 
@@ -196,6 +245,7 @@ def calendar(
         float, typer.Option("--distance-km", help="One-way distance to the treatment centre.")
     ] = 0.0,
     speed_kmh: Annotated[float, typer.Option("--speed-kmh", help="Average travel speed.")] = 60.0,
+    overwrite: Overwrite = False,
 ) -> None:
     """Treatment calendar of an AALL1731 arm: phases, bag changes, visits, travel; CSV and .ics."""
     from survtrial.clinical.calendar import treatment_calendar
@@ -203,6 +253,7 @@ def calendar(
     from survtrial.clinical.patient import validate_records
 
     try:
+        check_output_dir(out, overwrite=overwrite)
         patient = None
         if cohort is not None or patient_id is not None:
             if cohort is None or patient_id is None:
@@ -220,9 +271,9 @@ def calendar(
             "calendar.csv": lambda p: cal.to_frame().to_csv(p, index=False),
             "phases.csv": lambda p: cal.phases_frame().to_csv(p, index=False),
             "calendar.ics": lambda p: p.write_bytes(cal.to_ics()),
-        })
+        }, overwrite=overwrite)
     except InputError as err:
-        fail(err)
+        fail(_in_flags(err))
     from rich.table import Table
 
     t = Table(title=f"AALL1731 arm {cal.arm} ({cal.arm_note}) from {cal.start}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,12 +12,37 @@ import typer
 
 from survtrial import __version__
 from survtrial.cli._app import app, fail
-from survtrial.cli._output import write_outputs
+from survtrial.cli._output import Overwrite, check_output_dir, write_outputs
 from survtrial.errors import InputError
 
 # Flag name -> DesignSpec key, for flags that take lists ("0,6,12") or percentages ("87.9%").
 _LIST_KEYS = ("information_fractions", "control_hazard", "piecewise_times", "accrual_time",
               "accrual_intensity", "accrual_rate", "dropout_rate")
+# DesignSpec key -> command-line flag where the flag is not the key with dashes.
+_FLAG_NAMES = {"hazard_ratio": "--hr", "information_fractions": "--fractions", "landmark_time": "--landmark",
+               "noninferiority_margin": "--margin", "margin_survival_difference": "--margin-difference"}
+
+
+def flag_of(key: str) -> str:
+    """The command-line flag of a design key: ``control_median`` -> ``--control-median``."""
+    return _FLAG_NAMES.get(key, "--" + key.replace("_", "-"))
+
+
+def in_flags(err: InputError, keys: set[str] | None = None) -> InputError:
+    """The error with design keys named as the flags that set them: "key 'control_median'" ->
+    "--control-median". ``keys``: only these (the ones given as flags next to a design file,
+    whose own keys keep their names); None: every key."""
+    from survtrial.design.plan import DesignSpec
+
+    text = str(err).replace("design options: ", "")
+    for key in sorted(DesignSpec.model_fields, key=len, reverse=True):
+        if keys is not None and key not in keys:
+            continue
+        flag = flag_of(key)
+        text = text.replace(f"key {key!r}", flag).replace(f"{key!r}", flag)
+        if "_" in key:
+            text = re.sub(rf"(?<![\w-]){re.escape(key)}(?![\w])", flag, text)
+    return InputError(text)
 
 
 def _console():
@@ -32,9 +58,9 @@ def _numbers(key: str, text: str) -> Any:
     try:
         values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
     except ValueError:
-        raise InputError(f"--{key.replace('_', '-')}: {text!r} is not a comma-separated list of numbers") from None
+        raise InputError(f"{flag_of(key)}: {text!r} is not a comma-separated list of numbers") from None
     if not values:
-        raise InputError(f"--{key.replace('_', '-')}: no numbers given")
+        raise InputError(f"{flag_of(key)}: no numbers given")
     return values if len(values) > 1 or key in ("information_fractions", "accrual_intensity", "accrual_rate") \
         else values[0]
 
@@ -57,16 +83,20 @@ def read_mapping(path: Path) -> dict[str, Any]:
 
 
 def load_plan(config: Path | None, overrides: dict[str, Any]):
-    """Validate file keys overridden by flags and compute the plan."""
+    """Validate file keys overridden by flags and compute the plan; errors name the flags (and the
+    keys of the file, for values read from it)."""
     from survtrial.design.plan import parse_spec, plan_trial
 
     data = read_mapping(config) if config is not None else {}
-    for key, value in overrides.items():
-        if value is None:
-            continue
-        data[key] = _numbers(key, value) if key in _LIST_KEYS and isinstance(value, str) else value
-    source = str(config) if config is not None else "design options"
-    return plan_trial(parse_spec(data, source))
+    flagged = {k for k, v in overrides.items() if v is not None}
+    try:
+        for key in flagged:
+            value = overrides[key]
+            data[key] = _numbers(key, value) if key in _LIST_KEYS and isinstance(value, str) else value
+        source = str(config) if config is not None else "design options"
+        return plan_trial(parse_spec(data, source))
+    except InputError as err:
+        raise in_flags(err, None if config is None else flagged) from None
 
 
 def _fmt(x: Any, digits: int = 2) -> str:
@@ -75,8 +105,34 @@ def _fmt(x: Any, digits: int = 2) -> str:
     return f"{x:.{digits}f}"
 
 
+def _amount(value: Any, unit: str | None, per: bool = False) -> str:
+    values = value if isinstance(value, list) else [value]
+    text = ", ".join(f"{v:g}" for v in values)
+    if unit is None:
+        return text
+    if per:
+        return f"{text} per {unit[:-1]}"
+    return f"{text} {unit[:-1] if values == [1] else unit}"
+
+
+def _inputs_line(spec) -> str:
+    """The time inputs echoed with their unit ("control median 12 months; accrual 24 months")."""
+    unit = spec.time_unit
+    parts = []
+    for key, label, per in (("control_median", "control median", False), ("experimental_median",
+                            "experimental median", False), ("control_hazard", "control hazard", True),
+                            ("experimental_hazard", "experimental hazard", True),
+                            ("landmark_time", "landmark", False), ("piecewise_times", "pieces start at", False),
+                            ("accrual_time", "accrual", False), ("accrual_rate", "accrual rate", True),
+                            ("follow_up", "follow-up", False), ("dropout_time", "dropout by", False)):
+        value = getattr(spec, key)
+        if value is not None:
+            parts.append(f"{label} {_amount(value, unit, per)}")
+    return "; ".join(parts)
+
+
 def render_plan(plan) -> None:
-    """Print the headline numbers and the look-by-look table."""
+    """Print the headline numbers (every time with its unit) and the look-by-look table."""
     from rich.table import Table
 
     s = plan.summary()
@@ -86,31 +142,46 @@ def render_plan(plan) -> None:
     spending = gs.alpha_spending.label if gs.alpha_spending is not None else gs.test_type
     con = _console()
     con.print(f"[bold]{spec.title or 'Survival trial design'}[/bold] ({s['type']}{margin})")
+    effect = f"HR {s['hazard_ratio']:.4g}; " if s["hazard_ratio"] is not None else ""
+    method = f"; {s['method']} events" if s["method"] is not None else ""
     con.print(
-        f"  HR {s['hazard_ratio']:.4g}; alpha {s['alpha']:g} {s['sided']}-sided; power {s['power']:.3g}; "
-        f"{s['looks']} look(s), spending {spending}; {s['method']} events; allocation {s['allocation_ratio']:g}:1"
+        f"  {effect}alpha {s['alpha']:g} {s['sided']}-sided; power {s['power']:.3g}; "
+        f"{s['looks']} look(s), spending {spending}{method}; allocation {s['allocation_ratio']:g}:1"
     )
-    con.print(
-        f"  events {s['max_events']:.1f} (fixed design {s['events_fixed']:.1f} x inflation "
-        f"{s['inflation_factor']:.4f}), round up to {s['max_events_rounded']}; subjects {s['n_subjects']:.1f}, "
-        f"round up to {s['n_subjects_rounded']}"
-    )
-    con.print(
-        f"  accrual {s['accrual_duration']:.2f}, follow-up {s['follow_up']:.2f}, study duration "
-        f"{s['study_duration']:.2f} {unit}; expected under H1: duration "
-        f"{_fmt(s['expected_study_duration_h1'])} {unit}, subjects {_fmt(s['expected_subjects_h1'], 1)}"
-    )
+    if unit is not None:
+        inputs = _inputs_line(spec)
+        con.print(f"  time unit: {unit}" + (f"; {inputs}" if inputs else ""))
+    if plan.scope == "boundaries":
+        con.print("  boundaries only: give the effect (--hr, or --experimental-median/-survival/-hazard) for events")
+    else:
+        con.print(
+            f"  events {s['max_events']:.1f} (fixed design {s['events_fixed']:.1f} x inflation "
+            f"{s['inflation_factor']:.4f}), round up to {s['max_events_rounded']}"
+            + (f"; subjects {s['n_subjects']:.1f}, round up to {s['n_subjects_rounded']}" if plan.scope == "full"
+               else "")
+        )
+    if plan.scope == "events":
+        con.print("  subjects and timing not computed: give the control arm (--control-median, --control-survival "
+                  "with --landmark, or --control-hazard), --accrual-time and --follow-up or --n-subjects, "
+                  "with --time-unit")
+    if plan.scope == "full":
+        con.print(
+            f"  accrual {s['accrual_duration']:.2f} {unit}, follow-up {s['follow_up']:.2f} {unit}, study duration "
+            f"{s['study_duration']:.2f} {unit}; expected under H1: duration "
+            f"{_fmt(s['expected_study_duration_h1'])} {unit}, subjects {_fmt(s['expected_subjects_h1'], 1)}"
+        )
     frame = plan.to_frame()
-    low_z, low_hr = frame.columns[6], frame.columns[8]
     cols = [("look", "Look", 0), ("information_fraction", "Info", 3), ("events", "Events", 1),
             ("time", f"Time ({unit})", 2), ("subjects", "Subjects", 1), ("efficacy_z", "Efficacy z", 3),
             ("efficacy_hr", "Efficacy HR", 3)]
+    name = "Futility" if gs.sided == 1 else "Lower"
+    low_z, low_hr = ("futility_z", "futility_hr") if gs.sided == 1 else ("lower_z", "harm_hr")
     if frame[low_z].notna().any():
-        name = "Futility" if gs.sided == 1 else "Lower"
         cols += [(low_z, f"{name} z", 3), (low_hr, f"{name} HR", 3)]
     cols += [("nominal_alpha", "Nominal alpha", 5), ("cumulative_alpha", "Cum. alpha", 5),
              ("cumulative_power", "Cum. power", 3)]
-    table = Table()
+    cols = [c for c in cols if c[0] in frame.columns]
+    table = Table(caption="z > 0 favours the experimental arm; HR = experimental / control")
     for _, label, _ in cols:
         table.add_column(label, justify="right")
     for rec in frame.to_dict(orient="records"):
@@ -148,7 +219,7 @@ def _write_plot(plan, stem: Path, observed_events=None, observed_z=None) -> None
 
     fig = boundary_plot(
         plan.design,
-        events=plan.sample_size.events_per_look,
+        events=None if plan.sample_size is None else plan.sample_size.events_per_look,
         allocation_ratio=plan.spec.allocation_ratio,
         null_hazard_ratio=plan.null_hazard_ratio,
         observed_events=observed_events,
@@ -213,11 +284,18 @@ def design(
         str | None, typer.Option(help="Proportion lost by --dropout-time (or exp,control).")
     ] = None,
     dropout_time: Annotated[float | None, typer.Option(help="Time for --dropout-rate.")] = None,
-    time_unit: Annotated[str | None, typer.Option(help="Label of the time unit (default years).")] = None,
+    time_unit: Annotated[
+        str | None,
+        typer.Option(help="Unit of every time (medians, hazards, landmark, accrual, follow-up): days, weeks, months "
+                     "or years. Required with any of them; never assumed."),
+    ] = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Design a group-sequential survival trial: boundaries, events, subjects and look times."""
-    overrides = {k: v for k, v in locals().items() if k not in ("config", "out")}
+    overrides = {k: v for k, v in locals().items() if k not in ("config", "out", "overwrite")}
     try:
+        if out is not None:
+            check_output_dir(out, overwrite=overwrite)
         plan = load_plan(config, overrides)
         render_plan(plan)
         if out is not None:
@@ -225,13 +303,14 @@ def design(
                 "design.json": lambda p: p.write_text(design_json(plan)),
                 "design.csv": lambda p: plan.to_frame().to_csv(p, index=False),
                 "boundaries": lambda p: _write_plot(plan, p),
-            })
+            }, overwrite=overwrite)
             _console().print(f"wrote {out}/design.json, design.csv, boundaries.png, boundaries.svg")
     except InputError as err:
         fail(err)
 
 
-def _looks_from_csv(path: Path) -> tuple[list[float], list[float]]:
+def _looks_from_csv(path: Path) -> tuple[list[float], list[float], list[float] | None]:
+    """events, z and (if the file has a column hr or hazard_ratio) the observed hazard ratios."""
     import pandas as pd
 
     if not path.is_file():
@@ -244,15 +323,20 @@ def _looks_from_csv(path: Path) -> tuple[list[float], list[float]]:
     missing = [c for c in ("events", "z") if c not in cols]
     if missing:
         raise InputError(f"{path}: missing column(s) {missing}; found {list(frame.columns)} (need events and z)")
+    hr_col = next((c for c in ("hr", "hazard_ratio") if c in cols), None)
     out = []
-    for name in ("events", "z"):
+    for name in ("events", "z", *([hr_col] if hr_col else [])):
         values = pd.to_numeric(frame[cols[name]], errors="coerce")
         bad = values.isna().to_numpy().nonzero()[0]
         if bad.size:
             i = int(bad[0])
             raise InputError(f"{path}: column {name!r} row {i + 1}: {frame[cols[name]].iloc[i]!r} is not a number")
         out.append(values.tolist())
-    return out[0], out[1]
+    return out[0], out[1], (out[2] if hr_col else None)
+
+
+def _as_list(x: Any) -> list[float]:
+    return list(x) if isinstance(x, list) else [x]
 
 
 def render_monitor(plan, frame) -> None:
@@ -265,11 +349,12 @@ def render_monitor(plan, frame) -> None:
         f"maximum events {s['max_events']:.1f} ({s['type']})"
     )
     cols = [("look", "Look", 0), ("events", "Events", 0), ("information_fraction", "Info", 3), ("z", "z", 3),
-            ("hazard_ratio", "HR", 3), ("efficacy_z", "Efficacy z", 3), ("efficacy_hr", "Efficacy HR", 3),
+            ("hazard_ratio", "HR from z", 3), ("observed_hazard_ratio", "HR given", 3),
+            ("efficacy_z", "Efficacy z", 3), ("efficacy_hr", "Efficacy HR", 3),
             ("futility_z", "Futility z", 3), ("cp_design_effect", "CP design", 3),
             ("cp_current_trend", "CP trend", 3), ("decision", "Decision", -1)]
     cols = [c for c in cols if c[0] in frame.columns and (c[2] < 0 or frame[c[0]].notna().any())]
-    table = Table()
+    table = Table(caption="z > 0 favours the experimental arm; HR = experimental / control (from z: Schoenfeld)")
     for _, label, d in cols:
         table.add_column(label, justify="left" if d < 0 else "right")
     for rec in frame.to_dict(orient="records"):
@@ -279,14 +364,51 @@ def render_monitor(plan, frame) -> None:
             cells.append(str(v) if d < 0 else (f"{v:g}" if d == 0 else _fmt(v, d)))
         table.add_row(*cells)
     con.print(table)
+    for warning in direction_warnings(plan, frame):
+        _console_err().print(f"[bold yellow]warning:[/bold yellow] {warning}")
+
+
+def _console_err():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def direction_warnings(plan, frame) -> list[str]:
+    """One warning per look where the z and the hazard ratio given with it disagree in direction."""
+    if "direction_conflict" not in frame.columns:
+        return []
+    hr0 = plan.null_hazard_ratio
+    out = []
+    for rec in frame[frame["direction_conflict"].astype(bool)].to_dict(orient="records"):
+        z, hr = rec["z"], rec["observed_hazard_ratio"]
+        says = "better" if z > 0 else "worse"
+        other = "better" if hr < hr0 else "worse"
+        out.append(
+            f"look {rec['look']}: z = {z:.2f} says the experimental arm is {says} (z > 0 favours experimental), "
+            f"but the hazard ratio {hr:.3g} says it is {other}; check the sign of z: the log-rank z of "
+            f"logrank_test and R survdiff is negative when the experimental arm is better, give minus that z"
+        )
+    return out
 
 
 @app.command()
 def monitor(
     design_file: Annotated[Path, typer.Argument(help="Design YAML/JSON (a design.json written by `design` works).")],
     events: Annotated[str | None, typer.Option(help="Events at each look so far, e.g. 60,110.")] = None,
-    z: Annotated[str | None, typer.Option("--z", help="Log-rank z at each look (> 0 favours experimental).")] = None,
-    looks_csv: Annotated[Path | None, typer.Option(help="CSV with columns events and z, one row per look.")] = None,
+    z: Annotated[
+        str | None,
+        typer.Option("--z", help="Log-rank z at each look, > 0 favours experimental (minus R survdiff's / "
+                     "logrank_test's z)."),
+    ] = None,
+    hazard_ratio: Annotated[
+        str | None,
+        typer.Option("--hr", help="Observed hazard ratio (experimental / control) at each look; a warning is "
+                     "printed where it and --z disagree in direction."),
+    ] = None,
+    looks_csv: Annotated[
+        Path | None, typer.Option(help="CSV with columns events and z (and optionally hr), one row per look.")
+    ] = None,
     data: Annotated[
         list[Path] | None,
         typer.Option("--data", help="Analysis data set of each look (one per data cut, in order; CSV/Parquet/XPT)."),
@@ -295,35 +417,57 @@ def monitor(
     event: Annotated[str, typer.Option(help="With --data: event column (1 = event).")] = "event",
     group: Annotated[str, typer.Option(help="With --data: arm column.")] = "arm",
     strata: Annotated[list[str] | None, typer.Option(help="With --data: stratification column(s).")] = None,
-    reference: Annotated[str | None, typer.Option(help="With --data: control arm (default: first sorted).")] = None,
+    reference: Annotated[
+        str | None,
+        typer.Option(help="With --data: control arm (default: the arm named placebo, control, observation, "
+                     "standard, SOC...; else refused)."),
+    ] = None,
     final: Annotated[bool, typer.Option("--final", help="The last look given is the final analysis.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Directory for monitor.csv and the boundary plot.")] = None,
+    overwrite: Overwrite = False,
 ) -> None:
     """Monitor a trial look by look: updated bounds, crossed or not, conditional power."""
     try:
+        if out is not None:
+            check_output_dir(out, overwrite=overwrite)
         given = [looks_csv is not None, events is not None or z is not None, bool(data)]
         if sum(given) > 1:
             raise InputError("give one of: --events with --z, --looks-csv, or --data (one file per look)")
+        hrs = None
         if data:
-            from survtrial.workflows.monitor import looks_from_data
+            from survtrial.workflows.monitor import monitor_looks
 
-            d, zz = looks_from_data(data, time=time, event=event, group=group, strata=strata or (),
-                                    reference=reference)
+            if hazard_ratio is not None:
+                raise InputError("--hr goes with --events and --z; with --data the z is computed from the data")
+            looks = monitor_looks(data, time=time, event=event, group=group, strata=strata or (),
+                                  reference=reference)
+            d, zz = looks.events, looks.z
+            arm = looks.reference_arm
+            _console().print(f"reference (control) arm: {arm.reference}, {arm.reason}; "
+                             f"z > 0 favours {arm.experimental}")
         elif looks_csv is not None:
-            d, zz = _looks_from_csv(looks_csv)
+            d, zz, hrs = _looks_from_csv(looks_csv)
+            if hazard_ratio is not None:
+                raise InputError("--hr goes with --events and --z; put observed hazard ratios in --looks-csv's "
+                                 "hr column")
         elif events is not None and z is not None:
-            d, zz = _numbers("events", events), _numbers("z", z)
-            d, zz = list(d) if isinstance(d, list) else [d], list(zz) if isinstance(zz, list) else [zz]
+            d, zz = _as_list(_numbers("events", events)), _as_list(_numbers("z", z))
+            if hazard_ratio is not None:
+                hrs = _as_list(_numbers("hazard_ratio", hazard_ratio))
         else:
             raise InputError("give the observed looks: --events 60,110 --z 1.5,2.2 (or --looks-csv file.csv)")
         plan = load_plan(design_file, {})
-        frame = plan.monitor(d, zz, final=final)
+        try:
+            frame = plan.monitor(d, zz, final=final, observed_hazard_ratio=hrs)
+        except InputError as err:
+            raise InputError(str(err).replace("hazard ratios:", "--hr:").replace("events and z:", "--events and --z:")
+                             .replace("events=", "--events ")) from None
         render_monitor(plan, frame)
         if out is not None:
             write_outputs(out, {
                 "monitor.csv": lambda p: frame.to_csv(p, index=False),
                 "boundaries": lambda p: _write_plot(plan, p, observed_events=d, observed_z=zz),
-            })
+            }, overwrite=overwrite)
             _console().print(f"wrote {out}/monitor.csv, boundaries.png, boundaries.svg")
     except InputError as err:
         fail(err)

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from survtrial.cli._app import app, fail
-from survtrial.cli._output import write_outputs
+from survtrial.cli._output import Overwrite, check_output_dir, write_outputs
 from survtrial.errors import InputError
 
 
@@ -78,11 +78,13 @@ def reconstruct(
                                                           "default: read from the values when unambiguous."),
     clean: bool = typer.Option(False, "--clean", help="Repair digitizing errors (sort, clip to [0, 1], running "
                                                       "minimum) instead of rejecting them."),
+    overwrite: Overwrite = False,
 ) -> None:
     """Reconstruct patient-level data (time, event, arm) from a digitized Kaplan-Meier figure."""
     from survtrial.data.reconstruct import reconstruct_ipd
 
     try:
+        check_output_dir(out, overwrite=overwrite)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             res = reconstruct_ipd(curve, at_risk, _events(events), survival_scale=scale, clean=clean,
@@ -95,7 +97,7 @@ def reconstruct(
             "ipd.csv": lambda p: ipd.to_csv(p, index=False),
             "fit.csv": lambda p: res.summary().to_csv(p, index=False),
             "fit_intervals.csv": lambda p: res.to_frame("intervals").to_csv(p, index=False),
-        })
+        }, overwrite=overwrite)
     except InputError as err:
         fail(err)
     _render(res)

@@ -1,4 +1,4 @@
-"""`survtrial reproduce`: re-enact a trial (AALL1731 by default) with its digital twin."""
+"""`survtrial reproduce`: re-enact a published trial with its digital twin (a packaged twin or a twin YAML)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,22 @@ from pathlib import Path
 import typer
 
 from survtrial.cli._app import app, fail
+from survtrial.cli._output import Overwrite, check_output_dir
 from survtrial.errors import InputError
+
+DEFAULT_TWIN = "aall1731"  # the packaged twin run when none is named
 
 
 @app.command()
 def reproduce(
-    scenario: str = typer.Argument("aall1731", help="Packaged scenario name (aall1731) or a scenario YAML path."),
+    twin: str = typer.Argument(DEFAULT_TWIN, help="Packaged twin name or a twin YAML path."),
+    scenario: str | None = typer.Option(None, help="Scenario (packaged name or YAML path) simulated instead of "
+                                                   "the twin's own."),
     seed: int = typer.Option(1731, help="Seed of the run (same seed, same numbers)."),
     replicates: int = typer.Option(1, help="Independent twins for the calibration section."),
     workers: int | None = typer.Option(None, help="Processes for the replicates (default: up to 2)."),
-    out: Path = typer.Option(Path("survtrial-out/aall1731"), help="Output directory."),
-    overwrite: bool = typer.Option(True, help="Replace an existing output directory."),
+    out: Path | None = typer.Option(None, help="Output directory (default: survtrial-out/<twin name>)."),
+    overwrite: Overwrite = False,
 ) -> None:
     """Simulate the trial's twin, analyse it as the paper did, compare with the published figures."""
     from rich.console import Console
@@ -26,36 +31,41 @@ def reproduce(
     from rich.table import Table
 
     from survtrial.workflows.reproduce import reproduce as run
+    from survtrial.workflows.twin_spec import load_twin
 
     con = Console()
     try:
+        tw = load_twin(twin)
+        out = out if out is not None else Path("survtrial-out") / tw.name
+        check_output_dir(out, overwrite=overwrite, parents=True)
         if replicates > 1:
             with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                           TimeRemainingColumn(), console=con, transient=True) as bar:
                 task = bar.add_task("twins", total=replicates)
-                res = run(scenario, seed=seed, replicates=replicates, workers=workers, out=out,
-                          overwrite=overwrite, command=sys.argv,
-                          progress=lambda k: bar.update(task, completed=k))
+                res = run(tw, scenario=scenario, seed=seed, replicates=replicates, workers=workers, out=out,
+                          overwrite=overwrite, command=sys.argv, progress=lambda k: bar.update(task, completed=k))
         else:
-            res = run(scenario, seed=seed, replicates=1, out=out, overwrite=overwrite, command=sys.argv)
+            res = run(tw, scenario=scenario, seed=seed, replicates=1, out=out, overwrite=overwrite, command=sys.argv)
     except InputError as err:
         fail(err)
-    table = Table(title=f"{res.scenario.name}: published vs twin (seed {res.seed})")
+    table = Table(title=f"{res.twin.name}: published vs twin (scenario {res.scenario.name}, seed {res.seed})")
     table.add_column("headline")
     table.add_column("published", justify="right")
     table.add_column("twin" if res.replicates is None else "twin mean [95%]", justify="right")
     cmp = res.comparison if res.replicate_comparison is None else res.replicate_comparison
     for r in cmp.to_dict("records"):
         if res.replicates is None:
-            twin = f"{r['twin']:.2f}"
+            twin_value = f"{r['twin']:.2f}"
         else:
-            twin = f"{r['twin_mean']:.2f} [{r['twin_2.5%']:.2f}, {r['twin_97.5%']:.2f}]"
-        table.add_row(r["headline"], f"{r['published']:g}", twin)
+            twin_value = f"{r['twin_mean']:.2f} [{r['twin_2.5%']:.2f}, {r['twin_97.5%']:.2f}]"
+        table.add_row(r["headline"], f"{r['published']:g}", twin_value)
     con.print(table)
     i = res.interim
-    con.print(f"interim: {i['events']:.0f} events, bound z={i['efficacy_bound_z']:.3f}, log-rank z={i['z']:.2f} -> "
-              f"{'stop for efficacy' if i['stop'] else 'continue'}", highlight=False)
-    if res.replicates is not None:
+    if i:
+        con.print(f"interim: {i['events']:.0f} events, bound z={i['efficacy_bound_z']:.3f}, log-rank z={i['z']:.2f} "
+                  f"(z > 0 favours the experimental arm) -> "
+                  f"{'stop for efficacy' if i['stop'] else 'continue'}", highlight=False)
+    if res.replicates is not None and "interim_stop" in res.replicates.columns:
         con.print(f"share of twins stopping at the interim: {100 * res.replicates['interim_stop'].mean():.1f}%",
                   highlight=False)
     con.print(f"report: {res.out / 'report.html'}", highlight=False)

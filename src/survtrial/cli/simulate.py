@@ -98,7 +98,7 @@ def _render(con, label: str, oc, model) -> None:
         t.add_row(escape(r.measure), f"{r.estimate:.4f}", f"{r.mc_se:.4f}")
     con.print(t)
     lt = Table(title_justify="left")
-    for col in ("look", "reject", "futility", "stop", "cum. reject", "events", "time", "subjects"):
+    for col in ("look", "reject", "futility", "stop", "cum. reject", "events", "time (years)", "subjects"):
         lt.add_column(col, justify="right")
     for r in oc.by_look.itertuples():
         lt.add_row(str(r.look), f"{r.rejection:.4f} ± {r.rejection_se:.4f}", f"{r.futility:.4f}", f"{r.stop:.4f}",
@@ -173,10 +173,49 @@ def simulate(
         _console().print("[yellow]interrupted[/yellow]: finished chunks are kept; rerun with --resume to continue")
         raise typer.Exit(code=130) from None
     table = pd.concat(frames, ignore_index=True)
+    if len(grid) > 1:
+        render_sweep(_console(), grid, frames)
     if out is not None:
         _atomic(out / "summary.csv", lambda p: table.to_csv(p, index=False))
         _atomic(out / "summary.parquet", lambda p: table.to_parquet(p, index=False))
         _console().print(f"wrote {out}/summary.csv, summary.parquet and the per-trial chunks")
+
+
+# Measures of the side-by-side sweep table, with their labels (scenario times are in years).
+_SWEEP_ROWS = (("rejection_probability", "rejection probability (power / type I error)", 4),
+               ("early_efficacy_stop_probability", "early stop for efficacy", 4),
+               ("futility_stop_probability", "stop for futility", 4), ("expected_events", "expected events", 1),
+               ("expected_duration", "expected duration (years)", 2), ("expected_subjects", "expected subjects", 1),
+               ("mean_hazard_ratio", "mean hazard ratio", 3), ("hr_coverage", "HR CI coverage", 3))
+
+
+def render_sweep(con, grid: list[dict[str, Any]], frames: list) -> None:
+    """One table at the end of a sweep: a column per point, a row per measure (estimate ± MC SE), and
+    the rejection probability at each look; with several tests, each one's rejection probability."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table(title=f"Sweep: {len(grid)} points side by side (estimate ± Monte-Carlo SE)", title_justify="left")
+    t.add_column("measure")
+    for point in grid:
+        t.add_column("\n".join(f"{k}={v}" for k, v in point.items()), justify="right")
+    overall = [f[f["look"].isna()].set_index("measure") for f in frames]
+    for measure, label, digits in _SWEEP_ROWS:
+        if not all(measure in o.index for o in overall):
+            continue
+        t.add_row(label, *(f"{o.loc[measure, 'estimate']:.{digits}f} ± {o.loc[measure, 'mc_se']:.{digits}f}"
+                           for o in overall))
+    per_test = [m for m in overall[0].index if m.startswith("rejection_probability[")]
+    if len(per_test) > 1:  # each test's rejection as the decision test
+        for measure in per_test:
+            if all(measure in o.index for o in overall):
+                t.add_row(escape(f"rejection, {measure[len('rejection_probability['):-1]}"),
+                          *(f"{o.loc[measure, 'estimate']:.4f} ± {o.loc[measure, 'mc_se']:.4f}" for o in overall))
+    looks = [f[f["measure"] == "look_rejection"].set_index("look") for f in frames]
+    for k in sorted(set().union(*(set(lk.index) for lk in looks))):
+        t.add_row(f"rejection at look {k}", *(f"{lk.loc[k, 'estimate']:.4f}" if k in lk.index else "-"
+                                               for lk in looks))
+    con.print(t)
 
 
 def _progress_callback(bar, task, start: float):

@@ -11,12 +11,17 @@ import numpy as np
 import pandas as pd
 
 from survtrial.data.io import read_table
-from survtrial.data.units import UNIT_TO_YEARS, years_per_unit
+from survtrial.data.units import UNIT_TO_YEARS, resolve_time_unit, unit_column_values
 from survtrial.errors import InputError
+from survtrial.units import unit_in_name
 
-__all__ = ["ARM_CANDIDATES", "UNIT_TO_YEARS", "AnalysisData", "load_adam", "prepare_adam"]
+__all__ = ["ARM_CANDIDATES", "ARM_CODES", "UNIT_TO_YEARS", "AnalysisData", "load_adam", "prepare_adam"]
 
 ARM_CANDIDATES = ("TRT01P", "TRT01A", "ARM", "ACTARM", "TRTP", "TRTA")
+#: The numeric (or numeric-coded) variable that orders each arm variable's values: the lowest code
+#: is the control arm (survtrial.analysis.arms). ARMCD/ACTARMCD count only when every code is a number.
+ARM_CODES = {"TRT01P": "TRT01PN", "TRT01A": "TRT01AN", "TRTP": "TRTPN", "TRTA": "TRTAN",
+             "ARM": "ARMCD", "ACTARM": "ACTARMCD"}
 GRADE_CANDIDATES = ("AETOXGR", "ATOXGR", "AETOXGRN", "ATOXGRN", "ASEV", "AESEV")
 MAX_LISTED = 10
 
@@ -27,14 +32,17 @@ class AnalysisData:
 
     Attributes
     ----------
-    subjects : one row per analysed subject: ``subject_id, arm, time`` (years), ``event`` (1 =
+    subjects : one row per analysed subject: ``subject_id, arm, time`` (AVAL, in ``time_unit``), ``event`` (1 =
         event, 0 = censored), ``event_type`` (``"censored"`` or the event description), plus the
         requested ADSL variables under their own names.
     adverse_events : one row per adverse event (treatment-emergent only when TRTEMFL exists):
         ``subject_id, arm, term, body_system, grade`` (grade numeric where it can be, else NaN).
         None when no ADAE was given.
     randomized : ADSL subjects per arm (the denominator for safety and the subject flow).
-    paramcd, time_unit : what was analysed and the unit AVAL was converted from.
+    paramcd, param : the analysed parameter's code and its description (PARAM, None if absent).
+    time_unit : unit of AVAL (days, weeks, months, years) and where it was stated (``time_unit_source``).
+    arm_variable : the ADSL arm variable; ``arm_codes`` the code of each arm from its numeric
+        companion (``arm_code_variable``, e.g. TRT01PN), None when the data have none.
     """
 
     subjects: pd.DataFrame
@@ -44,6 +52,10 @@ class AnalysisData:
     time_unit: str
     arm_variable: str
     notes: tuple[str, ...] = field(default=())
+    param: str | None = None
+    time_unit_source: str = ""
+    arm_codes: dict[str, float] | None = None
+    arm_code_variable: str | None = None
 
 
 def _require(frame: pd.DataFrame, name: str, needed: Sequence[str], hint: str = "") -> None:
@@ -90,7 +102,8 @@ def _check_duplicates(frame: pd.DataFrame, name: str, keys: list[str]) -> None:
         )
 
 
-def _to_years(adtte: pd.DataFrame, time_unit: str | None) -> tuple[np.ndarray, str]:
+def _times(adtte: pd.DataFrame, time_unit: str | None) -> tuple[np.ndarray, str, str]:
+    """AVAL as numbers, in the unit stated by AVALU, PARAM and --time-unit (all that say one must agree)."""
     aval = pd.to_numeric(adtte["AVAL"], errors="coerce")
     bad = aval.isna().to_numpy() | (aval.to_numpy() < 0)
     if bad.any():
@@ -100,17 +113,44 @@ def _to_years(adtte: pd.DataFrame, time_unit: str | None) -> tuple[np.ndarray, s
             f"ADTTE {_row_ref(adtte, pos)}: AVAL = {raw!r} is missing or negative "
             f"({int(bad.sum())} such row(s)); AVAL must be a time >= 0"
         )
-    if time_unit is None:
-        if "AVALU" not in adtte.columns:
-            raise InputError(
-                "ADTTE: no AVALU variable to tell the time unit; declare it (time_unit='days' or "
-                "--time-unit days)"
-            )
-        units = _strip(adtte["AVALU"]).str.upper().dropna().unique().tolist()
-        if len(units) != 1:
-            raise InputError(f"ADTTE: AVALU must hold one unit for the parameter, found {units or 'none'}")
-        time_unit = str(units[0])
-    return aval.to_numpy(dtype=float) * years_per_unit(time_unit), time_unit.strip().lower()
+    avalu = unit_column_values(adtte["AVALU"], "AVALU", "ADTTE") if "AVALU" in adtte.columns else None
+    if avalu is None and time_unit is None:
+        what = "no AVALU variable" if "AVALU" not in adtte.columns else "AVALU is blank"
+        raise InputError(
+            f"ADTTE: {what} to tell the time unit of AVAL; give it with --time-unit (days, weeks, "
+            f"months or years)"
+        )
+    params = _strip(adtte["PARAM"]).dropna().unique().tolist() if "PARAM" in adtte.columns else []
+    in_param = unit_in_name(str(params[0])) if len(params) == 1 else None
+    unit, source = resolve_time_unit(
+        [("--time-unit", time_unit), ("AVALU", avalu),
+         (f"PARAM {params[0]!r}" if params else "PARAM", in_param)],
+        where="ADTTE", column="AVAL")
+    return aval.to_numpy(dtype=float), unit, source
+
+
+def _arm_codes(adsl: pd.DataFrame, arm_var: str) -> tuple[dict[str, float] | None, str | None]:
+    """Each arm's code from the arm variable's numeric companion (TRT01P -> TRT01PN), if present."""
+    code_var = ARM_CODES.get(arm_var)
+    if code_var is None or code_var not in adsl.columns:
+        return None, None
+    raw = _strip(adsl[code_var])
+    codes = pd.to_numeric(raw, errors="coerce")
+    if codes.isna().any():
+        if code_var.endswith("CD"):
+            return None, None  # character arm codes (ARMCD 'A', 'PBO') do not order the arms
+        pos = int(np.flatnonzero(codes.isna().to_numpy())[0])
+        raise InputError(f"ADSL {_row_ref(adsl, pos)}: {code_var} = {adsl[code_var].iloc[pos]!r} is not a number")
+    pairs = pd.DataFrame({"arm": adsl[arm_var].astype(str), "code": codes}).drop_duplicates()
+    twice = pairs["arm"][pairs["arm"].duplicated()].unique().tolist()
+    if twice:
+        found = pairs[pairs["arm"] == twice[0]]["code"].tolist()
+        raise InputError(f"ADSL: {arm_var} {twice[0]!r} has several {code_var} codes {found}; each arm needs one")
+    shared = pairs["code"][pairs["code"].duplicated()].unique().tolist()
+    if shared:
+        arms = pairs[pairs["code"] == shared[0]]["arm"].tolist()
+        raise InputError(f"ADSL: {code_var} {shared[0]:g} is the code of several arms {arms}; codes must differ")
+    return dict(zip(pairs["arm"], pairs["code"].astype(float), strict=True)), code_var
 
 
 def _event_indicator(adtte: pd.DataFrame) -> np.ndarray:
@@ -143,7 +183,7 @@ def prepare_adam(
     adtte: pd.DataFrame,
     adae: pd.DataFrame | None = None,
     *,
-    paramcd: str = "DFS",
+    paramcd: str | None = None,
     arm_var: str | None = None,
     variables: Sequence[str] = (),
     time_unit: str | None = None,
@@ -154,10 +194,13 @@ def prepare_adam(
     Parameters
     ----------
     adsl, adtte, adae : ADaM frames (ADAE optional).
-    paramcd : the ADTTE parameter to analyse (e.g. ``"DFS"``).
+    paramcd : the ADTTE parameter to analyse (e.g. ``"DFS"``); may be omitted when ADTTE holds one.
     arm_var : ADSL arm variable; default: the first of TRT01P, TRT01A, ARM, ACTARM, TRTP, TRTA found.
+        Its numeric companion (TRT01PN...; see :data:`ARM_CODES`) is read when present: the lowest
+        code marks the control arm.
     variables : ADSL variables to carry (stratification factors, subgroups).
-    time_unit : unit of AVAL; default: ADTTE's AVALU. Times are converted to years.
+    time_unit : unit of AVAL. Needed when AVALU is absent or blank; when AVALU (or a unit in PARAM)
+        says another unit the data are refused, naming both. Times stay in this unit.
     event_type_var : ADTTE variable holding the event type (default EVNTDESC if present).
 
     Notes
@@ -188,6 +231,10 @@ def prepare_adam(
     adtte["USUBJID"] = _strip(adtte["USUBJID"])
     adtte["PARAMCD"] = _strip(adtte["PARAMCD"])
     params = adtte["PARAMCD"].dropna().unique().tolist()
+    if paramcd is None:
+        if len(params) != 1:
+            raise InputError(f"ADTTE holds parameters {sorted(map(str, params))}; choose one with --paramcd")
+        paramcd = str(params[0])
     if paramcd not in params:
         raise InputError(f"ADTTE: PARAMCD {paramcd!r} not found; the data set has {sorted(map(str, params))}")
     tte = adtte.loc[adtte["PARAMCD"] == paramcd].reset_index(drop=True)
@@ -198,11 +245,16 @@ def prepare_adam(
             f"ADTTE: {len(unknown)} subject(s) not in ADSL: {_listed(unknown)}; every ADTTE subject "
             f"must have an ADSL record"
         )
-    years, unit = _to_years(tte, time_unit)
+    times, unit, unit_source = _times(tte, time_unit)
     event = _event_indicator(tte)
     etype = _event_types(tte, event, event_type_var)
+    codes, code_var = _arm_codes(adsl, arm_var)
+    param = None
+    if "PARAM" in tte.columns:
+        texts = _strip(tte["PARAM"]).dropna().unique().tolist()
+        param = str(texts[0]) if len(texts) == 1 else None
 
-    subjects = pd.DataFrame({"subject_id": tte["USUBJID"].astype(str).to_numpy(), "time": years,
+    subjects = pd.DataFrame({"subject_id": tte["USUBJID"].astype(str).to_numpy(), "time": times,
                              "event": event, "event_type": etype})
     keep = adsl[["USUBJID", arm_var, *variables]].rename(columns={"USUBJID": "subject_id", arm_var: "arm"})
     keep["subject_id"] = keep["subject_id"].astype(str)
@@ -220,7 +272,8 @@ def prepare_adam(
         raise InputError(f"ADSL: {arm_var} has one level {list(randomized.index)}; two arms are needed")
     ae = _prepare_adae(adae, adsl, arm_var) if adae is not None else None
     return AnalysisData(subjects=subjects, adverse_events=ae, randomized=randomized,
-                        paramcd=paramcd, time_unit=unit, arm_variable=arm_var)
+                        paramcd=paramcd, time_unit=unit, arm_variable=arm_var, param=param,
+                        time_unit_source=unit_source, arm_codes=codes, arm_code_variable=code_var)
 
 
 def _prepare_adae(adae: pd.DataFrame, adsl: pd.DataFrame, arm_var: str) -> pd.DataFrame:

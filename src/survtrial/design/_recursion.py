@@ -88,13 +88,26 @@ def lower_tail(state: State, c: float, info: float, theta: float) -> float:
     return float(state.wh @ ndtr((c * math.sqrt(info) - m) / sd))
 
 
-def advance(state: State, lo: float, hi: float, info: float, theta: float, next_info: float | None = None) -> State:
-    """Sub-density of Z at ``info`` restricted to the continuation interval (lo, hi)."""
+def advance(
+    state: State,
+    lo: float,
+    hi: float,
+    info: float,
+    theta: float,
+    next_info: float | None = None,
+    center: float | None = None,
+) -> State:
+    """Sub-density of Z at ``info`` restricted to the continuation interval (lo, hi).
+
+    ``theta`` is the drift of this step (score mean increment per unit information); the grid is
+    centred on the marginal mean of Z, (score at the origin + theta * information since) / sqrt(info),
+    unless ``center`` gives that mean (when the drift changed from step to step).
+    """
     d = info - state.info
     i0, s0 = state.origin
     span = info - i0
     sd = math.sqrt(span / info)  # marginal sd of Z given the origin
-    mean = (s0 + theta * span) / math.sqrt(info)
+    mean = (s0 + theta * span) / math.sqrt(info) if center is None else float(center)
     ratio = d / info
     if next_info is not None:
         ratio = min(ratio, (next_info - info) / info)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.optimize import brentq
 
 from survtrial.design import _recursion as rec
 from survtrial.errors import InputError
@@ -134,6 +133,8 @@ def classic_bounds(t: np.ndarray, alpha: float, sided: int, delta: float) -> np.
         lo = -b if sided == 2 else np.full(len(t), -np.inf)
         up, low = rec.crossing(lo, b, t, 0.0)
         return up.sum() + (low.sum() if sided == 2 else 0.0) - alpha
+
+    from scipy.optimize import brentq  # imported here: scipy.optimize is slow to import
 
     z = _z(alpha / sided)
     c = brentq(excess, z / shape.max(), (z + 3.0) / shape.min(), xtol=1e-13, rtol=1e-15)

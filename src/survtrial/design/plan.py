@@ -17,13 +17,16 @@ from pydantic import (
     model_validator,
 )
 
+from survtrial.design._plan_scope import TIME_KEYS, EventsPlan, events_plan, scope
 from survtrial.design._validate import key_errors
 from survtrial.design.boundaries import group_sequential
 from survtrial.design.conditional import conditional_power
+from survtrial.design.convention import direction_conflict
 from survtrial.design.monitoring import update_design
 from survtrial.design.sample_size import SurvivalSampleSizeResult, survival_sample_size
 from survtrial.design.targets import noninferiority_margin
 from survtrial.errors import InputError
+from survtrial.units import canonical_unit
 
 __all__ = ["DesignSpec", "TrialPlan", "parse_spec", "plan_trial"]
 
@@ -46,12 +49,17 @@ class DesignSpec(BaseModel):
     Keys mirror :func:`~survtrial.design.group_sequential` and
     :func:`~survtrial.design.survival_sample_size`; unknown keys are rejected. Survival
     probabilities may be written as proportions (0.879) or percentages ("87.9%").
+
+    ``time_unit`` (days, weeks, months, years) is required as soon as a key holds a time or a
+    rate per time (medians, hazards, landmark, accrual, follow-up, dropout time): it is never
+    assumed. Boundaries alone (no effect) and events alone (an effect, no accrual or follow-up)
+    need no unit.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     title: str | None = None
-    time_unit: str = "years"
+    time_unit: str | None = None
     # error rates and looks
     alpha: float = Field(0.025, gt=0, lt=1)
     power: float = Field(0.8, gt=0, lt=1)
@@ -76,7 +84,7 @@ class DesignSpec(BaseModel):
     method: str = "schoenfeld"
     allocation_ratio: float = Field(1.0, gt=0)
     # accrual, follow-up, dropout
-    accrual_time: Number = 12.0
+    accrual_time: Number | None = None
     accrual_intensity: list[float] | None = None
     accrual_rate: list[float] | None = None
     follow_up: float | None = Field(None, ge=0)
@@ -87,6 +95,26 @@ class DesignSpec(BaseModel):
     _to_proportion = field_validator(
         "control_survival", "experimental_survival", "margin_survival_difference", mode="before"
     )(_proportion)
+
+    @field_validator("time_unit", mode="before")
+    @classmethod
+    def _unit(cls, value: Any) -> Any:
+        if value is None:
+            return value
+        try:
+            return canonical_unit(value)
+        except InputError:
+            raise ValueError(f"{value!r} is not a time unit; use days, weeks, months or years") from None
+
+    @model_validator(mode="after")
+    def _unit_stated(self) -> DesignSpec:
+        timed = [k for k in TIME_KEYS if getattr(self, k) is not None]
+        if timed and self.time_unit is None:
+            raise ValueError(
+                f"{', '.join(timed)} hold times but the time unit is not stated; give time_unit "
+                f"(days, weeks, months or years)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _margin_needs_baseline(self) -> DesignSpec:
@@ -123,15 +151,25 @@ def parse_spec(data: Any, source: str = "design specification") -> DesignSpec:
 
 @dataclass(frozen=True)
 class TrialPlan:
-    """A group-sequential survival design: boundaries (``design``) and events/subjects (``sample_size``)."""
+    """A group-sequential survival design: boundaries (``design``) and events/subjects (``sample_size``).
+
+    ``scope`` says what the specification asked for: "boundaries" (``sample_size`` is None),
+    "events" (an :class:`~survtrial.design._plan_scope.EventsPlan`: events, no subjects or timing)
+    or "full" (a :class:`~survtrial.design.SurvivalSampleSizeResult`).
+    """
 
     spec: DesignSpec
     design: Any
-    sample_size: SurvivalSampleSizeResult
+    sample_size: SurvivalSampleSizeResult | EventsPlan | None
+    scope: str = "full"
 
     @property
     def null_hazard_ratio(self) -> float:
-        return self.sample_size.null_hazard_ratio
+        return self.spec.null_hazard_ratio if self.sample_size is None else self.sample_size.null_hazard_ratio
+
+    def _need_events(self, what: str) -> None:
+        if self.sample_size is None:
+            raise InputError(f"{what} needs the design's events: give the effect (--hr / hazard_ratio)")
 
     def hazard_ratio_bounds(self, events: Any) -> pd.DataFrame:
         """Boundaries on the hazard-ratio scale at the given events (null HR x Schoenfeld bound)."""
@@ -142,39 +180,44 @@ class TrialPlan:
         return frame
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per look: fraction, events, calendar time, subjects, z and HR bounds, alpha spent, power."""
+        """One row per look: fraction, events, calendar time, subjects, z and HR bounds, alpha spent, power.
+
+        Columns the specification cannot give are left out: events and HR bounds without an effect,
+        time and subjects without accrual and follow-up.
+        """
         ss = self.sample_size
         d = self.design
-        hr = self.hazard_ratio_bounds(ss.events_per_look)
-        out = pd.DataFrame(
-            {
-                "look": np.arange(1, d.k + 1),
-                "information_fraction": d.information_fractions,
-                "events": ss.events_per_look,
-                "time": ss.look_times,
-                "subjects": ss.subjects_per_look,
-                "efficacy_z": d.upper,
-                "futility_z": np.where(np.isfinite(d.lower), d.lower, np.nan),
-                "efficacy_hr": hr["efficacy_hr"],
-                "futility_hr": hr["harm_hr" if d.sided == 2 else "futility_hr"],
-                "nominal_alpha": d.nominal_alpha,
-                "cumulative_alpha": d.alpha_spent,
-                "cumulative_power": np.cumsum(d.upper_h1),
-            }
-        )
+        cols: dict[str, Any] = {"look": np.arange(1, d.k + 1), "information_fraction": d.information_fractions}
+        if ss is not None:
+            cols["events"] = ss.events_per_look
+        if self.scope == "full":
+            cols |= {"time": ss.look_times, "subjects": ss.subjects_per_look}
+        cols |= {"efficacy_z": d.upper, "futility_z": np.where(np.isfinite(d.lower), d.lower, np.nan)}
+        if ss is not None:
+            hr = self.hazard_ratio_bounds(ss.events_per_look)
+            cols |= {"efficacy_hr": hr["efficacy_hr"], "futility_hr": hr["harm_hr" if d.sided == 2 else "futility_hr"]}
+        cols |= {"nominal_alpha": d.nominal_alpha, "cumulative_alpha": d.alpha_spent,
+                 "cumulative_power": np.cumsum(d.upper_h1)}
+        out = pd.DataFrame(cols)
         if d.sided == 2:
             out = out.rename(columns={"futility_z": "lower_z", "futility_hr": "harm_hr"})
         return out
 
-    def monitor(self, events: Any, z: Any, *, final: bool = False) -> pd.DataFrame:
+    def monitor(self, events: Any, z: Any, *, final: bool = False, observed_hazard_ratio: Any = None) -> pd.DataFrame:
         """Look-by-look decisions for observed events and z statistics (z > 0 favours experimental).
 
         Parameters
         ----------
         events, z : sequence of float
-            Events and log-rank z statistic at each look carried out so far, in order.
+            Events and log-rank z statistic at each look carried out so far, in order, in
+            survtrial's convention (z > 0 favours the experimental arm; minus the z of
+            :func:`~survtrial.stats.logrank_test`, see :mod:`survtrial.design.convention`).
         final : bool
             The last look given is the final analysis (it spends all remaining alpha).
+        observed_hazard_ratio : sequence of float, optional
+            The hazard ratio (experimental vs control) estimated at each look, e.g. by Cox. Shown
+            next to z; ``direction_conflict`` marks looks where the two point in opposite
+            directions (most often a z given with the statistics layer's sign).
 
         Returns
         -------
@@ -199,6 +242,12 @@ class TrialPlan:
             raise InputError("events and z must be finite numbers")
         if np.any(d <= 0) or np.any(np.diff(d) <= 0):
             raise InputError(f"events={d.tolist()} must be positive and increase from look to look")
+        given_hr = None
+        if observed_hazard_ratio is not None:
+            given_hr = np.atleast_1d(np.asarray(observed_hazard_ratio, dtype=float))
+            if given_hr.size != d.size or not np.all(np.isfinite(given_hr)) or np.any(given_hr <= 0):
+                raise InputError(f"hazard ratios: give one positive value per look ({d.size}), got {given_hr.tolist()}")
+        self._need_events("monitoring")
         dmax = float(self.sample_size.max_events)
         r, hr0 = self.spec.allocation_ratio, self.null_hazard_ratio
         rows, stopped = [], False
@@ -206,6 +255,9 @@ class TrialPlan:
             row: dict[str, Any] = {"look": k, "events": d[k - 1], "information_fraction": d[k - 1] / dmax,
                                    "z": zz[k - 1]}
             row["hazard_ratio"] = hr0 * math.exp(-zz[k - 1] * (1 + r) / math.sqrt(r * d[k - 1]))
+            if given_hr is not None:
+                row["observed_hazard_ratio"] = float(given_hr[k - 1])
+                row["direction_conflict"] = direction_conflict(float(zz[k - 1]), float(given_hr[k - 1]), hr0)
             if stopped:
                 rows.append(row | {"decision": "not reached (stopped earlier)"})
                 continue
@@ -237,32 +289,37 @@ class TrialPlan:
         return pd.DataFrame(rows)
 
     def summary(self) -> dict[str, Any]:
-        """Headline numbers as plain Python values (for JSON and the printed table)."""
+        """Headline numbers as plain Python values (for JSON and the printed table); what the
+        specification does not give (events without an effect, subjects and times without
+        accrual and follow-up) is None."""
         ss = self.sample_size
         d = self.design
-        return {
-            "type": "non-inferiority" if ss.noninferiority else "superiority",
-            "hazard_ratio": ss.hazard_ratio,
-            "null_hazard_ratio": ss.null_hazard_ratio,
+        full = self.scope == "full"
+        null_hr = self.null_hazard_ratio
+        out: dict[str, Any] = {
+            "scope": self.scope,
+            "type": "non-inferiority" if null_hr != 1.0 else "superiority",
+            "hazard_ratio": None if ss is None else ss.hazard_ratio,
+            "null_hazard_ratio": null_hr,
             "alpha": d.alpha,
             "sided": d.sided,
             "power": float(d.power),
             "looks": d.k,
-            "method": ss.method,
-            "allocation_ratio": ss.allocation_ratio,
+            "method": None if ss is None else ss.method,
+            "allocation_ratio": self.spec.allocation_ratio,
             "inflation_factor": float(d.inflation_factor),
-            "events_fixed": ss.events_fixed,
-            "max_events": ss.max_events,
-            "max_events_rounded": math.ceil(ss.max_events - 1e-9),
-            "n_subjects": ss.n_subjects,
-            "n_subjects_rounded": math.ceil(ss.n_subjects - 1e-9),
-            "accrual_duration": ss.accrual_duration,
-            "follow_up": ss.follow_up,
-            "study_duration": ss.study_duration,
-            "expected_study_duration_h1": ss.expected_study_duration,
-            "expected_subjects_h1": ss.expected_subjects,
-            "time_unit": self.spec.time_unit,
+            "events_fixed": None if ss is None else ss.events_fixed,
+            "max_events": None if ss is None else ss.max_events,
+            "max_events_rounded": None if ss is None else math.ceil(ss.max_events - 1e-9),
         }
+        for key, attr in (("n_subjects", "n_subjects"), ("accrual_duration", "accrual_duration"),
+                          ("follow_up", "follow_up"), ("study_duration", "study_duration"),
+                          ("expected_study_duration_h1", "expected_study_duration"),
+                          ("expected_subjects_h1", "expected_subjects")):
+            out[key] = getattr(ss, attr) if full else None
+        out["n_subjects_rounded"] = math.ceil(ss.n_subjects - 1e-9) if full else None
+        out["time_unit"] = self.spec.time_unit
+        return out
 
 
 def plan_trial(spec: DesignSpec | dict[str, Any]) -> TrialPlan:
@@ -276,6 +333,8 @@ def plan_trial(spec: DesignSpec | dict[str, Any]) -> TrialPlan:
     Returns
     -------
     TrialPlan
+        Boundaries alone when no effect is given; boundaries and events when an effect but no
+        accrual or follow-up is given; otherwise also subjects and timing.
 
     Notes
     -----
@@ -286,12 +345,15 @@ def plan_trial(spec: DesignSpec | dict[str, Any]) -> TrialPlan:
     Examples
     --------
     >>> plan = plan_trial({"control_survival": "87.9%", "landmark_time": 3, "hazard_ratio": 0.6,
-    ...                    "power": 0.9, "looks": 3, "accrual_time": 5, "follow_up": 2})
-    >>> round(plan.sample_size.max_events, 1)
-    163.0
+    ...                    "power": 0.9, "looks": 3, "accrual_time": 5, "follow_up": 2, "time_unit": "years"})
+    >>> round(plan.sample_size.max_events, 1), plan.scope
+    (163.0, 'full')
+    >>> plan_trial({"hazard_ratio": 0.6, "power": 0.9, "looks": 3}).scope   # events alone: no unit needed
+    'events'
     """
     if not isinstance(spec, DesignSpec):
         spec = parse_spec(spec)
+    what = scope(spec)
     k = spec.looks if spec.information_fractions is None else None
     gs = group_sequential(
         spec.information_fractions,
@@ -303,6 +365,12 @@ def plan_trial(spec: DesignSpec | dict[str, Any]) -> TrialPlan:
         beta_spending=spec.beta_spending,
         binding_futility=spec.binding_futility,
     )
+    if what == "boundaries":
+        return TrialPlan(spec=spec, design=gs, sample_size=None, scope=what)
+    if what == "events":
+        return TrialPlan(spec=spec, design=gs, sample_size=events_plan(spec, gs), scope=what)
+    if spec.accrual_time is None:
+        raise InputError("subjects and timing need the accrual duration: give accrual_time (in time_unit)")
     margin = spec.null_hazard_ratio
     ss = survival_sample_size(
         spec.hazard_ratio,
@@ -326,4 +394,4 @@ def plan_trial(spec: DesignSpec | dict[str, Any]) -> TrialPlan:
         method=spec.method,
         design=gs,
     )
-    return TrialPlan(spec=spec, design=gs, sample_size=ss)
+    return TrialPlan(spec=spec, design=gs, sample_size=ss, scope=what)

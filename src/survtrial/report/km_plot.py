@@ -141,7 +141,7 @@ def km_plot(
     *,
     at_risk_times: Sequence[float] | None = None,
     title: str | None = None,
-    xlabel: str = "Years from randomization",
+    xlabel: str = "Time from randomization",
     ylabel: str | None = None,
     ylim: tuple[float, float] | str = "auto",
     show_ci: bool = True,
@@ -166,7 +166,9 @@ def km_plot(
     title : str, optional
         Panel title (journals usually put it in the caption instead).
     xlabel, ylabel : str
-        Axis labels; ``ylabel`` defaults to "Survival probability" (or "Survival (%)").
+        Axis labels; say the time unit in ``xlabel`` ("Months from randomization", see
+        :func:`survtrial.units.time_axis_label`): the default names none. ``ylabel`` defaults to
+        "Survival probability" (or "Survival (%)").
     ylim : (float, float) or "auto"
         y-axis range; "auto" starts at the tenth below the lowest curve (or CI) value, ends at 1.
     show_ci : bool

@@ -52,7 +52,7 @@ def cumulative_incidence_plot(
     causes: Sequence[Any] | None = None,
     show_ci: bool = False,
     title: str | None = None,
-    xlabel: str = "Years from randomization",
+    xlabel: str = "Time from randomization",
     ylabel: str | None = None,
     ylim: tuple[float, float] | str = "auto",
     percent: bool = False,
@@ -71,7 +71,8 @@ def cumulative_incidence_plot(
     show_ci : bool
         Shade the pointwise band (``lower``, ``upper``).
     title, xlabel, ylabel : str
-        ``ylabel`` defaults to "Cumulative incidence" (or "Cumulative incidence (%)").
+        Say the time unit in ``xlabel`` (the default names none). ``ylabel`` defaults to
+        "Cumulative incidence" (or "Cumulative incidence (%)").
     ylim : (float, float) or "auto"
         "auto": from 0 to the next 0.05 above the highest value drawn.
     percent : bool

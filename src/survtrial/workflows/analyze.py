@@ -9,15 +9,22 @@ from typing import Any
 
 import pandas as pd
 
+from survtrial.analysis.arms import ReferenceArm, choose_reference
 from survtrial.analysis.trial import TrialAnalysis, analyse_trial
 from survtrial.data.adam import AnalysisData, load_adam
 from survtrial.data.io import read_table
-from survtrial.data.units import parse_duration, years_per_unit
+from survtrial.data.units import parse_duration, resolve_time_unit, unit_column_values
 from survtrial.errors import InputError
 from survtrial.report.html import Report, provenance
-from survtrial.report.trial_report import trial_figures, trial_report
+from survtrial.report.trial_report import report_title, trial_figures, trial_report
+from survtrial.units import Duration, unit_in_name
 
-__all__ = ["AnalyzeResult", "analyze_adam", "analyze_table"]
+__all__ = ["DEFAULT_LANDMARK", "DEFAULT_TAU", "AnalyzeResult", "analyze_adam", "analyze_table"]
+
+#: Landmark and RMST horizon when none is given: three years, converted to the data's unit and
+#: named "3-year" whatever that unit is.
+DEFAULT_LANDMARK = "3y"
+DEFAULT_TAU = "3y"
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,8 @@ class AnalyzeResult:
     analysis: TrialAnalysis
     report: Report
     data: AnalysisData | None = None
+    time_unit_source: str = ""
+    endpoint_source: str = ""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table of the report as a pandas frame, by name."""
@@ -36,49 +45,116 @@ class AnalyzeResult:
         """Every figure of the report as a matplotlib Figure, by name."""
         return trial_figures(self.analysis)
 
+    def conventions(self) -> list[str]:
+        """What a reader must know to read the numbers: unit, reference arm and why, endpoint, signs."""
+        return conventions(self.analysis, self.time_unit_source, self.endpoint_source)
+
+
+def conventions(analysis: TrialAnalysis, unit_source: str, endpoint_source: str) -> list[str]:
+    """The conventions of an analysis in words (printed by the CLI, shown at the top of the report)."""
+    ref, exp = analysis.reference, analysis.experimental
+    why = analysis.reference_arm.reason if analysis.reference_arm is not None else "given"
+    unit = analysis.time_unit or "not stated"
+    lm = analysis.landmark_words()
+    if analysis.landmark_duration is not None and analysis.landmark_duration.unit != analysis.time_unit:
+        lm += f" (= {analysis.landmark:.6g} {unit} of the data)"
+    named = analysis.primary.endpoint
+    lines = [
+        f"time unit: {unit}" + (f" (from {unit_source})" if unit_source else ""),
+        f"endpoint: {named or 'not named (give --endpoint-name)'}"
+        + (f" (from {endpoint_source})" if named and endpoint_source else ""),
+        f"reference (control) arm: {ref}, {why}",
+        f"hazard ratio {exp} vs {ref} (< 1 favours {exp}); log-rank z > 0 favours {exp}",
+        f"landmark: {lm}" + (f"; RMST horizon: {analysis.tau_words()}" if analysis.tau is not None else ""),
+    ]
+    return lines
+
+
+def _analyse(frame: pd.DataFrame, tau: Duration | None, unit: str, **options: Any) -> TrialAnalysis:
+    """analyse_trial, with an RMST horizon beyond follow-up named as the --tau it came from."""
+    try:
+        return analyse_trial(frame, tau=tau, time_unit=unit, **options)
+    except InputError as err:
+        text = str(err)
+        if tau is None or not text.startswith("tau="):
+            raise
+        head = f"--tau {tau.noun}" + (f" (= {tau.value_in(unit):g} {unit})" if tau.unit != unit else "")
+        raise InputError(head + text[text.index(" "):].replace("Use tau <=", "Give --tau <=")) from None
+
+
+def _endpoint(name: str | None, paramcd: str | None, param: str | None) -> tuple[str | None, str]:
+    if name:
+        return name, "--endpoint-name"
+    if paramcd:
+        return paramcd, "PARAMCD" + (f"; PARAM {param!r}" if param else "")
+    return None, ""
+
 
 def analyze_adam(
     adsl: str | Path,
     adtte: str | Path,
     adae: str | Path | None = None,
     *,
-    paramcd: str = "DFS",
+    paramcd: str | None = None,
     strata: Sequence[str] = (),
     subgroups: Sequence[str] = (),
-    landmark: str | float = "3y",
-    tau: str | float | None = "3y",
+    landmark: str | float = DEFAULT_LANDMARK,
+    tau: str | float | None = DEFAULT_TAU,
     arm_var: str | None = None,
     reference: str | None = None,
     time_unit: str | None = None,
     event_type_var: str | None = None,
+    endpoint_name: str | None = None,
     command: Sequence[str] | None = None,
 ) -> AnalyzeResult:
     """ADaM files in, analysis and report out.
 
-    Times are converted to years (from AVALU or ``time_unit``); ``landmark`` and ``tau`` accept
-    durations such as ``"3y"`` or ``"36m"``. Event types come from EVNTDESC (or
-    ``event_type_var``) and give the competing-risks section when there are several.
+    Times stay in AVAL's unit (AVALU, or ``time_unit`` when AVALU is absent; conflicting units are
+    refused). ``landmark`` and ``tau`` are durations with a unit (``"3y"``, ``"36m"``), converted
+    to AVAL's unit and named as written, or bare numbers in AVAL's unit. The control arm is
+    ``reference``, else the lowest TRT01PN (or TRT01AN...), else an arm whose name says control,
+    else the analysis is refused (:mod:`survtrial.analysis.arms`). The endpoint is named by
+    ``endpoint_name``, else PARAMCD. Event types come from EVNTDESC (or ``event_type_var``) and
+    give the competing-risks section when there are several.
     """
-    lm = parse_duration(landmark, role="landmark")
-    tau_y = None if tau is None else parse_duration(tau, role="tau")
     data = load_adam(adsl, adtte, adae, paramcd=paramcd, arm_var=arm_var,
                      variables=list(dict.fromkeys([*strata, *subgroups])), time_unit=time_unit,
                      event_type_var=event_type_var)
+    unit = data.time_unit
+    lm = parse_duration(landmark, unit=unit, role="--landmark")
+    tau_d = None if tau is None else parse_duration(tau, unit=unit, role="--tau")
     subjects = data.subjects
+    choice = choose_reference(subjects["arm"], reference=reference, order=data.arm_codes,
+                              order_variable=data.arm_code_variable)
+    name, name_source = _endpoint(endpoint_name, data.paramcd, data.param)
     n_types = subjects.loc[subjects["event"] == 1, "event_type"].nunique()
-    analysis = analyse_trial(
-        subjects, time="time", event="event", arm="arm", reference=reference, strata=strata,
+    analysis = _analyse(
+        subjects, tau_d, unit, time="time", event="event", arm="arm", reference=choice, strata=strata,
         event_type="event_type" if n_types >= 2 else None, subgroups=subgroups, landmark=lm,
-        tau=tau_y, endpoint=paramcd, adverse_events=data.adverse_events,
-        randomized=data.randomized.to_dict(),
+        endpoint=name, adverse_events=data.adverse_events, randomized=data.randomized.to_dict(),
     )
     prov = provenance(command=list(command) if command else None,
                       inputs=", ".join(str(p) for p in (adsl, adtte, adae) if p is not None),
-                      parameter=paramcd, time_unit=data.time_unit)
-    report = trial_report(analysis, title=f"{paramcd}: {analysis.experimental} vs {analysis.reference}",
+                      parameter=data.paramcd + (f" ({data.param})" if data.param else ""),
+                      time_unit=f"{unit} (from {data.time_unit_source})",
+                      reference_arm=f"{choice.reference}, {choice.reason}")
+    notes = conventions(analysis, data.time_unit_source, name_source)
+    report = trial_report(analysis, title=report_title(analysis),
                           subtitle=f"Analysis of {len(subjects)} subjects from ADaM data",
-                          provenance=prov)
-    return AnalyzeResult(analysis=analysis, report=report, data=data)
+                          provenance=prov, conventions=notes)
+    return AnalyzeResult(analysis=analysis, report=report, data=data, time_unit_source=data.time_unit_source,
+                         endpoint_source=name_source)
+
+
+def table_time_unit(frame: pd.DataFrame, time: str, time_unit: str | None) -> tuple[str, str]:
+    """The unit of ``frame[time]``: declared, in the column's name, or in a unit column ``<time>U``
+    (AVAL with AVALU); never assumed. Two sources that disagree are refused, naming both."""
+    unit_cols = [c for c in frame.columns if str(c).upper() == f"{time}U".upper()]
+    in_column = unit_column_values(frame[unit_cols[0]], unit_cols[0], "data") if unit_cols else None
+    return resolve_time_unit(
+        [("--time-unit", time_unit), (f"column name {time!r}", unit_in_name(time)),
+         (f"column {unit_cols[0]!r}" if unit_cols else "unit column", in_column)],
+        where="data", column=time)
 
 
 def analyze_table(
@@ -90,23 +166,29 @@ def analyze_table(
     strata: Sequence[str] = (),
     subgroups: Sequence[str] = (),
     event_type: str | None = None,
-    landmark: str | float = "3y",
-    tau: str | float | None = "3y",
+    landmark: str | float = DEFAULT_LANDMARK,
+    tau: str | float | None = DEFAULT_TAU,
     reference: str | None = None,
-    time_unit: str = "years",
-    endpoint: str = "Endpoint",
+    time_unit: str | None = None,
+    endpoint_name: str | None = None,
     command: Sequence[str] | None = None,
 ) -> AnalyzeResult:
     """The simple path: one row per subject in a CSV/Parquet file (or frame) with named columns.
 
-    ``event`` is 1 = event, 0 = censored (not ADaM's CNSR). Times are in ``time_unit``.
+    ``event`` is 1 = event, 0 = censored (not ADaM's CNSR). The unit of ``time`` must be stated:
+    ``time_unit``, a column name that says it (``time_months``, ``os_days``) or a unit column
+    (``AVALU`` for ``AVAL``); it is never assumed, and sources that disagree are refused. The
+    control arm is ``reference``, else the arm whose name says control (placebo, control,
+    observation, standard...), else the analysis is refused. The endpoint is ``endpoint_name``;
+    without it the report says "endpoint", never a name the data do not give.
     """
     frame = path if isinstance(path, pd.DataFrame) else read_table(path, role="data")
-    missing = [c for c in (time, event, group, *strata, *subgroups, *( [event_type] if event_type else []))
-               if c not in frame.columns]
+    wanted = [(time, "--time"), (event, "--event"), (group, "--group"), *((c, "--strata") for c in strata),
+              *((c, "--subgroups") for c in subgroups), *([(event_type, "--event-type")] if event_type else [])]
+    missing = [f"{c!r} ({flag})" for c, flag in wanted if c not in frame.columns]
     if missing:
-        raise InputError(f"data: column(s) {missing} not found; available: {list(frame.columns)}")
-    scale = years_per_unit(time_unit, role="time_unit")
+        raise InputError(f"data: column(s) {', '.join(missing)} not found; available: {list(frame.columns)}")
+    unit, unit_source = table_time_unit(frame, time, time_unit)
     values = pd.to_numeric(frame[time], errors="coerce")
     bad = values.isna() & frame[time].notna()
     if bad.any():
@@ -115,14 +197,19 @@ def analyze_table(
             f"column {time!r} row {row + 1}: {frame[time].iloc[row]!r} is not a number; times must be numbers"
         )
     frame = frame.copy()
-    frame[time] = values * scale
-    lm = parse_duration(landmark, role="landmark")
-    tau_y = None if tau is None else parse_duration(tau, role="tau")
-    analysis = analyse_trial(frame, time=time, event=event, arm=group, reference=reference,
-                             strata=strata, event_type=event_type, subgroups=subgroups,
-                             landmark=lm, tau=tau_y, endpoint=endpoint)
+    frame[time] = values
+    lm = parse_duration(landmark, unit=unit, role="--landmark")
+    tau_d = None if tau is None else parse_duration(tau, unit=unit, role="--tau")
+    choice: ReferenceArm = choose_reference(frame[group], reference=reference)
+    name, name_source = _endpoint(endpoint_name, None, None)
+    analysis = _analyse(frame, tau_d, unit, time=time, event=event, arm=group, reference=choice,
+                        strata=strata, event_type=event_type, subgroups=subgroups, landmark=lm, endpoint=name)
     prov: dict[str, Any] = provenance(command=list(command) if command else None,
-                                      inputs=str(path) if not isinstance(path, pd.DataFrame) else "frame")
-    report = trial_report(analysis, title=f"{endpoint}: {analysis.experimental} vs {analysis.reference}",
-                          provenance=prov)
-    return AnalyzeResult(analysis=analysis, report=report)
+                                      inputs=str(path) if not isinstance(path, pd.DataFrame) else "frame",
+                                      time_unit=f"{unit} (from {unit_source})",
+                                      reference_arm=f"{choice.reference}, {choice.reason}")
+    notes = conventions(analysis, unit_source, name_source)
+    report = trial_report(analysis, title=report_title(analysis),
+                          provenance=prov, conventions=notes)
+    return AnalyzeResult(analysis=analysis, report=report, time_unit_source=unit_source,
+                         endpoint_source=name_source)

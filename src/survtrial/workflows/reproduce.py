@@ -1,4 +1,4 @@
-"""`survtrial reproduce`: simulate the AALL1731 twin, analyse it as the paper did, write data and report."""
+"""`survtrial reproduce`: simulate a trial's twin, analyse it as the paper did, write data and report."""
 
 from __future__ import annotations
 
@@ -18,16 +18,17 @@ from survtrial.errors import InputError
 from survtrial.report.html import Report, provenance
 from survtrial.report.plots import calibration_plot
 from survtrial.report.trial_report import add_trial_sections
-from survtrial.simulate.scenario import Scenario, load_scenario
+from survtrial.simulate.scenario import Scenario
 from survtrial.simulate.trial import simulate_trial
 from survtrial.workflows.twin import (
-    HEADLINES,
     analyse_twin,
     compare_with_published,
     interim_decision,
+    load_twin_scenario,
     run_replicates,
     twin_headlines,
 )
+from survtrial.workflows.twin_spec import TwinSpec, load_twin
 
 __all__ = ["DEFAULT_SEED", "ReproduceResult", "reproduce"]
 
@@ -36,8 +37,12 @@ DEFAULT_SEED = 1731
 
 @dataclass(frozen=True)
 class ReproduceResult:
-    """What one ``reproduce`` run produced (frames for notebooks, paths when written)."""
+    """What one ``reproduce`` run produced (frames for notebooks, paths when written).
 
+    ``interim`` is empty when the twin has no interim analysis plan.
+    """
+
+    twin: TwinSpec
     scenario: Scenario
     seed: int
     patients: pd.DataFrame
@@ -50,57 +55,62 @@ class ReproduceResult:
     out: Path | None = None
 
 
-def _hazard_table(sc: Scenario) -> pd.DataFrame:
+def _hazard_table(sc: Scenario, landmark: float) -> pd.DataFrame:
     cal = sc.calibrated
     rows = []
     for (stratum, arm), hz in cal.hazards.items():
-        rows.append({"risk_group": stratum, "arm": arm, "S(3y) %": 100 * float(hz.survival(3.0)),
+        rows.append({"stratum": stratum, "arm": arm, f"S({landmark:g}y) %": 100 * float(hz.survival(landmark)),
                      **{f"hazard [{a:g}, {b:g})": r for a, b, r in
                         zip(hz.breaks, [*hz.breaks[1:], np.inf], hz.rates, strict=True)}})
     return pd.DataFrame(rows)
 
 
-def _build_report(sc: Scenario, seed: int, analysis: TrialAnalysis, comparison: pd.DataFrame,
+def _build_report(tw: TwinSpec, sc: Scenario, seed: int, analysis: TrialAnalysis, comparison: pd.DataFrame,
                   interim: dict[str, float], reps: pd.DataFrame | None, rep_cmp: pd.DataFrame | None,
                   command: Sequence[str] | None) -> Report:
     prov = provenance(seed=seed, scenario=sc.name, scenario_hash=sc.digest,
                       command=list(command) if command else None,
                       replicates=1 if reps is None else len(reps))
-    report = Report(f"{sc.name.upper()} digital twin: the first interim analysis re-enacted",
-                    subtitle=sc.description, provenance=prov)
+    report = Report(tw.title, subtitle=tw.description or sc.description, provenance=prov)
     report.add_section("The twin next to the paper")
     report.add_text(
-        f"One simulated trial (seed {seed}) of {analysis.flow.iloc[0, 1:].sum()} randomized children, analysed "
-        "as the paper did. The twin is calibrated to the published figures (packaged scenario; every number "
-        "names its source or is marked as an assumption). One twin varies around the published values "
-        "as much as the trial itself would: compare with the published SEs and CIs, and see the "
-        "replicate calibration below when run with --replicates."
+        f"One simulated trial (seed {seed}) of {analysis.flow.iloc[0, 1:].sum()} randomized {tw.subjects}, analysed "
+        f"as the paper did ({tw.publication}). The twin simulates scenario {sc.name}, calibrated to the published "
+        "figures (every number of the scenario names its source or is marked as an assumption). One twin varies "
+        "around the published values as much as the trial itself would: compare with the published SEs and CIs, "
+        "and see the replicate calibration below when run with --replicates."
     )
     cols = ["key", "headline", "published", "published_se", "published_lower", "published_upper", "twin", "difference"]
     report.add_table(comparison[cols], "Published figures (value, SE, 95% CI where published) and this twin",
                      csv_name="published_vs_twin")
-    verdict = "would have crossed" if interim["stop"] else "would not have crossed"
-    report.add_callout(
-        f"Interim analysis at this data cut: {interim['events']:.0f} DFS events = information fraction "
-        f"{interim['information_fraction']:.2f} of the planned {sc.interim_analyses.planned_events}. "
-        f"{sc.interim_analyses.spending} alpha spending (one-sided {sc.interim_analyses.alpha_one_sided:g}) gives an "
-        f"efficacy bound of z = {interim['efficacy_bound_z']:.3f} "
-        f"(nominal one-sided P {interim['nominal_alpha']:.2g}); "
-        f"the stratified log-rank z is {interim['z']:.2f}, so the trial {verdict} the efficacy bound.",
-        title="Interim decision")
+    plan = tw.interim_analysis
+    if interim and plan is not None:
+        verdict = "would have crossed" if interim["stop"] else "would not have crossed"
+        strat = "stratified " if tw.analysis.strata else ""
+        report.add_callout(
+            f"Interim analysis at this data cut: {interim['events']:.0f} {tw.primary_endpoint} events = information "
+            f"fraction {interim['information_fraction']:.2f} of the planned {plan.planned_events}. "
+            f"{plan.spending} alpha spending (one-sided {plan.alpha_one_sided:g}) gives an "
+            f"efficacy bound of z = {interim['efficacy_bound_z']:.3f} "
+            f"(nominal one-sided P {interim['nominal_alpha']:.2g}); "
+            f"the {strat}log-rank z is {interim['z']:.2f} (z > 0 favours {analysis.experimental}, as the bound), "
+            f"so the trial {verdict} the efficacy bound.",
+            title="Interim decision")
     if reps is not None and rep_cmp is not None:
         report.add_section(f"Calibration across {len(reps)} twins")
-        stop = reps["interim_stop"].to_numpy(dtype=float)
-        se = np.sqrt(stop.mean() * (1 - stop.mean()) / stop.size)
-        report.add_text(
-            f"{len(reps)} independent twins (child seeds of {seed}). The interim analysis would have stopped "
-            f"the trial for efficacy in {100 * stop.mean():.1f}% of them (Monte-Carlo SE {100 * se:.1f}%).")
+        text = f"{len(reps)} independent twins (child seeds of {seed})."
+        if "interim_stop" in reps.columns:
+            stop = reps["interim_stop"].to_numpy(dtype=float)
+            se = np.sqrt(stop.mean() * (1 - stop.mean()) / stop.size)
+            text += (f" The interim analysis would have stopped the trial for efficacy in {100 * stop.mean():.1f}% "
+                     f"of them (Monte-Carlo SE {100 * se:.1f}%).")
+        report.add_text(text)
         cols = ["headline", "published", "published_lower", "published_upper", "twin_mean", "twin_sd",
                 "twin_2.5%", "twin_97.5%", "published_inside_95%"]
         report.add_table(rep_cmp[cols], "Published value and the twins' distribution (mean, SD, central 95%)",
                          csv_name="published_vs_twin_replicates")
-        keys = [h.key for h in HEADLINES if h.key in reps.columns]
-        titles = {h.key: textwrap.fill(h.label, 30) for h in HEADLINES}
+        keys = [k for k in tw.headlines if k in reps.columns]
+        titles = {k: textwrap.fill(h.label, 30) for k, h in tw.headlines.items()}
         pub = {r.key: (r.published, r.published_lower if np.isfinite(r.published_lower) else None,
                        r.published_upper if np.isfinite(r.published_upper) else None)
                for r in rep_cmp.itertuples(index=False)}
@@ -109,16 +119,20 @@ def _build_report(sc: Scenario, seed: int, analysis: TrialAnalysis, comparison: 
                           "value (line) with its CI", name="calibration")
     add_trial_sections(report, analysis)
     report.add_section("Scenario")
-    report.add_text(f"Scenario {sc.name} (digest {sc.digest}). DFS hazards per risk group and arm, solved "
-                    "from the published 3-year DFS (piecewise constant, per year; plateau after 3 years: assumption).")
-    report.add_table(_hazard_table(sc), "Calibrated DFS hazards (per year) and the 3-year DFS they give",
+    report.add_text(f"Scenario {sc.name} (digest {sc.digest}): {sc.description} Event hazards per stratum and "
+                    "arm (piecewise constant), as calibrated from the scenario's targets; the scenario file names "
+                    "the source of every number.")
+    lm = tw.analysis.landmark
+    report.add_table(_hazard_table(sc, lm),
+                     f"Calibrated {tw.primary_endpoint} hazards (per year) and the {lm:g}-year survival they give",
                      csv_name="calibrated_hazards")
     return report
 
 
 def reproduce(
-    scenario: str | Path | Scenario = "aall1731",
+    twin: str | Path | TwinSpec,
     *,
+    scenario: str | Path | Scenario | None = None,
     seed: int = DEFAULT_SEED,
     replicates: int = 1,
     workers: int | None = None,
@@ -131,7 +145,10 @@ def reproduce(
 
     Parameters
     ----------
-    scenario : packaged scenario name, YAML path, or a :class:`Scenario`.
+    twin : packaged twin name (see :func:`~survtrial.workflows.twin_spec.packaged_twins`), twin YAML
+        path, or a :class:`~survtrial.workflows.twin_spec.TwinSpec`.
+    scenario : packaged scenario name, YAML path, or a :class:`Scenario` simulated instead of the
+        twin's own (its arms, strata, event types and toxicities must match the twin's headlines).
     seed : the run's seed; replicate ``i`` uses child ``i`` of ``SeedSequence(seed)`` and the
         detailed twin (data + report) uses ``seed`` itself.
     replicates : number of twins for the calibration section (1 = the single detailed twin only).
@@ -143,24 +160,26 @@ def reproduce(
         raise InputError(f"replicates must be >= 1, got {replicates}")
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         raise InputError(f"seed must be a whole number >= 0, got {seed!r}")
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    tw = load_twin(twin)
+    sc = load_twin_scenario(tw, scenario)
     out_path = Path(out) if out is not None else None
     if out_path is not None and out_path.exists() and any(out_path.iterdir()) and not overwrite:
         raise InputError(
             f"--out {str(out_path)!r} exists and is not empty; choose another directory or pass --overwrite"
         )
     patients = simulate_trial(sc, int(seed))
-    analysis = analyse_twin(patients, detailed=True)
-    comparison = compare_with_published(twin_headlines(analysis, patients))
-    interim = interim_decision(analysis, sc)
+    analysis = analyse_twin(patients, tw, detailed=True)
+    comparison = compare_with_published(tw, twin_headlines(analysis, patients, tw))
+    interim = interim_decision(analysis, tw.interim_analysis) if tw.interim_analysis is not None else {}
     reps = rep_cmp = None
     if replicates > 1:
-        reps = run_replicates(sc, replicates=replicates, seed=int(seed), workers=workers, progress=progress)
-        rep_cmp = compare_with_published(reps)
-    report = _build_report(sc, int(seed), analysis, comparison, interim, reps, rep_cmp, command)
+        reps = run_replicates(tw, scenario=sc, replicates=replicates, seed=int(seed), workers=workers,
+                              progress=progress)
+        rep_cmp = compare_with_published(tw, reps)
+    report = _build_report(tw, sc, int(seed), analysis, comparison, interim, reps, rep_cmp, command)
     if out_path is not None:
         _write(out_path, report, patients, reps)
-    return ReproduceResult(scenario=sc, seed=int(seed), patients=patients, analysis=analysis,
+    return ReproduceResult(twin=tw, scenario=sc, seed=int(seed), patients=patients, analysis=analysis,
                            comparison=comparison, interim=interim, replicates=reps,
                            replicate_comparison=rep_cmp, report=report, out=out_path)
 

@@ -1,10 +1,9 @@
-"""The AALL1731 digital twin's headline figures, interim decision and replicate runs (no report)."""
+"""Running a twin: analyse a trial as its paper did, its headlines, interim decision and replicates (no report)."""
 
 from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -13,164 +12,130 @@ import pandas as pd
 from scipy import stats as sps
 
 from survtrial.analysis.trial import TrialAnalysis, analyse_trial
-from survtrial.clinical.benefit import load_published
+from survtrial.design.convention import design_z
+from survtrial.errors import InputError
+from survtrial.simulate._scenario_check import RESERVED_COLUMNS
 from survtrial.simulate.scenario import Scenario, load_scenario
 from survtrial.simulate.trial import simulate_trial
-from survtrial.stats.km import kaplan_meier
+from survtrial.workflows.headlines import TwinData, hazard_ratio_limits, headline_value, survival_se
+from survtrial.workflows.twin_spec import InterimAnalysisPlan, TwinSpec, load_twin
 
 __all__ = [
-    "HEADLINES",
-    "Headline",
     "analyse_twin",
+    "check_twin_against_scenario",
     "compare_with_published",
     "interim_decision",
+    "load_twin_scenario",
     "published_table",
     "run_replicates",
     "twin_headlines",
 ]
 
-REFERENCE, EXPERIMENTAL = "chemo", "blina"
-TOXICITY_LABELS = {"tox_crs_grade3plus": "Cytokine release syndrome, grade >= 3", "tox_seizure": "Seizure",
-                   "tox_fever": "Fever", "tox_infection_grade3plus": "Infection, grade >= 3"}
-SUBGROUPS = ("risk_group", "sex", "ethnicity", "cytogenetics", "age_group")
-# Assumption: horizon of the published restricted-mean DFS difference (72 days, 95% CI 36-108). Our
-# sources do not give it. With the twin calibrated to the published 3-year DFS, a 3-year horizon
-# gives a mean difference of about 44 days (SE about 10); 4 years gives about 76 days (SE about 16),
-# matching both the published estimate and its CI width (SE about 18). 4 years it is.
-RMST_HORIZON_YEARS = 4.0
 
-
-@dataclass(frozen=True)
-class Headline:
-    """One published figure: where it is in the published YAML and how the twin computes it."""
-
-    key: str
-    label: str
-    path: tuple[str, ...]
-    unit: str
-
-
-HEADLINES: tuple[Headline, ...] = (
-    Headline("dfs3_chemo", "3-year DFS, chemotherapy (%)", ("results_first_interim", "dfs_3y", "chemo"), "%"),
-    Headline("dfs3_blina", "3-year DFS, blinatumomab (%)", ("results_first_interim", "dfs_3y", "blina"), "%"),
-    Headline("hr", "DFS hazard ratio", ("results_first_interim", "dfs_hazard_ratio"), "ratio"),
-    Headline("dfs3_avg_chemo", "3-year DFS SR-Avg, chemotherapy (%)",
-             ("results_first_interim", "dfs_3y_by_risk", "SR-Avg", "chemo"), "%"),
-    Headline("dfs3_avg_blina", "3-year DFS SR-Avg, blinatumomab (%)",
-             ("results_first_interim", "dfs_3y_by_risk", "SR-Avg", "blina"), "%"),
-    Headline("dfs3_high_chemo", "3-year DFS SR-High, chemotherapy (%)",
-             ("results_first_interim", "dfs_3y_by_risk", "SR-High", "chemo"), "%"),
-    Headline("dfs3_high_blina", "3-year DFS SR-High, blinatumomab (%)",
-             ("results_first_interim", "dfs_3y_by_risk", "SR-High", "blina"), "%"),
-    Headline("marrow3_chemo", "3-year marrow relapse, chemotherapy (%)",
-             ("results_first_interim", "marrow_relapse_cif_3y", "chemo"), "%"),
-    Headline("marrow3_blina", "3-year marrow relapse, blinatumomab (%)",
-             ("results_first_interim", "marrow_relapse_cif_3y", "blina"), "%"),
-    Headline("relapse3_chemo", "3-year any relapse, chemotherapy (%)",
-             ("results_first_interim", "any_relapse_cif_3y", "chemo"), "%"),
-    Headline("relapse3_blina", "3-year any relapse, blinatumomab (%)",
-             ("results_first_interim", "any_relapse_cif_3y", "blina"), "%"),
-    Headline("os3_chemo", "3-year OS, chemotherapy (%)", ("results_first_interim", "os_3y", "chemo"), "%"),
-    Headline("os3_blina", "3-year OS, blinatumomab (%)", ("results_first_interim", "os_3y", "blina"), "%"),
-    Headline("rmst_days", f"Restricted mean DFS difference to {RMST_HORIZON_YEARS:g} years (days)",
-             ("results_first_interim", "dfs_rmst_difference_days"), "days"),
-    Headline("crs_blina", "Grade >= 3 CRS, blinatumomab (%)", ("safety", "blina_grade3plus_crs_percent"), "%"),
-    Headline("seizure_blina", "Seizures, blinatumomab (%)", ("safety", "blina_seizure_percent"), "%"),
-    Headline("median_follow_up", "Median follow-up (years)", ("results_first_interim", "median_follow_up_years"),
-             "years"),
-)
-
-
-def published_table() -> pd.DataFrame:
-    """Published value, SE and 95% CI of each headline (from the packaged copy of the published figures).
+def published_table(twin: TwinSpec | str) -> pd.DataFrame:
+    """Published value, SE and 95% CI of each headline of the twin, with its unit and source.
 
     Where only an SE is published, the CI is value +- 1.96 SE (as the paper's ± figures imply);
     where neither is published, both are missing.
     """
-    pub = load_published()
+    tw = load_twin(twin)
     rows = []
-    for h in HEADLINES:
-        node: Any = pub
-        for k in h.path:
-            node = node[k]
-        if isinstance(node, dict):
-            value, se = float(node["value"]), node.get("se")
-            ci = node.get("ci95")
-        else:
-            value, se, ci = float(node), None, None
-        if ci:
-            lo, hi = float(ci[0]), float(ci[1])
-        elif se:
-            lo, hi = value - 1.96 * se, value + 1.96 * se
+    for key, h in tw.headlines.items():
+        p = h.published
+        if p.ci95 is not None:
+            lo, hi = float(p.ci95[0]), float(p.ci95[1])
+        elif p.se is not None:
+            lo, hi = p.value - 1.96 * p.se, p.value + 1.96 * p.se
         else:
             lo, hi = np.nan, np.nan
-        rows.append({"key": h.key, "headline": h.label, "published": value,
-                     "published_se": float(se) if se is not None else np.nan,
-                     "published_lower": lo, "published_upper": hi})
+        rows.append({"key": key, "headline": h.label, "unit": h.unit_label, "published": float(p.value),
+                     "published_se": float(p.se) if p.se is not None else np.nan,
+                     "published_lower": lo, "published_upper": hi, "source": p.source})
     return pd.DataFrame(rows)
 
 
-def _with_age_group(frame: pd.DataFrame) -> pd.DataFrame:
-    if "age_years" in frame.columns and "age_group" not in frame.columns:
-        frame = frame.assign(age_group=np.where(frame["age_years"] < 5, "1-4 years", "5-9 years"))
-    return frame
+def _with_derived_columns(frame: pd.DataFrame, twin: TwinSpec) -> pd.DataFrame:
+    new = {}
+    for name, spec in twin.analysis.derived_columns.items():
+        if name in frame.columns or spec.source not in frame.columns:
+            continue
+        idx = np.searchsorted(np.asarray(spec.breaks, dtype=float), frame[spec.source].to_numpy(dtype=float),
+                              side="right")
+        new[name] = np.asarray(spec.labels, dtype=object)[idx]
+    return frame.assign(**new) if new else frame
 
 
-def analyse_twin(frame: pd.DataFrame, *, detailed: bool = True) -> TrialAnalysis:
-    """Analyse a twin as the paper did: stratified log-rank and Cox (by risk group), 3-year DFS,
-    RMST to :data:`RMST_HORIZON_YEARS`, OS, cumulative incidence by event type; with ``detailed`` also subgroups and
-    the toxicity table."""
-    frame = _with_age_group(frame)
-    tox = {c: lab for c, lab in TOXICITY_LABELS.items() if c in frame.columns}
+def analyse_twin(frame: pd.DataFrame, twin: TwinSpec | str, *, detailed: bool = True) -> TrialAnalysis:
+    """Analyse a trial (simulated or real) as the twin's paper did.
+
+    The primary endpoint gets the (stratified) log-rank test, Cox model, landmark estimates, the RMST
+    to the twin's horizon and, when it has an event-type column, cumulative incidences; the other
+    endpoints are secondary. With ``detailed`` also the subgroups, the toxicity table and the
+    secondary endpoints' tests (False is the fast path for replicates).
+    """
+    tw = load_twin(twin)
+    frame = _with_derived_columns(frame, tw)
+    a = tw.analysis
+    primary = tw.endpoints[tw.primary_endpoint]
+    missing = [(f"endpoints.{name}", c) for name, ep in tw.endpoints.items()
+               for c in (ep.time, ep.event, ep.event_type) if c is not None and c not in frame.columns]
+    missing += [("analysis.strata", c) for c in a.strata if c not in frame.columns]
+    if "arm" not in frame.columns:
+        missing.append(("arms", "arm"))
+    if missing:
+        raise InputError("; ".join(f"twin key '{k}': column {c!r} not in the data" for k, c in missing)
+                         + f"; columns: {list(frame.columns)}")
+    tox = {c: lab for c, lab in a.toxicities.items() if c in frame.columns}
+    secondary = {name: (ep.time, ep.event) for name, ep in tw.endpoints.items() if name != tw.primary_endpoint}
     return analyse_trial(
-        frame, time="dfs_time", event="dfs_event", arm="arm", reference=REFERENCE, strata=["risk_group"],
-        event_type="dfs_event_type", subgroups=[s for s in SUBGROUPS if s in frame.columns] if detailed else (),
-        landmark=3.0, tau=RMST_HORIZON_YEARS, endpoint="DFS", secondary={"OS": ("os_time", "os_event")},
-        toxicities=tox if detailed else None, detailed=detailed,
+        frame, time=primary.time, event=primary.event, arm="arm", reference=tw.arms.control, strata=a.strata,
+        event_type=primary.event_type,
+        subgroups=[s for s in a.subgroups if s in frame.columns] if detailed else (),
+        landmark=a.landmark, tau=a.rmst.years if a.rmst is not None else None, endpoint=tw.primary_endpoint,
+        time_unit="years",
+        secondary=secondary, toxicities=tox if detailed else None, detailed=detailed,
     )
 
 
-def twin_headlines(analysis: TrialAnalysis, frame: pd.DataFrame) -> dict[str, float]:
-    """The twin's value of every headline in :data:`HEADLINES` (percent where the paper uses percent)."""
-    h = analysis.headline()
-    out = {
-        "dfs3_chemo": h["S:all:chemo"], "dfs3_blina": h["S:all:blina"], "hr": h["hr"],
-        "hr_lower": h["hr_lower"], "hr_upper": h["hr_upper"],
-        "dfs3_avg_chemo": h.get("S:SR-Avg:chemo", np.nan), "dfs3_avg_blina": h.get("S:SR-Avg:blina", np.nan),
-        "dfs3_high_chemo": h.get("S:SR-High:chemo", np.nan), "dfs3_high_blina": h.get("S:SR-High:blina", np.nan),
-        "os3_chemo": h["OS:S:chemo"], "os3_blina": h["OS:S:blina"],
-        "rmst_days": h["rmst_difference"] * 365.25, "logrank_p": h["logrank_p"], "logrank_z": h["logrank_z"],
-    }
-    for arm in (REFERENCE, EXPERIMENTAL):
-        out[f"marrow3_{arm}"] = h.get(f"CIF:marrow_relapse:{arm}", 0.0)
-        out[f"relapse3_{arm}"] = out[f"marrow3_{arm}"] + h.get(f"CIF:other_relapse:{arm}", 0.0)
-        out[f"se_dfs3_{arm}"] = h[f"SE:all:{arm}"]
-    blina = frame[frame["arm"] == EXPERIMENTAL]
-    out["crs_blina"] = 100 * float(blina["tox_crs_grade3plus"].mean()) if "tox_crs_grade3plus" in frame else np.nan
-    out["seizure_blina"] = 100 * float(blina["tox_seizure"].mean()) if "tox_seizure" in frame else np.nan
-    rev = kaplan_meier(frame["dfs_time"], 1 - frame["dfs_event"])  # reverse KM: follow-up
-    out["median_follow_up"] = float(rev.median()["estimate"].iloc[0])
-    out["events"] = float(frame["dfs_event"].sum())
+def twin_headlines(analysis: TrialAnalysis, frame: pd.DataFrame, twin: TwinSpec | str) -> dict[str, float]:
+    """The value of every headline of the twin for one analysed trial, plus what the calibration reads.
+
+    Keys: each headline's key; ``<key>_lower`` and ``<key>_upper`` (95% limits) of hazard ratios,
+    ``se_<key>`` (Greenwood) of survival headlines; ``logrank_z``, ``logrank_p`` and ``events`` of the
+    primary endpoint (``logrank_z`` as :func:`survtrial.stats.logrank.logrank_test` reports it).
+    """
+    tw = load_twin(twin)
+    data = TwinData(tw, analysis, _with_derived_columns(frame, tw))
+    out: dict[str, float] = {}
+    for key, h in tw.headlines.items():
+        out[key] = headline_value(h, data)
+        if h.kind == "hazard_ratio":
+            out[f"{key}_lower"], out[f"{key}_upper"] = hazard_ratio_limits(h, data)
+        elif h.kind == "survival":
+            out[f"se_{key}"] = survival_se(h, data)
+    p = analysis.primary
+    out["logrank_p"] = float(p.logrank.p_value)
+    out["logrank_z"] = float(p.logrank.z) if p.logrank.z is not None else np.nan
+    out["events"] = float(p.events.sum())
     return out
 
 
-def interim_decision(analysis: TrialAnalysis, scenario: Scenario) -> dict[str, float]:
+def interim_decision(analysis: TrialAnalysis, plan: InterimAnalysisPlan) -> dict[str, float]:
     """Would the first interim analysis have stopped the trial for efficacy at this data cut?
 
     The efficacy bound is the spending-function bound at the observed information fraction
     (events / planned events), updated as :func:`survtrial.design.update_design` does; the
-    statistic is the stratified log-rank z (negative favours the experimental arm), compared on
-    the efficacy side: stop if ``-z >= bound``.
+    statistic is the stratified log-rank z in survtrial's convention (z > 0 favours the experimental
+    arm, :func:`survtrial.design.convention.design_z`): stop if ``z >= bound``.
     """
-    plan = scenario.interim_analyses
     events = float(analysis.primary.events.sum())
     fraction = min(events / plan.planned_events, 1.0)
     bound = _first_look_bound(tuple(plan.information_fractions), plan.alpha_one_sided, plan.spending,
                               plan.spending_parameter, int(min(events, plan.planned_events)),
                               plan.planned_events)
-    z = float(analysis.primary.logrank.z)
+    z = design_z(analysis.primary.logrank)
     return {"events": events, "information_fraction": fraction, "efficacy_bound_z": bound,
-            "nominal_alpha": float(sps.norm.sf(bound)), "z": z, "stop": float(-z >= bound)}
+            "nominal_alpha": float(sps.norm.sf(bound)), "z": z, "stop": float(z >= bound)}
 
 
 @lru_cache(maxsize=4096)
@@ -183,34 +148,85 @@ def _first_look_bound(fractions: tuple[float, ...], alpha: float, spending: str,
     return float(update_design(design, events=[events], max_events=planned).upper[0])
 
 
-def _one_replicate(args: tuple[Scenario, np.random.SeedSequence]) -> dict[str, float]:
-    scenario, ss = args
+def check_twin_against_scenario(twin: TwinSpec, scenario: Scenario) -> None:
+    """Refuse a twin whose headlines or analysis name arms, strata, event types, covariates or toxicities
+    the scenario does not simulate (InputError, one line per problem, naming the twin key)."""
+    problems = []
+    arms = list(scenario.arm_names)
+    for role, arm in (("control", twin.arms.control), ("experimental", twin.arms.experimental)):
+        if arm not in arms:
+            problems.append((f"arms.{role}", f"{arm!r} is not an arm of scenario {scenario.name!r}; arms: {arms}"))
+    types = list(scenario.competing_events.types)
+    strat = twin.analysis.strata[0] if twin.analysis.strata else None
+    toxicities = [f"tox_{t}" for t in scenario.toxicity]
+    for key, h in twin.headlines.items():
+        if h.stratum is not None and strat == "risk_group" and h.stratum not in scenario.stratum_names:
+            problems.append((f"headlines.{key}.stratum",
+                             f"{h.stratum!r} is not a stratum of scenario {scenario.name!r}; "
+                             f"strata: {scenario.stratum_names}"))
+        for c in h.causes or ():
+            if c not in types:
+                problems.append((f"headlines.{key}.causes",
+                                 f"{c!r} is not an event type of scenario {scenario.name!r}; types: {types}"))
+    a = twin.analysis
+    columns = [*RESERVED_COLUMNS, *scenario.covariates]
+    for where, names in (("analysis.strata", a.strata), ("analysis.subgroups", a.subgroups)):
+        for name in names:
+            if name not in columns and name not in a.derived_columns:
+                problems.append((where, f"{name!r} is not a column scenario {scenario.name!r} simulates nor a "
+                                        f"derived column; its covariates: {list(scenario.covariates) or 'none'}"))
+    for name, spec in a.derived_columns.items():
+        if spec.source not in columns:
+            problems.append((f"analysis.derived_columns.{name}.source",
+                             f"{spec.source!r} is not a column scenario {scenario.name!r} simulates"))
+    for col in twin.analysis.toxicities:
+        if col not in toxicities:
+            problems.append((f"analysis.toxicities.{col}",
+                             f"scenario {scenario.name!r} simulates no such column; its toxicity columns: "
+                             f"{toxicities or 'none'}"))
+    if problems:
+        raise InputError(f"twin {twin.name!r} and scenario {scenario.name!r} do not match: "
+                         + "; ".join(f"twin key '{k}': {m}" for k, m in problems))
+
+
+def load_twin_scenario(twin: TwinSpec, scenario: str | os.PathLike[str] | Scenario | None = None) -> Scenario:
+    """The scenario the twin simulates (``scenario`` overrides the twin's), checked against the twin."""
+    sc = load_scenario(twin.scenario_source if scenario is None else scenario)
+    check_twin_against_scenario(twin, sc)
+    return sc
+
+
+def _one_replicate(args: tuple[TwinSpec, Scenario, np.random.SeedSequence]) -> dict[str, float]:
+    twin, scenario, ss = args
     frame = simulate_trial(scenario, np.random.default_rng(ss))
-    analysis = analyse_twin(frame, detailed=False)
-    out = twin_headlines(analysis, frame)
-    out.update({f"interim_{k}": v for k, v in interim_decision(analysis, scenario).items()})
+    analysis = analyse_twin(frame, twin, detailed=False)
+    out = twin_headlines(analysis, frame, twin)
+    if twin.interim_analysis is not None:
+        out.update({f"interim_{k}": v for k, v in interim_decision(analysis, twin.interim_analysis).items()})
     return out
 
 
-def run_replicates(scenario: Scenario | str, *, replicates: int, seed: int, workers: int | None = None,
-                   progress: Any = None) -> pd.DataFrame:
+def run_replicates(twin: TwinSpec | str, *, replicates: int, seed: int, scenario: Any = None,
+                   workers: int | None = None, progress: Any = None) -> pd.DataFrame:
     """Simulate and analyse ``replicates`` independent twins; one row of headlines per replicate.
 
     Replicate ``i`` uses child ``i`` of ``numpy.random.SeedSequence(seed)``, so results do not
-    depend on ``workers``. ``progress`` is called with the number of finished replicates.
+    depend on ``workers``. ``scenario`` overrides the twin's. ``progress`` is called with the number
+    of finished replicates.
     """
-    sc = load_scenario(scenario) if isinstance(scenario, str) else scenario
+    tw = load_twin(twin)
+    sc = load_twin_scenario(tw, scenario)
     children = np.random.SeedSequence(seed).spawn(replicates)
     workers = workers or min(2, os.cpu_count() or 1)
     rows: list[dict[str, float]] = []
     if workers <= 1 or replicates < 8:
         for i, ss in enumerate(children):
-            rows.append(_one_replicate((sc, ss)))
+            rows.append(_one_replicate((tw, sc, ss)))
             if progress:
                 progress(i + 1)
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            for i, row in enumerate(pool.map(_one_replicate, [(sc, ss) for ss in children], chunksize=16)):
+            for i, row in enumerate(pool.map(_one_replicate, [(tw, sc, ss) for ss in children], chunksize=16)):
                 rows.append(row)
                 if progress:
                     progress(i + 1)
@@ -219,15 +235,15 @@ def run_replicates(scenario: Scenario | str, *, replicates: int, seed: int, work
     return out
 
 
-def compare_with_published(twin: pd.DataFrame | dict[str, float]) -> pd.DataFrame:
+def compare_with_published(twin: TwinSpec | str, values: pd.DataFrame | dict[str, float]) -> pd.DataFrame:
     """Published figures next to the twin: one twin (its estimate) or replicates (mean, SD, central 95%,
     whether the published value lies inside it)."""
-    pub = published_table()
-    if isinstance(twin, dict):
-        pub["twin"] = [twin.get(k, np.nan) for k in pub["key"]]
+    pub = published_table(twin)
+    if isinstance(values, dict):
+        pub["twin"] = [values.get(k, np.nan) for k in pub["key"]]
         pub["difference"] = pub["twin"] - pub["published"]
         return pub
-    vals = {k: twin[k].to_numpy(dtype=float) for k in pub["key"] if k in twin.columns}
+    vals = {k: values[k].to_numpy(dtype=float) for k in pub["key"] if k in values.columns}
     pub["twin_mean"] = [np.nanmean(vals[k]) if k in vals else np.nan for k in pub["key"]]
     pub["twin_sd"] = [np.nanstd(vals[k], ddof=1) if k in vals else np.nan for k in pub["key"]]
     pub["twin_2.5%"] = [np.nanquantile(vals[k], 0.025) if k in vals else np.nan for k in pub["key"]]
