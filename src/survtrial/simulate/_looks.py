@@ -127,7 +127,7 @@ def workspace(n_cap, n_cells, n_groups, n_stats):
     return fw, iw, dc, risk, plus, minus, run, rows, row_group, scratch, info
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _risk_at_arms(cut, t, n_strata, n_arms, nc, cand, enrol, cell, exit_t, n, pref, grid, lo, gscale, out):
     """Numbers at risk per arm at follow-up time t in the data cut at ``cut`` into ``out`` (patients
     enrolled by the cut whose time min(exit, cut - e), or exit for an observed event, is >= t):
@@ -145,7 +145,7 @@ def _risk_at_arms(cut, t, n_strata, n_arms, nc, cand, enrol, cell, exit_t, n, pr
             out[cell[i] % n_arms] -= 1.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _prepare_exits(n, enrol, cell, exit_t, cause, cand, nc, by_events, look_events, look_times, fw, iw):
     """Before the looks: the event looks' cuts (order statistics of the DFS events' calendar
     times, in ``fw[7]``) and the exits by the last cut, in patient order (``fw[1:4]``, ``iw[0]``,
@@ -214,7 +214,7 @@ def _prepare_exits(n, enrol, cell, exit_t, cause, cand, nc, by_events, look_even
     return n_ev, final, n_exit
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _unit_rows(D, cut, enrol, n, grid, lo, gscale, ut, ecell, pref, plus, minus, n_strata, n_arms, control,
                experimental, stratified, n0, n1, d0, d1, row_time, row_group):
     """Two arms, one event per time: one row per event time (stratified: the event's stratum,
@@ -255,7 +255,7 @@ def _unit_rows(D, cut, enrol, n, grid, lo, gscale, ut, ecell, pref, plus, minus,
     return ome, var, ev1
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _general_rows(D, tie, fuzz, cut, n_exit, pe, px, pc, pev, jlo, enrol, n, grid, lo, gscale, ut, ecell, pref, plus,
                   minus, n_strata, n_arms, control, experimental, stratified, n_groups, risk, dc, events_arm, n0, n1,
                   d0, d1, row_time, row_group):
@@ -302,7 +302,7 @@ def _general_rows(D, tie, fuzz, cut, n_exit, pe, px, pc, pev, jlo, enrol, n, gri
     return logrank_rows(n0, n1, d0, d1, n_rows)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _landmarks(D, ut, landmarks, risk, dc, n_strata, n_arms, km):
     """Kaplan-Meier per arm (strata pooled) at the landmarks into km (L, A)."""
     for a in range(n_arms):
@@ -321,7 +321,7 @@ def _landmarks(D, ut, landmarks, risk, dc, n_strata, n_arms, km):
             km[li, a] = s_km
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _record_statistics(k, ana, zs, es, ps, infos, alive, planned, o_z, o_est, o_p, o_info):
     """Look k's statistics into the outputs, each z turned to the design scale (``SIGN``: the one
     place where the sign changes); a test at planned information crossing its bound stops.
@@ -340,7 +340,7 @@ def _record_statistics(k, ana, zs, es, ps, infos, alive, planned, o_z, o_est, o_
     return stopped == ana.test_kind.size
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _blank_after(k, out, row):
     """Looks after k are not computed: events -1, statistics NaN."""
     K = out.events.shape[1]

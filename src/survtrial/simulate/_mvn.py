@@ -62,13 +62,13 @@ _PANELS = 8
 _PANEL_WIDTH = 18.0 / _PANELS
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def ndtr(x):
     """Standard normal distribution function."""
     return 0.5 * math.erfc(-x / _SQRT2)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def bvn_upper(h, k, r):
     """P(X > h, Y > k) for standard bivariate normals with correlation r (Genz 2004; error below 3e-11)."""
     # Genz's choice of points is 6, 12, 20 for |r| < 0.3, < 0.75, else; 12 up to 0.925 and 6
@@ -130,7 +130,7 @@ def bvn_lower(h, k, r):
     return bvn_upper(-h, -k, r)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _equicorrelated(b, rho, m):
     """F(b; R0) for the equicorrelated R0 (correlation rho in [0, 1)), Z_i = s X + c e_i with
     s = sqrt(rho), c = sqrt(1 - rho): ``E Phi((b - c M) / s)`` over M, the largest of m standard
@@ -154,7 +154,7 @@ def _equicorrelated(b, rho, m):
     return tot * 0.5 * _PANEL_WIDTH / math.sqrt(_TWOPI)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _plackett_terms(b, R, m):
     """sum_{i<j} D_ij dF/d rho_ij at correlation R, with D = R's upper triangle weights passed in
     R[m:, :] (rows m..2m-1 hold D); see :func:`below`."""

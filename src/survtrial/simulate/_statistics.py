@@ -77,7 +77,7 @@ class LookTable(NamedTuple):
     scratch: np.ndarray  # (rows of work, D + 1) float work array
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def logrank(par, tab, info):
     """Log-rank (Mantel-Haenszel): z = (O - E) / sqrt(V) of the experimental arm; estimate O - E."""
     info[0] = tab.var
@@ -85,7 +85,7 @@ def logrank(par, tab, info):
     return z, tab.ome, np.nan
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _power(x, a):
     """x ** a, the usual Fleming-Harrington exponents without pow()."""
     if a == 0.0:
@@ -99,7 +99,7 @@ def _power(x, a):
     return x**a
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _weighted_sums(tab, par, m, ome, cov):
     """Weighted O - E of the experimental arm (``ome[i]``) and the covariance of the weighted
     scores (``cov[i, j] = sum w_i w_j v``) for m weight functions over the rows; weight i is
@@ -162,7 +162,7 @@ def _weighted_sums(tab, par, m, ome, cov):
             cov[i, j] = cov[j, i]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def weighted(par, tab, info):
     """Weighted log-rank (Fleming-Harrington or Magirr-Burman): z = sum w (O - E) / sqrt(sum w^2 V);
     estimate sum w (O - E), as simtrial's ``wlr``. par = (weight kind, a, b)."""
@@ -174,7 +174,7 @@ def weighted(par, tab, info):
     return z, ome[0], np.nan
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def maxcombo(par, tab, info):
     """MaxCombo: the smallest of m weighted log-rank z's (R's sign: the one most in favour of the
     experimental arm) and its one-sided p-value ``P(min Z_i <= z)`` for Z ~ N(0, R), R the
@@ -204,7 +204,7 @@ def maxcombo(par, tab, info):
     return zmin, np.nan, p
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _arm_curve(tab, arm, until, surv_out):
     """Kaplan-Meier of one arm (strata pooled) at the event times <= ``until``: S after each
     time in ``surv_out[:J]`` and the Greenwood terms d / (n (n - d)) in ``surv_out[J:2J]``;
@@ -230,14 +230,14 @@ def _arm_curve(tab, arm, until, surv_out):
     return J
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _defined(tab, q, arm, surv_last):
     """A Kaplan-Meier functional up to check time q is defined for the arm: someone is followed
     to it, or the arm's curve has dropped to 0 (the rule of survRM2 and restricted_mean_survival_time)."""
     return tab.risk_at[q, arm] >= 1.0 or surv_last == 0.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def rmst(par, tab, info):
     """Difference of restricted mean survival times (experimental - control) up to tau, strata
     pooled, with the SE of ``restricted_mean_survival_time`` (R survfit's se(rmean));
@@ -275,7 +275,7 @@ def rmst(par, tab, info):
     return (diff / se if se > 0.0 else np.nan), diff, np.nan
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def milestone(par, tab, info):
     """Difference of Kaplan-Meier survival at t* (experimental - control, strata pooled) over
     its Greenwood SE, as ``kaplan_meier(...).survival_at(t*)``. par = (t*, check index). NaN where
@@ -302,21 +302,21 @@ def milestone(par, tab, info):
     return (diff / se if se > 0.0 else np.nan), diff, np.nan
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def cox(par, tab, info):
     """Cox (Efron ties) Wald z = log HR / SE, as ``cox_ph``; estimate log HR."""
     info[0] = 1.0 / (tab.se * tab.se) if tab.se > 0.0 else np.nan
     return tab.log_hr / tab.se, tab.log_hr, np.nan
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _store(s, res, z, est, p):
     z[s] = res[0]
     est[s] = res[1]
     p[s] = res[2]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def plain_family(rows, tab, z, est, p, info):
     """Log-rank and Cox tests: rows (slot, kind)."""
     for r in range(rows.shape[0]):
@@ -327,7 +327,7 @@ def plain_family(rows, tab, z, est, p, info):
             _store(s, cox(rows[r], tab, info[s]), z, est, p)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def weighted_family(rows, tab, z, est, p, info):
     """Weighted log-rank tests: rows (slot, weight kind, a, b); None: none."""
     if rows is None:
@@ -337,7 +337,7 @@ def weighted_family(rows, tab, z, est, p, info):
         _store(s, weighted(rows[r, 1:], tab, info[s]), z, est, p)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def maxcombo_family(rows, tab, z, est, p, info):
     """MaxCombo tests: rows (slot, m, kind_1, a_1, b_1, ...); None: none."""
     if rows is None:
@@ -347,7 +347,7 @@ def maxcombo_family(rows, tab, z, est, p, info):
         _store(s, maxcombo(rows[r, 1:], tab, info[s]), z, est, p)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def curves_family(rows, tab, z, est, p, info):
     """RMST and milestone tests: rows (slot, kind, time, check index); None: none."""
     if rows is None:
@@ -360,7 +360,7 @@ def curves_family(rows, tab, z, est, p, info):
             _store(s, milestone(rows[r, 2:], tab, info[s]), z, est, p)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def compute(plain, weighted, maxcombos, curves, tab, z, est, p, info):
     """Every statistic of the look: ``z`` (own scale), ``est``, ``p`` and ``info`` by slot. A family
     given as None is pruned when this is compiled (its functions are not even typed)."""
