@@ -1,4 +1,10 @@
-"""Fixtures for every test: the project's reference material on AALL1731.
+"""Fixtures for every test: the project's reference material on AALL1731, and the suite's rules.
+
+The suite runs completely: a skipped test fails the run (``SURVTRIAL_ALLOW_SKIPS=1`` lets a
+developer run a subset that skips, e.g. without Chromium). Cross-checks against lifelines take the
+``lifelines`` fixture, which marks them ``lifelines``: lifelines caps pandas below 3, so they run in
+their own environment (``.ci/run``: ``pip install -e '.[crosscheck]'`` and ``pytest -m lifelines``)
+and the main run (``-m "not lifelines"`` in pyproject.toml) tests the pandas a user gets.
 
 The published AALL1731 figures are kept by the project in ``shared/reference/`` (beside the
 repository, read-only). A verbatim copy ships with the tests in ``tests/reference/`` so that a fresh
@@ -32,6 +38,41 @@ PUBLISHED_YAML = "aall1731_published.yaml"
 def reference_file(name: str) -> Path:
     """A file of the reference copy shipped with the tests (``tests/reference``)."""
     return REFERENCE_DIR / name
+
+
+@pytest.fixture(scope="session")
+def lifelines():
+    """The lifelines package (with ``lifelines.statistics`` and ``lifelines.utils``) for cross-checks."""
+    import lifelines
+    import lifelines.statistics
+    import lifelines.utils
+
+    return lifelines
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Tests that take the ``lifelines`` fixture are marked ``lifelines`` (before ``-m`` selects)."""
+    for item in items:
+        if "lifelines" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.lifelines)
+
+
+def _skipped(config) -> list:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    return [] if reporter is None else reporter.stats.get("skipped", [])
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _skipped(config) and os.environ.get("SURVTRIAL_ALLOW_SKIPS") != "1":
+        terminalreporter.write_line(
+            f"{len(_skipped(config))} test(s) skipped: the suite must run completely (install what the skip "
+            "reason names; SURVTRIAL_ALLOW_SKIPS=1 accepts skips for a local run)", red=True, bold=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _skipped(session.config) and exitstatus == 0 and os.environ.get("SURVTRIAL_ALLOW_SKIPS") != "1":
+        session.exitstatus = 1
 
 
 @pytest.fixture(scope="session")

@@ -109,6 +109,7 @@ _EXPORTS: dict[str, str] = {
     "analyse_trial": "survtrial.analysis.trial",
     "TrialAnalysis": "survtrial.analysis.trial",
     "load_adam": "survtrial.data.adam",
+    "prepare_adam": "survtrial.data.adam",
     "read_table": "survtrial.data.io",
     "reconstruct_ipd": "survtrial.data.reconstruct",
     "ReconstructionResult": "survtrial.data.reconstruct",

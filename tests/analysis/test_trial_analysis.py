@@ -72,8 +72,7 @@ def test_flow_counts(trial_frame, analysis):
         assert f.loc["  marrow_relapse", arm] == (sub["event_type"] == "marrow_relapse").sum()
 
 
-def test_interaction_p_against_lifelines(trial_frame):
-    lifelines = pytest.importorskip("lifelines")
+def test_interaction_p_against_lifelines(trial_frame, lifelines):
     df = trial_frame
     arm01 = (df["arm"] == "blina").astype(float).to_numpy()
     sex = (df["sex"] == "M").astype(float).to_numpy()

@@ -52,7 +52,8 @@ def test_design_from_flags_matches_rpact_and_writes_all_files(tmp_path, referenc
     res = runner.invoke(app, ["design", *_superiority_flags(reference), "--title", "AALL1731-like", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "round up to 171" in res.output and "1205" in res.output
-    assert sorted(p.name for p in out.iterdir()) == ["boundaries.png", "boundaries.svg", "design.csv", "design.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".survtrial-output", "boundaries.png", "boundaries.svg",
+                                                     "design.csv", "design.json"]
     assert not [p for p in tmp_path.iterdir() if p.name != "plan"]  # no staging directory left behind
     frame = pd.read_csv(out / "design.csv")
     for col, want in RPACT_SUPERIORITY.items():

@@ -34,16 +34,33 @@ def _commands(tmp_path: Path) -> dict[str, list[str]]:
 def test_non_empty_output_folder_needs_overwrite(tmp_path, command):
     args = _commands(tmp_path)[command]
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "keep.txt").write_text("someone's file")
+    first = runner.invoke(app, [*args, "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    written = sorted(p.name for p in out.iterdir())
+    (out / written[0]).write_text("changed by hand")  # a marker: replaced or not
     refused = runner.invoke(app, [*args, "--out", str(out)])
     assert refused.exit_code == 2, refused.output
     assert "exists and is not empty; pass --overwrite" in " ".join(refused.output.split())
-    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert (out / written[0]).read_text() == "changed by hand"
     done = runner.invoke(app, [*args, "--out", str(out), "--overwrite"])
     assert done.exit_code == 0, done.output
-    assert not (out / "keep.txt").exists() and any(out.iterdir())  # replaced as a whole
+    assert (out / written[0]).read_text() != "changed by hand"  # replaced as a whole
+    assert sorted(p.name for p in out.iterdir()) == written
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left
+
+
+@pytest.mark.parametrize("command", ["analyze", "design", "monitor", "benefit", "calendar", "reproduce"])
+def test_a_folder_holding_files_survtrial_did_not_write_is_never_replaced(tmp_path, command):
+    args = _commands(tmp_path)[command]
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("someone's file")
+    for extra in ([], ["--overwrite"]):
+        refused = runner.invoke(app, [*args, "--out", str(out), *extra])
+        assert refused.exit_code == 2, refused.output
+        assert ("keep.txt" in refused.output) if extra else ("pass --overwrite" in refused.output)
+        assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
 
 
 def test_empty_or_new_folder_needs_no_flag(tmp_path):

@@ -23,7 +23,7 @@ def test_writes_ipd_and_fit_report(tmp_path):
     res = runner.invoke(app, ["reconstruct", "--curve", str(CURVE), "--at-risk", str(RISK), "--out", str(out),
                               "--clean", "--time-unit", "months", "--events", "radiotherapy=134"])
     assert res.exit_code == 0, res.output
-    assert {p.name for p in out.iterdir()} == FILES
+    assert {p.name for p in out.iterdir()} == {*FILES, ".survtrial-output"}
     want = reconstruct_ipd(CURVE, RISK, {"radiotherapy": 134}, clean=True, time_unit="months")
     ipd = pd.read_parquet(out / "ipd.parquet")
     assert (ipd["time_unit"] == "months").all()

@@ -45,7 +45,7 @@ def test_sweep_prints_and_saves_the_summary(tmp_path, files):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--n-sims", "0"], "--n-sims must be a positive number"),
+        (["--n-sims", "0"], "--n-sims must be a whole number >= 1, got 0"),
         (["--sweep", "hazard_ratio"], "expected NAME=V1,V2"),
         (["--sweep", "hazard_ratio=-1"], "hazard_ratio must be a finite number > 0"),
         (["--scheduler", "tcp://127.0.0.1:9", "--scheduler-timeout", "1"], "cannot reach the Dask scheduler"),

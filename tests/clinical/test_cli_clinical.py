@@ -34,7 +34,7 @@ def test_benefit_cohort_mode_writes_everything(cohort_csv, tmp_path):
     r = runner.invoke(app, ["benefit", str(cohort_csv), "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert sorted(p.name for p in out.iterdir()) == [
-        "benefit.png", "benefit.svg", "groups.csv", "patients.csv", "summary.csv", "summary.json"]
+        ".survtrial-output", "benefit.png", "benefit.svg", "groups.csv", "patients.csv", "summary.csv", "summary.json"]
     patients = pd.read_csv(out / "patients.csv")
     assert len(patients) == 60
     assert {"eligible", "risk_group", "randomized", "rules", "benefit_pct", "nnt_text"} <= set(patients.columns)

@@ -213,7 +213,7 @@ def _small_report() -> Report:
 def test_write_outputs(tmp_path):
     files = _small_report().write(tmp_path / "out")
     names = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file())
-    assert names == ["figures/line.png", "figures/line.svg", "report.html", "tables/tab.csv"]
+    assert names == [".survtrial-output", "figures/line.png", "figures/line.svg", "report.html", "tables/tab.csv"]
     assert files.html == tmp_path / "out" / "report.html"
     assert pd.read_csv(tmp_path / "out" / "tables" / "tab.csv")["x"].tolist() == [0.1234567891234, 2.0]
     assert (tmp_path / "out" / "figures" / "line.png").read_bytes()[:4] == b"\x89PNG"
@@ -252,11 +252,20 @@ def test_write_refuses_to_clobber_and_overwrites_on_request(tmp_path):
     (tmp_path / "out" / "keep.txt").write_text("x")
     with pytest.raises(InputError, match="overwrite=True"):
         _small_report().write(tmp_path / "out")
-    assert (tmp_path / "out" / "keep.txt").exists()
-    _small_report().write(tmp_path / "out", overwrite=True, html_name="index")
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["figures", "index.html", "tables"]
+    # a folder holding files survtrial did not write is not replaced, even on request
+    with pytest.raises(InputError, match=r"holds files survtrial did not write \('keep.txt'\)"):
+        _small_report().write(tmp_path / "out", overwrite=True)
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["keep.txt"]
+    (tmp_path / "out" / "keep.txt").unlink()
+    _small_report().write(tmp_path / "out")
+    _small_report().write(tmp_path / "out", overwrite=True, html_name="index")  # survtrial's own output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".survtrial-output", "figures", "index.html",
+                                                                    "tables"]
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
-    (tmp_path / "empty").mkdir()
+    (tmp_path / "old").mkdir()  # a report written without the marker: only names the new one replaces
+    (tmp_path / "old" / "report.html").write_text("previous")
+    _small_report().write(tmp_path / "old", overwrite=True)
+    assert "previous" not in (tmp_path / "old" / "report.html").read_text()
     _small_report().write(tmp_path / "empty")  # an empty directory is fine
 
 

@@ -281,8 +281,7 @@ def test_polars_and_pandas_categorical_inputs_agree(generated):
     "lifelines_kw, ours",
     [({}, {}), ({"weights_col": "w", "robust": True}, {"weights": "w"}), ({"strata": ["s"]}, {"strata": "s"})],
 )
-def test_matches_lifelines(lifelines_kw, ours):
-    lifelines = pytest.importorskip("lifelines")
+def test_matches_lifelines(lifelines_kw, ours, lifelines):
     rng = np.random.default_rng(5)
     n = 400
     X = rng.normal(size=(n, 3))

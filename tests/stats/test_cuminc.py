@@ -136,12 +136,11 @@ def test_ties_and_survival_dropping_to_zero_match_cmprsk():
 # ----------------------------------------------------------------------------- other references
 
 
-def test_cif_matches_lifelines_aalen_johansen():
+def test_cif_matches_lifelines_aalen_johansen(lifelines):
     # lifelines fits one cause at a time; with untied times it does not jitter, so its CIF is the
     # same Aalen-Johansen estimate. Its variance is the Greenwood-type delta method of Collett
     # (terms d/(n(n-d))), whereas cmprsk (and survtrial) use Aalen-type d/n^2 terms with cmprsk's
     # tie correction; the two agree only asymptotically, so only the CIF is compared here.
-    lifelines = pytest.importorskip("lifelines")
     rng = np.random.default_rng(7)
     n = 300
     t = rng.exponential(2.0, n)

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats as scipy_stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -253,13 +254,10 @@ def test_groups_equal_separate_fits():
 
 # ------------------------------------------------------------------ peers
 
-lifelines = pytest.importorskip("lifelines")
-scipy_stats = pytest.importorskip("scipy.stats")
-
 
 @pytest.mark.parametrize("kind", ["continuous", "ties"])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_matches_lifelines(kind, weighted):
+def test_matches_lifelines(kind, weighted, lifelines):
     rng = np.random.default_rng(2024)
     time, event, _ = random_data(rng, 400, kind)
     # lifelines warns on non-integer weights; integer weights keep the comparison clean

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats as scipy_stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -199,12 +200,10 @@ def test_integer_weights_equal_repeated_rows(rho):
 
 # ------------------------------------------------------------------ peers
 
-lifelines_statistics = pytest.importorskip("lifelines.statistics")
-scipy_stats = pytest.importorskip("scipy.stats")
-
 
 @pytest.mark.parametrize("kind", ["continuous", "ties"])
-def test_matches_lifelines(kind):
+def test_matches_lifelines(kind, lifelines):
+    lifelines_statistics = lifelines.statistics
     rng = np.random.default_rng(12)
     time, event, group, _ = random_data(rng, 300, kind, k=3)
     ours = logrank_test(time, event, group)
@@ -219,7 +218,8 @@ def test_matches_lifelines(kind):
     assert ours2.statistic == pytest.approx(theirs2.test_statistic, rel=1e-8)
 
 
-def test_matches_lifelines_weights_and_fleming_harrington():
+def test_matches_lifelines_weights_and_fleming_harrington(lifelines):
+    lifelines_statistics = lifelines.statistics
     rng = np.random.default_rng(13)
     time, event, group, _ = random_data(rng, 300, "ties", k=3)
     # lifelines' FH weighting misaligns its KM when a time equals 0 (its timeline starts at 0)

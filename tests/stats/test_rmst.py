@@ -145,8 +145,7 @@ def test_hand_computed_tiny_case():
     assert r.rmst[0] == pytest.approx(1 + 0.75 * 2 + 0.375 * 1, rel=1e-14)
 
 
-def test_lifelines_cross_check():
-    lifelines = pytest.importorskip("lifelines")
+def test_lifelines_cross_check(lifelines):
     from lifelines.utils import restricted_mean_survival_time as lifelines_rmst
 
     rng = np.random.default_rng(11)

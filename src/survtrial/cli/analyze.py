@@ -57,7 +57,7 @@ def analyze(
     from survtrial.workflows.analyze import analyze_adam, analyze_table
 
     try:
-        check_output_dir(out, overwrite=overwrite)
+        check_output_dir(out, overwrite=overwrite, names=("report.html", "figures", "tables"))
         if data is not None:
             if adsl or adtte:
                 raise InputError("give either --data (plain table) or --adsl/--adtte (ADaM), not both")

@@ -12,6 +12,9 @@ from survtrial.cli._app import app, fail
 from survtrial.cli._output import Overwrite, check_output_dir, check_output_file, write_file, write_outputs
 from survtrial.errors import InputError
 
+DRAW_BYTES = 96  # per bootstrap draw: two normal draws, the difference, the HR and a sorted copy (float64)
+CHILD_BYTES = 5000  # per synthetic child: cohort row, assessment, output frames (measured 4.4 kB at 40,000)
+
 
 def _console():
     from rich.console import Console
@@ -166,10 +169,17 @@ def benefit(
     overwrite: Overwrite = False,
 ) -> None:
     """Absolute benefit of blinatumomab: per group, or per child of a cohort with a summary and chart."""
+    from survtrial._limits import check_count, check_memory
     from survtrial.clinical.benefit import GROUPS, absolute_benefit
     from survtrial.clinical.cohort import assess_cohort
 
     try:
+        check_count(seed, "--seed", minimum=0)
+        check_count(draws, "--draws", minimum=1)
+        check_memory("--draws", draws, DRAW_BYTES, what="the bootstrap draws")
+        if synthetic is not None:
+            check_count(synthetic, "--synthetic", minimum=1)
+            check_memory("--synthetic", synthetic, CHILD_BYTES, what="the synthetic children and their assessment")
         if out is not None and (cohort is not None or synthetic is not None):
             check_output_dir(out, overwrite=overwrite)
         data, is_synthetic = _load_cohort(cohort, synthetic, seed, include_high_risk)

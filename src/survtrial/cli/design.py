@@ -67,14 +67,9 @@ def _numbers(key: str, text: str) -> Any:
 
 def read_mapping(path: Path) -> dict[str, Any]:
     """A YAML or JSON file as a mapping; a design.json written by `design` gives its `spec`."""
-    import yaml
+    from survtrial._yaml import read_yaml
 
-    if not path.is_file():
-        raise InputError(f"design file {str(path)!r} not found")
-    try:
-        data = yaml.safe_load(path.read_text())  # YAML is a superset of JSON
-    except yaml.YAMLError as err:
-        raise InputError(f"{path}: not valid YAML/JSON ({err})") from None
+    data = read_yaml(path, "design file")  # YAML is a superset of JSON
     if isinstance(data, dict) and "spec" in data and "looks" in data:
         data = data["spec"]
     if not isinstance(data, dict):

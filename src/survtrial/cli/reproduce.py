@@ -12,6 +12,9 @@ from survtrial.cli._output import Overwrite, check_output_dir
 from survtrial.errors import InputError
 
 DEFAULT_TWIN = "aall1731"  # the packaged twin run when none is named
+# what a reproduce output folder holds (an old one holding only these may be replaced)
+OUTPUT_NAMES = ("report.html", "figures", "tables", "patients.parquet", "replicates.parquet")
+REPLICATE_BYTES = 4096  # one twin's headline row and its share of the comparison (measured about 300 bytes)
 
 
 @app.command()
@@ -30,14 +33,21 @@ def reproduce(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
     from rich.table import Table
 
+    from survtrial._limits import check_count, check_memory, check_workers
     from survtrial.workflows.reproduce import reproduce as run
     from survtrial.workflows.twin_spec import load_twin
 
     con = Console()
     try:
+        check_count(seed, "--seed", minimum=0)
+        check_count(replicates, "--replicates", minimum=1)
+        check_memory("--replicates", replicates, REPLICATE_BYTES, what="the twins' headline rows")
+        if workers is not None:
+            check_workers(workers)
         tw = load_twin(twin)
+        default_out = out is None
         out = out if out is not None else Path("survtrial-out") / tw.name
-        check_output_dir(out, overwrite=overwrite, parents=True)
+        check_output_dir(out, overwrite=overwrite, parents=default_out, names=OUTPUT_NAMES)
         if replicates > 1:
             with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                           TimeRemainingColumn(), console=con, transient=True) as bar:

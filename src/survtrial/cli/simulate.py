@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from survtrial._limits import check_count, check_memory, check_workers
 from survtrial.cli._app import app, fail
+from survtrial.cli._output import check_output_dir, write_file
 from survtrial.errors import InputError
 
 # sweep names that are not dotted scenario keys
@@ -77,13 +78,27 @@ def _label(point: dict[str, Any]) -> str:
 
 
 def _atomic(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    write_file(path, write, overwrite=True)
+
+
+def _check_run_folder(out: Path) -> None:
+    """--out: a new folder, or one holding a simulation run (the runner then resumes it or says why not)."""
+    if out.is_dir() and ((out / "run.json").is_file() or (out / "sweep.json").is_file()):
+        return
+    check_output_dir(out)
+
+
+def _check_memory(models, n_sims: int) -> None:
+    """The runner keeps every trial's record in memory (the summary reads them): refuse what cannot fit."""
+    import pyarrow as pa
+
+    from survtrial.simulate.engine import record_schema
+
+    schema = record_schema(models[0])
+    width = sum(1 if pa.types.is_dictionary(f.type) or f.type.bit_width < 8 else f.type.bit_width // 8
+                for f in schema)
+    # the chunks' frames, their concatenation and the summary's copies: about 2.2x the records (measured)
+    check_memory("--n-sims", n_sims, 3 * width, what="the trials' records")
 
 
 def _render(con, label: str, oc, model) -> None:
@@ -138,14 +153,15 @@ def simulate(
     import pandas as pd
 
     try:
-        if n_sims <= 0:
-            raise InputError(f"--n-sims must be a positive number of trials, got {n_sims}")
-        if workers < 1:
-            raise InputError(f"--workers must be >= 1, got {workers}")
-        if chunk_size is not None and chunk_size <= 0:
-            raise InputError(f"--chunk-size must be >= 1, got {chunk_size}")
+        check_count(n_sims, "--n-sims", minimum=1)
+        check_workers(workers)
+        check_count(seed, "--seed", minimum=0)
+        if chunk_size is not None:
+            check_count(chunk_size, "--chunk-size", minimum=1)
         if resume and out is None:
             raise InputError("--resume needs --out (the directory of the run to continue)")
+        if out is not None:
+            _check_run_folder(out)
         lm = None
         if landmarks is not None:
             try:
@@ -157,6 +173,7 @@ def simulate(
 
         set_notifier(lambda text: _console().print(f"[dim]{text}[/dim]"))  # first run: numba compiles the kernels
         models = _models(scenario, design, grid, lm, test, decision_test)
+        _check_memory(models, n_sims)
         client = None
         if scheduler is not None:
             from survtrial.simulate.runner import connect_scheduler

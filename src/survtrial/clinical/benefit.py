@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 from scipy.stats import norm
 
+from survtrial._yaml import read_yaml
 from survtrial.clinical.classify import RiskClassification, classify_patient
 from survtrial.clinical.nnt import NumberNeededToTreat, number_needed_to_treat
 from survtrial.errors import InputError
@@ -29,7 +29,7 @@ _NOT_RANDOMIZED = (
 @functools.lru_cache(maxsize=1)
 def load_published() -> dict[str, Any]:
     """The published AALL1731 figures shipped with the package (``clinical/published.yaml``)."""
-    return yaml.safe_load(PUBLISHED.read_text(encoding="utf-8"))
+    return read_yaml(PUBLISHED, "published figures file")
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from survtrial._yaml import read_yaml
 from survtrial.clinical.benefit import load_published
 from survtrial.clinical.classify import RiskClassification, classify_patient
 from survtrial.clinical.infusion import Event, bag_changes, blinatumomab_events
@@ -25,7 +24,7 @@ SCHEDULE = Path(__file__).with_name("schedule.yaml")
 @functools.lru_cache(maxsize=1)
 def load_schedule() -> dict[str, Any]:
     """The phase definitions (``clinical/schedule.yaml``), with their sources and status."""
-    return yaml.safe_load(SCHEDULE.read_text(encoding="utf-8"))
+    return read_yaml(SCHEDULE, "schedule file")
 
 
 @dataclass(frozen=True)

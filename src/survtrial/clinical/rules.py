@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from survtrial._yaml import read_yaml
 from survtrial.clinical._expr import Classes, Expr, compile_rule
 from survtrial.clinical.patient import FIELDS
 from survtrial.errors import InputError
@@ -181,12 +180,7 @@ def _stage(name: str, spec: Any, path: str, classes: Classes) -> Stage:
 
 @functools.lru_cache(maxsize=8)
 def _load(path: str) -> RuleSet:
-    try:
-        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as err:
-        raise InputError(f"rules file {path!r} cannot be read: {err.strerror}") from None
-    except yaml.YAMLError as err:
-        raise InputError(f"rules file {path!r} is not valid YAML: {err}") from None
+    doc = read_yaml(path, "rules file")
     cr = (doc or {}).get("classification_rules") if isinstance(doc, Mapping) else None
     if not isinstance(cr, Mapping) or "order" not in cr:
         raise InputError(f"{path}: expected a 'classification_rules' mapping with an 'order' list")

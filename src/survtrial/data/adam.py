@@ -67,9 +67,18 @@ def _require(frame: pd.DataFrame, name: str, needed: Sequence[str], hint: str = 
         )
 
 
+_FILE_ROW = "__file_row__"  # the 1-based row of the data set a record came from (kept through filters)
+
+
 def _row_ref(frame: pd.DataFrame, pos: int) -> str:
     sid = frame["USUBJID"].iloc[pos] if "USUBJID" in frame.columns else None
-    return f"row {pos + 1}" + (f" (USUBJID {sid!r})" if sid is not None else "")
+    row = int(frame[_FILE_ROW].iloc[pos]) if _FILE_ROW in frame.columns else pos + 1
+    return f"row {row}" + (f" (USUBJID {_plain(sid)!r})" if sid is not None else "")
+
+
+def _plain(value: Any) -> Any:
+    """A cell as the user wrote it: ``-3.0``, not numpy's ``np.float64(-3.0)``."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _listed(values: Sequence[Any]) -> str:
@@ -95,7 +104,8 @@ def _check_duplicates(frame: pd.DataFrame, name: str, keys: list[str]) -> None:
     if dup.any():
         first = frame.loc[dup, keys].drop_duplicates()
         vals = [tuple(r) if len(keys) > 1 else r[0] for r in first.itertuples(index=False)]
-        rows = (np.flatnonzero(dup.to_numpy())[:MAX_LISTED] + 1).tolist()
+        pos = np.flatnonzero(dup.to_numpy())[:MAX_LISTED]
+        rows = (frame[_FILE_ROW].to_numpy()[pos] if _FILE_ROW in frame.columns else pos + 1).tolist()
         raise InputError(
             f"{name}: duplicated {' x '.join(keys)}: {_listed(vals)} (rows {rows}); "
             f"each must appear once"
@@ -108,7 +118,7 @@ def _times(adtte: pd.DataFrame, time_unit: str | None) -> tuple[np.ndarray, str,
     bad = aval.isna().to_numpy() | (aval.to_numpy() < 0)
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
-        raw = adtte["AVAL"].iloc[pos]
+        raw = _plain(adtte["AVAL"].iloc[pos])
         raise InputError(
             f"ADTTE {_row_ref(adtte, pos)}: AVAL = {raw!r} is missing or negative "
             f"({int(bad.sum())} such row(s)); AVAL must be a time >= 0"
@@ -159,7 +169,7 @@ def _event_indicator(adtte: pd.DataFrame) -> np.ndarray:
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"ADTTE {_row_ref(adtte, pos)}: CNSR = {adtte['CNSR'].iloc[pos]!r}; CNSR must be an "
+            f"ADTTE {_row_ref(adtte, pos)}: CNSR = {_plain(adtte['CNSR'].iloc[pos])!r}; CNSR must be an "
             f"integer >= 0 (0 = event, >= 1 = censored) ({int(bad.sum())} such row(s))"
         )
     return (cnsr == 0).astype(np.int64)  # ADaM: CNSR = 0 is an event
@@ -228,6 +238,7 @@ def prepare_adam(
         raise InputError(f"ADSL {_row_ref(adsl, pos)}: {arm_var} is blank; every subject needs an arm")
 
     adtte = adtte.copy()
+    adtte[_FILE_ROW] = np.arange(1, len(adtte) + 1)
     adtte["USUBJID"] = _strip(adtte["USUBJID"])
     adtte["PARAMCD"] = _strip(adtte["PARAMCD"])
     params = adtte["PARAMCD"].dropna().unique().tolist()

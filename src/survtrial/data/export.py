@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from survtrial._atomic import write_directory
 from survtrial.errors import InputError
 
 __all__ = ["AdamFrames", "to_adam", "write_adam"]
@@ -88,16 +87,19 @@ def to_adam(
     return AdamFrames(adsl=adsl, adtte=adtte, adae=adae)
 
 
-def write_adam(frames: AdamFrames, out_dir: str | os.PathLike[str], *, formats: Sequence[str] = ("csv", "xpt")) -> Path:
-    """Write adsl/adtte/adae in each format (csv, xpt, parquet) into ``out_dir``, atomically."""
-    out = Path(out_dir)
+def write_adam(frames: AdamFrames, out_dir: str | os.PathLike[str], *, formats: Sequence[str] = ("csv", "xpt"),
+               overwrite: bool = True) -> Path:
+    """Write adsl/adtte/adae in each format (csv, xpt, parquet) into ``out_dir``, atomically.
+
+    The folder is built beside ``out_dir`` and renamed into place when complete; an existing
+    ``out_dir`` is replaced (``overwrite``) only if survtrial wrote it or it holds nothing but these
+    files (see :func:`survtrial._atomic.write_directory`), and is left as it was on any error.
+    """
     bad = [f for f in formats if f not in ("csv", "xpt", "parquet")]
     if bad:
         raise InputError(f"write_adam formats {bad}: use csv, xpt or parquet")
-    out.absolute().parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.absolute().parent))
-    tmp.chmod(0o755)
-    try:
+
+    def fill(tmp: Path) -> None:
         for name, df in (("adsl", frames.adsl), ("adtte", frames.adtte), ("adae", frames.adae)):
             if "csv" in formats:
                 df.to_csv(tmp / f"{name}.csv", index=False)
@@ -107,10 +109,5 @@ def write_adam(frames: AdamFrames, out_dir: str | os.PathLike[str], *, formats: 
                 import pyreadstat
 
                 pyreadstat.write_xport(df, str(tmp / f"{name}.xpt"), table_name=name.upper(), file_format_version=5)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
+
+    return write_directory(out_dir, fill, flag="out_dir", overwrite=overwrite, parents=True)

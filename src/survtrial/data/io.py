@@ -28,7 +28,9 @@ def read_table(path: str | Path, *, role: str = "table") -> pd.DataFrame:
 
     Notes
     -----
-    SAS files are read with pyreadstat; CSV with pandas (``keep_default_na=True``).
+    SAS files are read with pyreadstat; CSV with pandas (``keep_default_na=True``). SAS files are
+    checked for truncation (rows promised by the file's layout or header against rows read): a
+    truncated file is an InputError naming the file and the counts, never a shorter table.
     """
     p = Path(path)
     if not p.exists():
@@ -42,11 +44,7 @@ def read_table(path: str | Path, *, role: str = "table") -> pd.DataFrame:
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(p)
         if suffix in (".xpt", ".sas7bdat"):
-            import pyreadstat
-
-            reader = pyreadstat.read_xport if suffix == ".xpt" else pyreadstat.read_sas7bdat
-            frame, _meta = reader(str(p))
-            return frame
+            return _read_sas(p, suffix, role)
     except InputError:
         raise
     except Exception as exc:
@@ -55,3 +53,25 @@ def read_table(path: str | Path, *, role: str = "table") -> pd.DataFrame:
         f"{role}: unsupported file type {suffix or '(none)'} for {p}; "
         f"use one of {', '.join(SUPPORTED_SUFFIXES)}"
     )
+
+
+def _read_sas(p: Path, suffix: str, role: str) -> pd.DataFrame:
+    """Read an .xpt (its first member) or .sas7bdat file, refused if truncated (``survtrial.data._sasfile``).
+
+    The layout is checked before reading (the reader's own error says only "cannot read"), and the
+    rows read are compared with it after.
+    """
+    import pyreadstat
+
+    from survtrial.data._sasfile import check_sas7bdat, check_xpt
+
+    if suffix == ".xpt":
+        _low, high = check_xpt(p, role=role)
+        # row_limit: the reader would take a second member's records as more rows of the first
+        frame, _meta = pyreadstat.read_xport(str(p), row_limit=high) if high else pyreadstat.read_xport(str(p))
+        check_xpt(p, len(frame), role)
+        return frame
+    check_sas7bdat(p, role=role)
+    frame, meta = pyreadstat.read_sas7bdat(str(p))
+    check_sas7bdat(p, len(frame), getattr(meta, "number_rows", None), role)
+    return frame

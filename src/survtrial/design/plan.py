@@ -43,6 +43,9 @@ def _proportion(value: Any) -> Any:
     return value
 
 
+MAX_LOOKS = 50  # the boundary recursion grows with the square of the looks (40 looks: 0.6 s); rpact allows 20
+
+
 class DesignSpec(BaseModel):
     """Specification of a two-arm survival trial design, as read from YAML/JSON or command-line flags.
 
@@ -64,8 +67,8 @@ class DesignSpec(BaseModel):
     alpha: float = Field(0.025, gt=0, lt=1)
     power: float = Field(0.8, gt=0, lt=1)
     sided: int = Field(1, ge=1, le=2)
-    looks: int | None = Field(None, ge=1)
-    information_fractions: list[float] | None = None
+    looks: int | None = Field(None, ge=1, le=MAX_LOOKS)
+    information_fractions: list[float] | None = Field(None, max_length=MAX_LOOKS)
     alpha_spending: str = "OF"
     beta_spending: str | None = None
     binding_futility: bool = False

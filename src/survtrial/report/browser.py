@@ -31,6 +31,9 @@ __all__ = [
 ]
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/snap/bin/chromium",
+                  "/usr/lib/chromium/chromium", "/Applications/Chromium.app/Contents/MacOS/Chromium",
+                  "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome")
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -99,13 +102,17 @@ class RenderedPage:
 
 
 def find_chromium() -> str | None:
-    """Path of a Chromium/Chrome executable: $SURVTRIAL_CHROMIUM, else the first on PATH."""
+    """Path of a Chromium/Chrome executable: $SURVTRIAL_CHROMIUM, else the first on PATH, else a usual place."""
     env = os.environ.get("SURVTRIAL_CHROMIUM")
     if env:
         return env if Path(env).exists() else shutil.which(env)
     for name in CHROMIUM_NAMES:
         path = shutil.which(name)
         if path:
+            return path
+    # where distributions install it, for a PATH without those folders (cron, minimal CI shells)
+    for path in CHROMIUM_PATHS:
+        if os.access(path, os.X_OK):
             return path
     return None
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
-import shutil
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
 
+from survtrial._atomic import write_directory
 from survtrial.errors import InputError
 from survtrial.report import _provenance
 from survtrial.report._css import CSS
@@ -280,36 +279,17 @@ class Report:
 
         Everything is written into a fresh directory next to ``out_dir`` and renamed into place
         at the end; on any error the partial directory is removed and an existing ``out_dir``
-        is left as it was. A non-empty existing ``out_dir`` needs ``overwrite=True``.
+        is left as it was. A non-empty existing ``out_dir`` needs ``overwrite=True`` and is replaced
+        only if survtrial wrote it (see :func:`survtrial._atomic.write_directory`).
         """
-        out = Path(out_dir)
         html_file = _safe_name(html_name, "write html_name", ".html")
-        if out.exists() and not out.is_dir():
-            raise InputError(f"write out_dir {str(out)!r} is a file; give a directory path")
-        if out.is_dir() and any(out.iterdir()) and not overwrite:
-            raise InputError(
-                f"write out_dir {str(out)!r} exists and is not empty; pass overwrite=True to replace it"
-            )
-        parent = out.absolute().parent
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = parent / f".{out.name}.partial-{os.getpid()}-{secrets.token_hex(4)}"
-        tmp.mkdir()
-        backup: Path | None = None
-        try:
+
+        def fill(tmp: Path) -> None:
             for rel, data in self._files.items():
                 _write_file(tmp / rel, data)
             _write_file(tmp / html_file, self.render().encode("utf-8"))
-            if out.exists():
-                backup = parent / f".{out.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
-                os.rename(out, backup)
-            os.rename(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            if backup is not None and backup.exists() and not out.exists():
-                os.rename(backup, out)
-            raise
-        if backup is not None:
-            shutil.rmtree(backup, ignore_errors=True)
+
+        out = write_directory(out_dir, fill, flag="write out_dir", overwrite=overwrite, parents=True)
         files = sorted(self._files)
         return ReportFiles(
             directory=out,

@@ -1,1 +1,8 @@
 """Trial simulation: scenarios, calibration, the vectorised engine, and parallel runners."""
+
+from survtrial._lazy import layer_exports, lazy_exports
+
+# The layer's public names (those survtrial exports at the top level), imported on first use.
+_EXPORTS = layer_exports(__name__)
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

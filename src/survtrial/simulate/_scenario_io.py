@@ -9,9 +9,9 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from survtrial._yaml import parse_yaml, read_text
 from survtrial.errors import InputError
 
 if TYPE_CHECKING:
@@ -20,29 +20,6 @@ if TYPE_CHECKING:
 __all__ = ["format_validation_error", "load_scenario", "packaged_scenarios", "scenario_from_dict"]
 
 _PACKAGE = "survtrial.scenarios"
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate mapping keys (PyYAML silently keeps the last one)."""
-
-
-def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
-    seen: dict[Any, int] = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        try:
-            first = seen.get(key)
-        except TypeError:  # unhashable key: let the normal constructor report it
-            continue
-        if first is not None:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (first given at line {first + 1})", key_node.start_mark
-            )
-        seen[key] = key_node.start_mark.line
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
 
 
 def packaged_scenarios() -> list[str]:
@@ -69,23 +46,7 @@ def _read(name_or_path: str | os.PathLike[str]) -> tuple[str, str, str]:
         return text, f"packaged scenario {text_arg!r}", text_arg
     if not path.is_file():
         raise InputError(f"scenario file not found: '{path}' (give an existing YAML file or a packaged name)")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"scenario file '{path}' could not be read: {err}") from None
-    return text, f"scenario file '{path}'", path.stem
-
-
-def _parse(text: str, source: str) -> Any:
-    try:
-        return yaml.load(text, Loader=_StrictLoader)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(err, "problem", None) or str(err)
-        context = getattr(err, "context", None)
-        detail = f"{problem} ({context})" if context else problem
-        raise InputError(f"{source}: YAML syntax error{where}: {detail}") from None
+    return read_text(path, "scenario file"), f"scenario file '{path}'", path.stem
 
 
 def load_scenario(name_or_path: Any) -> Scenario:
@@ -120,7 +81,7 @@ def load_scenario(name_or_path: Any) -> Scenario:
     if isinstance(name_or_path, Scenario):
         return name_or_path
     text, source, default_name = _read(name_or_path)
-    data = _parse(text, source)
+    data = parse_yaml(text, source)
     if isinstance(data, dict) and "name" not in data:
         data = {"name": default_name, **data}
     scenario = scenario_from_dict(data, source=source)

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from survtrial._yaml import read_yaml
 from survtrial.design._validate import key_errors
 from survtrial.errors import InputError
 
@@ -316,20 +317,11 @@ def load_simulation_design(path: str | Path | dict[str, Any] | SimulationDesign)
     >>> load_simulation_design({"calendar_times": [2.0, 3.5], "planned_events": 120}).kind
     'calendar'
     """
-    import yaml
-
     if isinstance(path, SimulationDesign):
         return path
     if isinstance(path, (dict, SimulationDesignSpec)):
         return simulation_design(path)
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"design file {str(p)!r} not found")
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise InputError(f"{p}: not valid YAML/JSON ({err})") from None
-    return simulation_design(data, str(p))
+    return simulation_design(read_yaml(path, "design file"), str(path))
 
 
 def with_tests(design: SimulationDesign, tests: list[str] | None = None, decision_test: str | None = None,

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from survtrial.errors import InputError
-from survtrial.stats._input import as_labels, as_time, as_weights, check_lengths, column
+from survtrial.stats._input import as_labels, as_time, as_weights, check_lengths, column, where
 
 __all__ = ["competing_events", "prepare_competing"]
 
@@ -114,7 +114,7 @@ def competing_events(
 
 
 def prepare_competing(time, event, group, strata, weights, data, censor_code, causes):
-    t = as_time(column(data, time, "time"), "time")
+    t = as_time(column(data, time, "time"), where(data, time, "time"))
     codes, labels = competing_events(column(data, event, "event"), censor_code, causes)
     g_raw = column(data, group, "group")
     s_raw = column(data, strata, "strata")
@@ -123,8 +123,8 @@ def prepare_competing(time, event, group, strata, weights, data, censor_code, ca
     if g_raw is None:
         g, levels = np.zeros(t.size, dtype=np.int64), np.asarray(["all"], dtype=object)
     else:
-        g, levels = as_labels(g_raw, "group")
+        g, levels = as_labels(g_raw, where(data, group, "group"))
         levels = np.asarray(levels.tolist(), dtype=object)  # plain Python labels
     s = None if s_raw is None else as_labels(s_raw, "strata")[0]
-    w = None if w_raw is None else as_weights(w_raw, t.size)
+    w = None if w_raw is None else as_weights(w_raw, t.size, where(data, weights, "weights"))
     return t, codes, labels, g, levels, s, w

@@ -19,6 +19,7 @@ __all__ = [
     "as_weights",
     "check_lengths",
     "column",
+    "where",
 ]
 
 
@@ -69,7 +70,31 @@ def _to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
+class _ColumnRole(str):
+    """The role of values taken from a frame's column: messages say ``column 'AVAL' row 17`` (1-based)."""
+
+    column: str
+
+
+def where(data: Any, name: Any, role: str) -> str:
+    """How messages name the values of argument ``role``: ``column 'months'`` when ``name`` is a
+    column of ``data`` (positions then read as 1-based rows), else ``role`` itself (0-based positions).
+
+    Examples
+    --------
+    >>> where({"months": [1]}, "months", "time"), where(None, [1.0], "time")
+    ("column 'months'", 'time')
+    """
+    if data is None or not isinstance(name, str):
+        return role
+    label = _ColumnRole(f"column {name!r}")
+    label.column = name
+    return label
+
+
 def _where(role: str, idx: int) -> str:
+    if isinstance(role, _ColumnRole):
+        return f"{role} row {idx + 1}"
     return f"{role} position {idx}"
 
 
@@ -88,7 +113,7 @@ def as_time(x: Any, role: str = "time", *, allow_zero: bool = True) -> np.ndarra
         except (TypeError, ValueError):
             bad = next((i for i, v in enumerate(a) if not _is_number(v)), 0)
             raise InputError(
-                f"{role} position {bad}: non-numeric value {_show(a[bad])}; times must be numbers >= 0"
+                f"{_where(role, bad)}: non-numeric value {_show(a[bad])}; times must be numbers >= 0"
             ) from None
     a = a.astype(np.float64, copy=False)
     nan = np.flatnonzero(~np.isfinite(a))
@@ -138,20 +163,20 @@ def as_event(x: Any, role: str = "event", *, codes: Sequence[int] = (0, 1)) -> n
         except (TypeError, ValueError):
             bad = next((i for i, v in enumerate(a) if not _is_number(v)), 0)
             raise InputError(
-                f"{role} position {bad}: non-numeric value {_show(a[bad])}; "
+                f"{_where(role, bad)}: non-numeric value {_show(a[bad])}; "
                 f"event codes must be one of {list(codes)}"
             ) from None
     if a.dtype.kind == "f":
         nan = np.flatnonzero(~np.isfinite(a))
         if nan.size:
             raise InputError(
-                f"{role} position {int(nan[0])}: missing event indicator; use one of {list(codes)}"
+                f"{_where(role, int(nan[0]))}: missing event indicator; use one of {list(codes)}"
             )
     allowed = np.isin(a, np.asarray(codes))
     if not allowed.all():
         i = int(np.flatnonzero(~allowed)[0])
         raise InputError(
-            f"{role} position {i}: event code {_show(a[i])} is not one of {list(codes)}"
+            f"{_where(role, i)}: event code {_show(a[i])} is not one of {list(codes)}"
             + (" (1 = event, 0 = censored)" if tuple(codes) == (0, 1) else "")
         )
     return a.astype(np.int64)
@@ -163,13 +188,19 @@ def as_weights(x: Any, n: int, role: str = "weights") -> np.ndarray:
         return np.ones(n)
     a = np.asarray(x)
     if a.dtype.kind not in "iuf":
-        raise InputError(f"{role}: weights must be numeric, got dtype {a.dtype}")
+        try:
+            a = a.astype(np.float64)
+        except (TypeError, ValueError):
+            bad = next((i for i, v in enumerate(a.ravel()) if not _is_number(v)), 0)
+            raise InputError(
+                f"{_where(role, bad)}: non-numeric weight {_show(a.ravel()[bad])}; weights must be numbers > 0"
+            ) from None
     a = a.astype(np.float64)
     check_lengths(n, **{role: a})
     bad = np.flatnonzero(~np.isfinite(a) | (a <= 0))
     if bad.size:
         raise InputError(
-            f"{role} position {int(bad[0])}: weight {_show(a[bad[0]])} is not a finite number > 0; "
+            f"{_where(role, int(bad[0]))}: weight {_show(a[bad[0]])} is not a finite number > 0; "
             f"drop zero-weight rows instead"
         )
     return a
@@ -183,12 +214,12 @@ def as_labels(x: Any, role: str = "group", *, min_levels: int = 1) -> tuple[np.n
     if a.dtype.kind == "f":
         nan = np.flatnonzero(np.isnan(a))
         if nan.size:
-            raise InputError(f"{role} position {int(nan[0])}: missing label; drop or recode these rows")
+            raise InputError(f"{_where(role, int(nan[0]))}: missing label; drop or recode these rows")
     elif a.dtype.kind == "O":
         with np.errstate(invalid="ignore"):
             miss = np.flatnonzero((a == None) | (a != a))  # noqa: E711 - elementwise None / NaN test
         if miss.size:
-            raise InputError(f"{role} position {int(miss[0])}: missing label; drop or recode these rows")
+            raise InputError(f"{_where(role, int(miss[0]))}: missing label; drop or recode these rows")
         a = a.astype(str)
     if a.dtype.kind in "US" and a.size > 10_000:
         # Hash-based factorisation of many strings is several times faster than np.unique's sort

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from survtrial.errors import InputError
-from survtrial.stats._input import as_event, as_flag, as_labels, as_time, as_weights, check_lengths, column
+from survtrial.stats._input import as_event, as_flag, as_labels, as_time, as_weights, check_lengths, column, where
 from survtrial.stats._risksets import RiskSetTable, risk_set_table
 from survtrial.stats.timefix import merge_near_ties
 
@@ -79,15 +79,15 @@ def two_arms(
 ) -> TwoArms:
     """Validate time/event/group (exactly two levels)/strata/case weights; reference arm gets code 0."""
     timefix = as_flag(timefix, "timefix")
-    t = as_time(column(data, time, "time"), "time")
-    e = as_event(column(data, event, "event"), "event")
+    t = as_time(column(data, time, "time"), where(data, time, "time"))
+    e = as_event(column(data, event, "event"), where(data, event, "event"))
     g_raw = column(data, group, "group")
     if g_raw is None:
         raise InputError(f"group: {test} compares two arms; give the arm column")
     s_raw = column(data, strata, "strata")
     w_raw = column(data, weights, weights_role)
     check_lengths(len(t), event=e, group=g_raw, strata=s_raw, **{weights_role: w_raw})
-    codes, levels = as_labels(g_raw, "group")
+    codes, levels = as_labels(g_raw, where(data, group, "group"))
     labels = np.array([str(v) for v in levels])
     if labels.size != 2:
         raise InputError(
@@ -97,7 +97,7 @@ def two_arms(
     ref = reference_label(reference, levels, labels)
     ref_code = int(np.flatnonzero(labels == ref)[0])
     arm = (codes != ref_code).astype(np.int64)
-    w = None if w_raw is None else as_weights(w_raw, len(t), weights_role)
+    w = None if w_raw is None else as_weights(w_raw, len(t), where(data, weights, weights_role))
     if s_raw is None:
         s_codes, n_strata = None, 1
     else:

@@ -15,7 +15,7 @@ from survtrial.stats import _cox_kernel as kern
 from survtrial.stats import _cox_robust as rob
 from survtrial.stats._concordance import ConcordanceCounts, concordance_fit
 from survtrial.stats._cox_design import build_design, build_labels, check_collinear
-from survtrial.stats._input import as_event, as_flag, as_time, as_weights, check_lengths, column
+from survtrial.stats._input import as_event, as_flag, as_time, as_weights, check_lengths, column, where
 from survtrial.stats.timefix import merge_near_ties
 
 __all__ = ["ChiSquareTest", "ConfidenceInterval", "CoxModelData", "CoxResult", "cox_ph"]
@@ -294,15 +294,15 @@ def cox_ph(
     if ties not in _TIES:
         raise InputError(f"ties={ties!r}: use one of {list(_TIES)}")
     timefix = as_flag(timefix, "timefix")
-    t = as_time(column(data, time, "time"), "time")
+    t = as_time(column(data, time, "time"), where(data, time, "time"))
     if timefix:
         t = merge_near_ties(t)
-    d = as_event(column(data, event, "event"), "event")
+    d = as_event(column(data, event, "event"), where(data, event, "event"))
     n = check_lengths(time=t, event=d)
     design = build_design(covariates, data, names, reference)
     check_lengths(n, covariates=design.x)
     w_given = weights is not None
-    w = as_weights(column(data, weights, "weights"), n)
+    w = as_weights(column(data, weights, "weights"), n, where(data, weights, "weights"))
     s_codes, s_labels = build_labels(strata, data, "strata", n)
     c_codes, _ = build_labels(cluster, data, "cluster", n)
     if robust is None:

@@ -16,6 +16,7 @@ from survtrial.stats._input import (
     as_weights,
     check_lengths,
     column,
+    where,
 )
 from survtrial.stats._kmci import check_conf, confint, curve_quantiles
 from survtrial.stats._kmcounts import curve_counts, split_by
@@ -337,18 +338,18 @@ def kaplan_meier(
     """
     level, ctype = check_conf(conf_level, conf_type)
     timefix = as_flag(timefix, "timefix")
-    t = as_time(column(data, time, "time"), "time")
-    e = as_event(column(data, event, "event"), "event")
+    t = as_time(column(data, time, "time"), where(data, time, "time"))
+    e = as_event(column(data, event, "event"), where(data, event, "event"))
     g_raw = column(data, group, "group")
     w_raw = column(data, weights, "weights")
     check_lengths(len(t), event=e, group=g_raw, weights=w_raw)
-    w = None if w_raw is None else as_weights(w_raw, len(t))
+    w = None if w_raw is None else as_weights(w_raw, len(t), where(data, weights, "weights"))
     if g_raw is None:
         labels = np.array(["all"])
         parts = [curve_counts(t, e, w)]
         sizes = [t.size]
     else:
-        codes, levels = as_labels(g_raw, "group")
+        codes, levels = as_labels(g_raw, where(data, group, "group"))
         labels = np.array([str(v) for v in levels])
         rows = split_by(codes, levels.size)
         parts = [curve_counts(t[r], e[r], None if w is None else w[r]) for r in rows]

@@ -18,6 +18,7 @@ from survtrial.stats._input import (
     as_weights,
     check_lengths,
     column,
+    where,
 )
 from survtrial.stats._risksets import RiskSetTable, risk_set_table
 from survtrial.stats._twogroup import reference_label
@@ -237,15 +238,15 @@ def logrank_test(
     (4.2126, 1, -2.0525)
     """
     timefix = as_flag(timefix, "timefix")
-    t = as_time(column(data, time, "time"), "time")
-    e = as_event(column(data, event, "event"), "event")
+    t = as_time(column(data, time, "time"), where(data, time, "time"))
+    e = as_event(column(data, event, "event"), where(data, event, "event"))
     g_raw = column(data, group, "group")
     if g_raw is None:
         raise InputError("group: a group column is needed for a log-rank test")
     s_raw = column(data, strata, "strata")
     w_raw = column(data, weights, "weights")
     check_lengths(len(t), event=e, group=g_raw, strata=s_raw, weights=w_raw)
-    codes, levels = as_labels(g_raw, "group")
+    codes, levels = as_labels(g_raw, where(data, group, "group"))
     labels = np.array([str(v) for v in levels])
     if labels.size < 2:
         raise InputError(
@@ -253,7 +254,7 @@ def logrank_test(
             f"(check the column or the filter applied before the test)"
         )
     k = labels.size
-    w = None if w_raw is None else as_weights(w_raw, len(t))
+    w = None if w_raw is None else as_weights(w_raw, len(t), where(data, weights, "weights"))
     rho, gamma = check_exponent(rho, "rho"), check_exponent(gamma, "gamma")
     ref = reference_label(reference, levels, labels) if k == 2 else None
 

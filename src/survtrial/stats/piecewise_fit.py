@@ -9,7 +9,7 @@ import numpy as np
 from scipy import special
 
 from survtrial.errors import InputError
-from survtrial.stats._input import as_event, as_labels, as_time, check_lengths, column
+from survtrial.stats._input import as_event, as_labels, as_time, check_lengths, column, where
 from survtrial.stats.cox import ConfidenceInterval
 
 __all__ = ["PiecewiseExponentialFit", "piecewise_exponential_fit"]
@@ -153,11 +153,12 @@ def piecewise_exponential_fit(
     >>> fit.events.tolist(), fit.exposure.tolist(), fit.rate.round(4).tolist()
     ([1, 2], [10.5, 4.5], [0.0952, 0.4444])
     """
-    t = as_time(column(data, time, "time"), "time")
-    e = as_event(column(data, event, "event"), "event")
+    t = as_time(column(data, time, "time"), where(data, time, "time"))
+    e = as_event(column(data, event, "event"), where(data, event, "event"))
     g_raw, s_raw = column(data, group, "group"), column(data, strata, "strata")
     check_lengths(t.size, event=e, group=g_raw, strata=s_raw)
-    g_codes, g_levels = (np.zeros(t.size, np.int64), np.array(["all"])) if g_raw is None else as_labels(g_raw, "group")
+    g_role = where(data, group, "group")
+    g_codes, g_levels = (np.zeros(t.size, np.int64), np.array(["all"])) if g_raw is None else as_labels(g_raw, g_role)
     s_codes, s_levels = (np.zeros(t.size, np.int64), np.array(["all"])) if s_raw is None else as_labels(s_raw, "strata")
     if isinstance(breaks, (int, np.integer)) and not isinstance(breaks, bool):
         if breaks < 1:

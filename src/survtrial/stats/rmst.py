@@ -9,7 +9,7 @@ import numpy as np
 from scipy import special
 
 from survtrial.errors import InputError
-from survtrial.stats._input import as_event, as_flag, as_labels, as_time, check_lengths, column
+from survtrial.stats._input import as_event, as_flag, as_labels, as_time, check_lengths, column, where
 from survtrial.stats._risksets import tabulate
 from survtrial.stats.km import product_limit
 from survtrial.stats.timefix import merge_near_ties
@@ -212,16 +212,16 @@ def restricted_mean_survival_time(
     2.6875 (SE 0.5049)
     """
     timefix = as_flag(timefix, "timefix")
-    t = as_time(column(data, time, "time"), "time")
+    t = as_time(column(data, time, "time"), where(data, time, "time"))
     if timefix:
         t = merge_near_ties(t)
-    e = as_event(column(data, event, "event"), "event")
+    e = as_event(column(data, event, "event"), where(data, event, "event"))
     g_raw = column(data, group, "group")
     check_lengths(t.size, time=t, event=e, group=g_raw)
     if g_raw is None:
         g, levels = np.zeros(t.size, dtype=np.int64), np.asarray(["all"], dtype=object)
     else:
-        g, levels = as_labels(g_raw, "group")
+        g, levels = as_labels(g_raw, where(data, group, "group"))
         levels = np.asarray(levels.tolist(), dtype=object)  # plain Python labels
     try:
         tau_f = float(tau)

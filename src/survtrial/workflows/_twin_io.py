@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from survtrial._yaml import parse_yaml, read_text
 from survtrial.errors import InputError
 
 if TYPE_CHECKING:
@@ -43,11 +44,7 @@ def _read(name_or_path: str | os.PathLike[str]) -> tuple[str, str, Path | None]:
         return text, f"packaged twin {arg!r}", None
     if not path.is_file():
         raise InputError(f"twin file not found: '{path}' (give an existing YAML file or a packaged name)")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"twin file '{path}' could not be read: {err}") from None
-    return text, f"twin file '{path}'", path.absolute().parent
+    return read_text(path, "twin file"), f"twin file '{path}'", path.absolute().parent
 
 
 def load_twin(name_or_path: Any) -> TwinSpec:
@@ -83,22 +80,13 @@ def load_twin(name_or_path: Any) -> TwinSpec:
     if isinstance(name_or_path, TwinSpec):
         return name_or_path
     text, source, base = _read(name_or_path)
-    data = _parse_yaml(text, source)
+    data = parse_yaml(text, source)
     if isinstance(data, dict) and "hazards" in data and "headlines" not in data:
         raise InputError(f"{source} is a scenario, not a twin: run a twin with it, "
                          f"e.g. `survtrial reproduce TWIN --scenario {name_or_path}`")
     twin = twin_from_dict(data, source=source)
     twin._base = base
     return twin
-
-
-def _parse_yaml(text: str, source: str) -> Any:
-    """Parse with the package's YAML reader (duplicate keys refused, errors naming the line)."""
-    try:
-        from survtrial._yaml import parse_yaml  # the one YAML reader (size, nesting and alias limits)
-    except ImportError:  # until that reader is on this branch: the scenario reader's parser
-        from survtrial.simulate._scenario_io import _parse as parse_yaml
-    return parse_yaml(text, source)
 
 
 def twin_from_dict(data: Any, *, source: str = "twin") -> TwinSpec:

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from survtrial.analysis._frames import require_labels
 from survtrial.analysis.arms import ReferenceArm, choose_reference
 from survtrial.analysis.trial import TrialAnalysis, analyse_trial
 from survtrial.data.adam import AnalysisData, load_adam
@@ -188,6 +190,8 @@ def analyze_table(
     missing = [f"{c!r} ({flag})" for c, flag in wanted if c not in frame.columns]
     if missing:
         raise InputError(f"data: column(s) {', '.join(missing)} not found; available: {list(frame.columns)}")
+    if len(frame) == 0:
+        raise InputError(f"data: {path if not isinstance(path, pd.DataFrame) else 'the frame'} has no rows")
     unit, unit_source = table_time_unit(frame, time, time_unit)
     values = pd.to_numeric(frame[time], errors="coerce")
     bad = values.isna() & frame[time].notna()
@@ -196,6 +200,13 @@ def analyze_table(
         raise InputError(
             f"column {time!r} row {row + 1}: {frame[time].iloc[row]!r} is not a number; times must be numbers"
         )
+    wrong = ~np.isfinite(values.to_numpy(dtype=float)) | (values.to_numpy(dtype=float) < 0)
+    if wrong.any():  # named here, in the unit given: below, times are in years
+        row = int(np.flatnonzero(wrong)[0])
+        raise InputError(f"column {time!r} row {row + 1}: time {values.iloc[row]} is missing, infinite or negative "
+                         f"({int(wrong.sum())} such row(s)); times must be numbers >= 0")
+    require_labels(frame, [group], "arm")
+    require_labels(frame, list(strata), "stratum")
     frame = frame.copy()
     frame[time] = values
     lm = parse_duration(landmark, unit=unit, role="--landmark")

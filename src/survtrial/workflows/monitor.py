@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from survtrial.analysis._frames import combined_key
+from survtrial.analysis._frames import combined_key, require_labels
 from survtrial.analysis.arms import ReferenceArm, choose_reference
 from survtrial.data.io import read_table
 from survtrial.design.convention import design_z
@@ -56,13 +56,22 @@ def monitor_looks(
         if missing:
             raise InputError(f"look {k} data: column(s) {missing} not found (--time/--event/--group/--strata); "
                              f"available: {list(frame.columns)}")
-        here = choose_reference(frame[group], reference=reference)
+        source = f"look {k} data" + ("" if isinstance(cut, pd.DataFrame) else f" ({cut})")
+        try:
+            require_labels(frame, [group], "arm")
+            here = choose_reference(frame[group], reference=reference)
+        except InputError as err:
+            raise InputError(f"{source}: {err}") from None
         if choice is not None and (here.reference, here.experimental) != (choice.reference, choice.experimental):
             raise InputError(f"look {k} data: arms {[here.reference, here.experimental]} differ from look 1's "
                              f"{[choice.reference, choice.experimental]}")
         choice = choice or here
-        lr = logrank_test(frame[time].to_numpy(), frame[event].to_numpy(), frame[group].astype(str).to_numpy(),
-                          strata=combined_key(frame, list(strata)), reference=choice.reference)
+        try:  # from the frame, so that a bad time or event code is named by column and row
+            data = frame.assign(**{group: frame[group].astype(str)})
+            lr = logrank_test(time, event, group, data=data, strata=combined_key(frame, list(strata)),
+                              reference=choice.reference)
+        except InputError as err:
+            raise InputError(f"{source}: {err}") from None
         events.append(float(frame[event].sum()))
         zs.append(design_z(lr))
     if any(b <= a for a, b in pairwise(events)):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from survtrial._atomic import MARKER, check_output_dir, write_directory
 from survtrial.analysis.trial import TrialAnalysis
 from survtrial.errors import InputError
 from survtrial.report.html import Report, provenance
@@ -163,10 +163,8 @@ def reproduce(
     tw = load_twin(twin)
     sc = load_twin_scenario(tw, scenario)
     out_path = Path(out) if out is not None else None
-    if out_path is not None and out_path.exists() and any(out_path.iterdir()) and not overwrite:
-        raise InputError(
-            f"--out {str(out_path)!r} exists and is not empty; choose another directory or pass --overwrite"
-        )
+    if out_path is not None:
+        check_output_dir(out_path, flag="out", overwrite=overwrite, parents=True)
     patients = simulate_trial(sc, int(seed))
     analysis = analyse_twin(patients, tw, detailed=True)
     comparison = compare_with_published(tw, twin_headlines(analysis, patients, tw))
@@ -178,26 +176,26 @@ def reproduce(
         rep_cmp = compare_with_published(tw, reps)
     report = _build_report(tw, sc, int(seed), analysis, comparison, interim, reps, rep_cmp, command)
     if out_path is not None:
-        _write(out_path, report, patients, reps)
+        _write(out_path, report, patients, reps, overwrite)
     return ReproduceResult(twin=tw, scenario=sc, seed=int(seed), patients=patients, analysis=analysis,
                            comparison=comparison, interim=interim, replicates=reps,
                            replicate_comparison=rep_cmp, report=report, out=out_path)
 
 
-def _write(out: Path, report: Report, patients: pd.DataFrame, reps: pd.DataFrame | None) -> None:
-    parent = out.absolute().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=parent))
-    try:
-        built = staging / out.name
+def _write(out: Path, report: Report, patients: pd.DataFrame, reps: pd.DataFrame | None, overwrite: bool) -> None:
+    """The report, the patients and the replicates, built beside ``out`` and renamed into place when complete."""
+
+    def fill(tmp: Path) -> None:
+        built = tmp / "built"
         report.write(built)
+        for item in built.iterdir():
+            if item.name != MARKER:
+                item.rename(tmp / item.name)
+        shutil.rmtree(built)
         data = patients.copy()
         data.attrs = {}
-        data.to_parquet(built / "patients.parquet", index=False)
+        data.to_parquet(tmp / "patients.parquet", index=False)
         if reps is not None:
-            reps.to_parquet(built / "replicates.parquet", index=False)
-        if out.exists():
-            shutil.rmtree(out)
-        built.rename(out)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            reps.to_parquet(tmp / "replicates.parquet", index=False)
+
+    write_directory(out, fill, flag="out", overwrite=overwrite, parents=True)

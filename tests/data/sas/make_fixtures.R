@@ -17,3 +17,7 @@ adtte <- data.frame(
 )
 suppressWarnings(write_sas(adsl, "adsl.sas7bdat"))   # write_sas is marked deprecated; it still writes
 suppressWarnings(write_sas(adtte, "adtte.sas7bdat"))
+# A multi-page file (32 pages of 4096 bytes) for the truncation tests of tests/data/test_sasfile.py:
+# the example ADSL (examples/adam/adsl.csv, 1440 subjects).
+big <- read.csv("../../../examples/adam/adsl.csv", stringsAsFactors = FALSE)
+suppressWarnings(write_sas(big, "adsl_1440.sas7bdat"))
