@@ -8,7 +8,9 @@ depend on how many follow): each trial is drawn by
 :func:`~survtrial.simulate._looks.analyse_looks` from the analysis bundle
 (:class:`~survtrial.simulate._looks.AnalysisArgs`) into the outputs
 (:class:`~survtrial.simulate._looks.LookOutputs`); the work arrays are allocated once per block.
-Kernels called only from other kernels are compiled without a Python wrapper
+The two halves are compiled on their own (side by side on first use, see
+:mod:`survtrial.simulate._warmup`) and :func:`simulate_block` calls them through their addresses;
+kernels called only from other kernels are compiled without a Python wrapper
 (``no_cpython_wrapper=True``): nothing calls them from Python, and the wrappers cost compile time
 (about a tenth of the analysis half's).
 """
@@ -20,7 +22,7 @@ from numba import njit
 
 from survtrial.simulate._cache import drop_stale_kernel_cache
 from survtrial.simulate._generate import DROPOUT, NO_EXIT, fill_late_exits, generate_trial, pref_rows
-from survtrial.simulate._looks import analyse_looks, workspace
+from survtrial.simulate._looks import workspace
 
 drop_stale_kernel_cache()  # before any kernel is loaded from numba's cache
 
@@ -43,8 +45,15 @@ def _buffers(n_cap, n_cells):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def simulate_block(state, sizes, gen, ana, out):
-    """Simulate trials of ``sizes[i]`` patients from ``state`` and analyse every look of each into row i of ``out``."""
+def simulate_block(state, sizes, gen, ana, out, draw, analyse):
+    """Simulate trials of ``sizes[i]`` patients from ``state`` and analyse every look of each into row i of ``out``.
+
+    ``draw`` and ``analyse`` are :func:`~survtrial.simulate._generate.generate_trial` and
+    :func:`~survtrial.simulate._looks.analyse_looks` as first-class functions (compiled for these
+    bundles' types, see :func:`survtrial.simulate._warmup.ensure_compiled`): called through their
+    addresses, so this kernel is compiled on its own in a fraction of a second instead of
+    re-optimising both halves' code.
+    """
     n_cap = sizes.max() if sizes.size else 0
     n_strata = gen.strat_cum.size
     n_arms = gen.n_arms
@@ -53,12 +62,12 @@ def simulate_block(state, sizes, gen, ana, out):
     ws = workspace(n_cap, n_cells, n_strata if ana.stratified else 1, ana.test_kind.size)
     for i in range(sizes.size):
         n = sizes[i]
-        generate_trial(
+        draw(
             state, n, gen.acc_knots, gen.acc_cum, gen.acc_dens, gen.strat_cum, gen.stratified_blocks, gen.blocks,
             gen.target, gen.n_arms, gen.breaks, gen.tot_rates, gen.tot_cum, gen.p_event, gen.type_cum, gen.horizon,
             gen.min_events, enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch,
         )
-        analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, n_cand[0], n_strata, n_arms, ana, ws, out, i)
+        analyse(n, enrol, cell, exit_t, cause, pref, grid, cand, n_cand[0], n_strata, n_arms, ana, ws, out, i)
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -82,17 +91,3 @@ def patient_block(state, late_state, sizes, index, gen):
     for r in range(n_cand[0]):
         causes[cand[r]] = cause[cand[r]]
     return enrol[:n].copy(), cell[:n].copy(), exit_t[:n].copy(), causes
-
-
-@njit(cache=True, error_model="numpy")
-def warm_generation(state, gen):
-    """Draw one trial of two patients as :func:`simulate_block` does: compiles (and caches) the
-    generator for this bundle's types (see :mod:`survtrial.simulate._warmup`)."""
-    n_cells = gen.strat_cum.size * gen.n_arms
-    enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch = _buffers(2, n_cells)
-    n = np.int64(2)
-    generate_trial(
-        state, n, gen.acc_knots, gen.acc_cum, gen.acc_dens, gen.strat_cum, gen.stratified_blocks, gen.blocks,
-        gen.target, gen.n_arms, gen.breaks, gen.tot_rates, gen.tot_cum, gen.p_event, gen.type_cum, gen.horizon,
-        gen.min_events, enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch,
-    )

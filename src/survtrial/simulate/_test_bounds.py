@@ -38,7 +38,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.optimize import brentq
 
 from survtrial.errors import InputError
 from survtrial.simulate import _mvn
@@ -146,6 +145,8 @@ def maxcombo_bounds(des: Any, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     work = np.empty((2 * m, m))
     r1 = np.ascontiguousarray(R[:m, :m])
     if inc[0] > 0:
+        from scipy.optimize import brentq  # here: scipy.optimize takes 0.3 s to import
+
         upper[0] = brentq(lambda b: 1.0 - _mvn.below(b, r1, m, work) - inc[0], -10.0, 40.0, xtol=1e-10)
     if K == 1:
         return upper, R

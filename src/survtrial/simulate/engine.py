@@ -378,8 +378,8 @@ def _run_block(model: EngineModel, seed: int, block: int, count: int,
     out["n_patients"][:] = sizes
     looks = LookOutputs(**{name: out[name] for name in LookOutputs._fields})
     state = _rng.block_state(seed, block)
-    ensure_compiled(state, sizes, model.generation, model.analysis, looks)
-    kern.simulate_block(state, sizes, model.generation, model.analysis, looks)
+    draw, analyse = ensure_compiled(state, sizes, model.generation, model.analysis, looks)
+    kern.simulate_block(state, sizes, model.generation, model.analysis, looks, draw, analyse)
     return out
 
 
