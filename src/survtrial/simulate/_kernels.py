@@ -24,7 +24,8 @@ from survtrial.simulate._cache import drop_stale_kernel_cache
 from survtrial.simulate._generate import DROPOUT, NO_EXIT, fill_late_exits, generate_trial, pref_rows
 from survtrial.simulate._looks import workspace
 
-drop_stale_kernel_cache()  # before any kernel is loaded from numba's cache
+# before any kernel is loaded from numba's cache (wherever numba keeps it: NUMBA_CACHE_DIR or __pycache__)
+drop_stale_kernel_cache(cache=generate_trial.stats.cache_path)
 
 __all__ = ["DROPOUT", "NO_EXIT", "patient_block", "simulate_block"]
 
