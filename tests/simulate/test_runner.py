@@ -21,8 +21,17 @@ from survtrial.simulate.runner import connect_scheduler, run_simulation
 sys.path.insert(0, str(Path(__file__).parent))
 from engine_scenarios import scenario, small_scenario, write_yaml
 
-DESIGN = {"events": [20, 45, 70], "beta_spending": "OF", "power": 0.8}
+# every kind of test the engine computes, decisions by MaxCombo: each test's columns must be
+# bit-identical for any chunking, thread count, Dask cluster or resumed run
+TESTS = ["logrank", "fh(0,0.5)", "mb(1y)", "maxcombo", "rmst(1.5y)", "milestone(1y)", "cox"]
+DESIGN = {"events": [20, 45, 70], "beta_spending": "OF", "power": 0.8, "tests": TESTS, "decision_test": "maxcombo"}
 MODEL = build_model(scenario(n=300), DESIGN)
+
+
+def test_every_test_is_recorded():
+    cols = set(run_simulation(MODEL, n_sims=10, seed=1).trials.columns)
+    for slug in ("logrank", "fh_0_0.5", "mb_1y", "maxcombo", "rmst_1.5y", "milestone_1y", "cox"):
+        assert {f"{slug}_z_1", f"{slug}_p_3", f"{slug}_rejected"} <= cols, slug
 
 
 def test_chunk_sizes_and_workers_give_identical_results(tmp_path):
