@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import struct
 
 import pandas as pd
 import pytest
@@ -101,3 +102,30 @@ def test_table_frames_roundtrip_through_csv(written):
     (events_csv,) = [p for p in files.tables if p.name == "events_by_arm.csv"]
     table = pd.read_csv(events_csv)
     assert table["events"].tolist() == km.groupby("group", sort=False)["n_event"].sum().tolist()
+
+
+@needs_chromium
+def test_layout_finds_what_overflows_the_page_and_what_scrolls_in_its_box(tmp_path):
+    page_file = tmp_path / "wide.html"
+    page_file.write_text(
+        "<!DOCTYPE html><html><head><style>body{margin:0} .wrap{overflow-x:auto;width:600px}"
+        "@media print{.wrap{overflow:visible}}</style></head><body>"
+        "<section id='s1'><div id='wide' style='width:1500px;height:10px'></div></section>"
+        "<section id='s2'><div class='wrap'><table id='t' style='width:900px'><tr><td>x</td></tr></table></div>"
+        "<p id='fits' style='width:650px'>fits</p></section></body></html>")
+    page = render_html(page_file, pdf=True, screenshot=True)
+    lay = page.layout
+    assert lay.media == "screen" and lay.viewport == 1280 and not lay.fits
+    assert [(e, s) for e, _, _, s in lay.overflow] == [("div#wide", "s1")]
+    assert lay.overflow[0][2] == pytest.approx(1500)
+    assert lay.scrollers == (("table#t", 600.0, 900.0),)  # scrolls inside its own box: allowed
+    assert lay.problems() == ["screen at 1280 px: div#wide spans 0-1500 px (in s1)"]
+    portrait, landscape = page.print_layout
+    # on paper nothing scrolls: the table spills out of the portrait page (703 px printable), as the div
+    assert portrait.viewport == 703 and landscape.viewport == 943
+    assert {e for e, *_ in portrait.overflow} >= {"div#wide", "table#t"}
+    assert "fits" not in " ".join(e for e, *_ in portrait.overflow)
+    # whole-page screenshots: PNG tiles 1280 px wide covering the page
+    assert page.screenshots and all(p.startswith(b"\x89PNG") for p in page.screenshots)
+    width, height = struct.unpack(">II", page.screenshots[0][16:24])
+    assert width == 1500 and height <= 1600  # the page is as wide as its widest element

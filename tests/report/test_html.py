@@ -171,13 +171,13 @@ def test_table_default_number_formats():
         "events": [61.0, 22.0, np.nan],            # integral floats print without decimals
         "survival": [87.912, 96.04, 100.0],        # median ~96 -> 1 decimal
         "hr": [0.3912, 1.0, 0.24],                 # median ~0.39 -> 3 decimals
-        "p_value": [0.0004, 0.0312, 0.4567],      # <0.001; 0.03; 0.46
+        "p_value": [0.0004, 0.0312, 0.4567],      # <0.001; 0.031; 0.457 (report.format_p)
     })
     out = Report("T", provenance={}).add_table(frame, "c").render()
     assert _cells(out) == [
         ["A", "722", "61", "87.9", "0.391", "&lt;0.001"],
-        ["B", "718", "22", "96.0", "1.000", "0.03"],  # P >= 0.01: 2 decimals (NEJM style)
-        ["C", "5", "NA", "100.0", "0.240", "0.46"],
+        ["B", "718", "22", "96.0", "1.000", "0.031"],  # one P format: three decimals
+        ["C", "5", "NA", "100.0", "0.240", "0.457"],
     ]
 
 

@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 from matplotlib.collections import LineCollection, PathCollection, PolyCollection
 from matplotlib.patches import Polygon
 from matplotlib.text import Annotation
-from report_fixtures import cif_frame, forest_frame, plain_km
+from report_fixtures import cif_frame, forest_frame, plain_km, synthetic_trial
 
 from survtrial.errors import InputError
+from survtrial.report._style import arm_gid
 from survtrial.report.plots import (
     KM_COLUMNS,
     calibration_plot,
@@ -26,6 +27,7 @@ from survtrial.report.plots import (
     km_plot,
     numbers_at_risk,
     save_figure,
+    twin_band_plot,
 )
 
 
@@ -137,17 +139,34 @@ def test_numbers_at_risk_property(records, ticks):
         assert table.loc[g].tolist() == [_count_at_risk(time, group, g, t) for t in ticks]
 
 
-def test_km_censor_marks_and_ci_band(km_frame):
+@pytest.mark.parametrize("n", [300, 25])
+def test_km_censor_marks_and_ci_band(n):
+    km_frame = plain_km(*synthetic_trial(n=n))
     fig = km_plot(km_frame)
     ax = _axes(fig, "survival")
-    marks = [c for c in ax.collections if isinstance(c, PathCollection)]
+    marks = {c.get_gid(): c for c in ax.collections if isinstance(c, PathCollection)}
     bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
     groups = list(pd.unique(km_frame["group"]))
-    assert len(marks) == len(bands) == len(groups)
-    for m, g in zip(marks, groups, strict=True):
+    assert len(bands) == len(groups)
+    right = km_frame["time"].max()
+    drawn = 0
+    for g in groups:
         part = km_frame[(km_frame["group"] == g) & (km_frame["n_censor"] > 0)]
-        np.testing.assert_array_equal(m.get_offsets()[:, 0], part["time"].to_numpy())
-        np.testing.assert_array_equal(m.get_offsets()[:, 1], part["survival"].to_numpy())
+        # the rule, as a plain loop: a censoring is marked when no other censoring time of the
+        # curve lies within 1% of the time axis on either side
+        times = part["time"].tolist()
+        sparse = [i for i, t in enumerate(times) if all(abs(t - u) > 0.01 * right for u in times if u != t)]
+        m = marks.get(arm_gid(g, "censor"))
+        if not sparse:
+            assert m is None
+            continue
+        drawn += len(sparse)
+        np.testing.assert_array_equal(m.get_offsets()[:, 0], part["time"].to_numpy()[sparse])
+        np.testing.assert_array_equal(m.get_offsets()[:, 1], part["survival"].to_numpy()[sparse])
+    # 300 per arm with steady censoring: nearly every censoring has a neighbour within 1% (no
+    # hatched band); 25 per arm: most are marked
+    censored = int((km_frame["n_censor"] > 0).sum())
+    assert drawn < 0.05 * censored if n == 300 else drawn > 0.5 * censored
     bare = _axes(km_plot(km_frame, show_ci=False, censor_marks=False, at_risk=False), "survival")
     assert len(bare.collections) == 0 and len(bare.get_lines()) == len(groups)
 
@@ -216,7 +235,7 @@ def test_forest_artists_match_the_frame():
     for _, r in f.iterrows():
         assert f"{r.hr:.2f} ({r.lower:.2f}\u2013{r.upper:.2f})" in texts
     # one interaction P per subgroup, journal format; none for the overall row
-    assert texts.count("0.87") == 1 and texts.count("0.72") == 1 and texts.count("<0.001") == 1
+    assert texts.count("0.870") == 1 and texts.count("0.720") == 1 and texts.count("<0.001") == 1
     for col in ("n", "events", "events_chemo", "events_blina"):
         for v in f[col]:
             assert str(v) in texts
@@ -304,7 +323,7 @@ def test_calibration_plot_marks_published_values(reference):
         assert line.get_xdata()[0] == value
         (bar,) = [c for c in ax.collections if isinstance(c, LineCollection)]
         np.testing.assert_allclose(bar.get_segments()[0][:, 0], [lo, hi])
-        q_lo, q_hi = _type7_quantile(twin[name], 0.05), _type7_quantile(twin[name], 0.95)
+        q_lo, q_hi = _type7_quantile(twin[name], 0.025), _type7_quantile(twin[name], 0.975)  # default: 95%
         inside = q_lo <= value <= q_hi
         (note,) = [t.get_text() for t in ax.texts]
         assert note.startswith("Published inside" if inside else "Published OUTSIDE")
@@ -351,3 +370,23 @@ def test_plots_do_not_touch_pyplot(tmp_path):
         "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'",
     ])
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_twin_band_plot_draws_band_median_landmarks_and_numbers_at_risk():
+    curves = pd.DataFrame({"arm": ["c"] * 3 + ["e"] * 3, "time": [0.0, 1.0, 2.0] * 2,
+                           "median": [1, 0.9, 0.8, 1, 0.95, 0.9], "lower": [1, 0.85, 0.7, 1, 0.9, 0.85],
+                           "upper": [1, 0.95, 0.9, 1, 0.98, 0.95]})
+    fig = twin_band_plot(curves, {"e": [(2.0, 0.91, 0.02)]},
+                         at_risk={"c": [(1.0, 90, 88.4), (2.0, 40, 41.6)], "e": [(1.0, 92, 93.2)]})
+    surv, risk = fig.axes
+    assert (surv.get_label(), risk.get_label()) == ("survival", "at-risk")
+    medians = [line for line in surv.get_lines() if line.get_linestyle() != "None"]
+    np.testing.assert_allclose(medians[0].get_ydata(), [1, 0.9, 0.8])  # arm c's median, as given
+    assert len(surv.collections) >= 2  # one band per arm
+    # rows: c published, c twins, e published, e twins; each number at its time
+    cells = {(t.get_position()[0], t.get_position()[1], t.get_text()) for t in risk.texts
+             if not isinstance(t, Annotation)}
+    assert cells == {(1.0, 0, "90"), (2.0, 0, "40"), (1.0, 1, "88"), (2.0, 1, "42"), (1.0, 2, "92"), (1.0, 3, "93")}
+    assert [t.get_text() for t in risk.get_yticklabels()] == ["c: published", "c: twins (mean)", "e: published",
+                                                              "e: twins (mean)"]
+    assert [ax.get_label() for ax in twin_band_plot(curves).axes] == ["survival"]  # no table without at_risk

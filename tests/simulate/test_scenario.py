@@ -160,7 +160,8 @@ def test_missing_stratum_and_unknown_references_are_all_listed(data):
     data["toxicity"]["fever"] = {"chemo": 0.3}
     data["covariates"]["cytogenetics"]["by"] = "risk"
     msg = error_of(data)
-    assert "3 problems" in msg
+    assert "4 problems" in msg  # SR-High's hazards gone, its parameter is used nowhere
+    assert "scenario key 'parameters.blina_late_sr_high': declared but used nowhere" in msg
     assert "scenario key 'hazards': missing stratum(s) 'SR-High'" in msg
     assert "scenario key 'toxicity.fever': missing arm(s) 'blina'" in msg
     assert "scenario key 'covariates.cytogenetics.by': unknown parent 'risk'; allowed: 'risk_group'" in msg
@@ -294,7 +295,7 @@ def test_published_and_derived_numbers_equal_the_reference(reference, reference_
                 want = ref / 100 if m.group("div") else ref
                 assert value == pytest.approx(want, rel=1e-12), f"line {i}: {value} != {note}"
                 checked += 1
-            elif isinstance(ref, dt.date):
+            elif isinstance(ref, dt.date) or isinstance(ref, list):
                 assert value == ref, f"line {i}: {value} != {note}"
                 checked += 1
         elif kind == "derived":
@@ -319,13 +320,78 @@ def test_scenario_counts_and_split_equal_the_published_ones(aall1731, reference)
 
 
 def test_yaml_keeps_only_targets_not_hand_tuned_rates():
+    # hazards come from targets (exact landmarks, or a hazard ratio whose free values are solved
+    # parameters), never from rates typed in
     data = yaml.safe_load(packaged_text())
     for per_arm in data["hazards"].values():
         for spec in per_arm.values():
-            assert set(spec) == {"survival_targets"}
+            assert set(spec) in ({"survival_targets"}, {"hazard_ratio"})
+            if "hazard_ratio" in spec:
+                assert all(v == 1.0 or v in data["parameters"] for v in spec["hazard_ratio"]["values"])
 
 
 def test_updated_copy_does_not_touch_the_original(data):
     sc = scenario_from_dict(copy.deepcopy(data))
     sc.updated({"arms.chemo.n": 10, "arms.blina.n": 10, "accrual.n": 20})
     assert sc.arms["chemo"].n == data["arms"]["chemo"]["n"]
+
+
+# --- hazard ratios and cure fractions -------------------------------------------------------------
+
+DELAYED = {"breaks": [0.0, 0.5], "values": [1.0, "fit"]}
+
+
+@pytest.mark.parametrize(("spec", "key", "fragment"), [
+    ({"hazard_ratio": {"breaks": [0.0, 0.5], "values": [1.0, "fit"]}}, "hazards.SR-Avg.blina",
+     "values 'fit' need 'survival_targets'"),
+    ({"survival_targets": {3.0: 0.975}, "hazard_ratio": {"breaks": [0.0, 0.5], "values": [1.0, 0.5]}},
+     "hazards.SR-Avg.blina", "need at least one value 'fit'"),
+    ({"hazard_ratio": {"breaks": [0.0, 0.5], "values": [1.0]}}, "hazards.SR-Avg.blina.hazard_ratio",
+     "2 breaks but 1 values"),
+    ({"hazard_ratio": {"breaks": [0.5], "values": [1.0]}}, "hazards.SR-Avg.blina.hazard_ratio.breaks",
+     "breaks must start at 0"),
+    ({"hazard_ratio": {"breaks": [0.0], "values": [-0.5]}}, "hazards.SR-Avg.blina.hazard_ratio.values",
+     "value -0.5 at position 0 is invalid; allowed: a hazard ratio >= 0, 'fit'"),
+    ({"hazard_ratio": {"breaks": [0.0, 1.0], "values": [1.0, "fit ted"]}},
+     "hazards.SR-Avg.blina.hazard_ratio.values", "value 'fit ted' at position 1 is invalid"),
+    ({"hazard_ratio": {"breaks": [0.0, 1.0], "values": [1.0, "fitted"]}},
+     "hazards.SR-Avg.blina.hazard_ratio.values",
+     "unknown parameter 'fitted'; declared in 'parameters': 'control_first_year'"),
+    ({"survival_targets": {3.0: 0.975}, "shape": {"breaks": [0.0], "relative": [1.0]}, "hazard_ratio": DELAYED},
+     "hazards.SR-Avg.blina", "'shape' does not go with 'hazard_ratio'"),
+    ({"breaks": [0.0], "rates": [0.01], "hazard_ratio": {"breaks": [0.0], "values": [0.5]}},
+     "hazards.SR-Avg.blina", "'rates' go alone"),
+    ({"survival_targets": {3.0: 0.975}, "cure_fraction": 1.0}, "hazards.SR-Avg.blina.cure_fraction",
+     "allowed: < 1"),
+    ({"survival_targets": {3.0: 0.975}, "cure_fraction": 0.98}, "hazards.SR-Avg.blina",
+     "not above the cure fraction 0.98"),
+    ({"hazard_ratio": {"breaks": [0.0], "values": [0.5], "reference": "placebo"}},
+     "hazards.SR-Avg.blina.hazard_ratio.reference", "unknown arm 'placebo'; allowed: 'chemo'"),
+    ({"hazard_ratio": {"breaks": [0.0], "values": [0.5], "reference": "blina"}},
+     "hazards.SR-Avg.blina.hazard_ratio.reference", "cannot be its own reference"),
+])
+def test_bad_hazard_ratios_and_cure_fractions_name_the_key(data, spec, key, fragment):
+    data["hazards"]["SR-Avg"]["blina"] = spec
+    msg = error_of(data)
+    assert f"scenario key '{key}'" in msg and fragment in msg, msg
+
+
+def test_the_default_reference_is_the_first_arm_and_chains_are_refused(data):
+    data["hazards"]["SR-Avg"]["chemo"] = {"hazard_ratio": {"breaks": [0.0], "values": [2.0]}}
+    msg = error_of(data)
+    assert "scenario key 'hazards.SR-Avg.chemo.hazard_ratio.reference': arm 'chemo' cannot be its own" in msg
+    assert "the default reference is the first arm" in msg
+    data["hazards"]["SR-Avg"]["chemo"]["hazard_ratio"]["reference"] = "blina"
+    data["hazards"]["SR-Avg"]["blina"] = {"hazard_ratio": {"breaks": [0.0], "values": [0.5],
+                                                           "reference": "chemo"}}
+    msg = error_of(data)
+    assert "the reference arm 'blina' is itself given by a hazard ratio" in msg
+
+
+def test_packaged_delayed_effect_scenario_has_hr_one_then_point_six():
+    sc = load_scenario("delayed_effect")
+    assert "delayed_effect" in packaged_scenarios()
+    hr = sc.calibrated.hazard_ratio("experimental", "control", "all")
+    assert hr["start"].tolist()[:2] == [0.0, 1.0]
+    assert hr["hazard_ratio"].iloc[0] == 1.0
+    assert hr["hazard_ratio"].iloc[1:].tolist() == pytest.approx([0.6] * (len(hr) - 1), rel=1e-15)

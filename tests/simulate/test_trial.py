@@ -27,7 +27,7 @@ RELAPSES = ["marrow_relapse", "other_relapse"]
 @pytest.fixture(scope="module")
 def large(aall1731):
     """200,000 children, no dropout, everyone followed >= 3.5 years: 3-year outcomes are binomial."""
-    big = aall1731.updated(
+    big = aall1731.frozen().updated(
         {
             "arms.chemo.n": 100_000,
             "arms.blina.n": 100_000,
@@ -48,11 +48,25 @@ def within(observed: float, expected: float, n: int, k: float = 3.0) -> bool:
 
 def test_same_seed_gives_an_identical_frame_and_other_seeds_differ(aall1731):
     a = simulate_trial(aall1731, rng=42)
-    b = simulate_trial(aall1731, rng=np.random.default_rng(42))
+    b = simulate_trial(aall1731, seed=42, index=0)
     pd.testing.assert_frame_equal(a, b)
-    assert a.attrs == b.attrs
+    assert a.attrs == b.attrs and a.attrs["seed"] == 42 and a.attrs["trial"] == 0
     c = simulate_trial(aall1731, rng=43)
     assert not np.array_equal(a["dfs_time"].to_numpy(), c["dfs_time"].to_numpy())
+    d = simulate_trial(aall1731, seed=42, index=1)
+    assert not np.array_equal(a["enrol_time"].to_numpy(), d["enrol_time"].to_numpy())
+
+
+def test_a_generator_supplies_the_seed_and_advances(aall1731):
+    gen = np.random.default_rng(42)
+    first, second = simulate_trial(aall1731, rng=gen), simulate_trial(aall1731, rng=gen)
+    draws = np.random.default_rng(42).integers(2**63, size=2)
+    pd.testing.assert_frame_equal(first, simulate_trial(aall1731, seed=int(draws[0])))
+    pd.testing.assert_frame_equal(second, simulate_trial(aall1731, seed=int(draws[1])))
+    with pytest.raises(InputError, match="give rng= or seed=, not both"):
+        simulate_trial(aall1731, rng=1, seed=1)
+    with pytest.raises(InputError, match="index must be an integer >= 0"):
+        simulate_trial(aall1731, seed=1, index=-1)
 
 
 def test_exact_published_arm_counts(aall1731, reference):
@@ -137,13 +151,20 @@ def test_randomization_input_errors():
 # --- large-n checks against the published 3-year figures -----------------------------------------
 
 
-def test_three_year_dfs_per_arm_and_risk_group_matches_the_published_targets(large, reference):
+def test_three_year_dfs_per_arm_and_risk_group_matches_the_model_and_the_published_targets(
+        large, aall1731, reference):
+    # the generator reproduces the calibrated model's 3-year DFS per cell (3 binomial SEs); the model
+    # meets the published chemotherapy figures exactly and the blinatumomab ones within a published
+    # SE (test_calibrate), so the simulated blinatumomab figures lie within a published SE too
     by_risk = reference["results_first_interim"]["dfs_3y_by_risk"]
+    cal = aall1731.calibrated
     assert (large["dfs_time"][large["dfs_event"] == 0] >= 3.0).all()  # nobody censored before 3 years
     for (stratum, arm), cell in large.groupby(["risk_group", "arm"], observed=True):
-        target = by_risk[stratum][arm]["value"] / 100
+        model = cal.dfs_survival(3.0, arm, stratum)
         event_free = float((cell["dfs_time"] > 3.0).mean())
-        assert within(event_free, target, len(cell)), (stratum, arm, event_free, target)
+        assert within(event_free, model, len(cell)), (stratum, arm, event_free, model)
+        published = by_risk[stratum][arm]
+        assert abs(100 * event_free - published["value"]) < published["se"], (stratum, arm)
 
 
 def test_three_year_cumulative_incidences_and_os_match_the_published_figures(large, reference):
@@ -181,11 +202,12 @@ def aall_age_quantiles(attrs) -> dict:
 
 
 def test_tox_rates_match_the_scenario(large, aall1731):
-    for name, per_arm in aall1731.toxicity.items():
-        for arm, cell in large.groupby("arm", observed=True):
-            p = per_arm[arm]
+    # per arm, or per risk group and arm (the published grade >= 3 table)
+    for name in aall1731.toxicity:
+        for (stratum, arm), cell in large.groupby(["risk_group", "arm"], observed=True):
+            p = aall1731.toxicity_probability(name, stratum, arm)
             got = float(cell[f"tox_{name}"].mean())
-            assert (got == 0.0) if p == 0 else within(got, p, len(cell)), (name, arm)
+            assert (got == 0.0) if p == 0 else within(got, p, len(cell)), (name, stratum, arm)
 
 
 def test_covariates_follow_the_risk_classification_rules(aall1731):
@@ -285,21 +307,29 @@ def reverse_km_median(time: np.ndarray, censored: np.ndarray) -> tuple[float, fl
     return math.inf, math.nan
 
 
-def test_median_follow_up_by_reverse_km_is_the_published_one(aall1731, reference):
-    m = reference["results_first_interim"]["median_follow_up_years"]
+def test_median_follow_up_by_reverse_km_is_the_models(aall1731):
+    # the model's potential follow-up: G(u) = F_E(C - u) / F_E(C) exp(-rate u), F_E the accrual CDF
+    # (solved from the numbers at risk, scaled to n); its median m solves G(m) = 1/2
+    from scipy.optimize import brentq
+
     n = 50_000
     big = aall1731.updated({"arms.chemo.n": n // 2, "arms.blina.n": n // 2, "accrual.n": n})
+    cal = big.calibrated
+    rate, cut, acc = cal.dropout_rate, cal.cut_years, cal.accrual
+
+    def g(u):
+        return float(acc.cdf(cut - u) / acc.cdf(cut)) * math.exp(-rate * u)
+
+    m = brentq(lambda u: g(u) - 0.5, 0.0, cut)
     df = simulate_trial(big, rng=99)
     median, se_g = reverse_km_median(df["os_time"].to_numpy(), (df["os_event"] == 0).to_numpy())
-    # SE of the median = SE of G(m) / density of follow-up at m, with G(u) = (C - u)/D exp(-rate u)
-    cal = big.calibrated
-    rate, cut, dur = cal.dropout_rate, cal.cut_years, cal.accrual.end
-    density = math.exp(-rate * m) * (1 + rate * (cut - m)) / dur
-    assert abs(median - m) < 3 * se_g / density, (median, se_g / density)
+    # SE of the median = SE of G(m) / density of follow-up at m (-G'(m), numerically)
+    density = (g(m - 1e-4) - g(m + 1e-4)) / 2e-4
+    assert abs(median - m) < 3 * se_g / density, (median, m, se_g / density)
 
 
 def test_poisson_accrual_and_event_count_cut_scenario(aall1731):
-    sc = aall1731.updated(
+    sc = aall1731.frozen().updated(
         {
             "arms.chemo.n": None,
             "arms.blina.n": None,
@@ -332,3 +362,46 @@ def test_covariates_may_be_listed_before_their_parent(aall1731):
     cycle = "scenario key 'covariates': covariates 'x', 'y' depend on each other in a cycle"
     with pytest.raises(InputError, match=cycle):
         aall1731.updated({"covariates.x": x, "covariates.y": y})
+
+
+# --- one generator: the twin's trial is the engine's trial ----------------------------------------
+
+
+def _nph_scenario():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from engine_scenarios import small_scenario
+
+    from survtrial.simulate.scenario import scenario_from_dict
+
+    data = small_scenario(n=300)
+    data["hazards"]["low"]["treated"] = {"hazard_ratio": {"breaks": [0.0, 0.7], "values": [1.0, 0.4]},
+                                         "cure_fraction": 0.2}
+    data["accrual"] = {"start_date": "2020-01-01", "periods": [{"duration_years": 1.0, "rate": 100.0},
+                                                              {"duration_years": 1.0, "rate": 200.0}]}
+    return scenario_from_dict(data)
+
+
+@pytest.mark.parametrize("which", ["aall1731", "nph"])
+@pytest.mark.parametrize("index", [0, 7, 1003])
+def test_simulate_trial_is_the_engine_trial_under_every_design(aall1731, which, index):
+    from survtrial.simulate.engine import build_model, trial_data
+
+    sc = aall1731 if which == "aall1731" else _nph_scenario()
+    full = simulate_trial(sc, seed=99, index=index, full_follow_up=True)
+    designs = [{"events": [20, 40]}, {"events": [30, 60, 90]}, {"calendar_times": [1.0, 2.5], "planned_events": 50}]
+    for design in designs:
+        engine = trial_data(build_model(sc, design), 99, index)
+        pd.testing.assert_frame_equal(engine, full[engine.columns])
+        assert engine.attrs["seed"] == full.attrs["seed"] and engine.attrs["trial"] == index
+
+
+def test_trials_drawn_together_equal_trials_drawn_one_by_one(aall1731):
+    from survtrial.simulate.trial import simulate_trials_data
+
+    together = list(simulate_trials_data(aall1731, 4, 998, 1002))
+    assert [df.attrs["trial"] for df in together] == [998, 999, 1000, 1001]
+    for df in together:
+        pd.testing.assert_frame_equal(df, simulate_trial(aall1731, seed=4, index=df.attrs["trial"]))

@@ -35,9 +35,10 @@ def adam_dir(twin, tmp_path_factory):
 
 @pytest.mark.parametrize("fmt", ["csv", "xpt"])
 def test_round_trip_reproduces_direct_analysis(twin, adam_dir, fmt):
-    direct = analyse_twin(twin, load_twin("aall1731"), detailed=False).headline()
+    tw = load_twin("aall1731")
+    direct = analyse_twin(twin, tw, detailed=False).headline()
     res = analyze_adam(adam_dir / f"adsl.{fmt}", adam_dir / f"adtte.{fmt}", adam_dir / f"adae.{fmt}",
-                       paramcd="DFS", strata=["RISKGRP"], reference="chemo", tau="4y")
+                       paramcd="DFS", strata=["RISKGRP"], reference="chemo", tau=f"{tw.analysis.rmst.years:g}y")
     via = res.analysis.headline()
     for key in ("S:all:chemo", "S:all:blina", "SE:all:blina", "hr", "hr_lower", "hr_upper", "logrank_p",
                 "CIF:marrow_relapse:chemo", "S:SR-High:blina", "z"):

@@ -76,7 +76,7 @@ def test_cli_trt01pn_prints_reference_and_why_and_report_says_it(tmp_path):
     assert "Hazard ratio Drug X vs Observation 0.63" in text and "log-rank z = 2.34 (z > 0 favours Drug X)" in text
     assert "Days from randomization" in (out / "figures" / "km_pfs.svg").read_text()
     # a landmark given in years is named in years and computed at 3 x 365.25 days
-    assert "3-year estimate" in text and "S(3 years) %" in text
+    assert "3-year estimate" in text and "3-year PFS, % \u00b1 SE" in text
     assert "DFS" not in text and not list(out.rglob("*dfs*"))
 
 

@@ -16,7 +16,7 @@ from survtrial.stats.cuminc import cumulative_incidence
 from survtrial.stats.km import kaplan_meier
 from survtrial.stats.rmst import restricted_mean_survival_time
 from survtrial.workflows.twin import analyse_twin, twin_headlines
-from survtrial.workflows.twin_spec import twin_from_dict
+from survtrial.workflows.twin_spec import load_twin, twin_from_dict
 
 EXTRA = {
     "os_hr": {"label": "OS hazard ratio", "kind": "hazard_ratio", "endpoint": "OS"},
@@ -95,7 +95,8 @@ def test_hazard_ratios_and_rmst_direct(case):
         assert v[key] == pytest.approx(float(np.exp(cox.coef[0])), rel=1e-10), key
         lo, hi = np.exp(cox.coef[0] + np.array([-1, 1]) * 1.959963984540054 * np.sqrt(cox.var[0, 0]))
         assert (v[f"{key}_lower"], v[f"{key}_upper"]) == pytest.approx((lo, hi), rel=1e-9), key
-    for key, time, event, tau, per_year in [("rmst_days", "dfs_time", "dfs_event", 4.0, 365.25),
+    horizon = load_twin("aall1731").analysis.rmst.years  # the packaged twin's analysis horizon
+    for key, time, event, tau, per_year in [("rmst_days", "dfs_time", "dfs_event", horizon, 365.25),
                                             ("rmst3_months", "dfs_time", "dfs_event", 3.0, 12.0),
                                             ("os_rmst_years", "os_time", "os_event", 3.5, 1.0)]:
         rm = restricted_mean_survival_time(f[time], f[event], f["arm"], tau=tau, reference="chemo")
@@ -149,12 +150,14 @@ def test_median_survival_when_reached():
 def _before_the_refactor(frame):
     """The AALL1731 headlines as workflows/twin.py computed them when they were code (commit 4170cf8):
     the trial analysis with the hard-coded settings, its headline() keys, the toxicity and follow-up
-    formulas. Kept here as the reference the data-driven twin must reproduce exactly."""
+    formulas. Kept here as the reference the data-driven twin must reproduce exactly (the RMST
+    horizon, then 4 years, is now the twin's, solved by the scenario)."""
     from survtrial.analysis.trial import analyse_trial
 
     frame = frame.assign(age_group=np.where(frame["age_years"] < 5, "1-4 years", "5-9 years"))
     a = analyse_trial(frame, time="dfs_time", event="dfs_event", arm="arm", reference="chemo",
-                      strata=["risk_group"], event_type="dfs_event_type", landmark=3.0, tau=4.0, endpoint="DFS",
+                      strata=["risk_group"], event_type="dfs_event_type", landmark=3.0,
+                      tau=load_twin("aall1731").analysis.rmst.years, endpoint="DFS",
                       secondary={"OS": ("os_time", "os_event")}, detailed=False)
     h = a.headline()
     out = {"dfs3_chemo": h["S:all:chemo"], "dfs3_blina": h["S:all:blina"], "hr": h["hr"],

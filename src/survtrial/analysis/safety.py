@@ -31,9 +31,12 @@ def incidence_table(
 
     Returns
     -------
-    DataFrame: per arm ``n_<arm>``, ``%_<arm>``, ``CI_<arm>`` (exact, in percent) and the risk
-    difference experimental - reference in percentage points with Newcombe's hybrid score CI.
+    DataFrame: per arm ``n_<arm>``, ``%_<arm>``, ``CI_<arm>`` (exact, in percent, as text) and the
+    risk difference experimental - reference in percentage points with Newcombe's hybrid score CI
+    (``difference (pp)``, ``difference CI`` as text); then the limits as numbers: ``lower_<arm>``,
+    ``upper_<arm>`` (percent), ``difference_lower``, ``difference_upper`` (points).
     """
+    limits: dict[str, np.ndarray] = {}
     out = pd.DataFrame(index=counts.index)
     for a in (reference, experimental):
         x = counts[a].to_numpy(dtype=np.int64) if a in counts.columns else np.zeros(len(counts), dtype=np.int64)
@@ -43,6 +46,8 @@ def incidence_table(
         out[f"%_{a}"] = 100 * np.atleast_1d(ci.proportion)
         out[f"CI_{a}"] = [f"{100 * lo:.1f}-{100 * hi:.1f}" for lo, hi in
                           zip(np.atleast_1d(ci.lower), np.atleast_1d(ci.upper), strict=True)]
+        limits[f"lower_{a}"] = 100 * np.atleast_1d(ci.lower)
+        limits[f"upper_{a}"] = 100 * np.atleast_1d(ci.upper)
     x1 = out[f"n_{experimental}"].to_numpy()
     x2 = out[f"n_{reference}"].to_numpy()
     n1, n2 = int(denominators[experimental]), int(denominators[reference])
@@ -50,6 +55,10 @@ def incidence_table(
     out["difference (pp)"] = 100 * np.atleast_1d(rd.difference)
     out["difference CI"] = [f"{100 * lo:.1f} to {100 * hi:.1f}" for lo, hi in
                             zip(np.atleast_1d(rd.lower), np.atleast_1d(rd.upper), strict=True)]
+    for name, values in limits.items():
+        out[name] = values
+    out["difference_lower"] = 100 * np.atleast_1d(rd.lower)
+    out["difference_upper"] = 100 * np.atleast_1d(rd.upper)
     return out
 
 

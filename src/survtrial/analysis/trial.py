@@ -9,9 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from survtrial.analysis._frames import combined_key
 from survtrial.analysis.arms import ReferenceArm, choose_reference
 from survtrial.analysis.competing import CompetingRisksAnalysis, analyse_competing_risks
 from survtrial.analysis.endpoint import EndpointAnalysis, analyse_endpoint, landmark_times
+from survtrial.analysis.nph import NonProportionalHazards, analyse_nph
 from survtrial.analysis.safety import adverse_event_table, toxicity_table
 from survtrial.analysis.subgroups import subgroup_analysis
 from survtrial.errors import InputError
@@ -36,6 +38,8 @@ class TrialAnalysis:
     time_unit: str | None = None
     landmark_duration: Duration | None = None
     tau_duration: Duration | None = None
+    nph: NonProportionalHazards | None = None
+    milestone_duration: Duration | None = None
 
     @property
     def reference(self) -> str:
@@ -62,6 +66,13 @@ class TrialAnalysis:
         if d is None:
             return f"t = {self.landmark:g}"
         return d.adjective if adjective else d.noun
+
+    def milestone_words(self) -> str:
+        """The milestone t* as reports write it ("3 years"; "t = 3" without a unit)."""
+        if self.nph is None:
+            return ""
+        d = self.milestone_duration
+        return d.noun if d is not None else f"t = {self.nph.milestone_time:g}"
 
     def tau_words(self) -> str:
         """The RMST horizon as reports write it ("4 years"; "t = 4" without a unit)."""
@@ -130,6 +141,8 @@ class TrialAnalysis:
             t["subgroups"] = self.subgroups
         if self.safety is not None:
             t["safety"] = self.safety
+        if self.nph is not None:
+            t.update({f"{e}_{k}": v for k, v in self.nph.tables().items()})
         return t
 
 
@@ -174,6 +187,10 @@ def analyse_trial(
     randomized: Mapping[str, int] | None = None,
     conf_level: float = 0.95,
     detailed: bool = True,
+    nph: bool = True,
+    cut_points: Sequence[float | Duration] | None = None,
+    milestone: float | Duration | None = None,
+    maxcombo: bool = True,
 ) -> TrialAnalysis:
     """Analyse a two-arm time-to-event trial from one row per subject.
 
@@ -198,7 +215,16 @@ def analyse_trial(
     adverse_events : ADAE-like frame for an adverse-event table (``survtrial.data.adam``).
     randomized : subjects randomized per arm (denominators of the flow and AE tables).
     detailed : False is the fast path for replicated simulations: secondary endpoints get only
-        KM landmarks, and Gray's test is skipped (subgroups and safety only when asked for).
+        KM landmarks, and Gray's test and the non-proportional-hazards part are skipped (subgroups
+        and safety only when asked for).
+    nph : analyse the primary endpoint for non-proportional hazards
+        (:func:`~survtrial.analysis.nph.analyse_nph`: PH test, piecewise hazard ratios, MaxCombo,
+        milestone comparison).
+    cut_points : cut points of the piecewise hazard ratios (numbers in the unit of ``time`` or
+        Durations); default the tertiles of the event times.
+    milestone : t* of the milestone comparison (default the landmark; a default beyond the
+        follow-up is left out with a note, a given one is refused).
+    maxcombo : compute the MaxCombo test.
 
     Notes
     -----
@@ -246,8 +272,20 @@ def analyse_trial(
         safety = adverse_event_table(adverse_events, den, reference=ref, conf_level=conf_level)
     flow = subject_flow(frame, arm=arm, event=event, event_type=event_type, arms=(ref, exp),
                         randomized=randomized)
+    nph_result = None
+    ms_duration = lm_duration
+    if nph and detailed:
+        given = milestone is not None
+        ms = milestone if given else (lm_duration if lm_duration is not None else landmark)
+        ms_duration = ms if isinstance(ms, Duration) else (Duration(float(ms), unit) if unit else None)
+        cuts = None if cut_points is None else landmark_times(list(cut_points), unit)
+        nph_result = analyse_nph(frame, time=time, event=event, arm=arm, reference=ref, cox=primary.cox,
+                                 strata=combined_key(frame, list(strata)), cut_points=cuts,
+                                 milestone=landmark_times([ms], unit)[0], milestone_given=given,
+                                 maxcombo=maxcombo, conf_level=conf_level)
     return TrialAnalysis(primary=primary, secondary=sec, competing=competing, subgroups=forest,
                          safety=safety, flow=flow, landmark=landmark, tau=tau,
                          options={"strata": list(strata), "subgroups": list(subgroups)},
-                         time_unit=unit, landmark_duration=lm_duration, tau_duration=tau_duration)
+                         time_unit=unit, landmark_duration=lm_duration, tau_duration=tau_duration,
+                         nph=nph_result, milestone_duration=ms_duration)
 

@@ -44,6 +44,12 @@ def analyze(
         "3y", help="Landmark for S(t): 3y, 36m, 156w, 1096d (named as written), or a number in the data's unit."
     ),
     tau: str = typer.Option("3y", help="RMST horizon, as --landmark."),
+    cut_points: list[str] | None = typer.Option(
+        None, "--cut-points", help="Cut points of the piecewise hazard ratios, e.g. 1y,2y (as --landmark; "
+        "increasing, inside the follow-up). Default: the tertiles of the event times."),
+    milestone: str | None = typer.Option(
+        None, help="Time t* of the milestone comparison (as --landmark). Default: the landmark."),
+    maxcombo: bool = typer.Option(True, "--maxcombo/--no-maxcombo", help="Compute the MaxCombo test."),
     arm_var: str | None = typer.Option(None, help="ADSL arm variable (default: TRT01P, TRT01A, ARM, ...)."),
     reference: str | None = typer.Option(
         None, help="Control arm. Default: lowest TRT01PN (ADaM), else the arm named placebo, control, "
@@ -69,14 +75,16 @@ def analyze(
             res = analyze_table(data, time=time, event=event, group=group, strata=_split(strata),
                                 subgroups=_split(subgroups), event_type=event_type, landmark=landmark,
                                 tau=tau, reference=reference, time_unit=time_unit,
-                                endpoint_name=endpoint_name, command=sys.argv)
+                                endpoint_name=endpoint_name, cut_points=_split(cut_points) or None,
+                                milestone=milestone, maxcombo=maxcombo, command=sys.argv)
         else:
             if adsl is None or adtte is None:
                 raise InputError("give --adsl and --adtte (ADaM), or --data with --time/--event/--group")
             res = analyze_adam(adsl, adtte, adae, paramcd=paramcd, strata=_split(strata),
                                subgroups=_split(subgroups), landmark=landmark, tau=tau, arm_var=arm_var,
                                reference=reference, time_unit=time_unit, event_type_var=event_type,
-                               endpoint_name=endpoint_name, command=sys.argv)
+                               endpoint_name=endpoint_name, cut_points=_split(cut_points) or None,
+                               milestone=milestone, maxcombo=maxcombo, command=sys.argv)
         files = res.report.write(out, overwrite=overwrite)
     except InputError as err:
         fail(err)
@@ -86,12 +94,20 @@ def analyze(
     for line in res.conventions():
         con.print(line)
     name = a.primary.endpoint or "Time to event"
+    from survtrial.report._style import p_phrase
+
     con.print(f"{name}: HR {a.experimental} vs {a.reference} {hr:.2f} (95% CI {lo:.2f}-{hi:.2f}); "
-              f"log-rank z = {a.primary.z:.2f} (> 0 favours {a.experimental}), P = {a.primary.logrank.p_value:.3g}")
+              f"log-rank z = {a.primary.z:.2f} (> 0 favours {a.experimental}), {p_phrase(a.primary.logrank.p_value)}")
     lm = a.primary.landmarks
     lm = lm[(lm["stratum"] == "all")].set_index("arm")["survival"]
     what = f"{a.landmark_words(adjective=True)} {a.primary.endpoint}" if a.primary.endpoint else \
         f"Event-free at {a.landmark_words()}"
     con.print(f"{what}: " + ", ".join(
         f"{arm} {100 * lm[arm]:.1f}%" for arm in (a.reference, a.experimental) if arm in lm.index))
+    if a.nph is not None:
+        from survtrial.report.nph_section import nph_sentence
+
+        con.print(nph_sentence(a, in_report=False))
+        for note in a.nph.notes:
+            con.print(f"warning: {note}")
     con.print(f"report: {files.html}")

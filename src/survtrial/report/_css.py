@@ -47,7 +47,8 @@ table.report-table th {
   padding: .3rem .7rem; vertical-align: bottom;
 }
 table.report-table td { padding: .22rem .7rem; border-bottom: 1px solid var(--light); vertical-align: top; }
-table.report-table .num { text-align: right; white-space: nowrap; }
+table.report-table .num { text-align: right; }
+table.report-table td.num { white-space: nowrap; }
 table.report-table td.na { color: var(--muted); }
 aside.callout {
   border-left: 4px solid var(--accent); background: var(--note-bg); padding: .5rem .9rem; margin: 1rem 0;

@@ -142,16 +142,82 @@ def levels_in_order(values: pd.Series) -> list[Any]:
 
 
 def format_p(p: float) -> str:
-    """P value as journals print it: ``<0.001``, 3 decimals below 0.01, otherwise 2 decimals."""
+    """The report's one P-value format: ``<0.001``, else three decimals (``0.012``, ``0.500``), and
+    ``>0.999`` at the top; empty for a missing value.
+
+    Examples
+    --------
+    >>> [format_p(p) for p in (0.00004, 0.0123, 0.04951, 0.5, 0.99995)]
+    ['<0.001', '0.012', '0.050', '0.500', '>0.999']
+    """
     if p is None or not math.isfinite(p):
         return ""
     if p < 0.001:
         return "<0.001"
-    if p < 0.01:
-        return f"{p:.3f}"
-    if p > 0.99:
-        return ">0.99"
-    return f"{p:.2f}"
+    if p > 0.999:
+        return ">0.999"
+    return f"{p:.3f}"
+
+
+def p_phrase(p: float) -> str:
+    """A P value in a sentence: ``P < 0.001``, ``P = 0.012``, ``P > 0.999`` (:func:`format_p`'s text).
+
+    Examples
+    --------
+    >>> p_phrase(0.0004), p_phrase(0.0123)
+    ('P < 0.001', 'P = 0.012')
+    """
+    text = format_p(p)
+    if not text:
+        return "P not available"
+    return f"P {text[0]} {text[1:]}" if text[0] in "<>" else f"P = {text}"
+
+
+def format_hr(hr: float, low: float | None = None, high: float | None = None) -> str:
+    """A hazard ratio with two decimals, and its CI if given: ``0.39 (0.24\u20130.64)`` (an en dash);
+    ``NE`` (not estimable) for a missing, zero or infinite ratio.
+
+    Examples
+    --------
+    >>> format_hr(0.3912), format_hr(0.3912, 0.2401, 0.6402), format_hr(float("inf"))
+    ('0.39', '0.39 (0.24\u20130.64)', 'NE')
+    """
+    if hr is None or not math.isfinite(hr) or hr <= 0:
+        return "NE"
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+        return f"{hr:.2f}"
+    return f"{hr:.2f} ({low:.2f}\u2013{high:.2f})"
+
+
+def hr_phrase(hr: float, low: float, high: float, level: float = 0.95) -> str:
+    """A hazard ratio in a sentence: ``0.39 (95% CI 0.24\u20130.64)`` (two decimals, :func:`format_hr`).
+
+    Examples
+    --------
+    >>> hr_phrase(0.3912, 0.2401, 0.6402)
+    '0.39 (95% CI 0.24\u20130.64)'
+    """
+    text = format_hr(hr, low, high)
+    return text.replace("(", f"({100 * level:g}% CI ", 1) if "(" in text else text
+
+
+def arm_colors(arms: Sequence[Any]) -> dict[str, str]:
+    """One colour per arm, the same in every figure of a report: the reference (control) arm first
+    (blue), the experimental arm second (vermillion), then the palette's order.
+
+    Examples
+    --------
+    >>> arm_colors(["chemo", "blina"])
+    {'chemo': '#0072B2', 'blina': '#D55E00'}
+    """
+    return {str(a): color(i) for i, a in enumerate(arms)}
+
+
+def arm_gid(arm: Any, what: str, index: int = 0) -> str:
+    """The SVG group id of an artist drawn for ``arm`` (``arm-<slug>-<what>-<index>``), so that a
+    check can find every mark of an arm in a figure and read its colour."""
+    slug = "".join(ch if ch.isalnum() else "_" for ch in str(arm))
+    return f"arm-{slug}-{what}-{index}"
 
 
 def figure_bytes(fig: Figure, fmt: str) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from html import escape
 from typing import Any
@@ -101,8 +102,19 @@ def column_formatters(frame: pd.DataFrame, number_format: NumberFormat) -> dict[
     return out
 
 
+#: Text cells that read as numbers (estimates with CIs, "<0.001", "NA"): right-aligned like numbers.
+_PART = r"(?:NA|NE|to|[-+<>=\u2212\u2013\u00b1\d.,;%()\s])"
+_NUMBER_TEXT = re.compile(rf"^{_PART}*\d{_PART}*$")
+
+
 def is_numeric_column(col: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+    """Numbers, or text that reads as numbers in every non-empty cell (formatted estimates)."""
+    if pd.api.types.is_bool_dtype(col):
+        return False
+    if pd.api.types.is_numeric_dtype(col):
+        return True
+    cells = [str(v) for v in col if not _is_missing(v) and str(v) not in ("", "NA", "NE", "reference")]
+    return all(_NUMBER_TEXT.match(c) for c in cells)  # an all-missing column aligns as numbers
 
 
 def table_html(frame: pd.DataFrame, caption_html: str, *, table_id: str, number_format: NumberFormat) -> str:

@@ -17,12 +17,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from survtrial.report._layout import (
+    LANDSCAPE_WIDTH_PX,
+    LAYOUT_SCRIPT,
+    PORTRAIT_WIDTH_PX,
+    Layout,
+    layout_from,
+)
 from survtrial.report.check import active_content, external_references
 
 __all__ = [
     "BrowserError",
     "BrowserUnavailable",
     "ConsoleMessage",
+    "Layout",
     "RenderedPage",
     "check_report",
     "find_chromium",
@@ -87,6 +95,9 @@ class RenderedPage:
     requests: tuple[str, ...]
     counts: dict[str, int] = field(default_factory=dict)
     pdf: bytes | None = None
+    layout: Layout | None = None
+    print_layout: tuple[Layout, ...] = ()
+    screenshots: tuple[bytes, ...] = ()
 
     @property
     def errors(self) -> tuple[ConsoleMessage, ...]:
@@ -258,6 +269,8 @@ def render_html(
     pdf: bool = False,
     timeout: float = 30.0,
     chromium: str | None = None,
+    width: int = 1280,
+    screenshot: bool = False,
 ) -> RenderedPage:
     """Load a local HTML file in headless Chromium and report what the browser saw.
 
@@ -268,18 +281,26 @@ def render_html(
     selectors : sequence of str
         CSS selectors to count in the rendered DOM (``RenderedPage.counts``).
     pdf : bool
-        Also print the page to PDF (``RenderedPage.pdf``; print CSS applies).
+        Also print the page to PDF (``RenderedPage.pdf``; print CSS applies) and measure it under
+        print media at the printable widths of a portrait and a landscape page
+        (``RenderedPage.print_layout``).
     timeout : float
         Seconds for the whole session.
     chromium : str, optional
         Executable; default :func:`find_chromium`.
+    width : int
+        Viewport width in CSS pixels (a 1280 px wide window by default).
+    screenshot : bool
+        Also capture the whole page as PNG tiles of 1600 px height (``RenderedPage.screenshots``).
 
     Returns
     -------
     RenderedPage
         Final DOM (``outerHTML``), ``innerText``, console messages (console API, uncaught
         exceptions, browser log such as failed loads and CSP violations), every URL requested
-        other than the page itself, selector counts and the optional PDF.
+        other than the page itself, selector counts, the layout at ``width``
+        (:class:`~survtrial.report._layout.Layout`: what overflows the page, what scrolls inside
+        its own box), and the optional PDF, print layouts and screenshots.
 
     Raises
     ------
@@ -316,6 +337,7 @@ def render_html(
             session = pipe.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
             for domain in ("Runtime", "Log", "Network", "Page"):
                 pipe.call(f"{domain}.enable", session=session)
+            _viewport(pipe, session, int(width))
             nav = pipe.call("Page.navigate", {"url": url}, session=session)
             if nav.get("errorText"):
                 raise BrowserError(f"navigation to {url} failed: {nav['errorText']}")
@@ -324,11 +346,15 @@ def render_html(
             expr = _PAGE_STATE % json.dumps(list(selectors))
             state = pipe.call("Runtime.evaluate", {"expression": expr, "returnByValue": True}, session=session)
             value = json.loads(state["result"]["value"])
+            layout = layout_from(_evaluate(pipe, session, LAYOUT_SCRIPT), "screen")
+            shots = _screenshots(pipe, session) if screenshot else ()
             pdf_bytes = None
+            printed_layout: tuple[Layout, ...] = ()
             if pdf:
                 printed = pipe.call("Page.printToPDF", {"printBackground": True, "preferCSSPageSize": True},
                                     session=session)
                 pdf_bytes = base64.b64decode(printed["data"])
+                printed_layout = _print_layouts(pipe, session)
             pipe.drain(0.05)
             try:
                 pipe.send("Browser.close")
@@ -343,7 +369,49 @@ def render_html(
             _reap(pid, max(1.0, min(5.0, deadline - time.monotonic())))
     messages, requests = _console(pipe.events)
     extra = tuple(u for u in requests if u != url)
-    return RenderedPage(url, value["dom"], value["text"], tuple(messages), extra, value["counts"], pdf_bytes)
+    return RenderedPage(url, value["dom"], value["text"], tuple(messages), extra, value["counts"], pdf_bytes,
+                        layout, printed_layout, shots)
+
+
+_TILE_PX = 1600
+
+
+def _viewport(pipe: _Pipe, session: str, width: int) -> None:
+    pipe.call("Emulation.setDeviceMetricsOverride",
+              {"width": width, "height": _TILE_PX, "deviceScaleFactor": 1, "mobile": False}, session=session)
+
+
+def _evaluate(pipe: _Pipe, session: str, expression: str) -> Any:
+    result = pipe.call("Runtime.evaluate", {"expression": expression, "returnByValue": True}, session=session)
+    return json.loads(result["result"]["value"])
+
+
+def _screenshots(pipe: _Pipe, session: str) -> tuple[bytes, ...]:
+    size = pipe.call("Page.getLayoutMetrics", session=session)["cssContentSize"]
+    tiles = []
+    for y in range(0, int(size["height"]), _TILE_PX):
+        clip = {"x": 0, "y": y, "width": size["width"], "height": min(_TILE_PX, size["height"] - y), "scale": 1}
+        shot = pipe.call("Page.captureScreenshot", {"format": "png", "clip": clip, "captureBeyondViewport": True},
+                         session=session)
+        tiles.append(base64.b64decode(shot["data"]))
+    return tuple(tiles)
+
+
+_LANDSCAPE_SECTIONS = "JSON.stringify([...document.querySelectorAll('section.landscape')].map(s => s.id))"
+
+
+def _print_layouts(pipe: _Pipe, session: str) -> tuple[Layout, ...]:
+    """The page under print media at a portrait page's printable width (sections printed portrait)
+    and at a landscape page's (sections printed landscape)."""
+    pipe.call("Emulation.setEmulatedMedia", {"media": "print"}, session=session)
+    landscape = _evaluate(pipe, session, _LANDSCAPE_SECTIONS)
+    out = []
+    for keep, px in (("portrait", PORTRAIT_WIDTH_PX), ("landscape", LANDSCAPE_WIDTH_PX)):
+        _viewport(pipe, session, px)
+        value = _evaluate(pipe, session, LAYOUT_SCRIPT) | {"landscape": landscape}
+        out.append(layout_from(value, f"print ({keep} page)", keep=keep))
+    pipe.call("Emulation.setEmulatedMedia", {"media": ""}, session=session)
+    return tuple(out)
 
 
 def check_report(

@@ -16,8 +16,8 @@ from matplotlib.transforms import blended_transform_factory
 
 from survtrial.errors import InputError
 from survtrial.report._style import (
-    PALETTE,
     as_frame,
+    format_hr,
     format_p,
     levels_in_order,
     numeric,
@@ -48,11 +48,7 @@ def _count_text(x: Any) -> str:
 
 
 def _hr_text(hr: float, lo: float, hi: float) -> str:
-    if not np.isfinite(hr):
-        return "NE"
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        return f"{hr:.2f}"
-    return f"{hr:.2f} ({lo:.2f}\u2013{hi:.2f})"
+    return format_hr(float(hr), float(lo), float(hi))
 
 
 def _count_columns(frame: pd.DataFrame, count_columns: Any) -> list[tuple[str, str]]:
@@ -271,7 +267,8 @@ def forest_plot(
                       [s[1][0] for s in segments], color=_INK, linewidth=1.0, zorder=2)
         if squares:
             sq = np.array(squares)
-            ax.scatter(sq[:, 0], sq[:, 1], s=sq[:, 2], marker="s", color=PALETTE[0], zorder=4,
+            # ink, not an arm's colour: a square is a hazard ratio of the two arms
+            ax.scatter(sq[:, 0], sq[:, 1], s=sq[:, 2], marker="s", color=_INK, zorder=4,
                        linewidths=0)
         if favours:
             ax.annotate("\u2190 " + plain(favours[0]), xy=(1.0, 0.0), xycoords=("data", "axes fraction"),

@@ -167,8 +167,11 @@ class Report:
         return self.add_callout(text, kind="note", title=title)
 
     def add_table(self, frame: Any, caption: str, *, csv_name: str | None = None,
-                  number_format: NumberFormat = None) -> Report:
+                  number_format: NumberFormat = None, data: Any = None) -> Report:
         """A numbered table from a pandas/polars frame; with ``csv_name`` also ``tables/<name>.csv``.
+
+        ``data``: the frame written to the CSV when it is not the one shown (e.g. the analysis'
+        frame at full precision with its column names, beside a table formatted for reading).
 
         ``number_format``: None (defaults: integers as is, P-value columns as "<0.001"/0.03,
         other floats with about three significant digits, one number of decimals per column),
@@ -185,7 +188,8 @@ class Report:
             rel = f"tables/{file}"
             if rel in self._files:
                 raise InputError(f"add_table csv_name {csv_name!r}: already used by another table")
-            self._files[rel] = df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+            raw = df if data is None else to_pandas(data, "add_table data")
+            self._files[rel] = raw.to_csv(index=False, lineterminator="\n").encode("utf-8")
             links = f' <span class="downloads">[<a href="{escape(rel)}">CSV</a>]</span>'
             table_id = "table-" + file[: -len(".csv")]
         caption_html = f'<span class="label">Table {n}.</span> {escape(str(caption))}{links}'
@@ -226,7 +230,7 @@ class Report:
     def _provenance_html(self) -> str:
         rows = []
         for key, value in self.provenance.items():
-            label = PROVENANCE_LABELS.get(key, key.replace("_", " "))
+            label = PROVENANCE_LABELS.get(key) or key[:1].upper() + key[1:].replace("_", " ")
             rows.append(f"<tr><th scope=\"row\">{escape(label)}</th><td>{escape(value)}</td></tr>")
         return f'<table class="provenance">{"".join(rows)}</table>'
 

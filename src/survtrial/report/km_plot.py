@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -13,6 +13,7 @@ from matplotlib.ticker import MaxNLocator
 from survtrial.errors import InputError
 from survtrial.report._style import (
     PERCENT,
+    arm_gid,
     as_frame,
     color,
     levels_in_order,
@@ -23,7 +24,7 @@ from survtrial.report._style import (
     style,
 )
 
-__all__ = ["KM_COLUMNS", "km_plot", "numbers_at_risk"]
+__all__ = ["CENSOR_SPACING", "KM_COLUMNS", "draw_risk_table", "km_plot", "numbers_at_risk", "sparse_censor_marks"]
 
 #: Columns of the tidy Kaplan-Meier frame (``kaplan_meier(...).to_frame()``): one row per group
 #: and distinct time (event or censoring), ``n_risk`` counted just before that time.
@@ -101,22 +102,30 @@ def numbers_at_risk(curves_frame: Any, times: Sequence[float]) -> pd.DataFrame:
     return out
 
 
-#: Censor ticks closer than 1/_MARK_BINS of the x range on the same survival level are drawn once.
-_MARK_BINS = 600
+#: A censoring is marked on a curve only where censorings are sparse: when no other censoring
+#: time of the same curve lies within this fraction of the time axis on either side. Where they are
+#: denser (a large trial's steady censoring), ticks would merge into a hatched band; the numbers at
+#: risk under the axis show censoring there.
+CENSOR_SPACING = 0.01
 
 
-def _thin_marks(t: np.ndarray, s: np.ndarray, right: float) -> tuple[np.ndarray, np.ndarray]:
-    """Drop censor ticks that would print on top of one another (large trials have thousands).
+def sparse_censor_marks(time: np.ndarray, survival: np.ndarray, right: float,
+                        spacing: float = CENSOR_SPACING) -> tuple[np.ndarray, np.ndarray]:
+    """The censor ticks to draw: censoring times (sorted, distinct) with no neighbour closer than
+    ``spacing * right`` on either side, and the curve's value there.
 
-    Up to ``_MARK_BINS`` ticks nothing is dropped; beyond, one tick is kept per (x bin, S value),
-    which changes nothing visible but keeps SVG output small.
+    Examples
+    --------
+    >>> t = np.array([1.0, 1.02, 1.04, 5.0, 9.0])
+    >>> sparse_censor_marks(t, np.ones(5), right=10.0)[0].tolist()
+    [5.0, 9.0]
     """
-    if t.size <= _MARK_BINS or not right > 0:
-        return t, s
-    bins = np.floor(t / right * _MARK_BINS)
-    _, keep = np.unique(np.column_stack([bins, s]), axis=0, return_index=True)
-    keep.sort()
-    return t[keep], s[keep]
+    t = np.asarray(time, dtype=float)
+    if t.size == 0 or not right > 0:
+        return t, np.asarray(survival, dtype=float)
+    far = np.diff(t) > spacing * right
+    keep = np.concatenate(([True], far)) & np.concatenate((far, [True]))
+    return t[keep], np.asarray(survival, dtype=float)[keep]
 
 
 def _format_count(x: float) -> str:
@@ -150,6 +159,7 @@ def km_plot(
     percent: bool = False,
     xmax: float | None = None,
     figsize: tuple[float, float] | None = None,
+    colors: Mapping[str, str] | None = None,
 ) -> Figure:
     """Kaplan-Meier step curves per group with a numbers-at-risk table under the x-axis.
 
@@ -174,7 +184,8 @@ def km_plot(
     show_ci : bool
         Shade the pointwise confidence band (``lower``, ``upper``) as given in the frame.
     censor_marks : bool
-        Vertical ticks on the curve at times with ``n_censor > 0``.
+        Vertical ticks on the curve at censoring times (``n_censor > 0``) where censorings are
+        sparse (:func:`sparse_censor_marks`: no other censoring within 1% of the time axis).
     at_risk : bool
         Draw the numbers-at-risk table.
     percent : bool
@@ -183,6 +194,9 @@ def km_plot(
         Right end of the x-axis; default: the last time (or last ``at_risk_times``).
     figsize : (float, float), optional
         Inches; default 6.5 wide (a journal's full text width).
+    colors : mapping group -> colour, optional
+        The colour of each group (e.g. :func:`~survtrial.report._style.arm_colors`, so that an arm
+        has one colour in every figure of a report); default the palette in group order.
 
     Returns
     -------
@@ -196,7 +210,9 @@ def km_plot(
     ``plot.survfit``; censor ticks sit on the curve at the censoring time. Numbers at risk follow
     :func:`numbers_at_risk`: patients with follow-up >= the tick time, 0 after a group's last
     time. The figure is built on ``matplotlib.figure.Figure`` directly (no pyplot state).
-    Colours: Okabe-Ito (colour-blind safe); line styles also differ for greyscale printing.
+    Colours: Okabe-Ito (colour-blind safe); line styles also differ for greyscale printing. Every
+    artist of a group (curve, band, ticks, its row of the risk table) carries the SVG id
+    :func:`~survtrial.report._style.arm_gid` of the group.
 
     References
     ----------
@@ -262,17 +278,23 @@ def km_plot(
         else:
             ax = fig.add_subplot()
         ax.set_label("survival")
+        palette = {c["name"]: (colors or {}).get(c["name"], color(i)) for i, c in enumerate(curves)}
         for i, c in enumerate(curves):
+            col = palette[c["name"]]
             x = np.concatenate([[0.0], c["time"]])
             y = np.concatenate([[1.0], c["survival"]])
-            ax.step(x, y, where="post", color=color(i), linestyle=linestyle(i), label=plain(c["name"]))
+            (line,) = ax.step(x, y, where="post", color=col, linestyle=linestyle(i), label=plain(c["name"]))
+            line.set_gid(arm_gid(c["name"], "curve"))
             if show_ci:
                 lo = np.concatenate([[1.0], c["lower"]])
                 hi = np.concatenate([[1.0], c["upper"]])
-                ax.fill_between(x, lo, hi, step="post", color=color(i), alpha=0.14, linewidth=0)
+                band = ax.fill_between(x, lo, hi, step="post", color=col, alpha=0.14, linewidth=0)
+                band.set_gid(arm_gid(c["name"], "band"))
             if censor_marks and c["censored"].any():
-                mx, my = _thin_marks(c["time"][c["censored"]], c["survival"][c["censored"]], right)
-                ax.scatter(mx, my, marker="|", s=14, color=color(i), linewidths=0.6, zorder=3)
+                mx, my = sparse_censor_marks(c["time"][c["censored"]], c["survival"][c["censored"]], right)
+                if mx.size:
+                    marks = ax.scatter(mx, my, marker="|", s=18, color=col, linewidths=0.7, zorder=3)
+                    marks.set_gid(arm_gid(c["name"], "censor"))
         ax.set_xlim(0.0, right)
         ax.set_ylim(ylo, yhi + 0.01 * (yhi - ylo))
         ax.set_xticks(ticks)
@@ -287,13 +309,17 @@ def km_plot(
         if n > 1:
             ax.legend(loc="lower left", handlelength=2.6)
         if at_risk:
-            _risk_table(fig, grid[1], ax, frame, ticks, [c["name"] for c in curves])
+            draw_risk_table(fig, grid[1], ax, numbers_at_risk(frame, ticks), palette)
     return fig
 
 
-def _risk_table(fig: Figure, cell: Any, ax: Any, frame: pd.DataFrame, ticks: np.ndarray,
-                names: list[str]) -> None:
-    table = numbers_at_risk(frame, ticks)
+def draw_risk_table(fig: Figure, cell: Any, ax: Any, table: pd.DataFrame, palette: Mapping[str, str],
+                    label: str = "No. at risk") -> Any:
+    """A numbers-at-risk table in grid ``cell`` under ``ax`` (sharing its x-axis): one row per group
+    of ``table`` (index: groups, columns: times, as :func:`numbers_at_risk`), the group's name in its
+    colour. Returns the table's axes (labelled "at-risk")."""
+    names = [str(g) for g in table.index]
+    ticks = np.asarray(table.columns, dtype=float)
     risk = fig.add_subplot(cell, sharex=ax)
     risk.set_label("at-risk")
     risk.set_ylim(len(names) - 0.5, -0.5)
@@ -304,12 +330,14 @@ def _risk_table(fig: Figure, cell: Any, ax: Any, frame: pd.DataFrame, ticks: np.
     widest = max(len(_format_count(v)) for v in table.to_numpy().ravel())
     risk.tick_params(axis="y", length=0, pad=6 + 2.6 * widest)
     risk.set_yticks(range(len(names)), [plain(s) for s in names])
-    for i, label in enumerate(risk.get_yticklabels()):
-        label.set_color(color(i))
-    for i, name in enumerate(names):
-        for tick, value in zip(ticks, table.loc[name].to_numpy(), strict=True):
+    for name, text in zip(names, risk.get_yticklabels(), strict=True):
+        text.set_color(palette.get(name, "#222222"))
+        text.set_gid(arm_gid(name, "at-risk"))
+    for i in range(len(names)):
+        for tick, value in zip(ticks, table.iloc[i].to_numpy(), strict=True):
             risk.text(tick, i, _format_count(value), ha="center", va="center", fontsize=8.5,
                       color="#222222", clip_on=False)
-    risk.annotate("No. at risk", xy=(0, 1), xycoords="axes fraction", xytext=(-6 - 2.6 * widest, 2),
+    risk.annotate(plain(label), xy=(0, 1), xycoords="axes fraction", xytext=(-6 - 2.6 * widest, 2),
                   textcoords="offset points", ha="right", va="bottom", fontsize=8.5,
                   fontweight="bold", color="#222222")
+    return risk

@@ -14,6 +14,7 @@ from survtrial.errors import InputError
 from survtrial.report._style import (
     PALETTE,
     PERCENT,
+    arm_gid,
     as_frame,
     color,
     levels_in_order,
@@ -38,6 +39,7 @@ __all__ = [
     "km_plot",
     "numbers_at_risk",
     "save_figure",
+    "twin_band_plot",
 ]
 
 #: Columns of the tidy cumulative-incidence frame (``cumulative_incidence(...).to_frame()``).
@@ -177,7 +179,7 @@ def calibration_plot(
     twin_values: Mapping[str, Any],
     published: Mapping[str, Any],
     *,
-    interval: float = 0.90,
+    interval: float = 0.95,
     ncols: int = 3,
     titles: Mapping[str, str] | None = None,
 ) -> Figure:
@@ -191,7 +193,8 @@ def calibration_plot(
     published : mapping name -> (value, low, high) or value
         Published estimate and its CI (``None`` for a missing limit). Every key needs twin values.
     interval : float
-        Central probability of the twin interval shaded in each panel (default 0.90).
+        Central probability of the twin interval shaded in each panel (default 0.95: the interval
+        :func:`~survtrial.workflows.twin.compare_with_published` tabulates, so figure and table agree).
     ncols : int
         Panels per row.
     titles : mapping name -> str, optional
@@ -208,8 +211,7 @@ def calibration_plot(
     -----
     The twin interval is the empirical ``(1 - interval) / 2`` and ``(1 + interval) / 2``
     quantiles (numpy's default linear interpolation, R ``quantile(type = 7)``). The check
-    "published inside the twin's central 90% interval" is the calibration criterion of the
-    AALL1731 twin.
+    "published inside the twin's central 95% interval" is the check the twin reports tabulate.
 
     Examples
     --------
@@ -273,4 +275,101 @@ def calibration_plot(
                 if len(h) > len(handles):
                     handles, labels = h, lab
         fig.legend(handles, labels, loc="outside lower center", ncols=len(handles), fontsize=8)
+    return fig
+
+
+def twin_band_plot(
+    curves: Any,
+    published: Mapping[str, Sequence[tuple[float, float, float]]] | None = None,
+    *,
+    at_risk: Mapping[str, Sequence[tuple[float, float, float]]] | None = None,
+    arm_labels: Mapping[str, str] | None = None,
+    ylabel: str = "Disease-free survival (%)",
+    xlabel: str = "Years from randomization",
+    colors: Mapping[str, str] | None = None,
+) -> Figure:
+    """Kaplan-Meier curves over twin replicates: the median and a central band per arm, with the
+    published landmarks (value and CI) on top and, optionally, the published numbers at risk under
+    the x-axis beside the twins' mean.
+
+    Parameters
+    ----------
+    curves : frame with columns ``arm, time, median, lower, upper`` (survival as proportions).
+    published : optional mapping arm -> [(time, value, se), ...] (proportions); drawn as points
+        with +-1.96 SE bars.
+    at_risk : optional mapping arm -> [(time, published, twin mean), ...]: a table under the axes,
+        two rows per arm (published, then the twins' mean), labelled by the arm's name (short).
+    arm_labels : legend label per arm (default the arm names).
+    colors : colour per arm (:func:`~survtrial.report._style.arm_colors`, so that an arm has one colour
+        in every figure of a report; default the palette in the frame's arm order). Every mark of an arm
+        carries the SVG id :func:`~survtrial.report._style.arm_gid`; published intervals are drawn
+        within 0-100%.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Axes labelled "survival" and, with ``at_risk``, "at-risk" (one text per row and time).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> c = pd.DataFrame({"arm": ["a"] * 3, "time": [0, 1, 2], "median": [1, 0.9, 0.8],
+    ...                   "lower": [1, 0.85, 0.7], "upper": [1, 0.95, 0.9]})
+    >>> fig = twin_band_plot(c, {"a": [(2.0, 0.82, 0.02)]}, at_risk={"a": [(1.0, 90, 88.4), (2.0, 40, 41.2)]})
+    >>> [ax.get_label() for ax in fig.axes]
+    ['survival', 'at-risk']
+    """
+    frame = as_frame(curves, ("arm", "time", "median", "lower", "upper"), "twin_band_plot curves")
+    arms = levels_in_order(frame["arm"])
+    rows = [(i, arm, kind) for i, arm in enumerate(arms) if (at_risk or {}).get(arm) for kind in (1, 2)]
+    with style():
+        fig = new_figure(6.2, 3.6 + (0.2 * len(rows) + 0.45 if rows else 0.0))
+        if rows:
+            grid = fig.add_gridspec(2, 1, height_ratios=[3.6, 0.22 * len(rows) + 0.25])
+            ax = fig.add_subplot(grid[0])
+        else:
+            ax = fig.add_subplot()
+        ax.set_label("survival")
+        palette = {str(a): (colors or {}).get(str(a), color(i)) for i, a in enumerate(arms)}
+        for i, arm in enumerate(arms):
+            col = palette[str(arm)]
+            part = frame[frame["arm"] == arm].sort_values("time")
+            label = plain((arm_labels or {}).get(arm, arm))
+            t = part["time"].to_numpy(dtype=float)
+            band = ax.fill_between(t, part["lower"].to_numpy(dtype=float), part["upper"].to_numpy(dtype=float),
+                                   step="post", color=col, alpha=0.18, linewidth=0)
+            band.set_gid(arm_gid(arm, "band"))
+            (line,) = ax.step(t, part["median"].to_numpy(dtype=float), where="post", color=col,
+                              linestyle=linestyle(i), label=f"{label}: twin median")
+            line.set_gid(arm_gid(arm, "curve"))
+            for k, (when, value, se) in enumerate((published or {}).get(arm, ())):
+                lo, hi = max(value - 1.96 * se, 0.0), min(value + 1.96 * se, 1.0)
+                bar = ax.errorbar([when], [value], yerr=[[value - lo], [hi - value]], fmt="o", color=col, ms=4,
+                                  capsize=3, label=f"{label}: published" if k == 0 else None)
+                parts = [a for a in (bar.lines[0], *bar.lines[1], *bar.lines[2]) if a is not None]
+                for j, part_artist in enumerate(parts):
+                    part_artist.set_gid(arm_gid(arm, "published", 10 * k + j))
+        ax.yaxis.set_major_formatter(PERCENT)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.legend(loc="lower left")
+        if rows:
+            risk = fig.add_subplot(grid[1], sharex=ax)
+            risk.set_label("at-risk")
+            risk.set_ylim(len(rows) - 0.5, -0.5)
+            for side in ("top", "right", "bottom", "left"):
+                risk.spines[side].set_visible(False)
+            risk.tick_params(axis="x", which="both", length=0, labelbottom=False)
+            risk.tick_params(axis="y", length=0, pad=18)
+            names = [f"{plain(arm)}: {'published' if kind == 1 else 'twins (mean)'}" for _, arm, kind in rows]
+            risk.set_yticks(range(len(rows)), names, fontsize=8)
+            for r, (_, arm, kind) in enumerate(rows):
+                risk.get_yticklabels()[r].set_color(palette[str(arm)])
+                risk.get_yticklabels()[r].set_gid(arm_gid(arm, "at-risk", r))
+                for when, pub, twin in at_risk[arm]:
+                    risk.text(when, r, f"{pub if kind == 1 else twin:.0f}", ha="center", va="center", fontsize=8,
+                              color="#222222", clip_on=False)
+            risk.annotate("No. at risk", xy=(0, 1), xycoords="axes fraction", xytext=(-18, 2),
+                          textcoords="offset points", ha="right", va="bottom", fontsize=8.5, fontweight="bold",
+                          color="#222222")
     return fig

@@ -11,14 +11,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from survtrial.analysis.trial import TrialAnalysis
-from survtrial.report._style import format_p
+from survtrial.report import display
+from survtrial.report._style import arm_colors, hr_phrase, p_phrase
+from survtrial.report.cif_plot import cumulative_incidence_panels
+from survtrial.report.display import MINUS, humanize, words
 from survtrial.report.forest import forest_plot
 from survtrial.report.html import Report
 from survtrial.report.km_plot import km_plot
-from survtrial.report.plots import cumulative_incidence_plot
+from survtrial.report.nph_section import add_nph_section, cut_points_words, nph_sentence
+from survtrial.report.schoenfeld_plot import schoenfeld_plot
 from survtrial.units import time_axis_label
 
 __all__ = ["add_trial_sections", "report_title", "trial_conventions", "trial_figures", "trial_report"]
@@ -47,76 +52,111 @@ def trial_conventions(analysis: TrialAnalysis) -> list[str]:
     """The unit, endpoint, reference arm (and why) and sign conventions of ``analysis``, in words."""
     ref, exp = analysis.reference, analysis.experimental
     why = analysis.reference_arm.reason if analysis.reference_arm is not None else "given"
-    return [
+    lines = [
         f"time unit: {analysis.time_unit or 'not stated'}",
         f"endpoint: {analysis.primary.endpoint or 'not named'}",
         f"landmark: {analysis.landmark_words()}",
         f"reference (control) arm: {ref}, {why}",
         f"hazard ratio {exp} vs {ref} (< 1 favours {exp}); log-rank z > 0 favours {exp}",
     ]
+    if analysis.nph is not None:
+        cuts = cut_points_words(analysis.nph.cut_points, analysis.time_unit)
+        lines.append(f"piecewise hazard ratios cut at {cuts} ({analysis.nph.cut_points_rule}); milestone: "
+                     f"{analysis.milestone_words()}")
+    return lines
+
+
+def _shared_ylim(frames: Sequence[pd.DataFrame]) -> tuple[float, float]:
+    """One y range for Kaplan-Meier panels that are compared: from the tenth below the lowest
+    curve or CI value of any panel to 1."""
+    lows = [f[c].to_numpy(dtype=float) for f in frames for c in ("survival", "lower")]
+    values = np.concatenate([v[np.isfinite(v)] for v in lows] + [np.array([1.0])])
+    return max(0.0, float(np.floor((values.min() - 0.02) * 10.0 + 1e-9) / 10.0)), 1.0
+
+
+def _subgroup_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """The subgroup frame with its names and levels in words (for the forest plot)."""
+    out = frame.copy()
+    out["subgroup"] = [humanize(v) for v in out["subgroup"]]
+    out["level"] = [humanize(v) if isinstance(v, str) else v for v in out["level"]]
+    return out
 
 
 def trial_figures(analysis: TrialAnalysis, *, time_label: str | None = None) -> dict[str, Any]:
     """The report's figures as matplotlib Figures, by name (for notebooks): KM per endpoint and per
-    stratum level, cumulative incidence, forest plot. The time axis says the analysis' unit."""
+    stratum level (one y range for the levels), cumulative incidence (one panel per cause), forest
+    plot, and the arm effect over time. The time axis says the analysis' unit; an arm has one
+    colour in every figure (:func:`~survtrial.report._style.arm_colors`: reference blue,
+    experimental vermillion)."""
     time_label = time_label or time_axis_label(analysis.time_unit)
     p = analysis.primary
     ref, exp = analysis.reference, analysis.experimental
+    colors = arm_colors([ref, exp])
     e = _stem(p.name)
     ylabel = _probability_label(p.endpoint)
-    figs: dict[str, Any] = {
-        f"km_{e}": km_plot(_arm_order(p.km.to_frame(), ref, exp), xlabel=time_label, ylabel=ylabel)}
-    for level, km in p.km_by_stratum.items():
-        figs[f"km_{e}_{level}"] = km_plot(
-            _arm_order(km.to_frame(), ref, exp), xlabel=time_label, ylabel=ylabel,
-            title=f"{p.strata[0]} = {level}")
+    km = _arm_order(p.km.to_frame(), ref, exp)
+    figs: dict[str, Any] = {f"km_{e}": km_plot(km, xlabel=time_label, ylabel=ylabel, colors=colors)}
+    if p.km_by_stratum:
+        frames = {level: _arm_order(k.to_frame(), ref, exp) for level, k in p.km_by_stratum.items()}
+        ylim = _shared_ylim(list(frames.values()))
+        right = max(float(f["time"].max()) for f in frames.values())
+        for level, frame in frames.items():
+            figs[f"km_{e}_{level}"] = km_plot(frame, xlabel=time_label, ylabel=ylabel, ylim=ylim, xmax=right,
+                                              title=f"{humanize(p.strata[0])} = {level}", colors=colors)
     for name, ep in analysis.secondary.items():
         figs[f"km_{_stem(name)}"] = km_plot(_arm_order(ep.km.to_frame(), ref, exp), xlabel=time_label,
-                                            ylabel=_probability_label(name))
+                                            ylabel=_probability_label(name), colors=colors)
     if analysis.competing is not None:
-        figs["cumulative_incidence"] = cumulative_incidence_plot(analysis.competing.cuminc.to_frame(),
-                                                                 xlabel=time_label)
+        cif = analysis.competing.cuminc.to_frame()
+        cif["group"] = pd.Categorical(cif["group"].astype(str), categories=[ref, exp])
+        cif = cif.sort_values(["group", "cause", "time"], kind="stable")
+        causes = list(pd.unique(analysis.competing.landmarks["cause"]))
+        figs["cumulative_incidence"] = cumulative_incidence_panels(
+            cif, at_risk=km, causes=causes, titles={c: humanize(c) for c in causes}, colors=colors,
+            xlabel=time_label, xmax=float(km["time"].max()))
     if analysis.subgroups is not None:
-        figs["forest"] = forest_plot(analysis.subgroups, favours=(f"Favours {exp}", f"Favours {ref}"),
+        figs["forest"] = forest_plot(_subgroup_display(analysis.subgroups),
+                                     favours=(f"Favours {exp}", f"Favours {ref}"),
                                      xlabel=f"Hazard ratio, {exp} vs {ref} (log scale)")
+    if analysis.nph is not None:
+        figs[f"schoenfeld_{e}"] = schoenfeld_plot(analysis.nph.ph_test, piecewise=analysis.nph.piecewise,
+                                                  cox_log_hr=float(p.cox.coef[0]), xlabel=time_label,
+                                                  ylabel=f"Hazard ratio {exp} vs {ref} (log scale)")
     return figs
-
-
-def _p_phrase(p: float) -> str:
-    """'= 0.03', '< 0.001' or '> 0.99' (format_p's text with its sign)."""
-    text = format_p(p)
-    return f"{text[0]} {text[1:]}" if text[:1] in "<>" and text else f"= {text}"
 
 
 def _rmst_sentence(analysis: TrialAnalysis) -> str:
     p = analysis.primary
     unit = analysis.time_unit
-    dlo, dhi = p.rmst.confidence_interval(which="difference")
+    ref, exp = analysis.reference, analysis.experimental
+    dlo, dhi = (float(v) for v in p.rmst.confidence_interval(which="difference"))
+    dif = float(p.rmst.difference)
     what = f"Restricted mean {p.endpoint or 'event-free time'} to {analysis.tau_words()}"
-    if unit is None:
-        return (f"{what}: difference {p.rmst.difference:.3f} (time unit not stated; 95% CI {dlo:.3f} to "
-                f"{dhi:.3f}), {analysis.experimental} - {analysis.reference}.")
-    days = ""
-    if unit != "days":
-        from survtrial.units import convert
 
-        days = (f" = {convert(p.rmst.difference, unit, 'days'):.0f} days; 95% CI "
-                f"{convert(dlo, unit, 'days'):.0f} to {convert(dhi, unit, 'days'):.0f} days")
-    else:
-        days = f"; 95% CI {dlo:.0f} to {dhi:.0f} days"
-    return (f"{what}: difference {analysis.experimental} - {analysis.reference} {p.rmst.difference:.3f} "
-            f"{unit}{days}.")
+    def num(x: float, d: int) -> str:
+        return f"{x:.{d}f}".replace("-", MINUS)
+
+    if unit is None:
+        return (f"{what}: difference {exp} {MINUS} {ref} {num(dif, 3)} (time unit not stated; 95% CI "
+                f"{num(dlo, 3)} to {num(dhi, 3)}).")
+    if unit == "days":
+        return f"{what}: difference {exp} {MINUS} {ref} {num(dif, 0)} days (95% CI {num(dlo, 0)} to {num(dhi, 0)})."
+    from survtrial.units import convert
+
+    return (f"{what}: difference {exp} {MINUS} {ref} {num(dif, 3)} {unit} = {num(convert(dif, unit, 'days'), 0)} "
+            f"days (95% CI {num(convert(dlo, unit, 'days'), 0)} to {num(convert(dhi, unit, 'days'), 0)} days).")
 
 
 def add_trial_sections(
     report: Report, analysis: TrialAnalysis, *, time_label: str | None = None,
     conventions: Sequence[str] | None = None,
 ) -> Report:
-    """Add the standard sections (flow, primary endpoint, risk groups, secondary endpoints,
-    competing risks, subgroups, safety) for ``analysis`` to ``report``.
+    """Add the standard sections (flow, primary endpoint, its effect over time, risk groups,
+    secondary endpoints, competing risks, subgroups, safety) for ``analysis`` to ``report``.
 
     ``conventions``: lines for the "How to read" note that opens the primary-endpoint section
-    (default: :func:`trial_conventions`).
+    (default: :func:`trial_conventions`). Tables are shown as a reader reads them
+    (:mod:`survtrial.report.display`); their CSV files hold the analysis' frames at full precision.
     """
     p = analysis.primary
     ref, exp = analysis.reference, analysis.experimental
@@ -126,75 +166,94 @@ def add_trial_sections(
     at = analysis.landmark_words()
     adj = analysis.landmark_words(adjective=True)
     unit_words = analysis.time_unit or "time unit not stated"
+    time_label = time_label or time_axis_label(analysis.time_unit)
     hr, lo, hi = p.hazard_ratio
-    strat = f"stratified by {', '.join(p.strata)}" if p.strata else "unstratified"
+    strat = f"stratified by {', '.join(words(s) for s in p.strata)}" if p.strata else "unstratified"
     figs = trial_figures(analysis, time_label=time_label)
     report.add_section("Subject flow")
-    report.add_table(analysis.flow, "Subjects per arm: randomized, analysed, events by type, censored",
-                     csv_name="subject_flow")
+    report.add_table(display.flow_table(analysis.flow), "Subjects per arm: randomized, analysed, events by type, "
+                     "censored", csv_name="subject_flow", data=analysis.flow)
 
     report.add_section(f"Primary endpoint: {name}" + ("" if p.endpoint else " (not named)"))
     report.add_note("\n".join(f"{line[0].upper()}{line[1:]}." for line in (conventions or trial_conventions(analysis))),
                     title="How to read these results")
     z = p.z
-    lines = [f"{cap} at {at}: {exp} vs {ref} (reference). Hazard ratio {exp} vs {ref} {hr:.2f} "
-             f"(95% CI {lo:.2f}-{hi:.2f}), Cox model {strat}, Efron ties; log-rank z = {z:.2f} "
-             f"(z > 0 favours {exp}), P {_p_phrase(p.logrank.p_value)} ({strat})."]
+    lines = [f"{cap} at {at}: {exp} vs {ref} (reference). Hazard ratio {exp} vs {ref} {hr_phrase(hr, lo, hi)}, "
+             f"Cox model {strat}, Efron ties; log-rank z = {z:.2f} (z > 0 favours {exp}), "
+             f"{p_phrase(float(p.logrank.p_value))} ({strat})."]
     if p.rmst is not None:
         lines.append(_rmst_sentence(analysis))
-    report.add_text(" ".join(lines))
+    report.add_text(" ".join(lines).replace("z = -", f"z = {MINUS}"))
+    if analysis.nph is not None:
+        report.add_text(nph_sentence(analysis))
     report.add_figure(figs[f"km_{e}"],
                       f"Kaplan-Meier estimates of {name} by arm, time in {unit_words} (shaded: pointwise 95% "
-                      "log-log CIs; numbers at risk under the axis)", name=f"km_{e}")
-    report.add_table(p.summary(), f"{cap} by arm: events, {adj} estimate ± SE (Greenwood), hazard ratio "
-                     f"{exp} vs {ref}", csv_name=f"{e}_summary")
-    report.add_table(p.logrank.to_frame(), f"Log-rank test ({strat}): observed and expected events",
-                     csv_name=f"{e}_logrank")
-    report.add_table(p.cox.to_frame(), f"Cox proportional hazards model: hazard ratio {exp} vs {ref}",
-                     csv_name=f"{e}_cox")
+                      "log-log CIs; ticks: censorings where they are sparse, i.e. no other within 1% of the time "
+                      "axis; numbers at risk under the axis)", name=f"km_{e}")
+    report.add_table(display.summary_table(p, adj), f"{cap} by arm: events, {adj} estimate \u00b1 SE (Greenwood) "
+                     f"with 95% log-log CI, hazard ratio {exp} vs {ref}", csv_name=f"{e}_summary", data=p.summary())
+    lr = p.logrank
+    report.add_table(display.logrank_table(p), f"Log-rank test ({strat}): observed and expected events; "
+                     f"chi-square {lr.statistic:.2f} on {lr.df} df, "
+                     f"{p_phrase(float(lr.p_value))}", csv_name=f"{e}_logrank", data=lr.to_frame())
+    report.add_table(display.cox_table(p), f"Cox proportional hazards model ({strat}, Efron ties): hazard ratio "
+                     f"{exp} vs {ref}", csv_name=f"{e}_cox", data=p.cox.to_frame())
     if p.rmst is not None:
-        report.add_table(p.rmst.to_frame("comparisons"),
+        report.add_table(display.rmst_table(p, analysis.time_unit),
                          f"Restricted mean survival time to {analysis.tau_words()}, in {unit_words} "
-                         f"({exp} - {ref} and {exp} / {ref})", csv_name=f"{e}_rmst")
+                         f"({exp} {MINUS} {ref} and {exp} / {ref})", csv_name=f"{e}_rmst",
+                         data=p.rmst.to_frame("comparisons"))
+
+    if analysis.nph is not None:
+        add_nph_section(report, analysis, time_label=time_label)
 
     if p.km_by_stratum:
-        report.add_section(f"{cap} by {p.strata[0]}")
+        level_name = words(p.strata[0])
+        report.add_section(f"{cap} by {level_name}")
         for level in p.km_by_stratum:
             key = f"km_{e}_{level}"
-            report.add_figure(figs[key], f"{cap} by arm within {p.strata[0]} {level}, time in {unit_words}",
-                              name=key)
-        report.add_table(p.landmarks, f"{adj} {name} by arm and {p.strata[0]} (estimate, SE, 95% CI; "
-                         f"time in {unit_words})", csv_name=f"{e}_landmarks")
+            report.add_figure(figs[key], f"{cap} by arm within {level_name} {level}, time in {unit_words} (the "
+                              "same axes in every panel)", name=key)
+        report.add_table(display.landmark_table(p, adj, humanize(p.strata[0])), f"{adj} {name} by arm and {level_name} "
+                         f"(estimate, SE, 95% log-log CI; at risk and events at {at})", csv_name=f"{e}_landmarks",
+                         data=p.landmarks)
 
     for sec, ep in analysis.secondary.items():
         report.add_section(f"Secondary endpoint: {sec}")
         report.add_figure(figs[f"km_{_stem(sec)}"], f"Kaplan-Meier estimates of {sec} by arm, time in {unit_words}",
                           name=f"km_{_stem(sec)}")
-        report.add_table(ep.summary(), f"{sec} by arm ({adj} estimate)", csv_name=f"{_stem(sec)}_summary")
+        report.add_table(display.summary_table(ep, adj), f"{sec} by arm ({adj} estimate \u00b1 SE, 95% CI)",
+                         csv_name=f"{_stem(sec)}_summary", data=ep.summary())
 
     if analysis.competing is not None:
         c = analysis.competing
         report.add_section("Competing risks")
         report.add_figure(figs["cumulative_incidence"],
-                          f"Cumulative incidence (Aalen-Johansen) by event type and arm, time in {unit_words}",
-                          name="cumulative_incidence")
-        report.add_table(c.landmarks, f"Cumulative incidence at {at} by event type and arm (SE as cmprsk)",
-                         csv_name="cumulative_incidence_landmarks")
+                          f"Cumulative incidence (Aalen-Johansen) of each event type by arm, with pointwise 95% CIs "
+                          f"(shaded), time in {unit_words}; one panel per event type, all on the same axes; numbers "
+                          "at risk (free of any event and followed) under each panel", name="cumulative_incidence")
+        report.add_table(display.competing_risks_table(c, [ref, exp]),
+                         f"Cumulative incidence at {at} by event type and arm, % with 95% CI (variance as cmprsk)",
+                         csv_name="cumulative_incidence_landmarks", data=c.landmarks)
         if c.tests is not None:
-            report.add_table(c.tests, "Gray's test between arms, per event type", csv_name="gray_tests")
+            report.add_table(display.gray_table(c.tests), "Gray's test of equal cumulative incidence in the two "
+                             "arms, per event type", csv_name="gray_tests", data=c.tests)
 
     if analysis.subgroups is not None:
         report.add_section("Subgroups")
         report.add_figure(figs["forest"],
                           f"Hazard ratio {exp} vs {ref} by subgroup with 95% CI (< 1 favours {exp}); P values "
                           "for the arm-by-subgroup interaction", name="forest")
-        report.add_table(analysis.subgroups, f"Subgroup analysis (hazard ratios {exp} vs {ref})",
-                         csv_name="subgroups")
+        report.add_table(display.subgroup_table(analysis.subgroups, ref, exp),
+                         f"Subgroup analysis (hazard ratios {exp} vs {ref}; NE: not estimable)", csv_name="subgroups",
+                         data=analysis.subgroups)
 
     if analysis.safety is not None:
         report.add_section("Safety")
-        report.add_table(analysis.safety, "Subjects with events per arm: % with exact (Clopper-Pearson) 95% CI; "
-                         f"risk difference {exp} - {ref} with Newcombe 95% CI", csv_name="safety")
+        report.add_table(display.safety_table(analysis.safety, ref, exp),
+                         "Subjects with events per arm: n (%; exact Clopper-Pearson 95% CI); risk difference "
+                         f"{exp} {MINUS} {ref} in percentage points with Newcombe 95% CI", csv_name="safety",
+                         data=analysis.safety)
     return report
 
 

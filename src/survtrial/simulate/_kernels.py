@@ -1,4 +1,4 @@
-"""Entry points of the compiled simulation kernels: simulate a block of trials, or replay one trial.
+"""Entry points of the compiled simulation kernels: simulate a block of trials, or draw trials' patients.
 
 One call (without the GIL: threads run blocks side by side) simulates a block of consecutive
 trials from one xoshiro256++ state (draws in trial order, so the first m trials of a block do not
@@ -13,6 +13,8 @@ The two halves are compiled on their own (side by side on first use, see
 kernels called only from other kernels are compiled without a Python wrapper
 (``no_cpython_wrapper=True``): nothing calls them from Python, and the wrappers cost compile time
 (about a tenth of the analysis half's).
+:func:`patient_trials` draws the same trials with every exit revealed (unlimited follow-up), for
+``engine.trial_data`` and ``trial.simulate_trial``.
 """
 
 from __future__ import annotations
@@ -21,28 +23,13 @@ import numpy as np
 from numba import njit
 
 from survtrial.simulate._cache import drop_stale_kernel_cache
-from survtrial.simulate._generate import DROPOUT, NO_EXIT, fill_late_exits, generate_trial, pref_rows
+from survtrial.simulate._generate import DROPOUT, NO_EXIT, buffers, generate_trial
 from survtrial.simulate._looks import workspace
 
 # before any kernel is loaded from numba's cache (wherever numba keeps it: NUMBA_CACHE_DIR or __pycache__)
 drop_stale_kernel_cache(cache=generate_trial.stats.cache_path)
 
-__all__ = ["DROPOUT", "NO_EXIT", "patient_block", "simulate_block"]
-
-
-@njit(cache=True, error_model="numpy")
-def _buffers(n_cap, n_cells):
-    enrol = np.empty(n_cap + 1)
-    cell = np.empty(n_cap + 1, dtype=np.int64)
-    exit_t = np.empty(n_cap + 1)
-    cause = np.empty(n_cap + 1, dtype=np.int64)
-    pref = np.zeros((pref_rows(n_cells, n_cap), n_cap + 1), dtype=np.int64)
-    grid = np.zeros(max(1, n_cap // 2) + 1, dtype=np.int64)
-    cand = np.empty(n_cap + 1, dtype=np.int64)
-    sup = np.empty(n_cap + 1, dtype=np.int64)
-    n_cand = np.zeros(3, dtype=np.int64)
-    scratch = np.empty(n_cap + 1)
-    return enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch
+__all__ = ["DROPOUT", "NO_EXIT", "patient_trials", "simulate_block"]
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -59,36 +46,49 @@ def simulate_block(state, sizes, gen, ana, out, draw, analyse):
     n_strata = gen.strat_cum.size
     n_arms = gen.n_arms
     n_cells = n_strata * n_arms
-    enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch = _buffers(n_cap, n_cells)
+    bufs = buffers(n_cap, n_cells)
+    enrol, cell, _row, exit_t, cause, _u, pref, grid, cand = bufs[:9]
+    n_cand = bufs[15]
     ws = workspace(n_cap, n_cells, n_strata if ana.stratified else 1, ana.test_kind.size)
     for i in range(sizes.size):
         n = sizes[i]
-        draw(
-            state, n, gen.acc_knots, gen.acc_cum, gen.acc_dens, gen.strat_cum, gen.stratified_blocks, gen.blocks,
-            gen.target, gen.n_arms, gen.breaks, gen.tot_rates, gen.tot_cum, gen.p_event, gen.type_cum, gen.horizon,
-            gen.min_events, enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch,
-        )
+        draw(state, n, gen, gen.horizon, gen.min_events, bufs)
         analyse(n, enrol, cell, exit_t, cause, pref, grid, cand, n_cand[0], n_strata, n_arms, ana, ws, out, i)
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
-def patient_block(state, late_state, sizes, index, gen):
-    """Patient arrays (enrol, cell, exit time, cause) of trial ``index`` of a block (the earlier
-    trials are drawn and discarded); the exits the trial did not draw (after the horizon) come
-    from ``late_state``."""
-    n_cap = sizes[: index + 1].max()
+@njit(cache=True, error_model="numpy")
+def patient_trials(state, sizes, first, gen):
+    """Patient arrays of trials ``first..len(sizes)-1`` of a block, with unlimited follow-up (the
+    earlier trials are drawn as far as stream A needs and discarded): enrol, cell, hazard row,
+    exit time (inf: never leaves), cause (an event type, DROPOUT, or NO_EXIT for an infinite
+    exit time), concatenated in trial order, and the offsets of the trials (``first`` .. end)."""
+    n_cap = sizes.max() if sizes.size else 0
     n_cells = gen.strat_cum.size * gen.n_arms
-    enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch = _buffers(n_cap, n_cells)
-    for i in range(index + 1):
-        generate_trial(
-            state, sizes[i], gen.acc_knots, gen.acc_cum, gen.acc_dens, gen.strat_cum, gen.stratified_blocks,
-            gen.blocks, gen.target, gen.n_arms, gen.breaks, gen.tot_rates, gen.tot_cum, gen.p_event, gen.type_cum,
-            gen.horizon, gen.min_events, enrol, cell, exit_t, cause, pref, grid, cand, sup, n_cand, scratch,
-        )
-    n = sizes[index]
-    fill_late_exits(late_state, n, enrol, cell, gen.breaks, gen.tot_rates, gen.tot_cum, gen.horizon, exit_t, sup,
-                    n_cand)
-    causes = np.full(n, NO_EXIT, dtype=np.int64)
-    for r in range(n_cand[0]):
-        causes[cand[r]] = cause[cand[r]]
-    return enrol[:n].copy(), cell[:n].copy(), exit_t[:n].copy(), causes
+    bufs = buffers(n_cap, n_cells)
+    enrol, cell, row, exit_t, cause, _u, _pref, _grid, cand = bufs[:9]
+    n_cand = bufs[15]
+    for i in range(first):  # no exit revealed: only stream A matters for the later trials
+        generate_trial(state, sizes[i], gen, 0.0, 0, bufs)
+    m = sizes.size - first
+    offsets = np.zeros(m + 1, dtype=np.int64)
+    for q in range(m):
+        offsets[q + 1] = offsets[q] + sizes[first + q]
+    total = offsets[m]
+    o_enrol = np.empty(total)
+    o_cell = np.empty(total, dtype=np.int64)
+    o_row = np.empty(total, dtype=np.int64)
+    o_exit = np.empty(total)
+    o_cause = np.full(total, NO_EXIT, dtype=np.int64)
+    cured = gen.cure.size > 0
+    for q in range(m):
+        n = sizes[first + q]
+        generate_trial(state, n, gen, np.inf, 0, bufs)
+        o = offsets[q]
+        for i in range(n):
+            o_enrol[o + i] = enrol[i]
+            o_cell[o + i] = cell[i]
+            o_row[o + i] = row[i] if cured else cell[i]
+            o_exit[o + i] = exit_t[i]
+        for r in range(n_cand[0]):
+            o_cause[o + cand[r]] = cause[cand[r]]
+    return o_enrol, o_cell, o_row, o_exit, o_cause, offsets

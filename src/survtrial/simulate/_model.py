@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -76,7 +76,10 @@ class CalibratedScenario:
     Attributes
     ----------
     hazards : dict
-        ``(stratum, arm) -> PiecewiseHazard`` of the DFS event.
+        ``(stratum, arm) -> PiecewiseHazard`` of the DFS event (of the patients not cured).
+    cure_fractions : dict
+        ``(stratum, arm) -> share`` of patients who never have a DFS event (mixture cure model:
+        ``S(t) = pi + (1 - pi) exp(-H(t))``); 0 where the scenario gives none.
     cause_shares : dict
         ``(stratum, arm) -> (E,)`` probability of each event type given a DFS event.
     fatal, relapse_death : numpy.ndarray of bool, (E,)
@@ -87,6 +90,12 @@ class CalibratedScenario:
         Fixed total and per-arm sizes, or None (Poisson total, randomized by ratio).
     cut_years, cut_events
         Data cut: years from study start, or the DFS event count (one of them, or neither).
+    parameters : dict
+        The scenario's free parameters as solved from its curve targets (empty if none).
+    curve_fit : CurveFit or None
+        The curve targets (published Cox HR, RMST difference) next to their model values.
+    accrual_fit : AccrualFit or None
+        The accrual's fit to the published numbers at risk, when solved from them.
     """
 
     name: str
@@ -94,6 +103,7 @@ class CalibratedScenario:
     strata: tuple[str, ...]
     stratum_shares: np.ndarray
     hazards: dict[tuple[str, str], PiecewiseHazard]
+    cure_fractions: dict[tuple[str, str], float]
     event_types: tuple[str, ...]
     fatal: np.ndarray
     relapse_death: np.ndarray
@@ -106,6 +116,14 @@ class CalibratedScenario:
     start_date: dt.date
     cut_years: float | None
     cut_events: int | None
+    parameters: dict[str, float] = field(default_factory=dict)
+    curve_fit: Any = None
+    accrual_fit: Any = None
+
+    @property
+    def rmst_horizon(self) -> float | None:
+        """The horizon (years) of the RMST curve target, if any (given, or solved from an arm's mean)."""
+        return None if self.curve_fit is None else self.curve_fit.rmst_horizon
 
     @property
     def cut_date(self) -> dt.date | None:
@@ -125,7 +143,25 @@ class CalibratedScenario:
 
     def dfs_survival(self, t: float, arm: str, stratum: str | None = None) -> float:
         """Model DFS at ``t``; for the arm as a whole (strata mixed by their shares) if no stratum."""
-        return self._mix(arm, stratum, lambda s: self.hazards[s, arm].survival(t))
+        return self._mix(arm, stratum, lambda s: self._dfs(s, arm, t))
+
+    def _dfs(self, stratum: str, arm: str, t: float) -> float:
+        pi = self.cure_fractions[stratum, arm]
+        return pi + (1.0 - pi) * float(self.hazards[stratum, arm].survival(t))
+
+    def hazard_ratio(self, arm: str, reference: str, stratum: str) -> pd.DataFrame:
+        """Ratio of the DFS hazards (of those not cured) of ``arm`` to ``reference`` in a stratum,
+        one row per interval of their merged breaks (NaN where the reference hazard is 0)."""
+        for a in (arm, reference):
+            if a not in self.arms:
+                raise InputError(f"unknown arm {a!r}; allowed: {list(self.arms)}")
+        if stratum not in self.strata:
+            raise InputError(f"unknown stratum {stratum!r}; allowed: {list(self.strata)}")
+        h, r = self.hazards[stratum, arm], self.hazards[stratum, reference]
+        b = np.union1d(h.breaks, r.breaks)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(r.hazard(b) > 0, h.hazard(b) / np.where(r.hazard(b) > 0, r.hazard(b), 1.0), np.nan)
+        return pd.DataFrame({"start": b, "end": np.append(b[1:], np.inf), "hazard_ratio": ratio})
 
     def cumulative_incidence(self, t: float, arm: str, types: Sequence[str], stratum: str | None = None) -> float:
         """Model cumulative incidence at ``t`` of the union of event ``types``."""
@@ -134,7 +170,7 @@ class CalibratedScenario:
             raise InputError(f"unknown event type(s) {bad}; allowed: {list(self.event_types)}")
         mask = np.isin(self.event_types, list(types))
         return self._mix(
-            arm, stratum, lambda s: self.cause_shares[s, arm][mask].sum() * (1 - self.hazards[s, arm].survival(t))
+            arm, stratum, lambda s: self.cause_shares[s, arm][mask].sum() * (1 - self._dfs(s, arm, t))
         )
 
     def overall_survival(self, t: float, arm: str, stratum: str | None = None) -> float:
@@ -149,6 +185,7 @@ class CalibratedScenario:
                 fatal_share=float(p[self.fatal].sum()),
                 relapse_share=float(p[self.relapse_death].sum()),
                 death_rate=self.post_relapse_death_rate[arm],
+                cure_fraction=self.cure_fractions[s, arm],
             )
 
         return self._mix(arm, stratum, one)
@@ -167,10 +204,14 @@ class CalibratedScenario:
         return pd.DataFrame(rows)
 
     def to_frame(self) -> pd.DataFrame:
-        """The calibrated DFS hazards: one row per stratum x arm x interval."""
+        """The calibrated DFS hazards: one row per stratum x arm x interval (with the cell's cure
+        fraction; ``survival_at_start`` is of the whole cell, cured included)."""
         parts = []
         for (s, a), h in self.hazards.items():
             f = h.to_frame()
+            pi = self.cure_fractions[s, a]
+            f["survival_at_start"] = pi + (1.0 - pi) * f["survival_at_start"]
+            f.insert(0, "cure_fraction", pi)
             f.insert(0, "arm", a)
             f.insert(0, "stratum", s)
             parts.append(f)

@@ -15,9 +15,13 @@ results do not depend on chunk sizes or workers, as with a numpy Generator.
   bits of one 64-bit draw choose the strip and its top 53 bits the abscissa; 98.9% of draws are
   accepted at once, the rest use one more uniform (wedge test or the tail beyond r by memorylessness).
   Filling an array alternates streams A and B (two independent dependency chains side by side).
+- Sub-streams: a trial's exit segments each take one word of stream A and expand it by splitmix64
+  into two xoshiro256++ states of their own (:func:`seeded_state`, the seeding the xoshiro
+  authors recommend), so each segment's sequence can stop and resume without moving the others.
 
 References
 ----------
+Steele GL, Lea D, Flood CH. Fast splittable pseudorandom number generators. OOPSLA 2014:453-472.
 Blackman D, Vigna S. Scrambled linear pseudorandom number generators. ACM Trans Math Softw 2021;47:36.
 Marsaglia G, Tsang WW. The ziggurat method for generating random variables. J Stat Softw 2000;5(8).
 """
@@ -29,7 +33,8 @@ import math
 import numpy as np
 from numba import njit, uint64
 
-__all__ = ["bits", "block_state", "exponentials", "uniform", "uniforms"]
+__all__ = ["bits", "block_state", "exponential_step", "exponentials", "seeded_state", "uniform", "uniform_step",
+           "uniforms"]
 
 _R = 7.69711747013104972  # right end of the base strip (256 strips)
 _V = 3.949659822581557e-3  # area of every strip
@@ -114,6 +119,43 @@ def exponential_step(s0, s1, s2, s3):
         x, accepted, s0, s1, s2, s3 = _outside_rectangle(res, s0, s1, s2, s3)
         if accepted:
             return x, s0, s1, s2, s3
+
+
+@njit(inline="always")
+def uniform_step(s0, s1, s2, s3):
+    """One uniform on [0, 1) (the top 53 bits of one output) and the next state: (u, s0, s1, s2, s3)."""
+    res, s0, s1, s2, s3 = step(s0, s1, s2, s3)
+    return np.int64(res >> uint64(11)) * (1.0 / _TWO53), s0, s1, s2, s3
+
+
+@njit(inline="always")
+def _splitmix(x):
+    """One splitmix64 step: (next state, output) (Steele, Lea & Flood 2014; Vigna's reference code)."""
+    x = x + uint64(0x9E3779B97F4A7C15)
+    z = x
+    z = (z ^ (z >> uint64(30))) * uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> uint64(27))) * uint64(0x94D049BB133111EB)
+    return x, z ^ (z >> uint64(31))
+
+
+@njit(inline="always")
+def seeded_state(word):
+    """Two xoshiro256++ states (a0, a1, a2, a3, b0, b1, b2, b3) from one 64-bit word: eight
+    splitmix64 outputs, as the xoshiro authors recommend for seeding (never all zero in
+    practice; guarded all the same)."""
+    x, a0 = _splitmix(word)
+    x, a1 = _splitmix(x)
+    x, a2 = _splitmix(x)
+    x, a3 = _splitmix(x)
+    x, b0 = _splitmix(x)
+    x, b1 = _splitmix(x)
+    x, b2 = _splitmix(x)
+    x, b3 = _splitmix(x)
+    if (a0 | a1 | a2 | a3) == uint64(0):
+        a0 = uint64(1)
+    if (b0 | b1 | b2 | b3) == uint64(0):
+        b0 = uint64(1)
+    return a0, a1, a2, a3, b0, b1, b2, b3
 
 
 @njit(inline="always")

@@ -77,20 +77,18 @@ def _cached(dispatcher: Any, argtypes: tuple) -> bool:
 
 def generation_call(gen: Any) -> tuple:
     """Arguments of ``generate_trial`` as the block kernel passes them, for a trial of two patients."""
-    from survtrial.simulate import _kernels, _rng
+    from survtrial.simulate import _generate, _rng
 
-    bufs = _kernels._buffers.py_func(2, gen.strat_cum.size * gen.n_arms)  # plain numpy: nothing to compile
-    return (_rng.block_state(0, 0), np.int64(2), gen.acc_knots, gen.acc_cum, gen.acc_dens, gen.strat_cum,
-            gen.stratified_blocks, gen.blocks, gen.target, gen.n_arms, gen.breaks, gen.tot_rates, gen.tot_cum,
-            gen.p_event, gen.type_cum, gen.horizon, gen.min_events, *bufs)
+    bufs = _generate.buffers.py_func(2, gen.strat_cum.size * gen.n_arms)  # plain numpy: nothing to compile
+    return (_rng.block_state(0, 0), np.int64(2), gen, gen.horizon, gen.min_events, bufs)
 
 
 def analysis_call(gen: Any, ana: Any, out: Any) -> tuple:
     """Arguments of ``analyse_looks`` as the block kernel passes them, for an empty trial."""
-    from survtrial.simulate import _kernels, _looks
+    from survtrial.simulate import _generate, _looks
 
-    enrol, cell, exit_t, cause, pref, grid, cand, _sup, _n_cand, _scratch = _kernels._buffers.py_func(
-        2, gen.strat_cum.size * gen.n_arms)
+    enrol, cell, _row, exit_t, cause, _u, pref, grid, cand = _generate.buffers.py_func(
+        2, gen.strat_cum.size * gen.n_arms)[:9]
     n_strata = gen.strat_cum.size
     ws = _looks.workspace.py_func(2, n_strata * gen.n_arms, n_strata if ana.stratified else 1, ana.test_kind.size)
     return (np.int64(0), enrol, cell, exit_t, cause, pref, grid, cand, np.int64(0), np.int64(n_strata),

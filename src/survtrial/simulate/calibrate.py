@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.optimize import brentq
 from scipy.special import exprel
 
 from survtrial.errors import InputError
+from survtrial.simulate._curve_fit import solve_parameters
+from survtrial.simulate._hazard_fit import calibrate_hazard_ratio, calibrate_piecewise_hazards
 from survtrial.simulate._model import AccrualPattern, CalibratedScenario
+from survtrial.simulate._scenario_core import build_core
 from survtrial.simulate.piecewise import PiecewiseHazard
 
 if TYPE_CHECKING:
@@ -21,6 +24,7 @@ __all__ = [
     "CalibratedScenario",
     "calibrate_cause_shares",
     "calibrate_cut_for_median_follow_up",
+    "calibrate_hazard_ratio",
     "calibrate_piecewise_hazards",
     "calibrate_post_relapse_death_rate",
     "calibrate_scenario",
@@ -28,81 +32,6 @@ __all__ = [
 ]
 
 DAYS_PER_YEAR = 365.25
-
-
-def _landmarks(times: Any, survival_targets: Any) -> tuple[np.ndarray, np.ndarray]:
-    t = np.atleast_1d(np.asarray(times, dtype=float))
-    s = np.atleast_1d(np.asarray(survival_targets, dtype=float))
-    if t.ndim != 1 or t.shape != s.shape or t.size == 0:
-        raise InputError(f"need one survival target per landmark time, got {t.size} times and {s.size} targets")
-    if not np.all(np.isfinite(t)) or np.any(t <= 0) or np.any(np.diff(t) <= 0):
-        raise InputError(f"landmark times must be finite, > 0 and strictly increasing, got {t.tolist()}")
-    if np.any(~np.isfinite(s)) or np.any((s <= 0) | (s >= 1)):
-        raise InputError(f"survival targets must lie in (0, 1), got {s.tolist()}")
-    if np.any(np.diff(s) >= 0):
-        raise InputError(f"survival targets must decrease in time, got {s.tolist()} at {t.tolist()}")
-    return t, s
-
-
-def calibrate_piecewise_hazards(
-    times: Any, survival_targets: Any, shape: PiecewiseHazard | tuple[Any, Any] | None = None
-) -> PiecewiseHazard:
-    """Piecewise-constant hazard whose survival passes exactly through landmark targets.
-
-    Parameters
-    ----------
-    times : array_like
-        Landmark times ``t_1 < ... < t_K`` (> 0).
-    survival_targets : array_like
-        Targets ``S(t_k)`` in (0, 1), decreasing.
-    shape : PiecewiseHazard or (breaks, relative), optional
-        Relative hazard profile ``h0``. Between consecutive landmarks the hazard is ``c_k * h0(t)``;
-        after the last landmark the last scale continues (a small ``h0`` there gives a plateau,
-        zero gives a cure fraction). None: constant between landmarks.
-
-    Returns
-    -------
-    PiecewiseHazard
-        On the union of the shape's breaks and the landmarks.
-
-    Notes
-    -----
-    With ``S_0 = 1`` at ``t_0 = 0``, the scale on landmark interval k is
-    ``c_k = -log(S_k / S_{k-1}) / integral of h0 over [t_{k-1}, t_k)``. For a constant profile this is
-    the closed form ``lambda_k = -log(S_k / S_{k-1}) / (t_k - t_{k-1})``. The cumulative hazard is linear
-    in the scale, so the root of ``S(t_k; c) = S_k`` is this closed form: no iteration is needed and
-    the targets are met to rounding error.
-
-    Examples
-    --------
-    >>> h = calibrate_piecewise_hazards([3.0], [0.879], shape=([0, 1, 2, 3], [1, 1, 1, 0.25]))
-    >>> round(float(h.survival(3.0)), 12), float(h.rates[3] / h.rates[0])
-    (0.879, 0.25)
-    """
-    t, s = _landmarks(times, survival_targets)
-    if shape is None:
-        h0 = PiecewiseHazard([0.0], [1.0])
-    elif isinstance(shape, PiecewiseHazard):
-        h0 = shape
-    else:
-        h0 = PiecewiseHazard(*shape)
-    breaks = np.union1d(h0.breaks, t)
-    rel = h0.hazard(breaks)
-    seg = np.searchsorted(t, breaks, side="right")  # landmark interval of each piece (K = tail)
-    length = np.append(breaks[1:], np.inf) - breaks
-    inside = seg < t.size
-    integral = np.bincount(seg[inside], weights=(rel * length)[inside], minlength=t.size)
-    drop = -np.diff(np.log(np.concatenate([[1.0], s])))
-    if np.any((integral <= 0) & (drop > 0)):
-        k = int(np.flatnonzero((integral <= 0) & (drop > 0))[0])
-        lo = 0.0 if k == 0 else t[k - 1]
-        raise InputError(
-            f"the hazard shape is zero on [{lo:g}, {t[k]:g}) but S must fall from "
-            f"{1.0 if k == 0 else s[k - 1]:g} to {s[k]:g}; give the shape a positive value there"
-        )
-    scale = np.divide(drop, integral, out=np.zeros_like(drop), where=integral > 0)
-    scale = np.append(scale, scale[-1])
-    return PiecewiseHazard(breaks, rel * scale[seg])
 
 
 def calibrate_cause_shares(
@@ -186,13 +115,15 @@ def _spread(shares: dict[str, float], among: list[str], amount: float, w: dict[s
 
 
 def overall_survival_after_events(
-    t: float, hazard: PiecewiseHazard, *, fatal_share: float, relapse_share: float, death_rate: float
+    t: float, hazard: PiecewiseHazard, *, fatal_share: float, relapse_share: float, death_rate: float,
+    cure_fraction: float = 0.0,
 ) -> float:
     """OS at ``t`` when a share of DFS events is fatal and a share is followed by death at ``death_rate``.
 
     Notes
     -----
-    ``OS(t) = 1 - fatal_share F(t) - relapse_share (F(t) - J(t))`` with ``F = 1 - S`` and
+    ``OS(t) = 1 - (1 - pi) (fatal_share F(t) + relapse_share (F(t) - J(t)))`` with ``F = 1 - S``
+    (S of ``hazard``), ``pi`` the cure fraction (the cured never have a DFS event) and
     ``J(t) = integral_0^t f(u) exp(-death_rate (t - u)) du`` (relapsed by t and still alive), in
     closed form on each piece of the hazard. Other event types are never fatal.
     """
@@ -208,7 +139,7 @@ def overall_survival_after_events(
         expo = -death_rate * (t - a - length) - r * length
         piece = r * s_a * np.exp(expo) * length * exprel(-(death_rate - r) * length)
         j = float(np.sum(np.where(length > 0, piece, 0.0)))
-    return 1.0 - fatal_share * f_t - relapse_share * (f_t - j)
+    return 1.0 - (1.0 - cure_fraction) * (fatal_share * f_t + relapse_share * (f_t - j))
 
 
 def calibrate_post_relapse_death_rate(
@@ -218,19 +149,22 @@ def calibrate_post_relapse_death_rate(
     weights: Sequence[float],
     fatal_share: Sequence[float],
     relapse_share: Sequence[float],
+    cure_fractions: Sequence[float] | None = None,
 ) -> float:
     """Death rate after relapse (per year) so that the weighted mixture of OS at ``time`` hits a target.
 
-    Each component (stratum) has its DFS hazard, its share of fatal DFS events and its share of
-    events followed by the post-relapse death hazard; OS is :func:`overall_survival_after_events`.
-    Solved by Brent's method: OS decreases strictly in the rate.
+    Each component (stratum) has its DFS hazard (of those not cured), cure fraction (default 0),
+    share of fatal DFS events and share of events followed by the post-relapse death hazard; OS is
+    :func:`overall_survival_after_events`. Solved by Brent's method: OS decreases strictly in the rate.
     """
+    cures = [0.0] * len(hazards) if cure_fractions is None else list(cure_fractions)
 
     def os_at(rate: float) -> float:
         return float(
             sum(
-                w * overall_survival_after_events(time, h, fatal_share=f, relapse_share=r, death_rate=rate)
-                for h, w, f, r in zip(hazards, weights, fatal_share, relapse_share, strict=True)
+                w * overall_survival_after_events(time, h, fatal_share=f, relapse_share=r, death_rate=rate,
+                                                  cure_fraction=c)
+                for h, w, f, r, c in zip(hazards, weights, fatal_share, relapse_share, cures, strict=True)
             )
         )
 
@@ -281,31 +215,40 @@ def calibrate_cut_for_median_follow_up(median_follow_up: float, accrual: Accrual
     return float(brentq(excess, m + start, cut, xtol=1e-12))
 
 
-def _years(date: Any, start: Any) -> float:
-    return (date - start).days / DAYS_PER_YEAR
-
-
 def calibrate_scenario(sc: Scenario) -> CalibratedScenario:
     """Solve every target of a scenario into simulation parameters (hazards, shares, rates, cut).
 
-    Errors are InputError naming the scenario key whose target cannot be met.
+    Order: the free ``parameters`` (if any) from the ``curve_targets`` (each trial of parameter
+    values recomputes the landmark-calibrated hazards, the accrual solved from numbers at risk and
+    the cut); then event-type shares, post-relapse death rates. Errors are InputError naming the
+    scenario key whose target cannot be met. Results are cached by the scenario's digest.
     """
+    cached = _CACHE.get(sc.digest)
+    if cached is not None:
+        return cached
+    out = _calibrate(sc)
+    if len(_CACHE) >= 64:
+        _CACHE.pop(next(iter(_CACHE)))
+    _CACHE[sc.digest] = out
+    return out
+
+
+_CACHE: dict[str, CalibratedScenario] = {}
+
+
+def _calibrate(sc: Scenario) -> CalibratedScenario:
     arms, strata = tuple(sc.arms), tuple(sc.strata)
     weights = np.array([sc.strata[s].share for s in strata])
-    hazards: dict[tuple[str, str], PiecewiseHazard] = {}
-    for s in strata:
-        for a in arms:
-            spec = sc.hazards[s][a]
-            try:
-                if spec.rates is not None:
-                    hazards[s, a] = PiecewiseHazard(spec.breaks, spec.rates)
-                else:
-                    shape = spec.shape or sc.hazard_shape
-                    hz_shape = None if shape is None else PiecewiseHazard(shape.breaks, shape.relative)
-                    times, targets = zip(*spec.survival_targets.items(), strict=True)
-                    hazards[s, a] = calibrate_piecewise_hazards(times, targets, shape=hz_shape)
-            except InputError as err:
-                raise InputError(f"scenario key 'hazards.{s}.{a}': {err}") from None
+    curve_fit = None
+    params: dict[str, float] = {}
+    if sc.curve_targets is not None:
+        curve_fit = solve_parameters(sc, lambda p: build_core(sc, p).curve_model)
+        params = curve_fit.parameters
+    core = build_core(sc, params)
+    hazards, cure = core.hazards, core.cure
+
+    def dfs(s: str, a: str, t: float) -> float:
+        return cure[s, a] + (1.0 - cure[s, a]) * float(hazards[s, a].survival(t))
 
     ce = sc.competing_events
     types = tuple(ce.types)
@@ -316,7 +259,7 @@ def calibrate_scenario(sc: Scenario) -> CalibratedScenario:
             p = {k: spec.shares.get(k, 0.0) for k in types}
         else:
             event_prob = float(
-                sum(w * (1 - hazards[s, a].survival(ce.at_years)) for s, w in zip(strata, weights, strict=True))
+                sum(w * (1 - dfs(s, a, ce.at_years)) for s, w in zip(strata, weights, strict=True))
             )
             cif_targets = [(x.types, x.cif) for x in spec.cif_targets]
             try:
@@ -343,45 +286,33 @@ def calibrate_scenario(sc: Scenario) -> CalibratedScenario:
                     weights,
                     [float(shares[s, a][fatal].sum()) for s in strata],
                     [float(shares[s, a][relapse].sum()) for s in strata],
+                    [cure[s, a] for s in strata],
                 )
             except InputError as err:
                 raise InputError(f"scenario key 'post_relapse_death.os_targets.{a}': {err}") from None
 
-    acc = sc.accrual
-    if acc.periods is not None:
-        accrual = AccrualPattern.from_periods([p.duration_years for p in acc.periods], [p.rate for p in acc.periods])
-    else:
-        accrual = AccrualPattern.from_periods([acc.duration_years], [1.0])
     arm_counts = {a: arm.n for a, arm in sc.arms.items()} if all(x.n for x in sc.arms.values()) else None
-    n = sum(arm_counts.values()) if arm_counts else acc.n
-
-    cut = sc.data_cut
-    cut_years: float | None = None
-    if cut.calendar_date is not None:
-        cut_years = _years(cut.calendar_date, acc.start_date)
-    elif cut.years_from_start is not None:
-        cut_years = float(cut.years_from_start)
-    elif cut.median_follow_up_years is not None:
-        try:
-            cut_years = calibrate_cut_for_median_follow_up(cut.median_follow_up_years, accrual, sc.dropout.rate)
-        except InputError as err:
-            raise InputError(f"scenario key 'data_cut.median_follow_up_years': {err}") from None
+    n = sum(arm_counts.values()) if arm_counts else sc.accrual.n
     return CalibratedScenario(
         name=sc.name,
         arms=arms,
         strata=strata,
         stratum_shares=weights,
         hazards=hazards,
+        cure_fractions=cure,
         event_types=types,
         fatal=fatal,
         relapse_death=relapse,
         cause_shares=shares,
         post_relapse_death_rate=death_rate,
         dropout_rate=float(sc.dropout.rate),
-        accrual=accrual,
+        accrual=core.accrual,
         n=n,
         arm_counts=arm_counts,
-        start_date=acc.start_date,
-        cut_years=cut_years,
-        cut_events=cut.events,
+        start_date=sc.accrual.start_date,
+        cut_years=core.cut_years,
+        cut_events=sc.data_cut.events,
+        parameters=params,
+        curve_fit=curve_fit,
+        accrual_fit=core.accrual_fit,
     )

@@ -9,7 +9,6 @@ module. Parallel and resumable runs: :mod:`survtrial.simulate.runner`.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,12 +25,19 @@ from survtrial.simulate._analysis import (
     info_width,
     record_columns,
 )
-from survtrial.simulate._generate import GenerationArgs, generation_args
+from survtrial.simulate._generate import GenerationArgs
+from survtrial.simulate._generation import (
+    TRIALS_PER_SEED_BLOCK,
+    GenerationModel,
+    block_sizes,
+    build_generation,
+    check_seed,
+    patient_frames,
+)
 from survtrial.simulate._looks import AnalysisArgs, LookOutputs
 from survtrial.simulate._test_bounds import N_PILOT, PILOT_SEED, TestBounds
 from survtrial.simulate._warmup import ensure_compiled
 from survtrial.simulate.design_spec import SimulationDesign, load_simulation_design, with_tests
-from survtrial.simulate.piecewise import stack_hazards
 
 __all__ = [
     "TRIALS_PER_SEED_BLOCK",
@@ -45,12 +51,8 @@ __all__ = [
     "trial_data",
 ]
 
-TRIALS_PER_SEED_BLOCK = 1000
-"""Trials drawn from one child seed ``SeedSequence(seed, spawn_key=(block,))``; fixed, so results
-do not depend on chunk sizes or workers."""
-
-RANDOM_STREAM = ("xoshiro256++ x2, ziggurat; blocks of 3-6 from a table; exits by skips in 8 segments; "
-                 "causes to a 3-SD horizon (3)")
+RANDOM_STREAM = ("xoshiro256++ x2, ziggurat; blocks of 3-6 from a table; exits revealed as order statistics "
+                 "in 8 segments with their own streams, the same trial under every design (4)")
 """How trials are drawn from a seed; changes whenever the same seed would give other trials, so a
 run started by another version is not resumed with different trials."""
 
@@ -79,6 +81,7 @@ class EngineModel:
     dropout_rate: float
     generation: GenerationArgs = field(repr=False)
     analysis: AnalysisArgs = field(repr=False)
+    generator: GenerationModel = field(repr=False)
     tests: tuple[Any, ...] = ()
     decision_index: int = 0
     bounds: TestBounds | None = field(default=None, repr=False)
@@ -110,28 +113,6 @@ class EngineModel:
             f"EngineModel({self.scenario_name!r}{hr}: arms {list(self.arms)} (control {self.arms[self.control]!r}), "
             f"strata {list(self.strata)}; tests {tests}; {self.design!r})"
         )
-
-
-def _event_curve(w: np.ndarray, breaks: np.ndarray, frac: np.ndarray, tot: np.ndarray, tot_cum: np.ndarray,
-                 enrol_q: np.ndarray):
-    """Expected events by calendar time c (and with unlimited follow-up) for cell weights w;
-    ``frac`` is the DFS share of the total hazard per cell and piece."""
-    length = np.append(np.diff(breaks), np.inf)
-    surv0 = np.exp(-tot_cum)
-
-    def f_cell(t: np.ndarray) -> np.ndarray:  # (cells, len(t)) P(event by t)
-        tt = np.clip(t, 0.0, None)[None, :, None]
-        inside = np.clip(tt - breaks[None, None, :], 0.0, length[None, None, :])
-        with np.errstate(invalid="ignore"):
-            part = frac[:, None, :] * surv0[:, None, :] * -np.expm1(-tot[:, None, :] * inside)
-        return np.nan_to_num(part).sum(axis=2)
-
-    total = float(w @ f_cell(np.array([np.inf]))[:, 0])
-
-    def expected(c: float) -> float:
-        return float(w @ f_cell(c - enrol_q).mean(axis=1))
-
-    return expected, total
 
 
 def build_model(
@@ -173,13 +154,15 @@ def build_model(
     Notes
     -----
     Control is the design's ``control_arm`` or the scenario's first arm. The total hazard of
-    leaving follow-up is the DFS hazard plus the constant dropout hazard; the engine draws exit
-    times from it (by geometric skips, only for patients who may leave before the horizon:
-    ``survtrial.simulate._generate._exits``) and, for exits before the horizon, whether the exit is a DFS
-    event (probability DFS hazard / total hazard at the exit time) and its type (the calibrated
-    shares). The horizon is the calendar time by which the expected number of DFS events exceeds
-    the last look's events by 3 Poisson SDs (+5), or the last calendar look; a trial that has
-    too few events by then gets the causes of its later exits drawn too.
+    leaving follow-up is the DFS hazard plus the constant dropout hazard (dropout only for the
+    cured of a cell with a cure fraction); the engine draws exit times from it (revealed in
+    increasing order, only as far as the horizon needs: ``survtrial.simulate._exits``) and, for
+    exits before the horizon, whether the exit is a DFS event (probability DFS hazard / total
+    hazard at the exit time) and its type (the calibrated shares). The horizon is the calendar
+    time by which the expected number of DFS events exceeds the last look's events by 3 Poisson
+    SDs (+5), or the last calendar look; a trial that has too few events by then has all its
+    exits revealed. The horizon decides how much of a trial is drawn, never what it is: the same
+    seed gives the same trials under every design.
 
     Bounds: the design's for the log-rank test and Cox (updated at the observed events); other
     tests get bounds at their own information, from a pilot run of the scenario with equal arms
@@ -216,24 +199,8 @@ def build_model(
                 + (f"; not in the scenario: {extra}" if extra else "")
                 + (f"; not in the design: {missing}" if missing else "")
             )
-    hazards = dict(cal.hazards)
-    if hazard_ratio is not None:
-        hr = float(hazard_ratio)
-        if not np.isfinite(hr) or hr <= 0:
-            raise InputError(f"hazard_ratio must be a finite number > 0, got {hazard_ratio!r}")
-        for s in strata:
-            hazards[s, arms[experimental]] = hazards[s, arms[control]].scaled(hr)
-    cells = [(s, a) for s in strata for a in arms]
-    breaks, ev = stack_hazards([hazards[c] for c in cells])
-    mu = float(cal.dropout_rate)
-    tot = ev + mu
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p_event = np.where(tot > 0, ev / np.where(tot > 0, tot, 1.0), 0.0)  # P(DFS event | exit), per piece
-    tot_cum = np.concatenate([np.zeros((len(cells), 1)), np.cumsum(tot[:, :-1] * np.diff(breaks), axis=1)], axis=1)
-    shares = np.stack([cal.cause_shares[c] for c in cells])
-    type_cum = np.cumsum(shares, axis=1)
-    type_cum /= type_cum[:, -1:]
-    true_hr = _true_hazard_ratio(ev, len(arms), control, experimental)
+    gm = build_generation(sc, hazard_ratio=hazard_ratio, control=control)
+    true_hr = _true_hazard_ratio(gm.ev_rates, gm.cure, len(arms), control, experimental)
 
     if landmarks is None:
         lm = sorted({float(t) for st in sc.hazards.values() for h in st.values() for t in (h.survival_targets or {})})
@@ -244,24 +211,9 @@ def build_model(
         raise InputError(f"landmarks must be times > 0 (years), got {lm}")
 
     acc = cal.accrual
-    n_fixed = int(cal.n) if cal.n is not None else -1
-    n_mean = float(acc.expected_n)
-    ratio = np.array([sc.randomization.ratio[a] for a in arms], dtype=np.int64)
-    bsize = int(sc.randomization.block_size)
-    template = np.repeat(np.arange(len(arms)), bsize // int(ratio.sum()) * ratio).astype(np.int64)
-    # blocks of 3 to 6: every ordering of the template (at most 720 rows), one row per block drawn
-    blocks = (template[np.array(list(itertools.permutations(range(bsize))))] if 3 <= bsize <= 6
-              else template[None, :])
-    target = (np.array([cal.arm_counts[a] for a in arms], dtype=np.int64) if cal.arm_counts
-              else np.full(len(arms), -1, dtype=np.int64))
-    cum = np.concatenate([[0.0], np.cumsum(acc.rates * np.diff(acc.knots))]) / acc.expected_n
-    dens = acc.rates / acc.expected_n
-
-    alloc = ratio / ratio.sum() if target[0] < 0 else target / target.sum()
-    n_exp = n_fixed if n_fixed > 0 else n_mean
-    w = np.array([cal.stratum_shares[strata.index(s)] * alloc[arms.index(a)] for s, a in cells]) * n_exp
-    enrol_q = acc.quantile((np.arange(512) + 0.5) / 512)
-    expected, e_max = _event_curve(w, breaks, p_event, tot, tot_cum, enrol_q)
+    n_fixed = gm.args.n_fixed
+    n_exp = n_fixed if n_fixed > 0 else gm.args.n_mean
+    expected, e_max = gm.event_curve()
     if des.kind == "events":
         need = int(des.events[-1])
         if n_fixed > 0 and need > n_fixed:
@@ -281,12 +233,7 @@ def build_model(
     else:
         horizon = float(des.calendar_times[-1])
         min_events = 0
-    generation = generation_args(
-        n_fixed=n_fixed, n_mean=n_mean, acc_knots=acc.knots, acc_cum=cum, acc_dens=dens,
-        strat_cum=np.cumsum(cal.stratum_shares), stratified_blocks=sc.randomization.stratified, blocks=blocks,
-        target=target, n_arms=len(arms), breaks=breaks, tot_rates=tot, tot_cum=tot_cum, p_event=p_event,
-        type_cum=type_cum, horizon=horizon, min_events=min_events,
-    )
+    generation = gm.args._replace(horizon=float(horizon), min_events=int(min_events))
     # the analysis half: the tests, their bounds (a pilot run with equal arms where a test's
     # information is not the events'), the look kernel's bundle
     check_times_within_follow_up(des.tests, des, float(horizon), float(acc.knots[0]))
@@ -303,10 +250,9 @@ def build_model(
         event_types=tuple(cal.event_types), control=control, experimental=experimental,
         hazard_ratio=None if hazard_ratio is None else float(hazard_ratio), true_hazard_ratio=true_hr,
         landmarks=lm_arr, expected_events_max=e_max, horizon=float(horizon), start_date=cal.start_date,
-        fatal=cal.fatal, relapse_death=cal.relapse_death,
-        post_relapse_death_rate=np.array([cal.post_relapse_death_rate[a] for a in arms]),
-        dropout_rate=mu, generation=generation, analysis=analysis, tests=test_specs, decision_index=decision,
-        bounds=bounds,
+        fatal=gm.fatal, relapse_death=gm.relapse_death, post_relapse_death_rate=gm.post_relapse_death_rate,
+        dropout_rate=gm.dropout_rate, generation=generation, analysis=analysis, generator=gm,
+        tests=test_specs, decision_index=decision, bounds=bounds,
     )
 
 
@@ -326,35 +272,25 @@ def _solve_time(expected, goal: float, start: float) -> float:
     return hi
 
 
-def _true_hazard_ratio(ev: np.ndarray, n_arms: int, control: int, experimental: int) -> float | None:
-    """The common ratio of experimental to control DFS hazards, if proportional everywhere."""
+def _true_hazard_ratio(ev: np.ndarray, cure: np.ndarray, n_arms: int, control: int, experimental: int) -> float | None:
+    """The common ratio of experimental to control DFS hazards, if proportional everywhere (with
+    cure fractions: only when both arms have the same ones and the same hazards, ratio 1)."""
     c = ev[control::n_arms]
     e = ev[experimental::n_arms]
     pos = c > 0
     if np.any(e[~pos] > 0) or not np.any(pos):
         return None
     r = e[pos] / c[pos]
-    return float(r[0]) if np.allclose(r, r[0], rtol=1e-9, atol=0) else None
+    if not np.allclose(r, r[0], rtol=1e-9, atol=0):
+        return None
+    if np.any(cure > 0) and (not np.array_equal(cure[control::n_arms], cure[experimental::n_arms]) or r[0] != 1.0):
+        return None
+    return float(r[0])
 
 
 def _block_sizes(model: EngineModel, seed: int, block: int, count: int) -> np.ndarray:
-    """Patients in each of the first ``count`` trials of a seed block: the scenario's fixed n, or
-    Poisson totals from the block's own stream ``SeedSequence(seed, spawn_key=(block, 0, 2))``
-    (drawn in trial order, so the first m do not depend on count)."""
-    gen = model.generation
-    if gen.n_fixed >= 0:
-        return np.full(count, gen.n_fixed, dtype=np.int64)
-    g = np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy=seed, spawn_key=(block, 0, 2))))
-    return g.poisson(gen.n_mean, size=count).astype(np.int64)
-
-
-def check_seed(seed: Any) -> int:
-    """A run seed: an integer >= 0 (None draws fresh entropy, which the result records)."""
-    if seed is None:
-        return int(np.random.SeedSequence().entropy)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise InputError(f"seed must be an integer >= 0, got {seed!r}")
-    return int(seed)
+    """Patients in each of the first ``count`` trials of a seed block (see ``_generation.block_sizes``)."""
+    return block_sizes(model.generation, seed, block, count)
 
 
 def _outputs(model: EngineModel, count: int, n_info: int = 0) -> dict[str, np.ndarray]:
@@ -573,12 +509,13 @@ def trial_data(model: EngineModel, seed: int, index: int) -> pd.DataFrame:
 
     Notes
     -----
-    The engine draws exit times only for patients who may leave before its horizon, and the
-    cause of an exit only for exits before it. The exit times it skipped (all after the
-    horizon) come here from the xoshiro stream of ``SeedSequence(seed, spawn_key=(block, index,
-    3))``; the causes of the exits after the horizon (never inside a look) from a numpy stream
-    ``SeedSequence(seed, spawn_key=(block, index, 1))``, as do deaths after relapse (OS) and the
-    dropout time after a DFS event (memoryless: event time + Exp(dropout rate)).
+    The engine reveals each trial's exits only as far as its looks need (its horizon); here the
+    same generator reveals them all, continuing the same streams, so the trial is the one the
+    engine analysed, and the one :func:`~survtrial.simulate.trial.simulate_trial` gives for the
+    same scenario, ``seed`` and ``index`` (whatever the design). Deaths after relapse (OS) and
+    the dropout time after a DFS event (memoryless: event time + Exp(dropout rate)) come from
+    the numpy stream ``SeedSequence(seed, spawn_key=(block, index % 1000, 1))`` (see
+    :mod:`survtrial.simulate._generation`).
 
     Examples
     --------
@@ -590,47 +527,6 @@ def trial_data(model: EngineModel, seed: int, index: int) -> pd.DataFrame:
     (True, 80)
     """
     seed = check_seed(seed)
-    if index < 0:
-        raise InputError(f"index must be >= 0, got {index}")
-    B = TRIALS_PER_SEED_BLOCK
-    block, pos = divmod(int(index), B)
-    gen = model.generation
-    sizes = _block_sizes(model, seed, block, pos + 1)
-    enrol, cell, exit_t, cause = kern.patient_block(
-        _rng.block_state(seed, block), _rng.block_state(seed, block, pos, 3), sizes, pos, gen)
-    n = int(sizes[pos])
-    g = np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy=seed, spawn_key=(block, pos, 1))))
-    A = len(model.arms)
-    arm, stratum = cell % A, cell // A
-    cause = cause.copy()
-    late = (cause == kern.NO_EXIT) & np.isfinite(exit_t)
-    breaks, tcum = gen.breaks, gen.type_cum
-    j = np.searchsorted(breaks, exit_t[late], side="right") - 1
-    p_event = gen.p_event[cell[late], j]
-    u = g.random(int(late.sum()))
-    v = np.where(u < p_event, u / np.where(p_event > 0, p_event, 1.0), 0.0)
-    typ = np.minimum((v[:, None] >= tcum[cell[late]]).sum(axis=1), tcum.shape[1] - 1)
-    cause[late] = np.where(u < p_event, typ, kern.DROPOUT)
-    is_event = cause >= 0
-    etype = np.where(is_event, cause, 0)
-    with np.errstate(divide="ignore"):
-        drop_after = g.standard_exponential(n) / model.dropout_rate
-        death_after = g.standard_exponential(n) / model.post_relapse_death_rate[arm]
-    t_drop = np.where(is_event, exit_t + drop_after, np.where(cause == kern.DROPOUT, exit_t, np.inf))
-    t_death = np.where(is_event & model.fatal[etype], exit_t,
-                       np.where(is_event & model.relapse_death[etype], exit_t + death_after, np.inf))
-    labels = ["censored", *model.event_types]
-    df = pd.DataFrame({
-        "patient_id": np.arange(1, n + 1, dtype=np.int64),
-        "arm": pd.Categorical.from_codes(arm, list(model.arms)),
-        "risk_group": pd.Categorical.from_codes(stratum, list(model.strata)),
-        "enrol_time": enrol,
-        "dfs_time": exit_t,
-        "dfs_event": is_event.astype(np.int64),
-        "dfs_event_type": pd.Categorical.from_codes(np.where(is_event, cause + 1, 0), labels),
-        "os_time": np.minimum(t_death, t_drop),
-        "os_event": (t_death <= t_drop).astype(np.int64),
-    })
-    df.attrs.update(scenario=model.scenario_name, scenario_digest=model.scenario_digest,
-                    start_date=model.start_date.isoformat(), data_cut_years=np.inf, seed=seed, trial=int(index))
-    return df
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0:
+        raise InputError(f"index must be an integer >= 0, got {index!r}")
+    return next(patient_frames(model.generator, seed, int(index), int(index) + 1))

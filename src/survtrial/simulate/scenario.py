@@ -15,7 +15,6 @@ from functools import cached_property
 from itertools import pairwise
 from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 from pydantic import Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -35,6 +34,14 @@ from survtrial.simulate._scenario_base import (
     fail,
     fmt,
 )
+from survtrial.simulate._scenario_curves import (
+    AtRiskAccrual,
+    CurveTargets,
+    HazardRatioCurveTarget,
+    Parameter,
+    RMSTDifferenceCurveTarget,
+)
+from survtrial.simulate._scenario_hazards import FIT, HazardRatioProfile, HazardShape, HazardSpec
 from survtrial.simulate._scenario_io import (
     load_scenario,
     packaged_scenarios,
@@ -45,25 +52,33 @@ if TYPE_CHECKING:
     from survtrial.simulate.calibrate import CalibratedScenario
 
 __all__ = [
+    "FIT",
     "Accrual",
     "AccrualPeriod",
     "Arm",
+    "AtRiskAccrual",
     "CategoricalCovariate",
     "CauseSpec",
     "CifTarget",
     "CompetingEvents",
     "ConstantCovariate",
+    "CurveTargets",
     "DataCut",
     "Dropout",
     "EventType",
+    "HazardRatioCurveTarget",
+    "HazardRatioProfile",
     "HazardShape",
     "HazardSpec",
     "InterimPlan",
+    "Parameter",
     "PostRelapseDeath",
     "QuantileCovariate",
+    "RMSTDifferenceCurveTarget",
     "Randomization",
     "Scenario",
     "Stratum",
+    "ToxicityByStratum",
     "load_scenario",
     "packaged_scenarios",
     "scenario_from_dict",
@@ -92,7 +107,8 @@ class AccrualPeriod(StrictModel):
 
 
 class Accrual(StrictModel):
-    """Enrolment: uniform over ``duration_years``, or piecewise-constant ``periods``.
+    """Enrolment: uniform over ``duration_years``, piecewise-constant ``periods``, or piecewise
+    rates solved ``from_numbers_at_risk`` (to the data cut).
 
     ``n`` fixes the total (the enrolment times are then the order statistics of ``n`` draws from
     the accrual density); without ``n`` and without arm sizes, the total is Poisson with mean
@@ -103,11 +119,14 @@ class Accrual(StrictModel):
     n: int | None = Field(None, ge=1)
     duration_years: Positive | None = None
     periods: list[AccrualPeriod] | None = None
+    from_numbers_at_risk: AtRiskAccrual | None = None
 
     @model_validator(mode="after")
     def _one_pattern(self) -> Accrual:
-        if (self.duration_years is None) == (self.periods is None):
-            raise fail("give exactly one of 'duration_years' (uniform accrual) or 'periods' (piecewise rates)")
+        given = [self.duration_years is not None, self.periods is not None, self.from_numbers_at_risk is not None]
+        if sum(given) != 1:
+            raise fail("give exactly one of 'duration_years' (uniform accrual), 'periods' (piecewise rates) or "
+                       "'from_numbers_at_risk' (rates solved from published numbers at risk)")
         if self.periods is not None and not any(p.rate > 0 for p in self.periods):
             raise fail("all accrual periods have rate 0; at least one rate must be > 0")
         return self
@@ -128,91 +147,6 @@ class Randomization(StrictModel):
                 f"block_size {self.block_size} is not a multiple of the ratio total {total}; "
                 f"allowed: {total}, {2 * total}, {3 * total}, ..."
             )
-        return self
-
-
-def _check_breaks(breaks: list[float]) -> list[float]:
-    if not breaks or breaks[0] != 0:
-        raise fail(f"breaks must start at 0 (interval starts in years), got {breaks}")
-    if any(b <= a for a, b in pairwise(breaks)):
-        raise fail(f"breaks must be strictly increasing, got {breaks}")
-    return breaks
-
-
-class HazardShape(StrictModel):
-    """A relative hazard profile: ``relative[j]`` on ``[breaks[j], breaks[j+1])``, the last one to infinity.
-
-    Calibration scales it so that survival targets are met; a small last value gives the
-    flattening plateau (cure) seen in pediatric ALL curves.
-    """
-
-    breaks: list[Annotated[float, Field(ge=0.0, allow_inf_nan=False)]]
-    relative: list[NonNegative]
-
-    _breaks = field_validator("breaks")(_check_breaks)
-
-    @model_validator(mode="after")
-    def _lengths(self) -> HazardShape:
-        if len(self.breaks) != len(self.relative):
-            raise fail(f"{len(self.breaks)} breaks but {len(self.relative)} relative values; give one per interval")
-        return self
-
-
-class HazardSpec(StrictModel):
-    """Event hazard of one arm in one stratum: landmark ``survival_targets`` or explicit ``rates``.
-
-    With targets (``{years: survival}``), the hazard is calibrated to pass through them exactly,
-    following ``shape`` (or the scenario's ``hazard_shape``; none = constant between landmarks).
-    """
-
-    survival_targets: dict[Positive, float] | None = None
-    shape: HazardShape | None = None
-    breaks: list[Annotated[float, Field(ge=0.0, allow_inf_nan=False)]] | None = None
-    rates: list[float] | None = None
-
-    @field_validator("survival_targets")
-    @classmethod
-    def _targets(cls, v: dict[float, float] | None) -> dict[float, float] | None:
-        if v is None:
-            return v
-        if not v:
-            raise fail("no survival targets given; give {years: survival}, e.g. {3.0: 0.90}")
-        items = sorted(v.items())
-        for t, s in items:
-            if not (0.0 < s < 1.0):
-                raise fail(f"survival target {s!r} at {t:g} years is outside (0, 1); allowed: 0 < S(t) < 1")
-        for (t0, s0), (t1, s1) in pairwise(items):
-            if not s1 < s0:
-                raise fail(
-                    f"survival targets must decrease in time: S({t1:g}) = {s1!r} is not below "
-                    f"S({t0:g}) = {s0!r}"
-                )
-        return dict(items)
-
-    @field_validator("rates")
-    @classmethod
-    def _rates(cls, v: list[float] | None) -> list[float] | None:
-        if v is None:
-            return v
-        for i, r in enumerate(v):
-            if not np.isfinite(r) or r < 0:
-                raise fail(f"rate {r!r} at position {i} is invalid; allowed: finite hazard rates >= 0 (per year)")
-        return v
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> HazardSpec:
-        if (self.survival_targets is None) == (self.rates is None):
-            raise fail("give exactly one of 'survival_targets' (calibrated) or 'rates' (with 'breaks')")
-        if self.rates is not None:
-            if self.breaks is None:
-                raise fail("'rates' need 'breaks' (interval starts in years, first 0)")
-            if self.shape is not None:
-                raise fail("'shape' applies to calibrated 'survival_targets', not to explicit 'rates'")
-            _check_breaks(list(self.breaks))
-            if len(self.breaks) != len(self.rates):
-                raise fail(f"{len(self.breaks)} breaks but {len(self.rates)} rates; give one rate per interval")
-        elif self.breaks is not None:
-            raise fail("'breaks' go with explicit 'rates'; for calibrated targets use 'shape'")
         return self
 
 
@@ -341,12 +275,21 @@ class InterimPlan(StrictModel):
         return self
 
 
+class ToxicityByStratum(StrictModel):
+    """Bernoulli probabilities of a toxicity per stratum and arm: ``by_stratum: {stratum: {arm: p}}``."""
+
+    by_stratum: dict[str, dict[str, Probability]]
+
+
 class Scenario(StrictModel):
     """A randomized time-to-event trial scenario (validated). Load one with :func:`load_scenario`.
 
     Keys: ``arms``, ``strata``, ``covariates``, ``accrual``, ``randomization``, ``hazard_shape``,
     ``hazards`` (stratum -> arm -> HazardSpec), ``competing_events``, ``post_relapse_death``,
-    ``dropout``, ``toxicity`` (name -> arm -> probability), ``data_cut``, ``interim_analyses``.
+    ``dropout``, ``toxicity`` (name -> arm -> probability, or ``by_stratum`` -> stratum -> arm ->
+    probability), ``data_cut``, ``interim_analyses``,
+    ``parameters`` (free numbers of the hazards) and ``curve_targets`` (published Cox HR, RMST
+    difference) that solve them.
     Times are in years. ``calibrated`` gives the model parameters solved from the targets.
     """
 
@@ -362,9 +305,11 @@ class Scenario(StrictModel):
     competing_events: CompetingEvents
     post_relapse_death: PostRelapseDeath | None = None
     dropout: Dropout = Dropout()
-    toxicity: dict[str, dict[str, Probability]] = Field(default_factory=dict)
+    toxicity: dict[str, dict[str, Probability] | ToxicityByStratum] = Field(default_factory=dict)
     data_cut: DataCut
     interim_analyses: InterimPlan | None = None
+    parameters: dict[str, Parameter] = Field(default_factory=dict)
+    curve_targets: CurveTargets | None = None
 
     @field_validator("strata")
     @classmethod
@@ -426,6 +371,40 @@ class Scenario(StrictModel):
             else:
                 node[parts[-1]] = value
         return scenario_from_dict(data, source=f"{self.name} (updated)")
+
+    def frozen(self) -> Scenario:
+        """The same model with everything solved written in: the parameters' solved values in the
+        hazard shapes and ratios (``parameters`` and ``curve_targets`` dropped) and the accrual solved
+        from numbers at risk as ``periods``. Changes made to it (``updated``) then keep the hazards
+        and accrual as they are instead of solving them again."""
+        cal = self.calibrated
+        data = self.model_dump(exclude_none=True)
+        par = cal.parameters
+
+        def numbers(values: list) -> list:
+            return [par[v] if isinstance(v, str) and v in par else v for v in values]
+
+        if "hazard_shape" in data:
+            data["hazard_shape"]["relative"] = numbers(data["hazard_shape"]["relative"])
+        for per_arm in data["hazards"].values():
+            for spec in per_arm.values():
+                if "shape" in spec:
+                    spec["shape"]["relative"] = numbers(spec["shape"]["relative"])
+                if "hazard_ratio" in spec:
+                    spec["hazard_ratio"]["values"] = numbers(spec["hazard_ratio"]["values"])
+        data.pop("parameters", None)
+        data.pop("curve_targets", None)
+        if cal.accrual_fit is not None:
+            fit = cal.accrual_fit
+            data["accrual"].pop("from_numbers_at_risk")
+            data["accrual"]["periods"] = [{"duration_years": float(b - a), "rate": float(r)}
+                                          for a, b, r in zip(fit.piece_start, fit.piece_end, fit.rate, strict=True)]
+        return scenario_from_dict(data, source=f"{self.name} (frozen)")
+
+    def toxicity_probability(self, name: str, stratum: str, arm: str) -> float:
+        """The probability of toxicity ``name`` in a stratum and arm."""
+        spec = self.toxicity[name]
+        return float(spec.by_stratum[stratum][arm] if isinstance(spec, ToxicityByStratum) else spec[arm])
 
     def __repr__(self) -> str:
         n = self.accrual.n or sum(a.n or 0 for a in self.arms.values()) or "Poisson"

@@ -8,12 +8,12 @@ import numpy as np
 import pandas as pd
 
 from survtrial.errors import InputError
+from survtrial.simulate._generation import build_generation, check_seed, patient_frames, trial_streams
 from survtrial.simulate._scenario_check import covariate_order
 from survtrial.simulate.calibrate import DAYS_PER_YEAR
-from survtrial.simulate.piecewise import sample_piecewise_exponential, stack_hazards
 from survtrial.simulate.scenario import Scenario, load_scenario
 
-__all__ = ["apply_data_cut", "permuted_block_randomization", "simulate_trial"]
+__all__ = ["apply_data_cut", "permuted_block_randomization", "simulate_trial", "simulate_trials_data"]
 
 _NEEDED = ("enrol_time", "dfs_time", "dfs_event", "dfs_event_type", "os_time", "os_event")
 
@@ -114,7 +114,9 @@ def _covariates(sc: Scenario, stratum: np.ndarray, rng: np.random.Generator) -> 
     return {name: out[name] for name in sc.covariates}  # columns in scenario order
 
 
-def simulate_trial(scenario: Any, rng: Any = None, *, full_follow_up: bool = False) -> pd.DataFrame:
+def simulate_trial(
+    scenario: Any, rng: Any = None, *, seed: int | None = None, index: int = 0, full_follow_up: bool = False
+) -> pd.DataFrame:
     """Simulate one trial: one row per randomized patient, censored at the scenario's data cut.
 
     Parameters
@@ -122,11 +124,18 @@ def simulate_trial(scenario: Any, rng: Any = None, *, full_follow_up: bool = Fal
     scenario : Scenario, str or path
         A scenario, a packaged scenario name (``"aall1731"``) or a YAML path.
     rng : int, numpy.random.Generator or None
-        Seed or generator; the same seed gives an identical frame.
+        An int is the run seed (as ``seed=``). A Generator supplies the seed: one draw
+        ``rng.integers(2**63)`` (so it advances, and two calls with one Generator give two
+        trials). None: fresh entropy (``attrs['seed']`` records it).
+    seed : int, optional
+        The run seed (instead of ``rng``): with ``index``, the trial is trial ``index`` of the
+        simulation engine's run with this seed, the same whatever the design (see Notes).
+    index : int
+        Which trial of the seed's run (default 0).
     full_follow_up : bool
         If True, no administrative censoring (only dropout): cut it later with
         :func:`apply_data_cut`, e.g. at each interim look. Subjects who never have the event
-        (cure plateau, no dropout) then have an infinite time and event 0.
+        (cure, no dropout) then have an infinite time and event 0.
 
     Returns
     -------
@@ -134,22 +143,29 @@ def simulate_trial(scenario: Any, rng: Any = None, *, full_follow_up: bool = Fal
         ``patient_id`` (1..n in order of enrolment), ``arm``, ``arm_code`` (if the strata define
         codes), ``risk_group``, the scenario's covariates, ``enrol_time`` (years from study start),
         ``enrol_date``, ``dfs_time``, ``dfs_event`` (0/1), ``dfs_event_type`` (``censored`` or an
-        event type), ``os_time``, ``os_event``, and ``tox_<name>`` (bool) per toxicity. Times are in
-        years from randomization. ``attrs`` holds the scenario name and digest, the start date and
-        the data cut.
+        event type), ``os_time``, ``os_event``, and ``tox_<name>`` (bool) per toxicity (Bernoulli with
+        the probability of the patient's arm, and stratum where the scenario gives them by stratum). Times are in
+        years from randomization. ``attrs`` holds the scenario name and digest, the start date,
+        the seed, the trial index and the data cut.
 
     Notes
     -----
-    Enrolment: order statistics of draws from the accrual density (Poisson total if not fixed).
-    Stratum: independent draws with the stratum shares. Arm: permuted blocks within stratum (see
-    :func:`permuted_block_randomization`; exact arm counts when the scenario fixes them).
-    DFS time: inverse-CDF draw from the calibrated piecewise-exponential hazard of the patient's
-    stratum and arm. Event type given a DFS event: drawn with the calibrated shares (cause-specific
-    hazards proportional to the DFS hazard). Death: at a fatal DFS event, or after a relapse-type
-    event at the arm's exponential post-relapse death rate. Dropout: exponential. Toxicities:
-    independent Bernoulli per arm. Each component draws from its own child stream
-    (``Generator.spawn``), so changing one part of a scenario leaves the others' draws unchanged,
-    and the latent times do not depend on the cut, so a full-follow-up frame cut with
+    One generator serves the twin and the operating characteristics: the patients' enrolment,
+    stratum, arm, DFS time and event type, OS and dropout are drawn by the simulation engine's
+    compiled generator (:mod:`survtrial.simulate._generate`), so they equal
+    ``engine.trial_data(build_model(scenario, design), seed, index)`` for every design.
+    Enrolment: order statistics of the accrual density (Poisson total if not fixed). Stratum:
+    independent draws with the stratum shares. Arm: permuted blocks within stratum (exact arm
+    counts when the scenario fixes them: the latest surplus patients re-assigned). DFS: the
+    total hazard (calibrated piecewise DFS hazard of the patient's stratum and arm, plus
+    dropout; dropout only for the cured, with a cure fraction) gives the exit time, the ratio of
+    the DFS hazard to it whether the exit is an event, the calibrated shares its type. Death: at
+    a fatal DFS event, or after a relapse-type event at the arm's exponential post-relapse death
+    rate. Covariates and toxicities (independent Bernoulli per arm), which the engine never
+    needs, come from the trial's own numpy streams ``SeedSequence(seed, spawn_key=(block, pos,
+    4))`` and ``(block, pos, 5)``, with ``block, pos = divmod(index, 1000)`` (see
+    :mod:`survtrial.simulate._generation`); so changing the toxicities leaves every other
+    column unchanged. The latent times do not depend on the cut: a full-follow-up frame cut with
     :func:`apply_data_cut` equals the frame simulated at that cut.
 
     Examples
@@ -159,68 +175,64 @@ def simulate_trial(scenario: Any, rng: Any = None, *, full_follow_up: bool = Fal
     {'chemo': 722, 'blina': 718}
     """
     sc = load_scenario(scenario)
+    s = _run_seed(rng, seed)
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0:
+        raise InputError(f"index must be an integer >= 0, got {index!r}")
+    gm = build_generation(sc)
+    df = next(patient_frames(gm, s, int(index), int(index) + 1))
+    return _with_extras(sc, df, full_follow_up)
+
+
+def simulate_trials_data(scenario: Any, seed: int, start: int, stop: int, *, full_follow_up: bool = False,
+                         covariates: bool = True):
+    """:func:`simulate_trial` for trials ``start..stop-1`` of ``seed``, one frame each, in order
+    (drawn block by block: much faster than one call per trial for many trials). ``covariates=False``
+    leaves the baseline covariates out (every other column is as with them)."""
+    sc = load_scenario(scenario)
+    s = _run_seed(None, seed)
+    for df in patient_frames(build_generation(sc), s, int(start), int(stop)):
+        yield _with_extras(sc, df, full_follow_up, covariates=covariates)
+
+
+def _run_seed(rng: Any, seed: Any) -> int:
+    if rng is not None and seed is not None:
+        raise InputError("give rng= or seed=, not both")
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(2**63))
+    return check_seed(seed if seed is not None else rng)
+
+
+def _with_extras(sc: Scenario, df: pd.DataFrame, full_follow_up: bool, *, covariates: bool = True) -> pd.DataFrame:
+    """The engine's patient columns plus arm codes, covariates, enrolment dates and toxicities."""
     cal = sc.calibrated
-    g_acc, g_str, g_arm, g_cov, g_dfs, g_type, g_death, g_drop, g_tox = np.random.default_rng(rng).spawn(9)
-    n = cal.n if cal.n is not None else int(g_acc.poisson(cal.accrual.expected_n))
-    enrol = np.sort(cal.accrual.quantile(g_acc.random(n)))
-    n_arms = len(cal.arms)
-    stratum = np.minimum(
-        np.searchsorted(np.cumsum(cal.stratum_shares), g_str.random(n), side="right"), len(cal.strata) - 1
-    )
-    blocks = stratum if sc.randomization.stratified else np.zeros(n, dtype=np.int64)
-    targets = [cal.arm_counts[a] for a in cal.arms] if cal.arm_counts else None
-    ratio = [sc.randomization.ratio[a] for a in cal.arms]
-    arm = permuted_block_randomization(blocks, ratio, sc.randomization.block_size, g_arm, target_counts=targets)
-    covariates = _covariates(sc, stratum, g_cov)
-
-    cells = [(s, a) for s in cal.strata for a in cal.arms]
-    row = stratum * n_arms + arm
-    breaks, rates = stack_hazards([cal.hazards[c] for c in cells])
-    t_event = sample_piecewise_exponential(breaks, rates, row=row, rng=g_dfs)
-    etype = _draw_codes_rows(g_type.random(n), np.stack([cal.cause_shares[c] for c in cells])[row])
-    death_rate = np.array([cal.post_relapse_death_rate[a] for a in cal.arms])[arm]
-    with np.errstate(divide="ignore"):
-        after = g_death.standard_exponential(n) / death_rate
-    t_death = np.where(cal.fatal[etype], t_event, np.where(cal.relapse_death[etype], t_event + after, np.inf))
-    with np.errstate(divide="ignore"):
-        t_drop = g_drop.standard_exponential(n) / cal.dropout_rate
-    tox_u = g_tox.random((n, len(sc.toxicity)))
-
-    frame: dict[str, Any] = {"patient_id": np.arange(1, n + 1, dtype=np.int64)}
-    frame["arm"] = pd.Categorical.from_codes(arm, list(cal.arms))
+    seed, index = df.attrs["seed"], df.attrs["trial"]
+    n = len(df)
+    arm = df["arm"].cat.codes.to_numpy().astype(np.int64)
+    stratum = df["risk_group"].cat.codes.to_numpy().astype(np.int64)
+    frame: dict[str, Any] = {"patient_id": df["patient_id"].to_numpy(), "arm": df["arm"]}
     if all(st.arm_codes for st in sc.strata.values()):
-        codes = np.array([sc.strata[s].arm_codes[a] for s, a in cells], dtype=object)[row]
-        frame["arm_code"] = pd.Categorical(codes)
-    frame["risk_group"] = pd.Categorical.from_codes(stratum, list(cal.strata))
-    frame.update(covariates)
+        codes = np.array([[sc.strata[s_].arm_codes[a] for a in cal.arms] for s_ in cal.strata], dtype=object)
+        frame["arm_code"] = pd.Categorical(codes[stratum, arm])
+    frame["risk_group"] = df["risk_group"]
+    if covariates:
+        frame.update(_covariates(sc, stratum, trial_streams(seed, index, 4)))
+    enrol = df["enrol_time"].to_numpy()
     frame["enrol_time"] = enrol
     days = np.floor(enrol * DAYS_PER_YEAR).astype(np.int64).astype("timedelta64[D]")
     frame["enrol_date"] = (np.datetime64(cal.start_date, "D") + days).astype("datetime64[ns]")
-    dfs_event = t_event <= t_drop
-    frame["dfs_time"] = np.minimum(t_event, t_drop)
-    frame["dfs_event"] = dfs_event.astype(np.int64)
-    labels = ["censored", *cal.event_types]
-    frame["dfs_event_type"] = pd.Categorical.from_codes(np.where(dfs_event, etype + 1, 0), labels)
-    frame["os_time"] = np.minimum(t_death, t_drop)
-    frame["os_event"] = (t_death <= t_drop).astype(np.int64)
-    for j, (name, per_arm) in enumerate(sc.toxicity.items()):
-        frame[f"tox_{name}"] = tox_u[:, j] < np.array([per_arm[a] for a in cal.arms])[arm]
-    df = pd.DataFrame(frame)
-    df.attrs.update(
-        scenario=sc.name, scenario_digest=sc.digest, start_date=cal.start_date.isoformat(), data_cut_years=np.inf
-    )
+    for col in ("dfs_time", "dfs_event", "dfs_event_type", "os_time", "os_event"):
+        frame[col] = df[col]
+    tox_u = trial_streams(seed, index, 5).random((n, len(sc.toxicity)))
+    for j, name in enumerate(sc.toxicity):
+        p = np.array([[sc.toxicity_probability(name, s_, a) for a in cal.arms] for s_ in cal.strata])
+        frame[f"tox_{name}"] = tox_u[:, j] < p[stratum, arm]
+    out = pd.DataFrame(frame)
+    out.attrs = dict(df.attrs)
     if full_follow_up:
-        return df
+        return out
     if cal.cut_events is not None:
-        return apply_data_cut(df, events=cal.cut_events)
-    return apply_data_cut(df, years=cal.cut_years)
-
-
-def _draw_codes_rows(u: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """Row-wise categorical draw: ``probs`` (n, E), one uniform per row."""
-    cum = np.cumsum(probs, axis=1)
-    cum = cum / cum[:, -1:]
-    return np.minimum((u[:, None] >= cum).sum(axis=1), probs.shape[1] - 1)
+        return apply_data_cut(out, events=cal.cut_events)
+    return apply_data_cut(out, years=cal.cut_years)
 
 
 def apply_data_cut(

@@ -144,19 +144,22 @@ class CumulativeIncidenceResult:
         tt = np.atleast_1d(np.asarray(times, dtype=float))
         if tt.ndim != 1 or not np.isfinite(tt).all() or (tt < 0).any():
             raise InputError(f"times={times!r}: give finite times >= 0")
-        out = []
+        arrays = [(name, arr) for name, arr in (("cif", self.cif), ("std_err", self.std_err),
+                                                ("std_err_ij", self.std_err_ij)) if arr is not None]
+        groups, causes, vals = [], [], {name: [] for name, _ in arrays}
         for gi, glab in enumerate(self.groups):
-            for clab in self.causes:
+            for clab in self.causes:  # one block of rows per group and cause, built as one frame below
                 sel = np.flatnonzero((self.group == glab) & (self.cause == clab))
                 pos = np.searchsorted(self.time[sel], tt, side="right") - 1
-                vals = {}
-                for name, arr in (("cif", self.cif), ("std_err", self.std_err), ("std_err_ij", self.std_err_ij)):
-                    if arr is None:
-                        continue
+                for name, arr in arrays:
                     v = np.where(pos >= 0, arr[sel][np.maximum(pos, 0)], 0.0)
-                    vals[name] = np.where(tt > self.max_time[gi], np.nan, v)
-                out.append(pd.DataFrame({"group": glab, "cause": clab, "time": tt, **vals}))
-        frame = pd.concat(out, ignore_index=True)
+                    vals[name].append(np.where(tt > self.max_time[gi], np.nan, v))
+                groups += [glab] * tt.size
+                causes += [clab] * tt.size
+        blocks = len(self.groups) * len(self.causes)
+        frame = pd.DataFrame({"group": groups, "cause": causes,
+                              "time": np.tile(tt, blocks),
+                              **{name: np.concatenate(v) for name, v in vals.items()}})
         lo, hi = _log_log_limits(frame["cif"].to_numpy(), frame["std_err"].to_numpy(),
                                  _level(self.conf_level if level is None else level))
         frame["lower"], frame["upper"] = lo, hi

@@ -15,9 +15,10 @@ from survtrial.analysis.arms import ReferenceArm, choose_reference
 from survtrial.analysis.trial import TrialAnalysis, analyse_trial
 from survtrial.data.adam import AnalysisData, load_adam
 from survtrial.data.io import read_table
-from survtrial.data.units import parse_duration, resolve_time_unit, unit_column_values
+from survtrial.data.units import parse_duration, parse_durations, resolve_time_unit, unit_column_values
 from survtrial.errors import InputError
 from survtrial.report.html import Report, provenance
+from survtrial.report.nph_section import cut_points_words
 from survtrial.report.trial_report import report_title, trial_figures, trial_report
 from survtrial.units import Duration, unit_in_name
 
@@ -69,19 +70,43 @@ def conventions(analysis: TrialAnalysis, unit_source: str, endpoint_source: str)
         f"hazard ratio {exp} vs {ref} (< 1 favours {exp}); log-rank z > 0 favours {exp}",
         f"landmark: {lm}" + (f"; RMST horizon: {analysis.tau_words()}" if analysis.tau is not None else ""),
     ]
+    if analysis.nph is not None:
+        n = analysis.nph
+        lines.append(f"piecewise hazard ratios cut at {cut_points_words(n.cut_points, unit)} ({n.cut_points_rule}); "
+                     f"milestone: {analysis.milestone_words()}")
     return lines
 
 
+def _nph_options(cut_points: Sequence[str | float] | None, milestone: str | float | None, maxcombo: bool,
+                 unit: str) -> dict[str, Any]:
+    """The non-proportional-hazards options as analyse_trial takes them (durations parsed, flags named)."""
+    return {"cut_points": None if cut_points is None else parse_durations(cut_points, unit=unit, role="--cut-points"),
+            "milestone": None if milestone is None else parse_duration(milestone, unit=unit, role="--milestone"),
+            "maxcombo": maxcombo}
+
+
+def _flag_words(value: Any, unit: str) -> str:
+    """'10 years (= 3652.5 days)' for a Duration in another unit than the data's."""
+    if isinstance(value, Duration):
+        return value.noun + (f" (= {value.value_in(unit):g} {unit})" if value.unit != unit else "")
+    return ", ".join(_flag_words(v, unit) for v in value)
+
+
 def _analyse(frame: pd.DataFrame, tau: Duration | None, unit: str, **options: Any) -> TrialAnalysis:
-    """analyse_trial, with an RMST horizon beyond follow-up named as the --tau it came from."""
+    """analyse_trial, with a value beyond the follow-up named as the flag it came from (--tau,
+    --milestone, --cut-points) in the unit it was given in."""
     try:
         return analyse_trial(frame, tau=tau, time_unit=unit, **options)
     except InputError as err:
         text = str(err)
-        if tau is None or not text.startswith("tau="):
-            raise
-        head = f"--tau {tau.noun}" + (f" (= {tau.value_in(unit):g} {unit})" if tau.unit != unit else "")
-        raise InputError(head + text[text.index(" "):].replace("Use tau <=", "Give --tau <=")) from None
+        given = {"tau=": ("--tau", tau), "milestone=": ("--milestone", options.get("milestone")),
+                 "cut_points=": ("--cut-points", options.get("cut_points"))}
+        for prefix, (flag, value) in given.items():
+            if value is not None and text.startswith(prefix):
+                rest = text[text.index(":") if prefix == "cut_points=" else text.index(" "):]
+                rest = rest.replace("Use tau <=", "Give --tau <=").replace("choose t* <=", "give --milestone <=")
+                raise InputError(f"{flag} {_flag_words(value, unit)}{rest}") from None
+        raise
 
 
 def _endpoint(name: str | None, paramcd: str | None, param: str | None) -> tuple[str | None, str]:
@@ -107,6 +132,9 @@ def analyze_adam(
     time_unit: str | None = None,
     event_type_var: str | None = None,
     endpoint_name: str | None = None,
+    cut_points: Sequence[str | float] | None = None,
+    milestone: str | float | None = None,
+    maxcombo: bool = True,
     command: Sequence[str] | None = None,
 ) -> AnalyzeResult:
     """ADaM files in, analysis and report out.
@@ -117,7 +145,9 @@ def analyze_adam(
     ``reference``, else the lowest TRT01PN (or TRT01AN...), else an arm whose name says control,
     else the analysis is refused (:mod:`survtrial.analysis.arms`). The endpoint is named by
     ``endpoint_name``, else PARAMCD. Event types come from EVNTDESC (or ``event_type_var``) and
-    give the competing-risks section when there are several.
+    give the competing-risks section when there are several. ``cut_points`` (piecewise hazard
+    ratios; default the tertiles of the event times), ``milestone`` (default the landmark) and
+    ``maxcombo`` shape the non-proportional-hazards section (durations as ``landmark``).
     """
     data = load_adam(adsl, adtte, adae, paramcd=paramcd, arm_var=arm_var,
                      variables=list(dict.fromkeys([*strata, *subgroups])), time_unit=time_unit,
@@ -134,6 +164,7 @@ def analyze_adam(
         subjects, tau_d, unit, time="time", event="event", arm="arm", reference=choice, strata=strata,
         event_type="event_type" if n_types >= 2 else None, subgroups=subgroups, landmark=lm,
         endpoint=name, adverse_events=data.adverse_events, randomized=data.randomized.to_dict(),
+        **_nph_options(cut_points, milestone, maxcombo, unit),
     )
     prov = provenance(command=list(command) if command else None,
                       inputs=", ".join(str(p) for p in (adsl, adtte, adae) if p is not None),
@@ -173,6 +204,9 @@ def analyze_table(
     reference: str | None = None,
     time_unit: str | None = None,
     endpoint_name: str | None = None,
+    cut_points: Sequence[str | float] | None = None,
+    milestone: str | float | None = None,
+    maxcombo: bool = True,
     command: Sequence[str] | None = None,
 ) -> AnalyzeResult:
     """The simple path: one row per subject in a CSV/Parquet file (or frame) with named columns.
@@ -182,7 +216,8 @@ def analyze_table(
     (``AVALU`` for ``AVAL``); it is never assumed, and sources that disagree are refused. The
     control arm is ``reference``, else the arm whose name says control (placebo, control,
     observation, standard...), else the analysis is refused. The endpoint is ``endpoint_name``;
-    without it the report says "endpoint", never a name the data do not give.
+    without it the report says "endpoint", never a name the data do not give. ``cut_points``,
+    ``milestone`` and ``maxcombo`` as :func:`analyze_adam`.
     """
     frame = path if isinstance(path, pd.DataFrame) else read_table(path, role="data")
     wanted = [(time, "--time"), (event, "--event"), (group, "--group"), *((c, "--strata") for c in strata),
@@ -214,7 +249,8 @@ def analyze_table(
     choice: ReferenceArm = choose_reference(frame[group], reference=reference)
     name, name_source = _endpoint(endpoint_name, None, None)
     analysis = _analyse(frame, tau_d, unit, time=time, event=event, arm=group, reference=choice,
-                        strata=strata, event_type=event_type, subgroups=subgroups, landmark=lm, endpoint=name)
+                        strata=strata, event_type=event_type, subgroups=subgroups, landmark=lm, endpoint=name,
+                        **_nph_options(cut_points, milestone, maxcombo, unit))
     prov: dict[str, Any] = provenance(command=list(command) if command else None,
                                       inputs=str(path) if not isinstance(path, pd.DataFrame) else "frame",
                                       time_unit=f"{unit} (from {unit_source})",

@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 
 from survtrial.analysis._frames import combined_key
+from survtrial.analysis.endpoint import EndpointAnalysis
 from survtrial.analysis.trial import TrialAnalysis
 from survtrial.stats.cox import cox_ph
 from survtrial.stats.km import KaplanMeierResult, kaplan_meier
+from survtrial.stats.logrank import LogRankResult, logrank_test
 from survtrial.workflows.twin_spec import Headline, TwinSpec
 
 __all__ = ["HEADLINE_KINDS", "TwinData", "headline_value"]
@@ -28,43 +30,94 @@ _PER_YEAR = {"days": 365.25, "months": 12.0, "years": 1.0}
 
 @dataclass
 class TwinData:
-    """One analysed trial (simulated or real) of a twin; results shared between headlines are cached."""
+    """One trial (simulated or real) of a twin and what its headlines read; results shared between
+    headlines are cached.
+
+    ``analysis`` is the trial analysis the headlines read where it holds them; None is the direct
+    path of replicate runs: each number comes from the same ``survtrial.stats`` call, with the same
+    arguments, the analysis would make (:func:`~survtrial.analysis.endpoint.analyse_endpoint`), and
+    only the numbers the twin's headlines ask for are computed (no tables, no frames).
+    """
 
     twin: TwinSpec
-    analysis: TrialAnalysis
+    analysis: TrialAnalysis | None
     frame: pd.DataFrame
     _cache: dict[Any, Any] = field(default_factory=dict, repr=False)
 
+    def endpoint(self, name: str) -> EndpointAnalysis | None:
+        """The analysis of an endpoint (None on the direct path)."""
+        a = self.analysis
+        if a is None:
+            return None
+        return a.primary if name == self.twin.primary_endpoint else a.secondary.get(name)
+
+    def _strata_key(self) -> np.ndarray | None:
+        if "strata" not in self._cache:
+            self._cache["strata"] = combined_key(self.frame, list(self.twin.analysis.strata))
+        return self._cache["strata"]
+
+    def logrank(self) -> LogRankResult:
+        """The primary endpoint's log-rank test, stratified as the analysis."""
+        ep = self.endpoint(self.twin.primary_endpoint)
+        if ep is not None and ep.logrank is not None:
+            return ep.logrank
+        if "logrank" not in self._cache:
+            spec = self.twin.endpoints[self.twin.primary_endpoint]
+            self._cache["logrank"] = logrank_test(spec.time, spec.event, "arm", data=self.frame,
+                                                  strata=self._strata_key(), reference=self.twin.arms.control)
+        return self._cache["logrank"]
+
+    def events(self) -> float:
+        """Primary-endpoint events in the two arms."""
+        ep = self.endpoint(self.twin.primary_endpoint)
+        if ep is not None:
+            return float(ep.events.sum())
+        spec = self.twin.endpoints[self.twin.primary_endpoint]
+        arms = self.frame["arm"].astype(str).isin([self.twin.arms.control, self.twin.arms.experimental])
+        return float(self.frame.loc[arms.to_numpy(), spec.event].sum())
+
     def hazard_ratio(self, name: str) -> tuple[float, float, float]:
         """(HR, lower, upper) of an endpoint from its Cox model (fitted here, as the endpoint analysis
-        fits it, when the fast path skipped the secondary endpoints' tests)."""
-        a = self.analysis
-        ep = a.primary if name == self.twin.primary_endpoint else a.secondary[name]
-        if ep.cox is not None:
+        fits it, when the fast path skipped the secondary endpoints' tests or on the direct path)."""
+        ep = self.endpoint(name)
+        if ep is not None and ep.cox is not None:
             return ep.hazard_ratio
         key = ("hr", name)
         if key not in self._cache:
-            spec, (ref, exp) = self.twin.endpoints[name], (ep.reference, ep.experimental)
+            spec, (ref, exp) = self.twin.endpoints[name], (self.twin.arms.control, self.twin.arms.experimental)
             f = self.frame
             arm = pd.Categorical(f["arm"].astype(str), categories=[ref, exp])
             cox = cox_ph(f[spec.time].to_numpy(), f[spec.event].to_numpy(), pd.DataFrame({"arm": arm}),
-                         strata=combined_key(f, list(self.twin.analysis.strata)), reference={"arm": ref})
+                         strata=self._strata_key(), reference={"arm": ref})
             ci = cox.confidence_interval()
             self._cache[key] = (float(cox.hazard_ratio[0]), float(ci.low[0]), float(ci.high[0]))
         return self._cache[key]
 
-    def km(self, name: str, stratum: str | None) -> KaplanMeierResult:
-        ep = self.analysis.primary if name == self.twin.primary_endpoint else self.analysis.secondary[name]
-        if stratum is None:
-            return ep.km
+    def km(self, name: str, stratum: str | None) -> KaplanMeierResult | None:
+        """Kaplan-Meier by arm of an endpoint, overall or within a level of the first stratum column."""
         key = ("km", name, stratum)
         if key not in self._cache:
-            if name == self.twin.primary_endpoint:
+            ep = self.endpoint(name)
+            if ep is not None and stratum is None:
+                self._cache[key] = ep.km
+            elif ep is not None and name == self.twin.primary_endpoint:
                 self._cache[key] = ep.km_by_stratum.get(stratum)
             else:
                 spec = self.twin.endpoints[name]
-                sub = self.frame[self.frame[self.twin.analysis.strata[0]].astype(str) == stratum]
-                self._cache[key] = kaplan_meier(spec.time, spec.event, "arm", data=sub) if len(sub) else None
+                t, e, arm = self.column(spec.time), self.column(spec.event), self.column("arm")
+                if stratum is not None:
+                    keep = self.column(self.twin.analysis.strata[0]) == stratum
+                    t, e, arm = t[keep], e[keep], arm[keep]
+                self._cache[key] = kaplan_meier(t, e, arm) if t.size else None
+        return self._cache[key]
+
+    def column(self, name: str) -> np.ndarray:
+        """A column of the frame as a numpy array (labels as str), converted once."""
+        key = ("column", name)
+        if key not in self._cache:
+            c = self.frame[name]
+            numeric = pd.api.types.is_numeric_dtype(c) and not pd.api.types.is_bool_dtype(c)
+            self._cache[key] = c.to_numpy() if numeric else c.astype(str).to_numpy()
         return self._cache[key]
 
     def landmarks(self, name: str, stratum: str | None) -> dict[tuple[str, float], tuple[float, float, float]]:
@@ -75,9 +128,13 @@ class TwinData:
             times = sorted({h.at for h in self.twin.headlines.values()
                             if h.kind in ("survival", "at_risk") and self.twin.endpoint_of(h) == name
                             and h.stratum == stratum})
-            ep = self.analysis.primary if name == self.twin.primary_endpoint else self.analysis.secondary[name]
-            lm = ep.landmarks[ep.landmarks["stratum"] == ("all" if stratum is None else stratum)]
-            if not set(times) <= set(lm["time"]):
+            ep = self.endpoint(name)
+            lm = None
+            if ep is not None:
+                lm = ep.landmarks[ep.landmarks["stratum"] == ("all" if stratum is None else stratum)]
+                if not set(times) <= set(lm["time"]):
+                    lm = None
+            if lm is None:
                 km = self.km(name, stratum)
                 lm = None if km is None else km.survival_at(times).rename(columns={"group": "arm"})
             out: dict[tuple[str, float], tuple[float, float, float]] = {}
@@ -124,8 +181,8 @@ def rmst_difference(h: Headline, d: TwinData) -> float:
     """Restricted mean survival time, experimental - control, to ``tau`` (default the analysis horizon)."""
     name = d.twin.endpoint_of(h)
     tau = h.tau if h.tau is not None else d.twin.analysis.rmst.years
-    ep = d.analysis.primary
-    if name == d.twin.primary_endpoint and ep.rmst is not None and d.analysis.tau == tau:
+    ep = d.endpoint(name)
+    if name == d.twin.primary_endpoint and ep is not None and ep.rmst is not None and d.analysis.tau == tau:
         diff = float(ep.rmst.difference)
     else:
         from survtrial.stats.rmst import restricted_mean_survival_time
@@ -142,16 +199,23 @@ def cumulative_incidence(h: Headline, d: TwinData) -> float:
     name = d.twin.endpoint_of(h)
     key = ("cif", name, h.at)
     if key not in d._cache:
-        comp = d.analysis.competing if name == d.twin.primary_endpoint else None
-        if comp is None:
-            from survtrial.analysis.competing import analyse_competing_risks
+        comp = d.analysis.competing if d.analysis is not None and name == d.twin.primary_endpoint else None
+        if comp is None:  # the Aalen-Johansen estimate analyse_competing_risks makes, without its tables
+            from survtrial.stats.cuminc import cumulative_incidence as aalen_johansen
 
             spec = d.twin.endpoints[name]
-            comp = analyse_competing_risks(d.frame, time=spec.time, event_type=spec.event_type, arm="arm",
-                                           landmarks=(h.at,), test=False)
-        tab = comp.landmarks.rename(columns={"arm": "group"})
-        tab = tab[tab["time"] == h.at] if (tab["time"] == h.at).any() else comp.cuminc.at([h.at])
-        d._cache[key] = {(str(r.group), str(r.cause)): float(r.cif) for r in tab.itertuples(index=False)}
+            types = d.column(spec.event_type)
+            causes = sorted(set(types.tolist()) - {"censored"})
+            codes = np.zeros(types.size, dtype=np.int64)
+            for k, c in enumerate(causes, start=1):
+                codes[types == c] = k
+            tab = aalen_johansen(d.column(spec.time).astype(float), codes, d.column("arm"),
+                                 causes=dict(enumerate(causes, start=1))).at([h.at]) if causes else None
+        else:
+            tab = comp.landmarks.rename(columns={"arm": "group"})
+            tab = tab[tab["time"] == h.at] if (tab["time"] == h.at).any() else comp.cuminc.at([h.at])
+        d._cache[key] = {} if tab is None else {  # None: no event of any cause in the trial
+            (str(r.group), str(r.cause)): float(r.cif) for r in tab.itertuples(index=False)}
     cif = d._cache[key]
     return sum(100 * cif.get((h.arm, c), 0.0) for c in h.causes)
 

@@ -15,9 +15,19 @@ import pandas as pd
 from survtrial._atomic import MARKER, check_output_dir, write_directory
 from survtrial.analysis.trial import TrialAnalysis
 from survtrial.errors import InputError
+from survtrial.report._style import arm_colors
+from survtrial.report.display import humanize
 from survtrial.report.html import Report, provenance
 from survtrial.report.plots import calibration_plot
 from survtrial.report.trial_report import add_trial_sections
+from survtrial.report.twin_tables import (
+    accrual_table,
+    at_risk_fit_table,
+    calibrated_hazards_table,
+    curve_targets_table,
+    published_vs_twin_table,
+    replicates_table,
+)
 from survtrial.simulate.scenario import Scenario
 from survtrial.simulate.trial import simulate_trial
 from survtrial.workflows.twin import (
@@ -81,8 +91,9 @@ def _build_report(tw: TwinSpec, sc: Scenario, seed: int, analysis: TrialAnalysis
         "and see the replicate calibration below when run with --replicates."
     )
     cols = ["key", "headline", "published", "published_se", "published_lower", "published_upper", "twin", "difference"]
-    report.add_table(comparison[cols], "Published figures (value, SE, 95% CI where published) and this twin",
-                     csv_name="published_vs_twin")
+    report.add_table(published_vs_twin_table(comparison), "Published figures (value, 95% CI and SE where "
+                     "published; a CI from an SE alone is value \u00b1 1.96 SE, percents kept within 0-100) and "
+                     "this twin, each in its unit", csv_name="published_vs_twin", data=comparison[cols])
     plan = tw.interim_analysis
     if interim and plan is not None:
         verdict = "would have crossed" if interim["stop"] else "would not have crossed"
@@ -98,7 +109,7 @@ def _build_report(tw: TwinSpec, sc: Scenario, seed: int, analysis: TrialAnalysis
             title="Interim decision")
     if reps is not None and rep_cmp is not None:
         report.add_section(f"Calibration across {len(reps)} twins")
-        text = f"{len(reps)} independent twins (child seeds of {seed})."
+        text = f"{len(reps)} independent twins (trials 0 to {len(reps) - 1} of seed {seed})."
         if "interim_stop" in reps.columns:
             stop = reps["interim_stop"].to_numpy(dtype=float)
             se = np.sqrt(stop.mean() * (1 - stop.mean()) / stop.size)
@@ -107,26 +118,77 @@ def _build_report(tw: TwinSpec, sc: Scenario, seed: int, analysis: TrialAnalysis
         report.add_text(text)
         cols = ["headline", "published", "published_lower", "published_upper", "twin_mean", "twin_sd",
                 "twin_2.5%", "twin_97.5%", "published_inside_95%"]
-        report.add_table(rep_cmp[cols], "Published value and the twins' distribution (mean, SD, central 95%)",
-                         csv_name="published_vs_twin_replicates")
+        report.add_table(replicates_table(rep_cmp, 0.95), "Published value and the twins' distribution (mean, SD, "
+                         "central 95%: the interval shaded in the figure below)",
+                         csv_name="published_vs_twin_replicates", data=rep_cmp[cols])
         keys = [k for k in tw.headlines if k in reps.columns]
-        titles = {k: textwrap.fill(h.label, 30) for k, h in tw.headlines.items()}
-        pub = {r.key: (r.published, r.published_lower if np.isfinite(r.published_lower) else None,
-                       r.published_upper if np.isfinite(r.published_upper) else None)
+        titles = {k: textwrap.fill(humanize(h.label), 30) for k, h in tw.headlines.items()}
+        def limit(v: float, unit: str) -> float | None:  # a percent's CI drawn within 0-100, as tabled
+            return None if not np.isfinite(v) else (min(max(v, 0.0), 100.0) if unit == "%" else v)
+
+        pub = {r.key: (r.published, limit(r.published_lower, r.unit), limit(r.published_upper, r.unit))
                for r in rep_cmp.itertuples(index=False)}
-        fig = calibration_plot({k: reps[k].to_numpy() for k in keys}, {k: pub[k] for k in keys}, titles=titles)
-        report.add_figure(fig, "Each headline across twins (histogram, central 90% shaded) and the published "
-                          "value (line) with its CI", name="calibration")
+        fig = calibration_plot({k: reps[k].to_numpy() for k in keys}, {k: pub[k] for k in keys}, titles=titles,
+                               interval=0.95)
+        report.add_figure(fig, "Each headline across twins (histogram, central 95% shaded: the table's interval) "
+                          "and the published value (line) with its 95% CI", name="calibration")
+        if "curves" in reps.attrs:
+            _add_curve_band(report, tw, reps, rep_cmp)
     add_trial_sections(report, analysis)
     report.add_section("Scenario")
     report.add_text(f"Scenario {sc.name} (digest {sc.digest}): {sc.description} Event hazards per stratum and "
                     "arm (piecewise constant), as calibrated from the scenario's targets; the scenario file names "
                     "the source of every number.")
     lm = tw.analysis.landmark
-    report.add_table(_hazard_table(sc, lm),
-                     f"Calibrated {tw.primary_endpoint} hazards (per year) and the {lm:g}-year survival they give",
-                     csv_name="calibrated_hazards")
+    hazards = _hazard_table(sc, lm)
+    report.add_table(calibrated_hazards_table(hazards),
+                     f"Calibrated {tw.primary_endpoint} hazards per year, by time from randomization in years, and "
+                     f"the {lm:g}-year survival they give", csv_name="calibrated_hazards", data=hazards)
+    cal = sc.calibrated
+    if cal.curve_fit is not None:
+        solved = ", ".join(f"{k} = {v:.3g}" for k, v in cal.parameters.items()) or "none"
+        targets = cal.curve_fit.to_frame()
+        report.add_table(curve_targets_table(targets), "Curve targets of the scenario: published value and SE, the "
+                         f"calibrated model's value, residual in SEs (solved parameters: {solved})",
+                         csv_name="curve_targets", data=targets)
+    if cal.accrual_fit is not None:
+        pieces, at_risk = cal.accrual_fit.to_frame("pieces"), cal.accrual_fit.to_frame("at_risk")
+        report.add_table(accrual_table(pieces), "Accrual solved from the published numbers at risk (patients per "
+                         "year in each piece)", csv_name="accrual", data=pieces)
+        report.add_table(at_risk_fit_table(at_risk), "Numbers at risk at each year from randomization: published and "
+                         "expected under the solved accrual", csv_name="numbers_at_risk_fit", data=at_risk)
     return report
+
+
+def _add_curve_band(report: Report, tw: TwinSpec, reps: pd.DataFrame, rep_cmp: pd.DataFrame) -> None:
+    """The twins' primary-endpoint curves (median and central 95%) with the published landmarks (the
+    twin's survival headlines without a stratum), and the published numbers at risk beside the twins'."""
+    from survtrial.report.plots import twin_band_plot
+
+    ep = tw.primary_endpoint
+    points: dict[str, list[tuple[float, float, float]]] = {}
+    for h in tw.headlines.values():
+        if h.kind == "survival" and h.stratum is None and tw.endpoint_of(h) == ep and h.published.se is not None:
+            points.setdefault(h.arm, []).append((float(h.at), h.published.value / 100, h.published.se / 100))
+    keys = [k for k, h in tw.headlines.items() if h.kind == "at_risk" and tw.endpoint_of(h) == ep]
+    mean = rep_cmp.set_index("key")["twin_mean"]
+    at_risk: dict[str, list[tuple[float, float, float]]] = {}
+    for k in keys:
+        h = tw.headlines[k]
+        at_risk.setdefault(h.arm, []).append((float(h.at), float(h.published.value), float(mean[k])))
+    label = tw.endpoints[ep].label or ep
+    fig = twin_band_plot(reps.attrs["curves"], points, at_risk=at_risk, arm_labels=dict(tw.arms.labels or {}),
+                         ylabel=f"{label[:1].upper()}{label[1:]} (%)",
+                         colors=arm_colors([tw.arms.control, tw.arms.experimental]))
+    report.add_figure(fig, f"{ep} over {len(reps)} twins: Kaplan-Meier median (line) and central 95% (band) per "
+                      "arm, time in years; published landmarks with their 95% CI (points); under the axes the "
+                      "published numbers at risk and the twins' mean", name="twin_curve_band")
+    if keys:
+        rows = rep_cmp[rep_cmp["key"].isin(keys)]
+        cols = ["headline", "published", "twin_mean", "twin_2.5%", "twin_97.5%"]
+        report.add_table(replicates_table(rows, 0.95).drop(columns="Published inside"),
+                         "Numbers at risk: published and the twins' mean and central 95%", csv_name="numbers_at_risk",
+                         data=rows[cols])
 
 
 def reproduce(
@@ -149,12 +211,13 @@ def reproduce(
         path, or a :class:`~survtrial.workflows.twin_spec.TwinSpec`.
     scenario : packaged scenario name, YAML path, or a :class:`Scenario` simulated instead of the
         twin's own (its arms, strata, event types and toxicities must match the twin's headlines).
-    seed : the run's seed; replicate ``i`` uses child ``i`` of ``SeedSequence(seed)`` and the
-        detailed twin (data + report) uses ``seed`` itself.
+    seed : the run's seed; the detailed twin (data + report) is trial 0 of the simulation engine's
+        run with this seed, replicate ``i`` its trial ``i - 1`` (the same patients under any design).
     replicates : number of twins for the calibration section (1 = the single detailed twin only).
     workers : processes for the replicates (default: up to 2); results do not depend on it.
     out : directory to write ``report.html``, ``figures/``, ``tables/``, ``patients.parquet``
-        (and ``replicates.parquet``); written atomically (nothing half-written is left behind).
+        (and ``replicates.parquet``, ``replicate_curves.parquet``); written atomically (nothing
+        half-written is left behind).
     """
     if replicates < 1:
         raise InputError(f"replicates must be >= 1, got {replicates}")
@@ -165,14 +228,14 @@ def reproduce(
     out_path = Path(out) if out is not None else None
     if out_path is not None:
         check_output_dir(out_path, flag="out", overwrite=overwrite, parents=True)
-    patients = simulate_trial(sc, int(seed))
+    patients = simulate_trial(sc, seed=int(seed))
     analysis = analyse_twin(patients, tw, detailed=True)
     comparison = compare_with_published(tw, twin_headlines(analysis, patients, tw))
     interim = interim_decision(analysis, tw.interim_analysis) if tw.interim_analysis is not None else {}
     reps = rep_cmp = None
     if replicates > 1:
         reps = run_replicates(tw, scenario=sc, replicates=replicates, seed=int(seed), workers=workers,
-                              progress=progress)
+                              progress=progress, curves=True)
         rep_cmp = compare_with_published(tw, reps)
     report = _build_report(tw, sc, int(seed), analysis, comparison, interim, reps, rep_cmp, command)
     if out_path is not None:
@@ -196,6 +259,10 @@ def _write(out: Path, report: Report, patients: pd.DataFrame, reps: pd.DataFrame
         data.attrs = {}
         data.to_parquet(tmp / "patients.parquet", index=False)
         if reps is not None:
-            reps.to_parquet(tmp / "replicates.parquet", index=False)
+            rows = reps.copy()
+            rows.attrs = {}
+            rows.to_parquet(tmp / "replicates.parquet", index=False)
+            if "curves" in reps.attrs:
+                reps.attrs["curves"].to_parquet(tmp / "replicate_curves.parquet", index=False)
 
     write_directory(out, fill, flag="out", overwrite=overwrite, parents=True)

@@ -16,11 +16,13 @@ from survtrial.design.convention import design_z
 from survtrial.errors import InputError
 from survtrial.simulate._scenario_check import RESERVED_COLUMNS
 from survtrial.simulate.scenario import Scenario, load_scenario
-from survtrial.simulate.trial import simulate_trial
+from survtrial.simulate.trial import simulate_trials_data
+from survtrial.stats.km import kaplan_meier
 from survtrial.workflows.headlines import TwinData, hazard_ratio_limits, headline_value, survival_se
 from survtrial.workflows.twin_spec import InterimAnalysisPlan, TwinSpec, load_twin
 
 __all__ = [
+    "CURVE_GRID",
     "analyse_twin",
     "check_twin_against_scenario",
     "compare_with_published",
@@ -28,6 +30,7 @@ __all__ = [
     "load_twin_scenario",
     "published_table",
     "run_replicates",
+    "twin_design",
     "twin_headlines",
 ]
 
@@ -97,26 +100,31 @@ def analyse_twin(frame: pd.DataFrame, twin: TwinSpec | str, *, detailed: bool = 
     )
 
 
-def twin_headlines(analysis: TrialAnalysis, frame: pd.DataFrame, twin: TwinSpec | str) -> dict[str, float]:
-    """The value of every headline of the twin for one analysed trial, plus what the calibration reads.
+def twin_headlines(analysis: TrialAnalysis | None, frame: pd.DataFrame, twin: TwinSpec | str) -> dict[str, float]:
+    """The value of every headline of the twin for one trial, plus what the calibration reads.
 
     Keys: each headline's key; ``<key>_lower`` and ``<key>_upper`` (95% limits) of hazard ratios,
     ``se_<key>`` (Greenwood) of survival headlines; ``logrank_z``, ``logrank_p`` and ``events`` of the
     primary endpoint (``logrank_z`` as :func:`survtrial.stats.logrank.logrank_test` reports it).
+    ``analysis`` None computes each number directly by the statistics call the analysis makes
+    (:class:`~survtrial.workflows.headlines.TwinData`): the same values, without the analysis' tables.
     """
     tw = load_twin(twin)
-    data = TwinData(tw, analysis, _with_derived_columns(frame, tw))
+    return _headline_values(TwinData(tw, analysis, _with_derived_columns(frame, tw)))
+
+
+def _headline_values(data: TwinData) -> dict[str, float]:
     out: dict[str, float] = {}
-    for key, h in tw.headlines.items():
+    for key, h in data.twin.headlines.items():
         out[key] = headline_value(h, data)
         if h.kind == "hazard_ratio":
             out[f"{key}_lower"], out[f"{key}_upper"] = hazard_ratio_limits(h, data)
         elif h.kind == "survival":
             out[f"se_{key}"] = survival_se(h, data)
-    p = analysis.primary
-    out["logrank_p"] = float(p.logrank.p_value)
-    out["logrank_z"] = float(p.logrank.z) if p.logrank.z is not None else np.nan
-    out["events"] = float(p.events.sum())
+    lr = data.logrank()
+    out["logrank_p"] = float(lr.p_value)
+    out["logrank_z"] = float(lr.z) if lr.z is not None else np.nan
+    out["events"] = data.events()
     return out
 
 
@@ -128,12 +136,15 @@ def interim_decision(analysis: TrialAnalysis, plan: InterimAnalysisPlan) -> dict
     statistic is the stratified log-rank z in survtrial's convention (z > 0 favours the experimental
     arm, :func:`survtrial.design.convention.design_z`): stop if ``z >= bound``.
     """
-    events = float(analysis.primary.events.sum())
+    return _interim(float(analysis.primary.events.sum()), design_z(analysis.primary.logrank), plan)
+
+
+def _interim(events: float, z: float, plan: InterimAnalysisPlan) -> dict[str, float]:
+    """The interim decision from the primary endpoint's events and log-rank z (survtrial's convention)."""
     fraction = min(events / plan.planned_events, 1.0)
     bound = _first_look_bound(tuple(plan.information_fractions), plan.alpha_one_sided, plan.spending,
                               plan.spending_parameter, int(min(events, plan.planned_events)),
                               plan.planned_events)
-    z = design_z(analysis.primary.logrank)
     return {"events": events, "information_fraction": fraction, "efficacy_bound_z": bound,
             "nominal_alpha": float(sps.norm.sf(bound)), "z": z, "stop": float(z >= bound)}
 
@@ -196,43 +207,95 @@ def load_twin_scenario(twin: TwinSpec, scenario: str | os.PathLike[str] | Scenar
     return sc
 
 
-def _one_replicate(args: tuple[TwinSpec, Scenario, np.random.SeedSequence]) -> dict[str, float]:
-    twin, scenario, ss = args
-    frame = simulate_trial(scenario, np.random.default_rng(ss))
-    analysis = analyse_twin(frame, twin, detailed=False)
-    out = twin_headlines(analysis, frame, twin)
-    if twin.interim_analysis is not None:
-        out.update({f"interim_{k}": v for k, v in interim_decision(analysis, twin.interim_analysis).items()})
-    return out
+CURVE_GRID = np.round(np.arange(0, 5.0 + 1e-9, 1 / 24), 10)
+"""Times (years, every half month to 5 years) at which replicate curves of the primary endpoint are kept."""
+
+
+def _replicate_range(args: tuple) -> tuple[list[dict[str, float]], np.ndarray | None]:
+    """Replicates ``start..stop-1`` (the engine's trials of ``seed``): their headlines and interim
+    decisions by the direct path (the analysis' statistics calls, without its tables: equal to
+    :func:`analyse_twin` then :func:`twin_headlines`, tested) and, with ``keep_curves``, Kaplan-Meier
+    curves of the primary endpoint per arm."""
+    twin, scenario, seed, start, stop, keep_curves = args
+    ep = twin.endpoints[twin.primary_endpoint]
+    arms = (twin.arms.control, twin.arms.experimental)
+    derived = twin.analysis.derived_columns
+    needed = {derived[c].source if c in derived else c for c in twin.analysis.strata}  # subgroups: not here
+    covariates = bool(needed & set(scenario.covariates))
+    rows = []
+    curves = np.empty((stop - start, 2, CURVE_GRID.size)) if keep_curves else None
+    for q, frame in enumerate(simulate_trials_data(scenario, seed, start, stop, covariates=covariates)):
+        data = TwinData(twin, None, _with_derived_columns(frame, twin))
+        out = _headline_values(data)
+        if twin.interim_analysis is not None:
+            z = design_z(data.logrank())
+            out.update({f"interim_{k}": v for k, v in _interim(data.events(), z, twin.interim_analysis).items()})
+        rows.append(out)
+        if curves is not None:
+            arm = frame["arm"].to_numpy()
+            t, e = frame[ep.time].to_numpy(dtype=float), frame[ep.event].to_numpy()
+            for a, name in enumerate(arms):
+                mine = arm == name
+                curves[q, a] = kaplan_meier(t[mine], e[mine]).survival_at(CURVE_GRID)["survival"].to_numpy()
+    return rows, curves
 
 
 def run_replicates(twin: TwinSpec | str, *, replicates: int, seed: int, scenario: Any = None,
-                   workers: int | None = None, progress: Any = None) -> pd.DataFrame:
+                   workers: int | None = None, progress: Any = None, curves: bool = False) -> pd.DataFrame:
     """Simulate and analyse ``replicates`` independent twins; one row of headlines per replicate.
 
-    Replicate ``i`` uses child ``i`` of ``numpy.random.SeedSequence(seed)``, so results do not
-    depend on ``workers``. ``scenario`` overrides the twin's. ``progress`` is called with the number
-    of finished replicates.
+    Replicate ``i`` (1-based) is trial ``i - 1`` of the simulation engine's run with ``seed``: the
+    same patients as ``simulate_trial(scenario, seed=seed, index=i - 1)`` and as the engine's trial
+    of that index under any design (one generator). Results do not depend on ``workers``.
+    ``scenario`` overrides the twin's. ``progress`` is called with the number of finished
+    replicates. With ``curves``, ``attrs["curves"]`` holds each arm's Kaplan-Meier curve of the
+    primary endpoint over the replicates at :data:`CURVE_GRID`: median and central 95% (``arm,
+    time, median, lower, upper``).
     """
     tw = load_twin(twin)
     sc = load_twin_scenario(tw, scenario)
-    children = np.random.SeedSequence(seed).spawn(replicates)
     workers = workers or min(2, os.cpu_count() or 1)
+    chunk = 16
+    ranges = [(tw, sc, int(seed), a, min(a + chunk, replicates), curves) for a in range(0, replicates, chunk)]
     rows: list[dict[str, float]] = []
-    if workers <= 1 or replicates < 8:
-        for i, ss in enumerate(children):
-            rows.append(_one_replicate((tw, sc, ss)))
+    kept: list[np.ndarray] = []
+    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and replicates >= 8 else None
+    try:
+        for part, part_curves in (pool.map(_replicate_range, ranges) if pool else map(_replicate_range, ranges)):
+            rows += part
+            if part_curves is not None:
+                kept.append(part_curves)
             if progress:
-                progress(i + 1)
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for i, row in enumerate(pool.map(_one_replicate, [(tw, sc, ss) for ss in children], chunksize=16)):
-                rows.append(row)
-                if progress:
-                    progress(i + 1)
+                progress(len(rows))
+    finally:
+        if pool is not None:
+            pool.shutdown()
     out = pd.DataFrame(rows)
     out.insert(0, "replicate", np.arange(1, replicates + 1))
+    if curves:
+        c = np.concatenate(kept)
+        q = np.quantile(c, [0.5, 0.025, 0.975], axis=0)  # (3, arms, grid); the reports' one twin interval
+        out.attrs["curves"] = pd.DataFrame({
+            "arm": np.repeat([tw.arms.control, tw.arms.experimental], CURVE_GRID.size),
+            "time": np.tile(CURVE_GRID, 2), "median": q[0].ravel(), "lower": q[1].ravel(), "upper": q[2].ravel()})
     return out
+
+
+def twin_design(twin: TwinSpec | str) -> dict[str, Any]:
+    """The simulation engine's design of the twin's interim plan: looks at its information fractions
+    of the planned primary-endpoint events, its spending function and one-sided alpha, the log-rank
+    stratified as the twin's analysis (``survtrial.simulate.engine.simulate_trials(scenario, design,
+    ...)`` then gives the operating characteristics of the trial's design under the twin)."""
+    tw = load_twin(twin)
+    plan = tw.interim_analysis
+    if plan is None:
+        raise InputError(f"twin {tw.name!r} has no interim_analysis plan")
+    if plan.spending_parameter is not None:
+        raise InputError("the simulation engine's designs take a named spending function without a parameter; "
+                         f"twin {tw.name!r} gives spending_parameter {plan.spending_parameter!r}")
+    return {"information_fractions": list(plan.information_fractions), "planned_events": plan.planned_events,
+            "alpha": plan.alpha_one_sided, "alpha_spending": plan.spending, "control_arm": tw.arms.control,
+            "experimental_arm": tw.arms.experimental, "stratified": bool(tw.analysis.strata)}
 
 
 def compare_with_published(twin: TwinSpec | str, values: pd.DataFrame | dict[str, float]) -> pd.DataFrame:
