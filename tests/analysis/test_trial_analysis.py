@@ -101,3 +101,23 @@ def test_tables_are_frames(analysis):
     tables = analysis.tables()
     assert {"subject_flow", "dfs_summary", "dfs_logrank", "dfs_cox", "subgroups", "safety", "gray_tests"} <= set(tables)
     assert all(isinstance(t, pd.DataFrame) and len(t) for t in tables.values())
+
+
+def test_numeric_arm_codes_are_labels(trial_frame):
+    """Arms coded 1/2 (as R's ovarian$rx) analyse as the labels "1"/"2": the same numbers as named
+    arms, and every table and the report (whose RMST rows once looked up a string in an integer
+    index) build."""
+    from survtrial.report.trial_report import trial_report
+
+    named = analyse_trial(trial_frame, time="time", event="event", arm="arm", reference="chemo",
+                          time_unit="years", strata=["risk_group"])
+    coded = trial_frame.assign(arm=trial_frame["arm"].map({"chemo": 1, "blina": 2}))
+    num = analyse_trial(coded, time="time", event="event", arm="arm", reference="1", time_unit="years",
+                        strata=["risk_group"])
+    assert (num.primary.reference, num.primary.experimental) == ("1", "2")
+    h, g = named.headline(), num.headline()
+    assert g["hr"] == pytest.approx(h["hr"], rel=1e-12)
+    assert g["rmst_difference"] == pytest.approx(h["rmst_difference"], rel=1e-12)
+    assert g["S:all:1"] == pytest.approx(h["S:all:chemo"], rel=1e-12)
+    html = trial_report(num, title="coded arms").render()
+    assert "Restricted mean, 1" in html and "Restricted mean, 2" in html

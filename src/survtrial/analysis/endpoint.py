@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.analysis._frames import combined_key
 from survtrial.analysis.arms import ReferenceArm, choose_reference
 from survtrial.design.convention import design_z
@@ -49,7 +50,7 @@ def landmark_label(landmark: float | Duration, time_unit: str | None) -> str:
 
 
 @dataclass(frozen=True)
-class EndpointAnalysis:
+class EndpointAnalysis(HtmlReprMixin):
     """Everything a trial report says about one endpoint, comparing experimental with reference arm.
 
     Attributes
@@ -102,6 +103,17 @@ class EndpointAnalysis:
         """(HR, lower, upper) of experimental vs reference from the (stratified) Cox model."""
         ci = self.cox.confidence_interval()
         return float(self.cox.hazard_ratio[0]), float(ci.low[0]), float(ci.high[0])
+
+    def _html_lines(self) -> list[str]:
+        hr = "" if self.cox is None else " (hazard ratio {:.2f}, 95% CI {:.2f}-{:.2f})".format(*self.hazard_ratio)
+        return [f"{self.name}: {self.experimental} vs {self.reference}{hr}"]
+
+    def _html_tables(self) -> dict[str, pd.DataFrame]:
+        return {"": self.summary()}
+
+    def _html_figure(self) -> str:
+        unit = f"time ({self.time_unit})" if self.time_unit else "time"
+        return self.km._html_figure([self.reference, self.experimental], unit)
 
     def summary(self) -> pd.DataFrame:
         """One row per arm: n, events, landmark S +- SE, plus HR and log-rank P on the experimental row."""

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.design.convention import design_z
 from survtrial.errors import InputError, StatisticWarning
 from survtrial.stats.cox import CoxResult
@@ -27,7 +28,7 @@ PH_LEVEL = 0.05
 
 
 @dataclass(frozen=True)
-class NonProportionalHazards:
+class NonProportionalHazards(HtmlReprMixin):
     """What a report says about an effect that may change over time (primary endpoint).
 
     Attributes
@@ -71,6 +72,14 @@ class NonProportionalHazards:
     def maxcombo_z(self) -> np.ndarray:
         """The MaxCombo components' z in survtrial's convention (> 0 favours the experimental arm)."""
         return np.array([design_z(float(z)) for z in self.maxcombo.z]) if self.maxcombo is not None else np.array([])
+
+    def _html_lines(self) -> list[str]:
+        return [f"NonProportionalHazards({self.experimental} vs {self.reference}: PH test P = "
+                f"{self.ph_p_value:.3g}{', doubtful' if self.ph_doubtful else ''})"]
+
+    def _html_tables(self) -> dict[str, pd.DataFrame]:
+        """The report's tables except the residuals (one row per event; ``tables()`` has them)."""
+        return {k: v for k, v in self.tables().items() if k != "schoenfeld"}
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The frames behind the report's tables, by short name (full precision, machine names)."""

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
+from scipy.special import chdtrc  # chi-square upper tail (scipy.stats.chi2.sf); scipy.stats is slow to import
 
 from survtrial.analysis._frames import combined_key
 from survtrial.errors import ConvergenceWarning, InputError, StatisticWarning
@@ -60,7 +60,7 @@ def interaction_test(t: np.ndarray, e: np.ndarray, arm01: np.ndarray, level_code
         stat = float(b @ np.linalg.solve(V, b))
     except np.linalg.LinAlgError:
         return np.nan
-    return float(sps.chi2.sf(stat, k))
+    return float(chdtrc(k, stat))
 
 
 def subgroup_analysis(

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.analysis._frames import combined_key
 from survtrial.analysis.arms import ReferenceArm, choose_reference
 from survtrial.analysis.competing import CompetingRisksAnalysis, analyse_competing_risks
@@ -23,7 +24,7 @@ __all__ = ["TrialAnalysis", "analyse_trial", "subject_flow"]
 
 
 @dataclass(frozen=True)
-class TrialAnalysis:
+class TrialAnalysis(HtmlReprMixin):
     """Results of :func:`analyse_trial`; every table is also available as a frame via :meth:`tables`."""
 
     primary: EndpointAnalysis
@@ -114,6 +115,18 @@ class TrialAnalysis:
                 out[f"CIF:{r['cause']}:{r['arm']}"] = 100 * float(r["cif"])
                 out[f"CIF_SE:{r['cause']}:{r['arm']}"] = 100 * float(r["std_err"])
         return out
+
+    def _html_lines(self) -> list[str]:
+        return [f"TrialAnalysis({self.endpoint}: {self.experimental} vs {self.reference})"]
+
+    def _html_tables(self) -> dict[str, pd.DataFrame]:
+        """The headline tables (``tables()`` has them all): subject flow and the primary endpoint's summary."""
+        tables = self.tables()
+        e = self.primary.name.lower()
+        return {"subject flow": tables["subject_flow"], f"{self.endpoint}": tables[f"{e}_summary"]}
+
+    def _html_figure(self) -> str:
+        return self.primary._html_figure()
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table of the report, by file stem."""
@@ -238,6 +251,10 @@ def analyse_trial(
         raise InputError(f"column {arm!r} not found; available: {list(frame.columns)}")
     unit = canonical_unit(time_unit) if time_unit is not None else None
     choice = choose_reference(frame[arm], reference=reference)
+    if not frame[arm].dropna().map(type).eq(str).all():
+        # Arms are labels: numeric codes (1/2) become the strings every table, figure and the
+        # reference choice use ("1", "2"), once, here.
+        frame = frame.assign(**{arm: frame[arm].where(frame[arm].isna(), frame[arm].astype(str))})
     lm_duration = landmark if isinstance(landmark, Duration) else (Duration(float(landmark), unit) if unit else None)
     tau_duration = tau if isinstance(tau, Duration) else (
         Duration(float(tau), unit) if unit and tau is not None else None)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import typer
 
+from survtrial._tlf import fill as tlf_fill
+from survtrial._tlf import parse_formats
 from survtrial.cli._app import app, fail
 from survtrial.cli._output import Overwrite, check_output_dir
 from survtrial.errors import InputError
@@ -55,6 +57,12 @@ def analyze(
         None, help="Control arm. Default: lowest TRT01PN (ADaM), else the arm named placebo, control, "
         "observation, standard, SOC, chemo alone...; else refused.",
     ),
+    formats: list[str] | None = typer.Option(
+        None, "--format", help="Outputs besides report.html: rtf (report.rtf, rtflite) and/or docx (report.docx, "
+        "python-docx): every table and figure with title, population, method and data-cut footnotes, page "
+        "numbers. Repeat or comma-separate; html alone by default."),
+    data_cut: str | None = typer.Option(None, "--data-cut", help="Data cut (date or words) for the RTF/Word "
+                                        "footnotes; default: the last follow-up time in the data."),
     overwrite: Overwrite = False,
 ) -> None:
     """Analyse a randomized time-to-event trial and write the monitoring committee's report."""
@@ -63,7 +71,9 @@ def analyze(
     from survtrial.workflows.analyze import analyze_adam, analyze_table
 
     try:
-        check_output_dir(out, overwrite=overwrite, names=("report.html", "figures", "tables"))
+        kinds = [k for k in parse_formats(formats) if k != "html"]
+        check_output_dir(out, overwrite=overwrite, names=("report.html", "figures", "tables",
+                                                          *(f"report.{k}" for k in kinds)))
         if data is not None:
             if adsl or adtte:
                 raise InputError("give either --data (plain table) or --adsl/--adtte (ADaM), not both")
@@ -85,7 +95,9 @@ def analyze(
                                reference=reference, time_unit=time_unit, event_type_var=event_type,
                                endpoint_name=endpoint_name, cut_points=_split(cut_points) or None,
                                milestone=milestone, maxcombo=maxcombo, command=sys.argv)
-        files = res.report.write(out, overwrite=overwrite)
+        tlf = res.report.tlf(res.tlf_population(), res.tlf_footnotes(data_cut)) if kinds else None
+        files = res.report.write(out, overwrite=overwrite,
+                                 extra={f"report.{k}": tlf_fill(tlf, k) for k in kinds})
     except InputError as err:
         fail(err)
     a = res.analysis

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from survtrial import __version__
+from survtrial._tlf import parse_formats
 from survtrial.cli._app import app, fail
 from survtrial.cli._output import Overwrite, check_output_dir, write_outputs
 from survtrial.errors import InputError
@@ -208,6 +209,18 @@ def design_json(plan) -> str:
     return json.dumps(_jsonable(doc), indent=2) + "\n"
 
 
+def _tlf_writer(plan, kind: str):
+    """Write the plan's RTF or Word file, with the boundary plot already written beside it."""
+    from survtrial._tlf import fill
+    from survtrial.design._plan_tlf import plan_tlf
+
+    def write(p: Path) -> None:
+        png = p.parent / "boundaries.png"
+        fill(plan_tlf(plan, png.read_bytes() if png.exists() else None), kind)(p)
+
+    return write
+
+
 def _write_plot(plan, stem: Path, observed_events=None, observed_z=None) -> None:
     from survtrial.report._style import save_figure
     from survtrial.report.design_plots import boundary_plot
@@ -284,11 +297,17 @@ def design(
         typer.Option(help="Unit of every time (medians, hazards, landmark, accrual, follow-up): days, weeks, months "
                      "or years. Required with any of them; never assumed."),
     ] = None,
+    formats: Annotated[list[str] | None, typer.Option(
+        "--format", help="With --out, also design.rtf and/or design.docx (rtf, docx; repeat or comma-separate): "
+        "summary, looks and boundary figure with title, population, method footnote, page numbers.")] = None,
     overwrite: Overwrite = False,
 ) -> None:
     """Design a group-sequential survival trial: boundaries, events, subjects and look times."""
-    overrides = {k: v for k, v in locals().items() if k not in ("config", "out", "overwrite")}
+    overrides = {k: v for k, v in locals().items() if k not in ("config", "out", "overwrite", "formats")}
     try:
+        kinds = [k for k in parse_formats(formats) if k != "html"]
+        if kinds and out is None:
+            raise InputError(f"--format {','.join(kinds)} writes files: give --out")
         if out is not None:
             check_output_dir(out, overwrite=overwrite)
         plan = load_plan(config, overrides)
@@ -298,8 +317,11 @@ def design(
                 "design.json": lambda p: p.write_text(design_json(plan)),
                 "design.csv": lambda p: plan.to_frame().to_csv(p, index=False),
                 "boundaries": lambda p: _write_plot(plan, p),
+                # after the plot: the RTF/Word copies embed its PNG from the same staging folder
+                **{f"design.{k}": _tlf_writer(plan, k) for k in kinds},
             }, overwrite=overwrite)
-            _console().print(f"wrote {out}/design.json, design.csv, boundaries.png, boundaries.svg")
+            _console().print(f"wrote {out}/design.json, design.csv, boundaries.png, boundaries.svg"
+                             + "".join(f", design.{k}" for k in kinds))
     except InputError as err:
         fail(err)
 

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtri  # the normal quantile (scipy.stats.norm.ppf), without importing scipy.stats
 
+from survtrial._repr import HtmlReprMixin
 from survtrial._yaml import read_yaml
 from survtrial.clinical.classify import RiskClassification, classify_patient
 from survtrial.clinical.nnt import NumberNeededToTreat, number_needed_to_treat
@@ -33,7 +34,7 @@ def load_published() -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class AbsoluteBenefit:
+class AbsoluteBenefit(HtmlReprMixin):
     """3-year DFS with chemotherapy alone and with blinatumomab added, for a group or a child.
 
     Percent values are on a 0-100 scale; ``difference`` is blinatumomab minus chemotherapy in
@@ -65,7 +66,7 @@ class AbsoluteBenefit:
     def confidence_interval(self, level: float = 0.95) -> tuple[float, float]:
         """Wald interval for the DFS difference at ``level``, from the published SEs."""
         _check_level(level)
-        z = norm.ppf(0.5 + level / 2)
+        z = ndtri(0.5 + level / 2)
         return (self.difference - z * self.se_difference, self.difference + z * self.se_difference)
 
     def to_frame(self):
@@ -221,7 +222,7 @@ def absolute_benefit(
     s0, se0, s1, se1 = chemo["value"], chemo["se"], blina["value"], blina["se"]
     diff = s1 - s0
     se_diff = math.hypot(se0, se1)
-    z = norm.ppf(0.5 + level / 2)
+    z = ndtri(0.5 + level / 2)
     rel = 1 - (100 - s1) / (100 - s0)
     # cloglog-scale SEs (delta method), used for the implied HR and the bootstrap
     p0, p1 = s0 / 100, s1 / 100
@@ -229,7 +230,7 @@ def absolute_benefit(
     if group == "all":
         hr_pub = load_published()["results_first_interim"]["dfs_hazard_ratio"]
         lo95, hi95 = hr_pub["ci95"]
-        se_log_hr = (math.log(hi95) - math.log(lo95)) / (2 * norm.ppf(0.975))
+        se_log_hr = (math.log(hi95) - math.log(lo95)) / (2 * ndtri(0.975))
         hr, hr_source = float(hr_pub["value"]), "published (secondary source; its CI is not confirmed)"
     else:
         hr = math.log(p1) / math.log(p0)

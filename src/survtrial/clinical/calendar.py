@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from survtrial._repr import HtmlReprMixin
 from survtrial._yaml import read_yaml
 from survtrial.clinical.benefit import load_published
 from survtrial.clinical.classify import RiskClassification, classify_patient
@@ -43,7 +44,7 @@ class Phase:
 
 
 @dataclass(frozen=True)
-class TreatmentCalendar:
+class TreatmentCalendar(HtmlReprMixin):
     """Phase-by-phase calendar of one arm from a start date (see :func:`treatment_calendar`)."""
 
     arm: str

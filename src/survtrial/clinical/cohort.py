@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scipy.stats import norm
+from scipy.special import ndtri  # the normal quantile (scipy.stats.norm.ppf), without importing scipy.stats
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.clinical.benefit import AbsoluteBenefit, absolute_benefit
 from survtrial.clinical.classify import RiskClassification, classify_record
 from survtrial.clinical.patient import FIELDS, validate_records
@@ -43,7 +44,7 @@ def read_cohort(path: str | Path):
 
 
 @dataclass(frozen=True)
-class CohortSummary:
+class CohortSummary(HtmlReprMixin):
     """Shares per group and the expected benefit for a cohort (shares are of all children)."""
 
     n: int
@@ -80,7 +81,7 @@ class CohortSummary:
 
 
 @dataclass(frozen=True)
-class CohortAssessment:
+class CohortAssessment(HtmlReprMixin):
     """Per-child classification and benefit for a cohort (see :func:`assess_cohort`)."""
 
     patients: tuple[dict[str, Any], ...]
@@ -197,7 +198,7 @@ def assess_cohort(
         w = {g: treated[g] / n_treated for g in treated}
         mean = sum(w[g] * benefits[g].difference for g in w)
         se = math.sqrt(sum((w[g] * benefits[g].se_difference) ** 2 for g in w))
-        z = norm.ppf(0.5 + level / 2)
+        z = ndtri(0.5 + level / 2)
         ci = (mean - z * se, mean + z * se)
     else:
         mean, ci = math.nan, (math.nan, math.nan)

@@ -28,6 +28,8 @@ class Event:
 def bag_changes(infusion_hours: float, bag_hours: float) -> int:
     """Bag changes in one continuous infusion: bags hung after the first, ceil(infusion/bag) - 1.
 
+    Examples
+    --------
     >>> [bag_changes(28 * 24, h) for h in (24, 48, 72, 96, 168)]
     [27, 13, 9, 6, 3]
     """

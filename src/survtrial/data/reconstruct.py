@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.data._digitized import ArmCurve, read_digitized
 from survtrial.errors import InputError, StatisticWarning
 from survtrial.stats._input import as_flag
@@ -50,7 +51,7 @@ def _implied(fit: GuyotArm) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclass(frozen=True, repr=False)
-class ReconstructionResult:
+class ReconstructionResult(HtmlReprMixin):
     """Reconstructed patient-level data and how closely they reproduce the published curves.
 
     Attributes

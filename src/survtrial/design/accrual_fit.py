@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError
 from survtrial.stats import _piecewise_exp as pe
 
@@ -34,7 +35,7 @@ def _years(d: dt.date, start: dt.date) -> float:
 
 
 @dataclass(frozen=True, repr=False)
-class AccrualFit:
+class AccrualFit(HtmlReprMixin):
     """Accrual rates per calendar piece and the numbers at risk they imply (see :func:`solve_accrual_from_at_risk`).
 
     Attributes

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.design import _recursion as rec
 from survtrial.design import _solve as sol
 from survtrial.design import _validate as val
@@ -19,7 +20,7 @@ from survtrial.errors import InputError
 __all__ = ["GroupSequentialDesign", "group_sequential"]
 
 @dataclass(frozen=True, repr=False)
-class GroupSequentialDesign:
+class GroupSequentialDesign(HtmlReprMixin):
     """A group-sequential design on the z-scale; build with :func:`group_sequential`.
 
     Z > 0 favours the experimental arm (for survival: HR < 1). Per-look arrays have one entry per
@@ -168,6 +169,15 @@ class GroupSequentialDesign:
                 "cumulative_power": np.cumsum(self.upper_h1),
             }
         )
+
+    def _html_figure(self) -> str:
+        """Efficacy (and futility) z bounds against the information fraction, for a notebook's display."""
+        from survtrial._repr import step_svg
+
+        curves = [("efficacy", self.information_fractions, self.upper)]
+        if self.has_futility:
+            curves.append(("futility" if self.sided == 1 else "lower", self.information_fractions, self.lower))
+        return step_svg(curves, ylabel="z bound", step=False, ylim=None, xlabel="information fraction")
 
     def __repr__(self) -> str:
         kind = self.test_type if self.alpha_spending is None else self.alpha_spending.label

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.design import _recursion as rec
 from survtrial.design.boundaries import GroupSequentialDesign
 from survtrial.errors import InputError
@@ -27,7 +28,7 @@ _GH_WEIGHTS = _GH_WEIGHTS / math.sqrt(2.0 * math.pi)
 
 
 @dataclass(frozen=True, repr=False)
-class ConditionalPowerResult:
+class ConditionalPowerResult(HtmlReprMixin):
     """Conditional power at an interim look under several assumptions about the effect.
 
     Attributes
@@ -203,7 +204,7 @@ def drift_from_hazard_ratio(hazard_ratio: float, max_events: float, allocation_r
 
 
 @dataclass(frozen=True, repr=False)
-class RepeatedConfidenceIntervals:
+class RepeatedConfidenceIntervals(HtmlReprMixin):
     """Repeated confidence intervals for the hazard ratio, one per look so far.
 
     Attributes

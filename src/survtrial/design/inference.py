@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.design import _recursion as rec
 from survtrial.design.boundaries import GroupSequentialDesign
 from survtrial.errors import InputError
@@ -17,7 +18,7 @@ __all__ = ["StagewiseInference", "stagewise_inference"]
 
 
 @dataclass(frozen=True, repr=False)
-class StagewiseInference:
+class StagewiseInference(HtmlReprMixin):
     """Stage-wise ordering inference at the look where the trial stopped.
 
     Estimates are drifts theta sqrt(I_max) (the design's scale); :meth:`hazard_ratio` converts.

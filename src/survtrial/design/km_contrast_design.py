@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.special import ndtr, ndtri
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.design import _pwexp as pw
 from survtrial.design._wlr_moments import nodes
 from survtrial.design.nph_assumptions import DesignAssumptions, as_assumptions, design_assumptions  # noqa: F401
@@ -23,7 +24,7 @@ __all__ = ["KaplanMeierContrastDesign", "milestone_design", "milestone_power", "
 
 
 @dataclass(frozen=True, repr=False)
-class KaplanMeierContrastDesign:
+class KaplanMeierContrastDesign(HtmlReprMixin):
     """A fixed design on the RMST difference at ``tau`` or the survival difference at ``tau`` (milestone).
 
     Attributes

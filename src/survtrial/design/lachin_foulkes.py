@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.design._assumptions import assumptions, null_hazard_ratio, per_case, squeeze
 from survtrial.design._lachin_foulkes import null_control_hazard, required_subjects, timing
 from survtrial.design.accrual import StudyModel
@@ -24,7 +25,7 @@ NULL_VARIANCES = ("pooled", "alternative")
 
 
 @dataclass(frozen=True)
-class LachinFoulkesResult:
+class LachinFoulkesResult(HtmlReprMixin):
     """Subjects, expected events and timing of a Lachin-Foulkes design; see :func:`lachin_foulkes_sample_size`.
 
     Per-case attributes are floats for scalar inputs and 1-d arrays over a grid of inputs

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import ndtr
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.design._nph_looks import LookPlan
 from survtrial.design.nph_assumptions import DesignAssumptions
 from survtrial.design.spending import SpendingFunction
@@ -20,7 +21,7 @@ __all__ = ["MaxComboDesign"]
 
 
 @dataclass(frozen=True, repr=False)
-class MaxComboDesign:
+class MaxComboDesign(HtmlReprMixin):
     """A group-sequential MaxCombo design; built by :func:`maxcombo_design` or :func:`maxcombo_power`.
 
     Attributes

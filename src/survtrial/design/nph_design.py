@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.special import ndtr
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.design import _npe
 from survtrial.design import _validate as val
 from survtrial.design._nph_looks import LookPlan
@@ -24,7 +25,7 @@ __all__ = ["NphGroupSequentialDesign"]
 
 
 @dataclass(frozen=True, repr=False)
-class NphGroupSequentialDesign:
+class NphGroupSequentialDesign(HtmlReprMixin):
     """A group-sequential design for a non-constant effect; built by :func:`ahr_design`,
     :func:`weighted_logrank_design` and their ``*_power`` counterparts.
 

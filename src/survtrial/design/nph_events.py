@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.design import _pwexp as pw
 from survtrial.design.accrual import solve_increasing
 from survtrial.design.nph_assumptions import DesignAssumptions, as_assumptions, design_assumptions  # noqa: F401 (doctests)
@@ -112,7 +113,7 @@ def expected_information(assumptions: Any, times: Any) -> pd.DataFrame:
 
 
 @dataclass(frozen=True, repr=False)
-class AverageHazardRatio:
+class AverageHazardRatio(HtmlReprMixin):
     """Average hazard ratio, expected events and information at calendar times; see :func:`average_hazard_ratio`.
 
     Attributes

@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.design._plan_scope import TIME_KEYS, EventsPlan, events_plan, scope
 from survtrial.design._validate import key_errors
 from survtrial.design.boundaries import group_sequential
@@ -153,7 +154,7 @@ def parse_spec(data: Any, source: str = "design specification") -> DesignSpec:
 
 
 @dataclass(frozen=True)
-class TrialPlan:
+class TrialPlan(HtmlReprMixin):
     """A group-sequential survival design: boundaries (``design``) and events/subjects (``sample_size``).
 
     ``scope`` says what the specification asked for: "boundaries" (``sample_size`` is None),
@@ -290,6 +291,21 @@ class TrialPlan:
                 row |= {"cp_design_effect": cp.design_effect, "cp_current_trend": cp.trend}
             rows.append(row)
         return pd.DataFrame(rows)
+
+    def to_rtf(self, path: Any, *, figure_png: bytes | None = None, overwrite: bool = False) -> Any:
+        """The design summary and the looks table (and the boundary figure, PNG bytes, when given) as
+        one RTF file with TLF conventions (title, population line, method footnote, page numbers)."""
+        from survtrial._tlf import write_rtf
+        from survtrial.design._plan_tlf import plan_tlf
+
+        return write_rtf(plan_tlf(self, figure_png), path, overwrite=overwrite, flag="to_rtf path")
+
+    def to_docx(self, path: Any, *, figure_png: bytes | None = None, overwrite: bool = False) -> Any:
+        """As :meth:`to_rtf`, as a Word file."""
+        from survtrial._tlf import write_docx
+        from survtrial.design._plan_tlf import plan_tlf
+
+        return write_docx(plan_tlf(self, figure_png), path, overwrite=overwrite, flag="to_docx path")
 
     def summary(self) -> dict[str, Any]:
         """Headline numbers as plain Python values (for JSON and the printed table); what the

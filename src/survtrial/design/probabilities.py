@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.design import _recursion as rec
 from survtrial.errors import InputError
 from survtrial.stats._input import as_number
@@ -16,7 +17,7 @@ __all__ = ["CrossingProbabilities", "crossing_probabilities"]
 
 
 @dataclass(frozen=True)
-class CrossingProbabilities:
+class CrossingProbabilities(HtmlReprMixin):
     """Per-look probabilities of first crossing the upper and the lower bound.
 
     Attributes

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.design._assumptions import (
     assumptions,
     error_rates,
@@ -24,7 +25,7 @@ __all__ = ["SurvivalSampleSizeResult", "survival_sample_size"]
 
 
 @dataclass(frozen=True)
-class SurvivalSampleSizeResult:
+class SurvivalSampleSizeResult(HtmlReprMixin):
     """Events, subjects and timing of a two-arm survival trial; see :func:`survival_sample_size`.
 
     Per-case attributes are floats for scalar inputs and 1-d arrays over a grid of inputs; per-look

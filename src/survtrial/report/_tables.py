@@ -117,6 +117,15 @@ def is_numeric_column(col: pd.Series) -> bool:
     return all(_NUMBER_TEXT.match(c) for c in cells)  # an all-missing column aligns as numbers
 
 
+def table_cells(frame: pd.DataFrame,
+                number_format: NumberFormat) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
+    """Headers and cells of ``frame`` as text, exactly as :func:`table_html` shows them (for RTF and Word)."""
+    formats = column_formatters(frame, number_format)
+    rows = tuple(tuple(MISSING if _is_missing(v) else formats[c](v) for c, v in zip(frame.columns, row, strict=True))
+                 for row in frame.itertuples(index=False, name=None))
+    return tuple(str(c) for c in frame.columns), rows
+
+
 def table_html(frame: pd.DataFrame, caption_html: str, *, table_id: str, number_format: NumberFormat) -> str:
     """Render ``frame`` as an HTML table; every header and cell is escaped."""
     formats = column_formatters(frame, number_format)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from survtrial._atomic import write_directory
+from survtrial._tlf import Tlf, TlfFigure, TlfTable, write_docx, write_rtf
 from survtrial.errors import InputError
 from survtrial.report import _provenance
 from survtrial.report._css import CSS
@@ -21,7 +23,7 @@ from survtrial.report._provenance import (
 )
 from survtrial.report._style import figure_bytes
 from survtrial.report._svg import inline_svg
-from survtrial.report._tables import NumberFormat, table_html, to_pandas
+from survtrial.report._tables import NumberFormat, table_cells, table_html, to_pandas
 
 __all__ = ["Report", "ReportFiles", "provenance", "scenario_hash"]
 
@@ -123,6 +125,7 @@ class Report:
         self._files: dict[str, bytes] = {}
         self._n_figures = 0
         self._n_tables = 0
+        self._tlf_items: list[Any] = []  # tables (cells as shown) and figures (PNG) for RTF/Word
 
     def __repr__(self) -> str:
         n = sum(1 for s in self._sections if s.title is not None)
@@ -194,6 +197,7 @@ class Report:
             table_id = "table-" + file[: -len(".csv")]
         caption_html = f'<span class="label">Table {n}.</span> {escape(str(caption))}{links}'
         html = table_html(df, caption_html, table_id=table_id, number_format=number_format)
+        self._tlf_items.append(TlfTable(f"Table {n}. {caption}", *table_cells(df, number_format)))
         self._current.parts.append(f'<div class="table-wrap">{html}</div>')
         return self
 
@@ -209,10 +213,21 @@ class Report:
         if not hasattr(fig, "savefig"):
             raise InputError(f"add_figure: expected a matplotlib Figure, got {type(fig).__name__}")
         svg = figure_bytes(fig, "svg")
-        self._files[f"figures/{stem}.png"] = figure_bytes(fig, "png")
+        # The layout (constrained or tight) was just computed for the SVG; the PNG reuses it rather than
+        # solving it again (sizes are in inches, so the layout does not depend on the resolution).
+        engine = fig.get_layout_engine()
+        if engine is not None:
+            fig.set_layout_engine("none")
+        try:
+            self._files[f"figures/{stem}.png"] = figure_bytes(fig, "png")
+        finally:
+            if engine is not None:
+                fig.set_layout_engine(engine)
         self._files[f"figures/{stem}.svg"] = svg
         self._n_figures += 1
         n = self._n_figures
+        self._tlf_items.append(TlfFigure(f"Figure {n}. {caption}", self._files[f"figures/{stem}.png"],
+                                         height_inches=6.5 * fig.get_figheight() / fig.get_figwidth()))
         body = inline_svg(svg, element_id=f"figure-{stem}", label=f"Figure {n}. {caption}")
         links = (
             f' <span class="downloads">[<a href="figures/{stem}.png">PNG</a> '
@@ -277,14 +292,33 @@ class Report:
             'style="width:100%;height:640px;border:1px solid #ddd"></iframe>'
         )
 
+    def tlf(self, population: str, footnotes: Sequence[str] = ()) -> Tlf:
+        """The report's tables (cells exactly as the HTML shows them) and figures as a TLF document:
+        ``population`` under each title, ``footnotes`` (method, data cut) under each table or figure,
+        and a source line (survtrial version and the time the report was generated)."""
+        source = (f"Source: survtrial {self.provenance.get('survtrial', '')}, generated "
+                  f"{self.provenance.get('generated', '')}")
+        return Tlf(self.title, str(population), tuple(self._tlf_items), tuple(map(str, footnotes)), source)
+
+    def to_rtf(self, path: str | os.PathLike[str], population: str, footnotes: Sequence[str] = (), *,
+               overwrite: bool = False) -> Path:
+        """Every table and figure as one RTF file (rtflite), TLF conventions; written atomically."""
+        return write_rtf(self.tlf(population, footnotes), path, overwrite=overwrite, flag="to_rtf path")
+
+    def to_docx(self, path: str | os.PathLike[str], population: str, footnotes: Sequence[str] = (), *,
+                overwrite: bool = False) -> Path:
+        """Every table and figure as one Word file (python-docx), TLF conventions; written atomically."""
+        return write_docx(self.tlf(population, footnotes), path, overwrite=overwrite, flag="to_docx path")
+
     def write(self, out_dir: str | os.PathLike[str], html_name: str = "report.html", *,
-              overwrite: bool = False) -> ReportFiles:
+              overwrite: bool = False, extra: Mapping[str, Callable[[Path], object]] | None = None) -> ReportFiles:
         """Write the HTML, ``figures/*.png|svg`` and ``tables/*.csv`` into ``out_dir``, atomically.
 
         Everything is written into a fresh directory next to ``out_dir`` and renamed into place
         at the end; on any error the partial directory is removed and an existing ``out_dir``
         is left as it was. A non-empty existing ``out_dir`` needs ``overwrite=True`` and is replaced
-        only if survtrial wrote it (see :func:`survtrial._atomic.write_directory`).
+        only if survtrial wrote it (see :func:`survtrial._atomic.write_directory`). ``extra`` (file
+        name -> function writing it, e.g. the RTF copy of the tables) is written into the same directory.
         """
         html_file = _safe_name(html_name, "write html_name", ".html")
 
@@ -292,6 +326,8 @@ class Report:
             for rel, data in self._files.items():
                 _write_file(tmp / rel, data)
             _write_file(tmp / html_file, self.render().encode("utf-8"))
+            for name, write in (extra or {}).items():
+                write(tmp / _safe_name(name, "write extra", ""))
 
         out = write_directory(out_dir, fill, flag="write out_dir", overwrite=overwrite, parents=True)
         files = sorted(self._files)

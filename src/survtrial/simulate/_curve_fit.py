@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, special
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError
 from survtrial.simulate._model import AccrualPattern
 from survtrial.simulate.piecewise import PiecewiseHazard
@@ -126,7 +127,7 @@ class CurveModel:
 
 
 @dataclass(frozen=True)
-class CurveFit:
+class CurveFit(HtmlReprMixin):
     """Curve targets next to their model values: one row per target (``to_frame``); the solved
     ``parameters``; ``rmst_horizon`` (years) of the RMST target."""
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError
 from survtrial.simulate.piecewise import PiecewiseHazard
 
@@ -70,7 +71,7 @@ class AccrualPattern:
 
 
 @dataclass(frozen=True)
-class CalibratedScenario:
+class CalibratedScenario(HtmlReprMixin):
     """Simulation parameters solved from a scenario (see ``calibrate_scenario``). Times in years.
 
     Attributes

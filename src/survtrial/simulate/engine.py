@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError
 from survtrial.simulate import _kernels as kern
 from survtrial.simulate import _rng
@@ -405,7 +406,7 @@ def simulate_table(model: EngineModel, seed: int, start: int, stop: int, schema:
 
 
 @dataclass(frozen=True, repr=False)
-class SimulationResult:
+class SimulationResult(HtmlReprMixin):
     """Per-trial records of a simulation run (``trials``) and what produced them.
 
     ``trials`` has one row per trial: stopping look, decision (``efficacy``, ``futility``,

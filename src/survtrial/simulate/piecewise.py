@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import exprel
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError
 
 __all__ = [
@@ -232,7 +233,7 @@ def stack_hazards(hazards: Sequence[PiecewiseHazard]) -> tuple[np.ndarray, np.nd
 
 
 @dataclass(frozen=True)
-class PiecewiseHazard:
+class PiecewiseHazard(HtmlReprMixin):
     """A piecewise-constant hazard: ``rates[j]`` on ``[breaks[j], breaks[j+1])``, last to infinity.
 
     Attributes

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError
 
 __all__ = ["OperatingCharacteristics", "summarize"]
@@ -31,7 +32,7 @@ def _mean(x: np.ndarray) -> tuple[float, float]:
 
 
 @dataclass(frozen=True, repr=False)
-class OperatingCharacteristics:
+class OperatingCharacteristics(HtmlReprMixin):
     """Summary of a simulation run (see :func:`summarize`).
 
     Attributes

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
+from scipy import special  # beta quantiles: special.betaincinv (scipy.stats is slow to import)
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError, StatisticWarning
 
 __all__ = [
@@ -84,11 +85,11 @@ def _interval(x: np.ndarray, n: np.ndarray, level: float, method: str) -> tuple[
     p = x / n
     with np.errstate(divide="ignore", invalid="ignore"):
         if method == "clopper-pearson":
-            lo = np.where(x > 0, stats.beta.ppf(alpha / 2.0, x, n - x + 1.0), 0.0)
-            hi = np.where(x < n, stats.beta.ppf(1.0 - alpha / 2.0, x + 1.0, n - x), 1.0)
+            lo = np.where(x > 0, special.betaincinv(x, n - x + 1.0, alpha / 2.0), 0.0)
+            hi = np.where(x < n, special.betaincinv(x + 1.0, n - x, 1.0 - alpha / 2.0), 1.0)
         elif method == "jeffreys":
-            lo = np.where(x > 0, stats.beta.ppf(alpha / 2.0, x + 0.5, n - x + 0.5), 0.0)
-            hi = np.where(x < n, stats.beta.ppf(1.0 - alpha / 2.0, x + 0.5, n - x + 0.5), 1.0)
+            lo = np.where(x > 0, special.betaincinv(x + 0.5, n - x + 0.5, alpha / 2.0), 0.0)
+            hi = np.where(x < n, special.betaincinv(x + 0.5, n - x + 0.5, 1.0 - alpha / 2.0), 1.0)
         elif method == "wilson":
             z2 = z * z
             centre = (x + z2 / 2.0) / (n + z2)
@@ -157,7 +158,7 @@ def _safe_interval(x: np.ndarray, n: np.ndarray, level: float, method: str, role
 
 
 @dataclass(frozen=True)
-class BinomialResult:
+class BinomialResult(HtmlReprMixin):
     """Proportions with two-sided confidence limits (scalars, or arrays for vectorised input).
 
     Attributes
@@ -280,7 +281,7 @@ def binomial_ci(
 
 
 @dataclass(frozen=True)
-class RiskDifferenceResult:
+class RiskDifferenceResult(HtmlReprMixin):
     """Difference of two proportions ``p1 - p2`` with confidence limits.
 
     Attributes

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy import special
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.errors import ConvergenceWarning, InputError, StatisticWarning
 from survtrial.stats import _cox_kernel as kern
 from survtrial.stats import _cox_robust as rob
@@ -63,7 +64,7 @@ def _chi2(stat: float, df: int) -> ChiSquareTest:
 
 
 @dataclass(frozen=True)
-class CoxResult:
+class CoxResult(HtmlReprMixin):
     """Fitted Cox model (see :func:`cox_ph`). Arrays are indexed like ``names``.
 
     Attributes

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError, StatisticWarning
 from survtrial.stats._competing import prepare_competing
 from survtrial.stats._cuminc_ij import ij_std_err
@@ -89,7 +90,7 @@ def _log_log_limits(cif, se, level):
 
 
 @dataclass(frozen=True)
-class CumulativeIncidenceResult:
+class CumulativeIncidenceResult(HtmlReprMixin):
     """Cumulative incidence per group and cause at every distinct time of the group.
 
     Attributes
@@ -184,6 +185,17 @@ class CumulativeIncidenceResult:
                 "upper": hi,
             }
         )
+
+    def _html_figure(self) -> str:
+        """The cumulative incidence curves per group and cause, for a notebook's display."""
+        from survtrial._repr import step_svg
+
+        curves = []
+        for g in self.groups:
+            for c in self.causes:
+                m = (self.group == g) & (self.cause == c)
+                curves.append((f"{g}: {c}" if len(self.groups) > 1 else str(c), self.time[m], self.cif[m]))
+        return step_svg(curves, ylabel="cumulative incidence", start=0.0)
 
     def __repr__(self) -> str:
         lines = [f"CumulativeIncidenceResult({len(self.groups)} group(s) x {len(self.causes)} cause(s))"]
@@ -308,7 +320,7 @@ def cumulative_incidence(
 
 
 @dataclass(frozen=True)
-class GrayTestResult:
+class GrayTestResult(HtmlReprMixin):
     """Gray's K-sample test per cause: chi-square ``statistic`` on ``df`` degrees of freedom.
 
     Attributes

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError
 from survtrial.stats._input import (
     as_event,
@@ -68,7 +69,7 @@ def product_limit(n_risk: np.ndarray, n_event: np.ndarray) -> tuple[np.ndarray, 
 
 
 @dataclass(frozen=True, repr=False)
-class KaplanMeierResult:
+class KaplanMeierResult(HtmlReprMixin):
     """Kaplan-Meier curves, one block of rows per group (rows: every distinct time in the group).
 
     Attributes
@@ -251,6 +252,15 @@ class KaplanMeierResult:
     def median(self, *, conf_level: float | None = None, conf_type: str | None = None) -> pd.DataFrame:
         """Median survival with limits: ``quantile(0.5)``; see :meth:`quantile` for R's rule."""
         return self.quantile(0.5, conf_level=conf_level, conf_type=conf_type)
+
+    def _html_figure(self, order: list[str] | None = None, xlabel: str = "time") -> str:
+        """The survival curves per group (in ``order``, the first drawn blue), for a notebook's display."""
+        from survtrial._repr import step_svg
+
+        labels = [str(g) for g in self.groups]
+        rows = [labels.index(g) for g in order] if order else range(len(labels))
+        return step_svg([(labels[i], self.time[self._rows(i)], self.survival[self._rows(i)]) for i in rows],
+                        ylabel="survival", xlabel=xlabel)
 
     def __repr__(self) -> str:
         med = self.median()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.special import chdtrc, ndtr
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError, StatisticWarning
 from survtrial.stats._input import (
     as_event,
@@ -31,7 +32,7 @@ if TYPE_CHECKING:  # pandas is imported lazily, only where a frame is built
 
 
 @dataclass(frozen=True, repr=False)
-class LogRankResult:
+class LogRankResult(HtmlReprMixin):
     """Result of :func:`logrank_test`.
 
     Attributes

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError, StatisticWarning
 from survtrial.stats._mvnormal import box_probability
 from survtrial.stats._risksets import RiskSetTable
@@ -153,7 +154,7 @@ def maxcombo_p_value(
 
 
 @dataclass(frozen=True, repr=False)
-class MaxComboResult:
+class MaxComboResult(HtmlReprMixin):
     """Result of :func:`maxcombo_test`.
 
     Attributes

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy.special import ndtri
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError, StatisticWarning
 from survtrial.stats._kmci import check_conf, confint
 from survtrial.stats._kmcounts import curve_counts, split_by
@@ -24,7 +25,7 @@ if TYPE_CHECKING:  # pandas is imported lazily, only where a frame is built
 
 
 @dataclass(frozen=True, repr=False)
-class MilestoneResult:
+class MilestoneResult(HtmlReprMixin):
     """Result of :func:`milestone_test`. Per-arm arrays are in the order of ``groups``.
 
     Attributes

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import special
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError, StatisticWarning
 from survtrial.stats._twogroup import two_arms
 from survtrial.stats.cox import ConfidenceInterval, cox_ph
@@ -27,7 +28,7 @@ def _z(level: float) -> float:
 
 
 @dataclass(frozen=True, repr=False)
-class PiecewiseHazardRatioResult:
+class PiecewiseHazardRatioResult(HtmlReprMixin):
     """Result of :func:`piecewise_hazard_ratio`. Per-interval arrays have one entry per interval.
 
     Attributes

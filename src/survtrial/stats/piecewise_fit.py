@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError
 from survtrial.stats._input import as_event, as_labels, as_time, check_lengths, column, where
 from survtrial.stats.cox import ConfidenceInterval
@@ -23,7 +24,7 @@ def _check_level(level: float) -> float:
 
 
 @dataclass(frozen=True, repr=False)
-class PiecewiseExponentialFit:
+class PiecewiseExponentialFit(HtmlReprMixin):
     """Piecewise-constant hazards per group and stratum (see :func:`piecewise_exponential_fit`).
 
     Attributes

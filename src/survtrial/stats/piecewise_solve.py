@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError
 from survtrial.stats import _piecewise_exp as pe
 from survtrial.stats._targets import (
@@ -31,7 +32,7 @@ __all__ = [
 
 
 @dataclass(frozen=True, repr=False)
-class PiecewiseHazardSolution:
+class PiecewiseHazardSolution(HtmlReprMixin):
     """Hazards per arm and piece solved by :func:`solve_piecewise_hazards`, with each target's fit.
 
     Attributes

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import special
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError
 from survtrial.stats import _cox_kernel as kern
 from survtrial.stats._cox_zph import zph_terms
@@ -25,7 +26,7 @@ _TRANSFORMS = ("km", "rank", "identity", "log")
 
 
 @dataclass(frozen=True, repr=False)
-class ProportionalHazardsTest:
+class ProportionalHazardsTest(HtmlReprMixin):
     """Result of :func:`proportional_hazards_test` (R ``cox.zph``).
 
     Attributes

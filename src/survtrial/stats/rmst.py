@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError
 from survtrial.stats._input import as_event, as_flag, as_labels, as_time, check_lengths, column, where
 from survtrial.stats._risksets import tabulate
@@ -34,7 +35,7 @@ def _two_sided_p(z: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class RMSTResult:
+class RMSTResult(HtmlReprMixin):
     """Restricted mean survival time up to ``tau`` per group, and comparisons with the reference.
 
     Attributes

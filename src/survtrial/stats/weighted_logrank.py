@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 from scipy.special import ndtr
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError, StatisticWarning
 from survtrial.stats._risksets import RiskSetTable
 from survtrial.stats._twogroup import two_arms
@@ -140,7 +141,7 @@ def weighted_logrank_from_counts(
 
 
 @dataclass(frozen=True, repr=False)
-class WeightedLogRankResult:
+class WeightedLogRankResult(HtmlReprMixin):
     """Result of :func:`weighted_logrank_test`.
 
     Attributes

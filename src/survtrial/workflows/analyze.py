@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from survtrial._repr import HtmlReprMixin
 from survtrial.analysis._frames import require_labels
 from survtrial.analysis.arms import ReferenceArm, choose_reference
 from survtrial.analysis.trial import TrialAnalysis, analyse_trial
@@ -31,7 +32,7 @@ DEFAULT_TAU = "3y"
 
 
 @dataclass(frozen=True)
-class AnalyzeResult:
+class AnalyzeResult(HtmlReprMixin):
     """The analysis (tables as frames via ``analysis.tables()``) and its report (``report.write(dir)``)."""
 
     analysis: TrialAnalysis
@@ -44,9 +45,59 @@ class AnalyzeResult:
         """Every table of the report as a pandas frame, by name."""
         return self.analysis.tables()
 
+    def _html_lines(self) -> list[str]:
+        return [f"AnalyzeResult({self.analysis.endpoint}: {self.analysis.experimental} vs "
+                f"{self.analysis.reference})", *self.conventions()]
+
+    def _html_tables(self) -> dict[str, pd.DataFrame]:
+        return self.analysis._html_tables()
+
+    def _html_figure(self) -> str:
+        return self.analysis._html_figure()
+
     def figures(self) -> dict[str, Any]:
         """Every figure of the report as a matplotlib Figure, by name."""
         return trial_figures(self.analysis)
+
+    def tlf_population(self) -> str:
+        """The population line of the submission tables: who was analysed, per arm."""
+        flow = self.analysis.flow.set_index("subjects")
+        row = "analysed" if "analysed" in flow.index else flow.index[0]
+        arms = [a for a in flow.columns]
+        total = int(flow.loc[row, arms].sum())
+        return (f"Population: all randomized subjects analysed, N = {total} ("
+                + ", ".join(f"{a} {int(flow.loc[row, a])}" for a in arms) + ")")
+
+    def tlf_footnotes(self, data_cut: str | None = None) -> list[str]:
+        """The footnotes of the submission tables: methods, conventions and the data cut."""
+        a = self.analysis
+        strata = a.options.get("strata") or []
+        by = f", stratified by {', '.join(strata)}" if strata else ""
+        unit = a.time_unit or "units not stated"
+        notes = [
+            f"Hazard ratio {a.experimental} vs {a.reference} (< 1 favours {a.experimental}) from a Cox model "
+            f"(Efron ties){by}, Wald 95% CI; log-rank test{by}, z > 0 favours {a.experimental}.",
+            f"Kaplan-Meier estimates with Greenwood SE and log-log 95% CIs; landmark {a.landmark_words()}"
+            + (f"; restricted mean survival time to {a.tau_words()}" if a.tau is not None else "")
+            + f". Times in {unit}.",
+        ]
+        if data_cut:
+            notes.append(f"Data cut: {data_cut}.")
+        else:
+            last = float(np.nanmax(a.primary.km.time)) if a.primary.km.time.size else float("nan")
+            inputs = self.report.provenance.get("inputs", "")
+            notes.append(f"Data cut: not stated in the data; last follow-up {last:g} {a.time_unit or ''}".rstrip()
+                         + (f" (input: {inputs})." if inputs else "."))
+        return notes
+
+    def to_rtf(self, path: str | Path, *, data_cut: str | None = None, overwrite: bool = False) -> Path:
+        """The report's tables and figures as one RTF file (TLF conventions: title, population line,
+        footnotes with the method and data cut, page numbers); cells are the HTML report's."""
+        return self.report.to_rtf(path, self.tlf_population(), self.tlf_footnotes(data_cut), overwrite=overwrite)
+
+    def to_docx(self, path: str | Path, *, data_cut: str | None = None, overwrite: bool = False) -> Path:
+        """As :meth:`to_rtf`, as a Word file."""
+        return self.report.to_docx(path, self.tlf_population(), self.tlf_footnotes(data_cut), overwrite=overwrite)
 
     def conventions(self) -> list[str]:
         """What a reader must know to read the numbers: unit, reference arm and why, endpoint, signs."""

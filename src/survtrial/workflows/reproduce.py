@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from survtrial._atomic import MARKER, check_output_dir, write_directory
+from survtrial._repr import HtmlReprMixin
 from survtrial.analysis.trial import TrialAnalysis
 from survtrial.errors import InputError
 from survtrial.report._style import arm_colors
@@ -46,7 +47,7 @@ DEFAULT_SEED = 1731
 
 
 @dataclass(frozen=True)
-class ReproduceResult:
+class ReproduceResult(HtmlReprMixin):
     """What one ``reproduce`` run produced (frames for notebooks, paths when written).
 
     ``interim`` is empty when the twin has no interim analysis plan.
@@ -63,6 +64,17 @@ class ReproduceResult:
     replicate_comparison: pd.DataFrame | None
     report: Report
     out: Path | None = None
+
+    def _html_lines(self) -> list[str]:
+        return [f"ReproduceResult({self.twin.title}, seed {self.seed})"]
+
+    def _html_tables(self) -> dict[str, pd.DataFrame]:
+        cols = [c for c in ("headline", "published", "published_lower", "published_upper", "twin", "difference")
+                if c in self.comparison.columns]
+        return {"published vs twin": self.comparison[cols]}
+
+    def _html_figure(self) -> str:
+        return self.analysis._html_figure()
 
 
 def _hazard_table(sc: Scenario, landmark: float) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
+from scipy.special import ndtr  # normal CDF; scipy.stats is slow to import
 
 from survtrial.analysis.trial import TrialAnalysis, analyse_trial
 from survtrial.design.convention import design_z
@@ -146,7 +146,7 @@ def _interim(events: float, z: float, plan: InterimAnalysisPlan) -> dict[str, fl
                               plan.spending_parameter, int(min(events, plan.planned_events)),
                               plan.planned_events)
     return {"events": events, "information_fraction": fraction, "efficacy_bound_z": bound,
-            "nominal_alpha": float(sps.norm.sf(bound)), "z": z, "stop": float(z >= bound)}
+            "nominal_alpha": float(ndtr(-bound)), "z": z, "stop": float(z >= bound)}
 
 
 @lru_cache(maxsize=4096)
