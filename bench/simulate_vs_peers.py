@@ -66,21 +66,36 @@ def scenario(strata: int = 1):
     })
 
 
+CPU: dict[str, float] = {}  # CPU seconds (all threads of the process) of each timed call, by label
+
+
 def survtrial_call(hr: float, n_sims: int, workers: int, tests=None, repeats: int = 3, strata: int = 1):
     """The best of ``repeats`` whole ``run_simulation`` calls (seeds 2024, 2025, ...) after a warm-up:
-    (trials per second, seconds, the first call's result)."""
+    (trials per second, seconds, the first call's result); the best call's CPU seconds (every
+    thread of this process) in ``CPU``."""
     from survtrial.simulate.runner import run_simulation
 
     def call(n: int, seed: int):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = run_simulation(scenario(strata), DESIGN, n_sims=n, seed=seed, workers=workers, hazard_ratio=hr,
                              landmarks=[], tests=tests)
-        return time.perf_counter() - t0, res
+        return time.perf_counter() - t0, time.process_time() - c0, res
 
     call(4000, 99)  # compile or load the kernels, the pilot of a test that needs one
     runs = [call(n_sims, seed) for seed in range(2024, 2024 + repeats)]
-    best = min(sec for sec, _ in runs)
-    return n_sims / best, best, runs[0][1]
+    best = min(runs, key=lambda r: r[0])
+    CPU[f"{hr}/{n_sims}/{workers}/{tests}/{strata}"] = best[1]
+    return n_sims / best[0], best[0], runs[0][2]
+
+
+def _cpu(hr: float, n_sims: int, workers: int, tests=None, strata: int = 1) -> float:
+    return CPU[f"{hr}/{n_sims}/{workers}/{tests}/{strata}"]
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the child processes waited for so far (and of their own waited-for children)."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def _write_inputs(folder: Path) -> tuple[Path, Path]:
@@ -99,21 +114,23 @@ def _write_inputs(folder: Path) -> tuple[Path, Path]:
     return folder / "scenario.yaml", folder / "design.yaml"
 
 
-def command_line(n_sims: int, cache: Path, folder: Path) -> float:
-    """Seconds of one whole ``survtrial simulate`` command (2 workers, no progress bar) with numba's
-    cache in ``cache``."""
+def command_line(n_sims: int, cache: Path, folder: Path) -> tuple[float, float, str]:
+    """Seconds and CPU seconds of one whole ``survtrial simulate`` command (2 workers, no progress
+    bar) with numba's cache in ``cache``, and what it printed before the tables (the compile message)."""
     sc, design = _write_inputs(folder)
     exe = shutil.which("survtrial") or "survtrial"
     env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
-    t0 = time.perf_counter()
-    subprocess.run([exe, "simulate", str(sc), "--design", str(design), "--n-sims", str(n_sims), "--workers", "2",
-                    "--no-progress", "--landmarks", ""], check=True, env=env, capture_output=True)
-    return time.perf_counter() - t0
+    t0, c0 = time.perf_counter(), _children_cpu()
+    done = subprocess.run([exe, "simulate", str(sc), "--design", str(design), "--n-sims", str(n_sims), "--workers",
+                           "2", "--no-progress", "--landmarks", ""], check=True, env=env, capture_output=True,
+                          text=True)
+    said = " ".join(line.strip() for line in (done.stderr + done.stdout).splitlines() if "compil" in line)
+    return time.perf_counter() - t0, _children_cpu() - c0, said
 
 
-def first_and_second_run(n_sims: int, repeats: int = 3) -> tuple[float, float]:
-    """Best of ``repeats``: a first ``survtrial simulate`` (empty numba cache: the kernels compile)
-    and a second one (the cache filled by the first)."""
+def first_and_second_run(n_sims: int, repeats: int = 3) -> tuple[tuple, tuple]:
+    """Best of ``repeats`` (seconds, CPU seconds, compile message): a first ``survtrial simulate``
+    (empty numba cache: the kernels compile) and a second one (the cache filled by the first)."""
     first, second = [], []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as tmp:
@@ -160,6 +177,8 @@ def _rpact_once(hr: float, iterations: int, seed: int, raw_dir: str | None) -> d
     return {
         "version": vals["rpact"][0],
         "rate": iterations / float(vals["seconds"][0]),
+        "seconds": float(vals["seconds"][0]),
+        "cpu": float(vals["cpu_seconds"][0]),
         "reject_per_stage": np.array(vals["reject_per_stage"], dtype=float),
         "expected_events": float(vals["expected_events"][0]),
     }
@@ -178,9 +197,12 @@ def rpact(hr: float, iterations: int, repeats: int = 3) -> dict | None:
         return None
     same_data = _same_data_check(Path(tmp))
     shutil.rmtree(tmp, ignore_errors=True)
+    best = max(runs, key=lambda r: r["rate"])
     return {
         "version": runs[0]["version"],
-        "rate": max(r["rate"] for r in runs),
+        "rate": best["rate"],
+        "seconds": best["seconds"],
+        "cpu": best["cpu"],
         "reject_per_stage": np.mean([r["reject_per_stage"] for r in runs], axis=0),
         "expected_events": float(np.mean([r["expected_events"] for r in runs])),
         "iterations": iterations * repeats,
@@ -303,7 +325,8 @@ def main() -> None:
     args = ap.parse_args()
     q = args.quick
     big, mid, small = (20_000, 10_000, 4_000) if q else (400_000, 200_000, 100_000)
-    print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()}")
+    load_start = os.getloadavg()
+    print(f"machine: {os.cpu_count()} cores; load average {load_start}")
     floor = floor_rate(2_000 if q else 30_000, 2)
     floor_one = floor_rate(2_000 if q else 60_000, 2, per_patient=1)
     ll = lifelines_rate(0.39, 20 if q else 200)
@@ -333,33 +356,61 @@ def main() -> None:
     if not args.skip_cold:
         cold, second = first_and_second_run(10_000, repeats=1 if q else 3)
 
-    print("\nSimulation engine, whole calls (best of 3 each, same run; trials per second)")
+    load_end = os.getloadavg()
+    print(f"\nSimulation engine, whole calls (best of 3 each, same run; trials per second, wall seconds and "
+          f"CPU seconds of the call; load average {load_start[0]:.2f} at the start, {load_end[0]:.2f} at the end)")
     print("| | HR 0.39 | HR 1 |")
     print("|---|---|---|")
     r39, r1 = rows[0.39], rows[1.0]
-    print(f"| survtrial `run_simulation`, {big:,} trials, 2 threads | {r39[0]:,.0f} ({r39[1]:.1f} s) | "
-          f"{r1[0]:,.0f} ({r1[1]:.1f} s) |")
+    c39, c1 = _cpu(0.39, big, 2), _cpu(1.0, big, 2)
+    print(f"| survtrial `run_simulation`, {big:,} trials, 2 threads | {r39[0]:,.0f} ({r39[1]:.1f} s, "
+          f"{c39:.1f} s CPU) | {r1[0]:,.0f} ({r1[1]:.1f} s, {c1:.1f} s CPU) |")
     if r39[2] is not None and r1[2] is not None:
-        print(f"| rpact {r39[2]['version']} `getSimulationSurvival` (1 core) | {r39[2]['rate']:,.0f} "
-              f"(survtrial {r39[0] / r39[2]['rate']:.0f}x) | {r1[2]['rate']:,.0f} "
-              f"(survtrial {r1[0] / r1[2]['rate']:.0f}x) |")
+        p39, p1 = r39[2], r1[2]
+        print(f"| rpact {p39['version']} `getSimulationSurvival` (1 core; {p39['seconds'] * p39['rate']:,.0f} "
+              f"iterations) | {p39['rate']:,.0f} ({p39['seconds']:.1f} s, {p39['cpu']:.1f} s CPU; survtrial "
+              f"{r39[0] / p39['rate']:.0f}x) | {p1['rate']:,.0f} ({p1['seconds']:.1f} s, {p1['cpu']:.1f} s CPU; "
+              f"survtrial {r1[0] / p1['rate']:.0f}x) |")
     print(f"| per-trial Python loop with lifelines `logrank_test` | {ll:,.1f} (survtrial {r39[0] / ll:,.0f}x) | |")
     print(f"| random-number floor: numpy exponentials, event + dropout per patient, 2 cores | {floor:,.0f} "
           f"(survtrial {floor / r39[0]:.2f}x slower) | ({floor / r1[0]:.2f}x) |")
     print(f"| one numpy exponential per patient, 2 cores | {floor_one:,.0f} ({floor_one / r39[0]:.2f}x) | "
           f"({floor_one / r1[0]:.2f}x) |")
-    print(f"| survtrial, {mid:,} trials, HR 1: 1 thread / 2 threads | {one:,.0f} / {two:,.0f} "
-          f"({two / one:.2f}x) | |")
-    for label in ("log-rank", "FH(0,0.5)", "MaxCombo (4 weights)"):
+    c_one, c_two = _cpu(1.0, mid, 1), _cpu(1.0, mid, 2)
+    print(f"| survtrial, {mid:,} trials, HR 1: 1 thread / 2 threads | {one:,.0f} ({mid / one:.1f} s, {c_one:.1f} s "
+          f"CPU) / {two:,.0f} ({mid / two:.1f} s, {c_two:.1f} s CPU): {two / one:.2f}x | |")
+    for label, tests in tests_timed:
         a, b = per_test[label, 0.39], per_test[label, 1.0]
         la, lb = per_test["log-rank", 0.39], per_test["log-rank", 1.0]
-        print(f"| survtrial, {small:,} trials, 2 threads, test {label} | {a:,.0f} ({la / a:.2f}x the log-rank time) | "
-              f"{b:,.0f} ({lb / b:.2f}x) |")
+        print(f"| survtrial, {small:,} trials, 2 threads, test {label} | {a:,.0f} ({_cpu(0.39, small, 2, tests):.1f} s "
+              f"CPU; {la / a:.2f}x the log-rank time) | {b:,.0f} ({_cpu(1.0, small, 2, tests):.1f} s CPU; "
+              f"{lb / b:.2f}x) |")
     print(f"| survtrial, 2 strata, stratified log-rank, {small:,} trials, 2 threads | {strat:,.0f} | |")
     if cold is not None:
         print(f"| `survtrial simulate`, 10,000 trials, 2 workers: first run after installing (kernels compile) | "
-              f"{cold:.1f} s | |")
-        print(f"| the same command again (kernels from numba's cache) | {second:.1f} s | |")
+              f"{cold[0]:.1f} s ({cold[1]:.1f} s CPU) | |")
+        print(f"| the same command again (kernels from numba's cache) | {second[0]:.1f} s ({second[1]:.1f} s CPU) | |")
+
+    print("\nIssue 13 targets (whole calls, this run):")
+
+    def target(text: str, value: str, ok: bool) -> None:
+        print(f"  [{'holds' if ok else 'MISSED'}] {text}: {value}")
+
+    if r39[2] is not None and r1[2] is not None:
+        for hr, r in ((0.39, r39), (1.0, r1)):
+            ratio = r[0] / r[2]["rate"]
+            target(f"log-rank >= 50x rpact, {big:,} trials on 2 workers, HR {hr:g}", f"{ratio:.1f}x", ratio >= 50)
+    target(f"2 workers >= 1.8x one worker at {mid:,} trials", f"{two / one:.2f}x", two / one >= 1.8)
+    for label, limit in (("FH(0,0.5)", 1.5), ("MaxCombo (4 weights)", 3.0)):
+        for hr in (0.39, 1.0):
+            ratio = per_test["log-rank", hr] / per_test[label, hr]
+            target(f"{label} within {limit:g}x the log-rank time per trial, HR {hr:g}", f"{ratio:.2f}x",
+                   ratio <= limit)
+    if cold is not None:
+        target("first survtrial simulate after installing under 15 s, with a visible message",
+               f"{cold[0]:.1f} s ({cold[1]:.1f} s CPU); message: {cold[2]!r}", cold[0] < 15 and bool(cold[2]))
+        target("a second run's start-up under 2 s (whole command, 10,000 trials included)",
+               f"{second[0]:.1f} s", second[0] < 2)
     if agreement:
         print("\nPer-look rejection probability, survtrial vs rpact (z = difference / combined MC SE):")
         for hr, ours, theirs, z, ev_o, ev_t in agreement:
