@@ -24,7 +24,7 @@ LABELS = {"log-rank": "logrank", "FH(0, 0.5)": "fh_0_0.5", "MaxCombo (4 weights)
 
 
 def _table() -> dict[str, tuple[str, str]]:
-    rows = re.findall(r"^\| ([^|]+) \| \**([0-9.]+)\** \| ([0-9.]+) \|$", SECTION, re.M)
+    rows = re.findall(r"^\| ([^|]+) \| [^|]+ \| \**([0-9.]+)\** \| ([0-9.]+) \|$", SECTION, re.M)
     return {label.strip(): (power, alpha) for label, power, alpha in rows if label.strip() in LABELS}
 
 
