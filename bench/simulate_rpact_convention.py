@@ -38,11 +38,13 @@ def _bundles(upper, events):
     outputs for one trial."""
     K = upper.size
     ana = analysis_args(control=0, experimental=1, stratified=False, by_events=True, look_events=events,
-                        look_times=np.zeros(K), landmarks=np.zeros(0), stop_upper=upper,
-                        stop_lower=np.full(K, -np.inf))
+                        look_times=np.zeros(K), landmarks=np.zeros(0), cells=False, check_times=np.zeros(0),
+                        test_kind=[0], plain_tests=[[0, 0]], weighted_tests=None, maxcombo_tests=None,
+                        curve_tests=None, stop_upper=upper[None, :], stop_lower=np.full((1, K), -np.inf))
     out = LookOutputs(cut=np.empty((1, K)), events=np.empty((1, K), np.int64), subjects=np.empty((1, K), np.int64),
-                      events_arm=np.empty((1, K, 2)), z=np.empty((1, K)), log_hr=np.empty((1, K)),
-                      log_hr_se=np.empty((1, K)), km=np.empty((1, K, 0, 2)), short=np.empty((1, K), np.bool_))
+                      events_arm=np.empty((1, K, 2)), log_hr=np.empty((1, K)), log_hr_se=np.empty((1, K)),
+                      km=np.empty((1, K, 0, 2)), short=np.empty((1, K), np.bool_), stat_z=np.empty((1, 1, K)),
+                      stat_estimate=np.empty((1, 1, K)), stat_p=np.empty((1, 1, K)), stat_info=np.empty((1, 1, K, 0)))
     return ana, out
 
 
@@ -56,13 +58,13 @@ def _looks(n_trials, seed, hr, ana, out, rpact_enrolment):
     """(rejection probability per look, first-look z, first-look cut in years) of n_trials trials."""
     np.random.seed(seed)
     n = 1440
-    upper = ana.stop_upper
+    upper = ana.stop_upper[0]
     K = upper.size
-    ws = workspace(n, 2, 1)
+    ws = workspace(n, 2, 1, 1)
     G = n // 2
     rejected = np.zeros(K)
     z1, cut1 = np.empty(n_trials), np.empty(n_trials)
-    o_cut, o_z, o_events = out.cut[0], out.z[0], out.events[0]
+    o_cut, o_z, o_events = out.cut[0], out.stat_z[0, 0], out.events[0]
     enrol, exit_t = np.empty(n), np.empty(n)
     cell, cause = np.empty(n, np.int64), np.empty(n, np.int64)
     pref, grid, cand = np.zeros((2, n + 1), np.int64), np.zeros(G + 1, np.int64), np.arange(n)

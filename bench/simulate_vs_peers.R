@@ -25,10 +25,11 @@ run <- function(n, raw = 0) {
   )
 }
 invisible(run(10))  # warm-up
-elapsed <- system.time(sim <- run(iterations))[["elapsed"]]
+timing <- system.time(sim <- run(iterations))
 cat("rpact", as.character(packageVersion("rpact")), "\n")
 cat("iterations", iterations, "\n")
-cat("seconds", elapsed, "\n")
+cat("seconds", timing[["elapsed"]], "\n")
+cat("cpu_seconds", timing[["user.self"]] + timing[["sys.self"]], "\n")
 cat("reject_per_stage", sim$rejectPerStage[, 1], "\n")
 cat("overall_reject", sim$overallReject, "\n")
 cat("early_stop", sim$earlyStop, "\n")

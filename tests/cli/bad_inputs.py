@@ -239,6 +239,7 @@ INPUTS: dict[str, Callable[[], str | bytes]] = {
     "sim_design_events_down.yaml": lambda: json.dumps({**SIM_DESIGN, "events": [45, 20, 70]}),
     "sim_design_alpha.yaml": lambda: json.dumps({**SIM_DESIGN, "alpha": -0.1}),
     "sim_design_unknown.yaml": lambda: json.dumps({**SIM_DESIGN, "spending": "OF"}),
+    "sim_design_test.yaml": lambda: json.dumps({**SIM_DESIGN, "tests": ["logrank", "gehan"]}),
     "scenario.yaml": _scenario_yaml,
     "scenario_unknown_key.yaml": lambda: json.dumps({**json.loads(_scenario_yaml()), "colour": "red"}),
     "scenario_negative_n.yaml": lambda: json.dumps(

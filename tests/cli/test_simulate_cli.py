@@ -49,6 +49,11 @@ def test_sweep_prints_and_saves_the_summary(tmp_path, files):
         (["--sweep", "hazard_ratio"], "expected NAME=V1,V2"),
         (["--sweep", "hazard_ratio=-1"], "hazard_ratio must be a finite number > 0"),
         (["--scheduler", "tcp://127.0.0.1:9", "--scheduler-timeout", "1"], "cannot reach the Dask scheduler"),
+        (["--test", "logrank", "--test", "wilcoxon"],
+         "--test: unknown test 'wilcoxon'; known tests: logrank, fh(rho,gamma), mb(t*[,w_max])"),
+        (["--test", "fh(0,-0.5)"], "rho and gamma must be >= 0"),
+        (["--test", "rmst(9y)"], "test rmst(9y): time 9 years is beyond the follow-up"),
+        (["--decision-test", "maxcombo(fh(0,0))"], "maxcombo needs at least two weighted log-rank tests"),
     ],
 )
 def test_bad_options_exit_2_and_write_nothing(tmp_path, files, args, message):
@@ -66,6 +71,8 @@ def test_bad_options_exit_2_and_write_nothing(tmp_path, files, args, message):
         ({"events": [20, 45], "strata": ["low"]}, "not in the design: ['high']"),
         ({"events": [20, 400]}, "it can produce at most 300 events"),
         ({"events": [20, 45], "alpha_spend": "OF"}, "unknown key 'alpha_spend'"),
+        ({"events": [20, 45], "tests": ["logrank", "gehan"]}, "key 'tests': unknown test 'gehan'; known tests:"),
+        ({"events": [20, 45], "decision_test": "fh(1)"}, "key 'decision_test': test 'fh(1)': fh takes two numbers"),
     ],
 )
 def test_scenario_design_mismatch(tmp_path, files, design, message):
@@ -76,6 +83,25 @@ def test_scenario_design_mismatch(tmp_path, files, design, message):
     assert res.exit_code == 2
     assert message in " ".join(res.output.split())
     assert not out.exists()
+
+
+def test_tests_and_decision_test(tmp_path, files):
+    sc, design = files
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["simulate", str(sc), "--design", str(design), "--n-sims", "400", "--out", str(out),
+                              "--test", "logrank", "--test", "fh(0,0.5)", "--test", "maxcombo", "--test", "rmst(1y)",
+                              "--decision-test", "maxcombo", "--chunk-size", "200", "--no-progress", "--sweep",
+                              "hazard_ratio=0.6"])
+    assert res.exit_code == 0, res.output
+    assert "rejection_probability[fh(0,0.5)]" in " ".join(res.output.split())
+    csv = pd.read_csv(out / "summary.csv")
+    direct = run_simulation(sc, design, n_sims=400, seed=1, hazard_ratio=0.6,
+                            tests=["logrank", "fh(0,0.5)", "maxcombo", "rmst(1y)"], decision_test="maxcombo")
+    assert direct.model.tests[direct.model.decision_index].label == "maxcombo"
+    for label, col in (("rejection_probability", "rejected"), ("rejection_probability[rmst(1y)]", "rmst_1y_rejected")):
+        got = csv.loc[csv["measure"] == label, "estimate"].iloc[0]
+        assert got == pytest.approx(direct.trials[col].mean(), rel=1e-12)
+    assert direct.trials["rejected"].equals(direct.trials["maxcombo_rejected"])
 
 
 def test_sweep_ends_with_one_side_by_side_table(tmp_path, files):

@@ -10,6 +10,7 @@ from survtrial.simulate import _cache
 
 def _copy_sources(tmp_path: Path) -> Path:
     src = Path(_cache.__file__).parent
+    tmp_path.mkdir(exist_ok=True)
     for path in _cache.kernel_sources(src):
         shutil.copy(path, tmp_path / path.name)
     (tmp_path / "__pycache__").mkdir()
@@ -36,3 +37,21 @@ def test_cache_dropped_only_when_a_kernel_source_changes(tmp_path):
         f.write("\n# edited\n")
     assert _cache.drop_stale_kernel_cache(folder)
     assert not cached.exists()
+
+
+def test_the_folder_numba_caches_in_is_the_one_watched(tmp_path):
+    # with NUMBA_CACHE_DIR set numba caches the kernels elsewhere than __pycache__: the guard is
+    # given that folder (the kernels' stats.cache_path)
+    from survtrial.simulate import _kernels
+
+    assert Path(_kernels.generate_trial.stats.cache_path) == Path(_kernels.simulate_block.stats.cache_path)
+    folder = _copy_sources(tmp_path / "src")
+    elsewhere = tmp_path / "numba-cache" / "simulate_0123"
+    elsewhere.mkdir(parents=True)
+    cached = elsewhere / "_kernels.simulate_block-1.py311.nbi"
+    cached.write_text("x")
+    assert _cache.drop_stale_kernel_cache(folder, cache=elsewhere)
+    assert not cached.exists() and (elsewhere / "kernels.sources.sha256").exists()
+    cached.write_text("x")
+    assert not _cache.drop_stale_kernel_cache(folder, cache=elsewhere)
+    assert cached.exists()

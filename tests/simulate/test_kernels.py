@@ -107,15 +107,19 @@ def _analyse(enrol, arm, exit_t, cause, events, landmarks=()):
     K, L = len(events), len(landmarks)
     out = _looks.LookOutputs(
         cut=np.empty((1, K)), events=np.empty((1, K), dtype=np.int64), subjects=np.empty((1, K), dtype=np.int64),
-        events_arm=np.empty((1, K, 2)), z=np.empty((1, K)), log_hr=np.empty((1, K)), log_hr_se=np.empty((1, K)),
-        km=np.empty((1, K, L, 2)), short=np.empty((1, K), dtype=np.bool_))
+        events_arm=np.empty((1, K, 2)), log_hr=np.empty((1, K)), log_hr_se=np.empty((1, K)),
+        km=np.empty((1, K, L, 2)), short=np.empty((1, K), dtype=np.bool_), stat_z=np.empty((1, 1, K)),
+        stat_estimate=np.empty((1, 1, K)), stat_p=np.empty((1, 1, K)), stat_info=np.empty((1, 1, K, 0)))
     ana = _looks.analysis_args(
         control=0, experimental=1, stratified=False, by_events=True, look_events=events, look_times=np.zeros(K),
-        landmarks=landmarks, stop_upper=np.full(K, np.inf), stop_lower=np.full(K, -np.inf))
+        landmarks=landmarks, cells=len(landmarks) > 0, check_times=np.zeros(0), test_kind=[0],
+        plain_tests=[[0, 0]], weighted_tests=None, maxcombo_tests=None, curve_tests=None,
+        stop_upper=np.full((1, K), np.inf), stop_lower=np.full((1, K), -np.inf))
     _looks.analyse_looks(n, enrol, arm.astype(np.int64), exit_t, cause.astype(np.int64), pref, grid, cand, cand.size,
-                         1, 2, ana, _looks.workspace(n, 2, 1), out, 0)
+                         1, 2, ana, _looks.workspace(n, 2, 1, 1), out, 0)
     res = {name: v[0] for name, v in out._asdict().items()}
     res["se"] = res.pop("log_hr_se")
+    res["z"] = res["stat_z"][0]
     return res
 
 

@@ -54,13 +54,14 @@ def parse_sweeps(items: list[str]) -> list[dict[str, Any]]:
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*[v for _, v in axes])]
 
 
-def _models(scenario: str, design: Path, grid: list[dict[str, Any]], landmarks: list[float] | None):
-    from survtrial.simulate.design_spec import load_simulation_design
+def _models(scenario: str, design: Path, grid: list[dict[str, Any]], landmarks: list[float] | None,
+            tests: list[str] | None = None, decision_test: str | None = None):
+    from survtrial.simulate.design_spec import load_simulation_design, with_tests
     from survtrial.simulate.engine import build_model
     from survtrial.simulate.scenario import load_scenario
 
     sc = load_scenario(scenario)
-    des = load_simulation_design(design)
+    des = with_tests(load_simulation_design(design), tests or None, decision_test)
     models = []
     for point in grid:
         changes = {_ALIASES.get(k, k): v for k, v in point.items() if k != "hazard_ratio"}
@@ -101,6 +102,7 @@ def _check_memory(models, n_sims: int) -> None:
 
 
 def _render(con, label: str, oc, model) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     name = f"{model.scenario_name} {label}" if label else model.scenario_name
@@ -108,7 +110,7 @@ def _render(con, label: str, oc, model) -> None:
     for col in ("measure", "estimate", "MC SE"):
         t.add_column(col, justify="left" if col == "measure" else "right")
     for r in oc.overall.itertuples():
-        t.add_row(r.measure, f"{r.estimate:.4f}", f"{r.mc_se:.4f}")
+        t.add_row(escape(r.measure), f"{r.estimate:.4f}", f"{r.mc_se:.4f}")
     con.print(t)
     lt = Table(title_justify="left")
     for col in ("look", "reject", "futility", "stop", "cum. reject", "events", "time (years)", "subjects"):
@@ -124,6 +126,9 @@ _H_OUT = "Directory for run.json, chunks/*.parquet, summary.csv and summary.parq
 _H_SWEEP = ("Grid parameter NAME=V1,V2 (repeatable): hazard_ratio, dropout_rate, n, accrual_years, "
             "or a dotted scenario key.")
 _H_LANDMARKS = "Kaplan-Meier landmark years, e.g. 3 or 2,3 (default: the scenario's target times)."
+_H_TEST = ("Test computed at every look (repeatable): logrank, 'fh(rho,gamma)', 'mb(t*)', maxcombo, 'rmst(4y)', "
+           "'milestone(3y)', cox. Default: the design's tests (logrank).")
+_H_DECISION = "The test the trial's decisions follow (default: the design's decision_test, else the first --test)."
 
 
 @app.command()
@@ -133,13 +138,15 @@ def simulate(
     n_sims: Annotated[int, typer.Option("--n-sims", help="Number of simulated trials (per sweep point).")] = 10_000,
     out: Annotated[Path | None, typer.Option("--out", help=_H_OUT)] = None,
     seed: Annotated[int, typer.Option(help="Run seed (same results for any chunking or workers).")] = 1,
-    workers: Annotated[int, typer.Option(help="Local worker processes.")] = 1,
+    workers: Annotated[int, typer.Option(help="Local worker threads (one per core).")] = 1,
     scheduler: Annotated[str | None, typer.Option(help="Address of a running Dask scheduler.")] = None,
     scheduler_timeout: Annotated[float, typer.Option(help="Seconds to wait for the Dask scheduler.")] = 10.0,
     chunk_size: Annotated[int | None, typer.Option(help="Trials per chunk / Parquet file (default 50000).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted run in --out.")] = False,
     sweep: Annotated[list[str] | None, typer.Option(help=_H_SWEEP)] = None,
     landmarks: Annotated[str | None, typer.Option(help=_H_LANDMARKS)] = None,
+    test: Annotated[list[str] | None, typer.Option("--test", help=_H_TEST)] = None,
+    decision_test: Annotated[str | None, typer.Option("--decision-test", help=_H_DECISION)] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Simulate many trials of a scenario under a group-sequential design: power, stopping, bias, coverage."""
@@ -162,7 +169,10 @@ def simulate(
             except ValueError:
                 raise InputError(f"--landmarks: {landmarks!r} is not a comma-separated list of years") from None
         grid = parse_sweeps(sweep or [])
-        models = _models(scenario, design, grid, lm)
+        from survtrial.simulate._warmup import set_notifier
+
+        set_notifier(lambda text: _console().print(f"[dim]{text}[/dim]"))  # first run: numba compiles the kernels
+        models = _models(scenario, design, grid, lm, test, decision_test)
         _check_memory(models, n_sims)
         client = None
         if scheduler is not None:
@@ -198,7 +208,8 @@ _SWEEP_ROWS = (("rejection_probability", "rejection probability (power / type I 
 
 def render_sweep(con, grid: list[dict[str, Any]], frames: list) -> None:
     """One table at the end of a sweep: a column per point, a row per measure (estimate ± MC SE), and
-    the rejection probability at each look."""
+    the rejection probability at each look; with several tests, each one's rejection probability."""
+    from rich.markup import escape
     from rich.table import Table
 
     t = Table(title=f"Sweep: {len(grid)} points side by side (estimate ± Monte-Carlo SE)", title_justify="left")
@@ -211,6 +222,12 @@ def render_sweep(con, grid: list[dict[str, Any]], frames: list) -> None:
             continue
         t.add_row(label, *(f"{o.loc[measure, 'estimate']:.{digits}f} ± {o.loc[measure, 'mc_se']:.{digits}f}"
                            for o in overall))
+    per_test = [m for m in overall[0].index if m.startswith("rejection_probability[")]
+    if len(per_test) > 1:  # each test's rejection as the decision test
+        for measure in per_test:
+            if all(measure in o.index for o in overall):
+                t.add_row(escape(f"rejection, {measure[len('rejection_probability['):-1]}"),
+                          *(f"{o.loc[measure, 'estimate']:.4f} ± {o.loc[measure, 'mc_se']:.4f}" for o in overall))
     looks = [f[f["measure"] == "look_rejection"].set_index("look") for f in frames]
     for k in sorted(set().union(*(set(lk.index) for lk in looks))):
         t.add_row(f"rejection at look {k}", *(f"{lk.loc[k, 'estimate']:.4f}" if k in lk.index else "-"
@@ -233,6 +250,7 @@ def _progress_callback(bar, task, start: float):
 
 
 def _run_all(models, grid, n_sims, out, seed, workers, client, chunk_size, resume, show) -> list:
+    from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     from survtrial.simulate.runner import run_simulation
@@ -255,7 +273,8 @@ def _run_all(models, grid, n_sims, out, seed, workers, client, chunk_size, resum
             task = bar.add_task(label, total=n_sims, rate="")
             update = _progress_callback(bar, task, start)
             res = run_simulation(model, n_sims=n_sims, seed=seed, out=target, chunk_size=chunk_size,
-                                 workers=workers, scheduler=client, resume=resume, progress=update)
+                                 workers=workers, scheduler=client, resume=resume, progress=update,
+                                 notes=lambda text: con.print(f"[yellow]resume[/yellow]: {escape(text)}"))
         oc = res.summary()
         _render(con, "" if not point else f"({label})", oc, model)
         frame = oc.to_frame()

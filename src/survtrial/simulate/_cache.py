@@ -25,18 +25,20 @@ def kernel_sources(folder: Path) -> list[Path]:
     return [p for p, _ in _kernel_texts(folder)]
 
 
-def drop_stale_kernel_cache(folder: Path | None = None) -> bool:
+def drop_stale_kernel_cache(folder: Path | None = None, cache: str | Path | None = None) -> bool:
     """Delete the cached kernels if any kernel source changed since they were cached; True if deleted.
 
-    Best effort: an unwritable cache folder (a read-only install) is left alone, as numba then
-    does not cache either.
+    ``cache`` is the folder numba caches the kernels in (a kernel's ``stats.cache_path``: the
+    package's ``__pycache__``, or below ``NUMBA_CACHE_DIR`` when that is set); default the
+    ``__pycache__`` of ``folder``. Best effort: an unwritable cache folder (a read-only install)
+    is left alone, as numba then does not cache either.
     """
     here = Path(__file__).resolve().parent if folder is None else folder
     digest = hashlib.sha256()
     for path, data in _kernel_texts(here):
         digest.update(path.name.encode())
         digest.update(data)
-    cache = here / "__pycache__"
+    cache = here / "__pycache__" if cache is None else Path(cache)
     stamp = cache / "kernels.sources.sha256"
     try:
         if stamp.read_text() == digest.hexdigest():
@@ -48,7 +50,7 @@ def drop_stale_kernel_cache(folder: Path | None = None) -> bool:
         for path in cache.glob("*.nb[ci]"):
             path.unlink(missing_ok=True)
             removed = True
-        cache.mkdir(exist_ok=True)
+        cache.mkdir(parents=True, exist_ok=True)
         tmp = cache / f".{stamp.name}.{os.getpid()}"
         tmp.write_text(digest.hexdigest())
         os.replace(tmp, stamp)  # atomic: a process starting now reads the old stamp or the new one

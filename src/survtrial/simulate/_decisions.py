@@ -31,7 +31,8 @@ def _updated(des: Any, events: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]
     return out
 
 
-def apply_bounds(des: Any, events: np.ndarray, z: np.ndarray, short: np.ndarray) -> dict[str, np.ndarray]:
+def apply_bounds(des: Any, events: np.ndarray, z: np.ndarray, short: np.ndarray, upper: np.ndarray | None = None,
+                 lower: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Stopping look, decision and the bounds used, per trial.
 
     Parameters
@@ -43,6 +44,10 @@ def apply_bounds(des: Any, events: np.ndarray, z: np.ndarray, short: np.ndarray)
         Statistic at each look, > 0 favouring the experimental arm.
     short : (T, K) bool
         Event looks the trial could not reach (too few events); the first such look is final.
+    upper, lower : (K,) float, optional
+        Fixed bounds of a test whose information is not the events' (weighted log-rank, RMST,
+        milestone, MaxCombo): applied at every look carried out, by its index. None: the
+        design's bounds, updated at the observed events (log-rank, Cox).
 
     Returns
     -------
@@ -58,6 +63,7 @@ def apply_bounds(des: Any, events: np.ndarray, z: np.ndarray, short: np.ndarray)
     ``update_design(design, events=..., max_events=planned, final=True)`` (the bound of a look does
     not depend on later looks, so the final flag only changes the last one).
     """
+    upper_in, lower_in = upper, lower
     T, K = events.shape
     gs = des.design
     planned = des.planned_events
@@ -72,12 +78,15 @@ def apply_bounds(des: Any, events: np.ndarray, z: np.ndarray, short: np.ndarray)
     lower = np.full((T, K), np.nan)
     performed = np.zeros((T, K), dtype=bool)
     reached = events >= 0  # the engine leaves looks after a stop at planned information uncomputed
+    fixed = upper_in is not None
     if des.kind == "events":
         std = np.all((events == des.events[None, :]) | ~reached, axis=1) & ((final == K - 1) | ~reached[:, -1])
     else:
         std = np.zeros(T, dtype=bool)
-    upper[std] = np.where(reached[std], gs.upper, np.nan)
-    lower[std] = np.where(reached[std], gs.lower, np.nan)
+    up_plan = upper_in if fixed else gs.upper
+    low_plan = lower_in if fixed else gs.lower
+    upper[std] = np.where(reached[std], up_plan, np.nan)
+    lower[std] = np.where(reached[std], low_plan, np.nan)
     performed[std] = reached[std]
     for i in np.flatnonzero(~std):
         looks, counts, last = [], [], 0
@@ -89,7 +98,10 @@ def apply_bounds(des: Any, events: np.ndarray, z: np.ndarray, short: np.ndarray)
                 last = e
         if not looks:
             continue
-        up, low = _updated(des, tuple(counts))
+        if fixed:
+            up, low = up_plan[looks], low_plan[looks]
+        else:
+            up, low = _updated(des, tuple(counts))
         upper[i, looks] = up
         lower[i, looks] = low
         performed[i, looks] = True

@@ -78,8 +78,8 @@ _GEN_SCALARS = {"n_fixed": int, "n_mean": float, "stratified_blocks": bool, "n_a
 
 
 def generation_args(**fields) -> GenerationArgs:
-    """A :class:`GenerationArgs` with every field of its fixed type (C-contiguous float64 or int64
-    arrays, Python scalars); ``cure`` defaults to empty, ``horizon`` to inf, ``min_events`` to 0."""
+    """A :class:`GenerationArgs` with every field of its fixed type (C-contiguous writeable float64
+    or int64 arrays, Python scalars); ``cure`` defaults to empty, ``horizon`` to inf, ``min_events`` to 0."""
     fields = {"cure": np.empty(0), "horizon": np.inf, "min_events": 0, **fields}
     out = {}
     for name in GenerationArgs._fields:
@@ -87,7 +87,8 @@ def generation_args(**fields) -> GenerationArgs:
         if name in _GEN_SCALARS:
             out[name] = _GEN_SCALARS[name](v)
         else:
-            out[name] = np.ascontiguousarray(v, dtype=np.int64 if name in _GEN_INT_ARRAYS else np.float64)
+            # C-contiguous and writeable: a read-only array is another numba type (another compilation)
+            out[name] = np.require(v, dtype=np.int64 if name in _GEN_INT_ARRAYS else np.float64, requirements="CW")
     return GenerationArgs(**out)
 
 

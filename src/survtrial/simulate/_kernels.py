@@ -1,12 +1,18 @@
 """Entry points of the compiled simulation kernels: simulate a block of trials, or draw trials' patients.
 
-One call simulates a block of consecutive trials from one xoshiro256++ state (draws in trial
-order, so the first m trials of a block do not depend on how many follow): each trial is drawn
-by :func:`~survtrial.simulate._generate.generate_trial` from the generation bundle
+One call (without the GIL: threads run blocks side by side) simulates a block of consecutive
+trials from one xoshiro256++ state (draws in trial order, so the first m trials of a block do not
+depend on how many follow): each trial is drawn by
+:func:`~survtrial.simulate._generate.generate_trial` from the generation bundle
 (:class:`~survtrial.simulate._generate.GenerationArgs`) and analysed at every look by
 :func:`~survtrial.simulate._looks.analyse_looks` from the analysis bundle
 (:class:`~survtrial.simulate._looks.AnalysisArgs`) into the outputs
 (:class:`~survtrial.simulate._looks.LookOutputs`); the work arrays are allocated once per block.
+The two halves are compiled on their own (side by side on first use, see
+:mod:`survtrial.simulate._warmup`) and :func:`simulate_block` calls them through their addresses;
+kernels called only from other kernels are compiled without a Python wrapper
+(``no_cpython_wrapper=True``): nothing calls them from Python, and the wrappers cost compile time
+(about a tenth of the analysis half's).
 :func:`patient_trials` draws the same trials with every exit revealed (unlimited follow-up), for
 ``engine.trial_data`` and ``trial.simulate_trial``.
 """
@@ -18,16 +24,24 @@ from numba import njit
 
 from survtrial.simulate._cache import drop_stale_kernel_cache
 from survtrial.simulate._generate import DROPOUT, NO_EXIT, buffers, generate_trial
-from survtrial.simulate._looks import analyse_looks, workspace
+from survtrial.simulate._looks import workspace
 
-drop_stale_kernel_cache()  # before any kernel is loaded from numba's cache
+# before any kernel is loaded from numba's cache (wherever numba keeps it: NUMBA_CACHE_DIR or __pycache__)
+drop_stale_kernel_cache(cache=generate_trial.stats.cache_path)
 
 __all__ = ["DROPOUT", "NO_EXIT", "patient_trials", "simulate_block"]
 
 
-@njit(cache=True, error_model="numpy")
-def simulate_block(state, sizes, gen, ana, out):
-    """Simulate trials of ``sizes[i]`` patients from ``state`` and analyse every look of each into row i of ``out``."""
+@njit(cache=True, error_model="numpy", nogil=True)
+def simulate_block(state, sizes, gen, ana, out, draw, analyse):
+    """Simulate trials of ``sizes[i]`` patients from ``state`` and analyse every look of each into row i of ``out``.
+
+    ``draw`` and ``analyse`` are :func:`~survtrial.simulate._generate.generate_trial` and
+    :func:`~survtrial.simulate._looks.analyse_looks` as first-class functions (compiled for these
+    bundles' types, see :func:`survtrial.simulate._warmup.ensure_compiled`): called through their
+    addresses, so this kernel is compiled on its own in a fraction of a second instead of
+    re-optimising both halves' code.
+    """
     n_cap = sizes.max() if sizes.size else 0
     n_strata = gen.strat_cum.size
     n_arms = gen.n_arms
@@ -35,11 +49,11 @@ def simulate_block(state, sizes, gen, ana, out):
     bufs = buffers(n_cap, n_cells)
     enrol, cell, _row, exit_t, cause, _u, pref, grid, cand = bufs[:9]
     n_cand = bufs[15]
-    ws = workspace(n_cap, n_cells, n_strata if ana.stratified else 1)
+    ws = workspace(n_cap, n_cells, n_strata if ana.stratified else 1, ana.test_kind.size)
     for i in range(sizes.size):
         n = sizes[i]
-        generate_trial(state, n, gen, gen.horizon, gen.min_events, bufs)
-        analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, n_cand[0], n_strata, n_arms, ana, ws, out, i)
+        draw(state, n, gen, gen.horizon, gen.min_events, bufs)
+        analyse(n, enrol, cell, exit_t, cause, pref, grid, cand, n_cand[0], n_strata, n_arms, ana, ws, out, i)
 
 
 @njit(cache=True, error_model="numpy")

@@ -4,7 +4,9 @@ A design YAML/JSON uses the key names of ``survtrial design`` (``alpha``, ``side
 ``looks``, ``information_fractions``, ``alpha_spending``, ``beta_spending``,
 ``binding_futility``) plus the look schedule: ``events`` (one count per look), or
 ``information_fractions`` with ``planned_events``, or ``calendar_times`` (years from study start)
-with ``planned_events`` for the information scale. A ``design.json`` written by ``survtrial
+with ``planned_events`` for the information scale; and the tests computed at every look,
+``tests`` (default ``[logrank]``; names in :mod:`survtrial.simulate.statistics`) with the one
+the decisions follow, ``decision_test`` (default the first). A ``design.json`` written by ``survtrial
 design`` (or a plain design-spec YAML with effect sizes) is accepted too: its planned events are
 the plan's maximum number of events, rounded up.
 """
@@ -20,13 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from survtrial._yaml import read_yaml
 from survtrial.design._validate import key_errors
 from survtrial.errors import InputError
 
-__all__ = ["SimulationDesign", "SimulationDesignSpec", "load_simulation_design", "simulation_design"]
+__all__ = ["SimulationDesign", "SimulationDesignSpec", "load_simulation_design", "simulation_design", "with_tests"]
 
 # keys of survtrial.design.plan.DesignSpec that only the sample-size part uses
 _PLAN_ONLY = (
@@ -61,6 +63,36 @@ class SimulationDesignSpec(BaseModel):
     experimental_arm: str | None = None
     stratified: bool = True
     strata: list[str] | None = None
+    tests: list[str] | None = None
+    decision_test: str | None = None
+
+    @field_validator("tests", mode="before")
+    @classmethod
+    def _known_tests(cls, v: Any) -> Any:
+        from survtrial.simulate.statistics import parse_tests
+
+        if isinstance(v, str):
+            v = [v]
+        if v is not None:
+            if not isinstance(v, list) or not v or not all(isinstance(x, str) for x in v):
+                raise ValueError("'tests' must be a list of test names, e.g. [logrank, 'fh(0,0.5)', maxcombo]")
+            try:
+                parse_tests(v)
+            except InputError as err:
+                raise ValueError(str(err).removeprefix("tests: ")) from None
+        return v
+
+    @field_validator("decision_test")
+    @classmethod
+    def _known_decision_test(cls, v: str | None) -> str | None:
+        from survtrial.simulate.statistics import parse_test
+
+        if v is not None:
+            try:
+                parse_test(v)
+            except InputError as err:
+                raise ValueError(str(err)) from None
+        return v
 
     @model_validator(mode="after")
     def _schedule(self) -> SimulationDesignSpec:
@@ -143,6 +175,21 @@ class SimulationDesign:
         return int(self.fractions.size)
 
     @property
+    def tests(self) -> tuple[Any, ...]:
+        """The tests computed at every look (:class:`~survtrial.simulate.statistics.TestSpec`), the
+        decision test among them."""
+        from survtrial.simulate.statistics import parse_tests
+
+        return parse_tests(self.spec.tests, self.spec.decision_test)[0]
+
+    @property
+    def decision_index(self) -> int:
+        """Index in :attr:`tests` of the test the trial's decisions follow."""
+        from survtrial.simulate.statistics import parse_tests
+
+        return parse_tests(self.spec.tests, self.spec.decision_test)[1]
+
+    @property
     def digest(self) -> str:
         """Short SHA-256 of the validated keys (same digest, same design)."""
         blob = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True)
@@ -170,7 +217,8 @@ def _from_plan(data: dict[str, Any], source: str) -> dict[str, Any]:
 
     plan_keys = {k: v for k, v in data.items() if k not in ("planned_events", "events", "calendar_times",
                                                            "futility_bounds", "stop_for_futility", "control_arm",
-                                                           "experimental_arm", "stratified", "strata")}
+                                                           "experimental_arm", "stratified", "strata",
+                                                           "tests", "decision_test")}
     plan = plan_trial(parse_spec(plan_keys, source))
     out = {k: v for k, v in data.items() if k not in _PLAN_ONLY}
     out.setdefault("planned_events", math.ceil(plan.sample_size.max_events - 1e-9))
@@ -274,3 +322,31 @@ def load_simulation_design(path: str | Path | dict[str, Any] | SimulationDesign)
     if isinstance(path, (dict, SimulationDesignSpec)):
         return simulation_design(path)
     return simulation_design(read_yaml(path, "design file"), str(path))
+
+
+def with_tests(design: SimulationDesign, tests: list[str] | None = None, decision_test: str | None = None,
+               where: str = "--test") -> SimulationDesign:
+    """The design with other tests (and decision test); None keeps the design's.
+
+    Examples
+    --------
+    >>> d = with_tests(simulation_design({"events": [50, 100]}), ["logrank", "fh(0,0.5)"], "fh(0,0.5)")
+    >>> [t.label for t in d.tests], d.tests[d.decision_index].label
+    (['logrank', 'fh(0,0.5)'], 'fh(0,0.5)')
+    """
+    from survtrial.simulate.statistics import parse_tests
+
+    if tests is None and decision_test is None:
+        return design
+    new_tests = list(tests) if tests else design.spec.tests
+    new_decision = decision_test if decision_test is not None else design.spec.decision_test
+    specs, _ = parse_tests(new_tests, None, where)
+    if tests and decision_test is None and new_decision is not None:
+        # the tests given replace the design's: its decision test stays if it is among them
+        keep = parse_tests([new_decision])[0][0].slug in {t.slug for t in specs}
+        new_decision = new_decision if keep else None
+    if decision_test is not None:
+        parse_tests([decision_test], None, "--decision-test")
+    spec = design.spec.model_copy(update={"tests": new_tests, "decision_test": new_decision})
+    return SimulationDesign(spec, design.kind, design.events, design.calendar_times, design.planned_events,
+                            design.fractions, design.design)

@@ -19,7 +19,13 @@ from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError
 from survtrial.simulate import _kernels as kern
 from survtrial.simulate import _rng
-from survtrial.simulate._decisions import apply_bounds
+from survtrial.simulate._analysis import (
+    DECISIONS,
+    analysis_part,
+    check_times_within_follow_up,
+    info_width,
+    record_columns,
+)
 from survtrial.simulate._generate import GenerationArgs
 from survtrial.simulate._generation import (
     TRIALS_PER_SEED_BLOCK,
@@ -29,8 +35,10 @@ from survtrial.simulate._generation import (
     check_seed,
     patient_frames,
 )
-from survtrial.simulate._looks import AnalysisArgs, LookOutputs, analysis_args
-from survtrial.simulate.design_spec import SimulationDesign, load_simulation_design
+from survtrial.simulate._looks import AnalysisArgs, LookOutputs
+from survtrial.simulate._test_bounds import N_PILOT, PILOT_SEED, TestBounds
+from survtrial.simulate._warmup import ensure_compiled
+from survtrial.simulate.design_spec import SimulationDesign, load_simulation_design, with_tests
 
 __all__ = [
     "TRIALS_PER_SEED_BLOCK",
@@ -75,6 +83,9 @@ class EngineModel:
     generation: GenerationArgs = field(repr=False)
     analysis: AnalysisArgs = field(repr=False)
     generator: GenerationModel = field(repr=False)
+    tests: tuple[Any, ...] = ()
+    decision_index: int = 0
+    bounds: TestBounds | None = field(default=None, repr=False)
 
     @property
     def k(self) -> int:
@@ -89,15 +100,19 @@ class EngineModel:
             "design_digest": self.design.digest,
             "hazard_ratio": self.hazard_ratio,
             "landmarks": self.landmarks.tolist(),
+            "tests": [t.label for t in self.tests],
+            "decision_test": self.tests[self.decision_index].label,
             "trials_per_seed_block": TRIALS_PER_SEED_BLOCK,
             "random_stream": RANDOM_STREAM,
         }
 
     def __repr__(self) -> str:
         hr = "" if self.hazard_ratio is None else f", hazard ratio set to {self.hazard_ratio:g}"
+        tests = ", ".join(t.label + (" (decisions)" if i == self.decision_index and len(self.tests) > 1 else "")
+                          for i, t in enumerate(self.tests))
         return (
             f"EngineModel({self.scenario_name!r}{hr}: arms {list(self.arms)} (control {self.arms[self.control]!r}), "
-            f"strata {list(self.strata)}; {self.design!r})"
+            f"strata {list(self.strata)}; tests {tests}; {self.design!r})"
         )
 
 
@@ -107,6 +122,9 @@ def build_model(
     *,
     hazard_ratio: float | None = None,
     landmarks: Any = None,
+    tests: Any = None,
+    decision_test: str | None = None,
+    _pilot: bool = False,
 ) -> EngineModel:
     """Flatten a scenario and a design into the engine's arrays, checking that they fit together.
 
@@ -122,6 +140,13 @@ def build_model(
     landmarks : sequence of float, optional
         Years at which Kaplan-Meier estimates per arm are recorded at each look; default the
         scenario's survival-target times.
+    tests : sequence of str, optional
+        Tests computed at every look (names in :mod:`survtrial.simulate.statistics`, e.g.
+        ``["logrank", "fh(0,0.5)", "maxcombo", "rmst(4y)"]``); default the design's ``tests``
+        (``[logrank]``).
+    decision_test : str, optional
+        The test the trial's decisions follow; default the design's ``decision_test``, else the
+        first test.
 
     Returns
     -------
@@ -140,6 +165,10 @@ def build_model(
     exits revealed. The horizon decides how much of a trial is drawn, never what it is: the same
     seed gives the same trials under every design.
 
+    Bounds: the design's for the log-rank test and Cox (updated at the observed events); other
+    tests get bounds at their own information, from a pilot run of the scenario with equal arms
+    (:mod:`survtrial.simulate._test_bounds`).
+
     Examples
     --------
     >>> m = build_model("aall1731", {"events": [80, 120, 160]})
@@ -149,7 +178,7 @@ def build_model(
     from survtrial.simulate.scenario import load_scenario
 
     sc = load_scenario(scenario)
-    des = load_simulation_design(design)
+    des = with_tests(load_simulation_design(design), tests, decision_test, where="tests")
     spec = des.spec
     cal = sc.calibrated
     arms, strata = tuple(cal.arms), tuple(cal.strata)
@@ -201,29 +230,22 @@ def build_model(
             )
         goal = need + 3.0 * np.sqrt(need) + 5.0  # fewer events by then: rare (about 1 in 2000), exact
         horizon = np.inf if goal >= e_max else _solve_time(expected, goal, float(acc.end))
-        look_events = des.events.astype(np.int64)
-        look_times = np.zeros(des.k)
         min_events = need
     else:
         horizon = float(des.calendar_times[-1])
-        look_events = np.zeros(des.k, dtype=np.int64)
-        look_times = des.calendar_times.astype(float)
         min_events = 0
-    gs = des.design
-    stop_upper = np.full(des.k, np.inf)
-    stop_lower = np.full(des.k, -np.inf)
-    if des.kind == "events":  # the kernel skips the looks after a stop at planned information
-        stop_upper = gs.upper.astype(float).copy()
-        if gs.sided == 2:
-            stop_lower = gs.lower.astype(float).copy()
-        elif spec.stop_for_futility:
-            stop_lower[:-1] = gs.lower[:-1]
     generation = gm.args._replace(horizon=float(horizon), min_events=int(min_events))
-    analysis = analysis_args(
-        control=control, experimental=experimental, stratified=spec.stratified, by_events=des.kind == "events",
-        look_events=look_events, look_times=look_times, landmarks=lm_arr, stop_upper=stop_upper,
-        stop_lower=stop_lower,
-    )
+    # the analysis half: the tests, their bounds (a pilot run with equal arms where a test's
+    # information is not the events'), the look kernel's bundle
+    check_times_within_follow_up(des.tests, des, float(horizon), float(acc.knots[0]))
+
+    def pilot() -> dict[str, np.ndarray]:
+        null = build_model(sc, des, hazard_ratio=1.0, landmarks=[], _pilot=True)
+        return _range_stats(null, PILOT_SEED, 0, N_PILOT, n_info=info_width(null.tests))
+
+    analysis, test_specs, decision, bounds = analysis_part(
+        des, control, experimental, lm_arr, pilot, pilot_key=(sc.digest, des.digest, TRIALS_PER_SEED_BLOCK,
+                                                              RANDOM_STREAM), with_bounds=not _pilot)
     return EngineModel(
         scenario_name=sc.name, scenario_digest=sc.digest, design=des, arms=arms, strata=strata,
         event_types=tuple(cal.event_types), control=control, experimental=experimental,
@@ -231,6 +253,7 @@ def build_model(
         landmarks=lm_arr, expected_events_max=e_max, horizon=float(horizon), start_date=cal.start_date,
         fatal=gm.fatal, relapse_death=gm.relapse_death, post_relapse_death_rate=gm.post_relapse_death_rate,
         dropout_rate=gm.dropout_rate, generation=generation, analysis=analysis, generator=gm,
+        tests=test_specs, decision_index=decision, bounds=bounds,
     )
 
 
@@ -271,25 +294,29 @@ def _block_sizes(model: EngineModel, seed: int, block: int, count: int) -> np.nd
     return block_sizes(model.generation, seed, block, count)
 
 
-def _outputs(model: EngineModel, count: int) -> dict[str, np.ndarray]:
-    K, L, A = model.k, model.landmarks.size, len(model.arms)
+def _outputs(model: EngineModel, count: int, n_info: int = 0) -> dict[str, np.ndarray]:
+    K, L, A, S = model.k, model.landmarks.size, len(model.arms), len(model.tests)
     return {
         "cut": np.empty((count, K)), "events": np.empty((count, K), dtype=np.int64),
         "subjects": np.empty((count, K), dtype=np.int64), "events_arm": np.empty((count, K, A)),
-        "z": np.empty((count, K)), "log_hr": np.empty((count, K)), "log_hr_se": np.empty((count, K)),
+        "log_hr": np.empty((count, K)), "log_hr_se": np.empty((count, K)),
         "km": np.empty((count, K, L, A)), "short": np.empty((count, K), dtype=np.bool_),
+        "stat_z": np.empty((count, S, K)), "stat_estimate": np.empty((count, S, K)), "stat_p": np.empty((count, S, K)),
+        "stat_info": np.empty((count, S, K, n_info)),
         "n_patients": np.empty(count, dtype=np.int64),
     }
 
 
 def _run_block(model: EngineModel, seed: int, block: int, count: int,
-               out: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+               out: dict[str, np.ndarray] | None = None, n_info: int = 0) -> dict[str, np.ndarray]:
     """The first ``count`` trials of a seed block, written into ``out`` (arrays of ``count`` rows)."""
-    out = _outputs(model, count) if out is None else out
+    out = _outputs(model, count, n_info) if out is None else out
     sizes = _block_sizes(model, seed, block, count)
     out["n_patients"][:] = sizes
     looks = LookOutputs(**{name: out[name] for name in LookOutputs._fields})
-    kern.simulate_block(_rng.block_state(seed, block), sizes, model.generation, model.analysis, looks)
+    state = _rng.block_state(seed, block)
+    draw, analyse = ensure_compiled(state, sizes, model.generation, model.analysis, looks)
+    kern.simulate_block(state, sizes, model.generation, model.analysis, looks, draw, analyse)
     return out
 
 
@@ -312,12 +339,14 @@ def simulate_range(model: EngineModel, seed: int, start: int, stop: int) -> pd.D
     return _records(model, np.arange(start, stop, dtype=np.int64), _range_stats(model, seed, start, stop))
 
 
-def _range_stats(model: EngineModel, seed: int, start: int, stop: int) -> dict[str, np.ndarray]:
-    """Kernel outputs of trials start..stop-1 (see :func:`simulate_range`)."""
+def _range_stats(model: EngineModel, seed: int, start: int, stop: int, n_info: int = 0,
+                 into: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Kernel outputs of trials start..stop-1 (see :func:`simulate_range`), in ``into`` (arrays of
+    ``stop - start`` rows) if given; ``n_info`` > 0 records the tests' information too."""
     if not (0 <= start <= stop):
         raise InputError(f"trial range must satisfy 0 <= start <= stop, got {start}..{stop}")
     B = TRIALS_PER_SEED_BLOCK
-    stats = _outputs(model, stop - start)
+    stats = _outputs(model, stop - start, n_info) if into is None else into
     for block in range(start // B, -(-stop // B)):
         b0 = block * B
         first, last = max(start, b0), min(stop, b0 + B)
@@ -327,65 +356,22 @@ def _range_stats(model: EngineModel, seed: int, start: int, stop: int) -> dict[s
         if first == b0:
             _run_block(model, seed, block, last - b0, {k: v[rows] for k, v in stats.items()})
         else:  # the range starts inside this block: draw its earlier trials and drop them
-            out = _run_block(model, seed, block, last - b0)
+            out = _run_block(model, seed, block, last - b0, n_info=n_info)
             for k, v in stats.items():
                 v[rows] = out[k][first - b0:]
     return stats
 
 
-_DECISIONS = ["none", "efficacy", "futility", "harm"]
-
-
-def _columns(model: EngineModel, trial: np.ndarray, s: dict[str, np.ndarray]) -> dict[str, tuple[np.ndarray, Any]]:
-    """Record columns: name -> (values, validity mask or None); ``decision`` holds category codes."""
-    des = model.design
-    K = des.k
-    dec = apply_bounds(des, s["events"], s["z"], s["short"])
-    idx = np.arange(trial.size)
-    stop = dec["stop_look"] - 1
-    cols: dict[str, tuple[np.ndarray, Any]] = {
-        "trial": (trial, None),
-        "n_patients": (s["n_patients"], None),
-        "stop_look": (dec["stop_look"].astype(np.int64), None),
-        "decision": (dec["decision"].astype(np.int8), None),
-        "rejected": (dec["decision"] % 2 == 1, None),
-        "events": (s["events"][idx, stop], None),
-        "time": (s["cut"][idx, stop], None),
-        "subjects": (s["subjects"][idx, stop], None),
-        "z": (s["z"][idx, stop], None),
-        "log_hr": (s["log_hr"][idx, stop], None),
-        "log_hr_se": (s["log_hr_se"][idx, stop], None),
-    }
-    for k in range(K):
-        j = k + 1
-        reached = s["events"][:, k] >= 0  # looks after a stop are not computed
-        cols[f"time_{j}"] = (s["cut"][:, k], None)
-        cols[f"events_{j}"] = (s["events"][:, k], reached)
-        for a, arm in enumerate(model.arms):
-            cols[f"events_{arm}_{j}"] = (s["events_arm"][:, k, a], reached)
-        cols[f"subjects_{j}"] = (s["subjects"][:, k], reached)
-        cols[f"z_{j}"] = (s["z"][:, k], None)
-        cols[f"log_hr_{j}"] = (s["log_hr"][:, k], None)
-        cols[f"log_hr_se_{j}"] = (s["log_hr_se"][:, k], None)
-        cols[f"efficacy_{j}"] = (dec["upper"][:, k], None)
-        cols[f"futility_{j}"] = (dec["lower"][:, k], None)
-        cols[f"short_{j}"] = (s["short"][:, k], None)
-        for li, t in enumerate(model.landmarks):
-            for a, arm in enumerate(model.arms):
-                cols[f"km_{arm}_{t:g}y_{j}"] = (s["km"][:, k, li, a], None)
-    return cols
-
-
 def _records(model: EngineModel, trial: np.ndarray, s: dict[str, np.ndarray]) -> pd.DataFrame:
     data: dict[str, Any] = {}
-    for name, (values, valid) in _columns(model, trial, s).items():
+    for name, (values, valid) in record_columns(model, trial, s).items():
         if name == "decision":
-            data[name] = pd.Categorical.from_codes(values, _DECISIONS)
+            data[name] = pd.Categorical.from_codes(values, DECISIONS)
         elif valid is not None:
             data[name] = _nullable(values, valid)
         else:
             data[name] = values
-    return pd.DataFrame(data)
+    return pd.DataFrame(data, copy=False)  # one block per column: no consolidation copies (10x faster)
 
 
 def _nullable(values: np.ndarray, valid: np.ndarray) -> pd.arrays.IntegerArray:
@@ -407,11 +393,11 @@ def simulate_table(model: EngineModel, seed: int, start: int, stop: int, schema:
     schema = record_schema(model) if schema is None else schema
     stats = _range_stats(model, check_seed(seed), start, stop)
     arrays = []
-    for name, (values, valid) in _columns(model, np.arange(start, stop, dtype=np.int64), stats).items():
+    for name, (values, valid) in record_columns(model, np.arange(start, stop, dtype=np.int64), stats).items():
         field = schema.field(name)
         if name == "decision":
             arrays.append(pa.DictionaryArray.from_arrays(pa.array(values, type=field.type.index_type),
-                                                         pa.array(_DECISIONS, type=field.type.value_type)))
+                                                         pa.array(DECISIONS, type=field.type.value_type)))
         elif valid is not None:
             arrays.append(pa.array(np.where(valid, values, 0).astype(np.int64), mask=~valid, type=field.type))
         else:
@@ -425,8 +411,11 @@ class SimulationResult(HtmlReprMixin):
 
     ``trials`` has one row per trial: stopping look, decision (``efficacy``, ``futility``,
     ``harm`` (two-sided lower bound) or ``none``), events, calendar time (years from study start),
-    subjects enrolled, z (> 0 favours experimental), Cox log HR and SE at stopping; and per look j
-    the same quantities with suffix ``_j``, the bounds applied, and Kaplan-Meier landmarks per arm.
+    subjects enrolled, z of the decision test (> 0 favours experimental), Cox log HR and SE at
+    stopping; and per look j the same quantities with suffix ``_j``, the bounds applied, and
+    Kaplan-Meier landmarks per arm; per test (:mod:`survtrial.simulate.statistics`)
+    ``<test>_z_j``, ``<test>_estimate_j``, ``<test>_p_j``, and ``<test>_rejected``,
+    ``<test>_stop_look`` as if it were the decision test.
     """
 
     trials: pd.DataFrame
@@ -462,12 +451,14 @@ def simulate_trials(
     seed: Any = None,
     hazard_ratio: float | None = None,
     landmarks: Any = None,
+    tests: Any = None,
+    decision_test: str | None = None,
 ) -> SimulationResult:
     """Simulate ``n_sims`` trials in this process and apply the design's bounds.
 
     Parameters
     ----------
-    scenario, design, hazard_ratio, landmarks
+    scenario, design, hazard_ratio, landmarks, tests, decision_test
         As in :func:`build_model` (or pass an EngineModel as ``scenario`` and ``design=None``).
     n_sims : int
         Number of trials (>= 1).
@@ -504,7 +495,7 @@ def simulate_trials(
     if isinstance(n_sims, bool) or not isinstance(n_sims, (int, np.integer)) or n_sims <= 0:
         raise InputError(f"n_sims must be a positive integer, got {n_sims!r}")
     model = scenario if isinstance(scenario, EngineModel) else build_model(
-        scenario, design, hazard_ratio=hazard_ratio, landmarks=landmarks)
+        scenario, design, hazard_ratio=hazard_ratio, landmarks=landmarks, tests=tests, decision_test=decision_test)
     s = check_seed(seed)
     return SimulationResult(simulate_range(model, s, 0, int(n_sims)), model, s)
 

@@ -40,7 +40,9 @@ class OperatingCharacteristics(HtmlReprMixin):
     overall : pandas.DataFrame
         ``measure, estimate, mc_se``: rejection probability (power, or type I error under H0),
         early efficacy and futility stopping, expected events, duration (years from study start)
-        and subjects at stopping, mean Cox HR, bias of log HR and of HR, coverage of the Wald CI.
+        and subjects at stopping, mean Cox HR, bias of log HR and of HR, coverage of the Wald CI;
+        then ``rejection_probability[<test>]`` for each test of the simulation, had it been the
+        decision test.
     by_look : pandas.DataFrame
         One row per look: probability of rejecting / stopping for futility / stopping at that look,
         cumulative rejection, and the mean events, calendar time and subjects among trials reaching
@@ -160,6 +162,10 @@ def summarize(trials: pd.DataFrame, model: Any = None, *, level: float = 0.95,
     else:
         for m in ("log_hr_bias", "hr_bias", "hr_coverage"):
             add(m, (np.nan, np.nan))
+    for t in getattr(model, "tests", ()):
+        col = f"{t.slug}_rejected"
+        if col in trials:
+            add(f"rejection_probability[{t.label}]", _prop(trials[col].to_numpy(dtype=bool)))
     overall = pd.DataFrame(rows)
 
     look_rows = []
