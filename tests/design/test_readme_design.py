@@ -96,6 +96,19 @@ def test_the_simulation_check(logrank_check):
     assert code == f"{a:.4f}, {s:.3f}, {se:.4f}"
 
 
+@pytest.mark.parametrize("name, label", [("aall1731_like_fh", "FH(0, 0.5)"), ("aall1731_like_maxcombo", "MaxCombo")])
+def test_the_weighted_and_maxcombo_simulation_checks(name, label):
+    """The engine's own FH(0, 0.5) and MaxCombo statistics and bounds, as the README's commands run them."""
+    c = st.plan_from_file(REPO / "examples" / "design" / f"{name}.yaml", check_by_simulation=1000, seed=1).check
+    a, s, se = c.power
+    alpha = c.table[c.table["quantity"] == "type I error, futility ignored"].iloc[0]
+    text = " ".join(SECTION.split())
+    assert f"{c.n_subjects} subjects, looks at {c.events[0]}, {c.events[1]} and {c.events[2]}" in text
+    assert (f"{label} power analytic {a:.4f}, simulated {s:.4f} (MC SE {se:.4f}), type I error "
+            f"{alpha['analytic']:.4f} analytic, {alpha['simulated']:.4f} simulated") in text
+    assert abs(s - a) < 3 * se and abs(alpha["simulated"] - alpha["analytic"]) < 3 * alpha["mc_se"]
+
+
 def test_the_python_block_comments(designs, logrank_check):
     d = designs["log-rank (AHR)"]
     line = re.search(r"res\.design\.time\s+# (.*)", SECTION).group(1)

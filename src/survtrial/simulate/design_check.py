@@ -10,7 +10,6 @@ the analytic ones, with Monte-Carlo standard errors.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -24,16 +23,9 @@ from survtrial.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["DesignSimulationCheck", "check_by_simulation", "engine_has_test_plugins"]
+__all__ = ["DesignSimulationCheck", "check_by_simulation"]
 
 _START = "2020-01-01"  # the engine counts calendar time from a date; any date gives the same trials
-
-
-def engine_has_test_plugins() -> bool:
-    """True when the engine computes weighted log-rank statistics (``build_model(tests=...)``)."""
-    from survtrial.simulate.engine import build_model
-
-    return "tests" in inspect.signature(build_model).parameters
 
 
 @dataclass(frozen=True, repr=False)
@@ -308,11 +300,6 @@ def check_by_simulation(design: Any, n_sims: int, *, seed: int = 1, time_unit: s
         return _check_fixed(design, int(n_sims), int(seed), 1.0 if time_unit is None else
                             convert(1.0, time_unit, "years"))
     names, use = _tests(design)
-    if names is not None and not engine_has_test_plugins():
-        raise InputError(
-            f"check by simulation of a {design.statistic} design needs the simulation engine's weighted log-rank "
-            "statistics, which this version of survtrial does not have; the log-rank (AHR) designs can be checked"
-        )
     to_years = 1.0 if time_unit is None else convert(1.0, time_unit, "years")
     n_int = math.ceil(design.n_subjects - 1e-6)
     events = [math.ceil(e - 1e-6) for e in design.events]
@@ -373,10 +360,6 @@ def _check_fixed(design: Any, n_sims: int, seed: int, to_years: float) -> Design
     from survtrial.simulate.engine import build_model, simulate_trials
     from survtrial.simulate.scenario import scenario_from_dict
 
-    if not engine_has_test_plugins():
-        raise InputError(f"check by simulation of a {design.kind} design needs the simulation engine's {design.kind} "
-                         "statistic, which this version of survtrial does not have; the log-rank (AHR) designs can "
-                         "be checked")
     n_int = math.ceil(design.n_subjects - 1e-6)
     a = design.assumptions.scaled(n_int / design.assumptions.n_subjects)
     fn = rmst_power if design.kind == "rmst" else milestone_power
