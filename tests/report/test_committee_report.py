@@ -261,10 +261,14 @@ def test_calibration_band_is_the_tables_interval(reports, pages, twin):
     assert "Twin 95% interval" in svg and "90%" not in svg
     cap = re.search(r"Figure \d+\.</span> Each headline across twins[^<]*", pages[twin].dom).group(0)
     assert "central 95% shaded: the table's interval" in cap
-    # one twin interval in the whole report: the curve band, the tables and the calibration figure
+    # the tables and the calibration figure share the 95% interval; the curve band alone is the
+    # central 90% over replicates that the twin's curve figure is defined with, and says so
     captions = re.findall(r"<(?:figcaption|caption)>(.*?)</(?:figcaption|caption)>", pages[twin].dom, re.DOTALL)
     central = [c for c in captions if "central" in c]
-    assert len(central) >= 2 and all("central 95%" in c and "90%" not in c for c in central), central
+    band = [c for c in central if "(band)" in c]
+    assert len(band) == 1 and "central 90% (band)" in band[0], band
+    others = [c for c in central if c not in band]
+    assert len(others) >= 2 and all("central 95%" in c and "90%" not in c for c in others), others
 
 
 def test_p_format_function():

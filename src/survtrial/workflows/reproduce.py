@@ -173,7 +173,7 @@ def _build_report(tw: TwinSpec, sc: Scenario, seed: int, analysis: TrialAnalysis
 
 
 def _add_curve_band(report: Report, tw: TwinSpec, reps: pd.DataFrame, rep_cmp: pd.DataFrame) -> None:
-    """The twins' primary-endpoint curves (median and central 95%) with the published landmarks (the
+    """The twins' primary-endpoint curves (median and central 90%) with the published landmarks (the
     twin's survival headlines without a stratum), and the published numbers at risk beside the twins'."""
     from survtrial.report.plots import twin_band_plot
 
@@ -192,7 +192,7 @@ def _add_curve_band(report: Report, tw: TwinSpec, reps: pd.DataFrame, rep_cmp: p
     fig = twin_band_plot(reps.attrs["curves"], points, at_risk=at_risk, arm_labels=dict(tw.arms.labels or {}),
                          ylabel=f"{label[:1].upper()}{label[1:]} (%)",
                          colors=arm_colors([tw.arms.control, tw.arms.experimental]))
-    report.add_figure(fig, f"{ep} over {len(reps)} twins: Kaplan-Meier median (line) and central 95% (band) per "
+    report.add_figure(fig, f"{ep} over {len(reps)} twins: Kaplan-Meier median (line) and central 90% (band) per "
                       "arm, time in years; published landmarks with their 95% CI (points); under the axes the "
                       "published numbers at risk and the twins' mean", name="twin_curve_band")
     if keys:

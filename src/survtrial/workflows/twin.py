@@ -249,7 +249,7 @@ def run_replicates(twin: TwinSpec | str, *, replicates: int, seed: int, scenario
     of that index under any design (one generator). Results do not depend on ``workers``.
     ``scenario`` overrides the twin's. ``progress`` is called with the number of finished
     replicates. With ``curves``, ``attrs["curves"]`` holds each arm's Kaplan-Meier curve of the
-    primary endpoint over the replicates at :data:`CURVE_GRID`: median and central 95% (``arm,
+    primary endpoint over the replicates at :data:`CURVE_GRID`: median and central 90% (``arm,
     time, median, lower, upper``).
     """
     tw = load_twin(twin)
@@ -274,7 +274,7 @@ def run_replicates(twin: TwinSpec | str, *, replicates: int, seed: int, scenario
     out.insert(0, "replicate", np.arange(1, replicates + 1))
     if curves:
         c = np.concatenate(kept)
-        q = np.quantile(c, [0.5, 0.025, 0.975], axis=0)  # (3, arms, grid); the reports' one twin interval
+        q = np.quantile(c, [0.5, 0.05, 0.95], axis=0)  # (3, arms, grid): median and the central 90% band
         out.attrs["curves"] = pd.DataFrame({
             "arm": np.repeat([tw.arms.control, tw.arms.experimental], CURVE_GRID.size),
             "time": np.tile(CURVE_GRID, 2), "median": q[0].ravel(), "lower": q[1].ravel(), "upper": q[2].ravel()})
