@@ -24,6 +24,24 @@ __all__ = ["make_app", "server"]
 _download = getattr(render, "download_button", None) or render.download
 
 
+def _job_progress(current: Any) -> tuple[str, int, int]:
+    """(state, done, total) of a background job, re-read every 0.3 s while it runs (inside a reactive calc)."""
+    if current is None:
+        return ("idle", 0, 0)
+    if current.state == "running":
+        reactive.invalidate_later(0.3)
+    return (current.state, current.done, current.total)
+
+
+def _job_status(current: Any, state: str, done: int, total: int, prefix: str) -> Any:
+    """A job's progress bar and its one-line state (ids ``<prefix>-progress`` and ``<prefix>-state``)."""
+    text = {"running": f"Running: {done:,} of {total:,} trials", "done": f"Done: {total:,} trials",
+            "cancelled": f"Cancelled after {done:,} of {total:,} trials",
+            "error": "Failed: " + (current.error or "")}[state]
+    return ui.div(ui.tags.progress(value=str(done), max=str(max(total, 1)), id=f"{prefix}-progress"),
+                  ui.p(text, id=f"{prefix}-state", **{"data-state": state}))
+
+
 def server(input: Any, output: Any, session: Any) -> None:
     d = default_inputs()
     enroll_rows = reactive.value(table_frame(d.enroll, ENROLL_COLUMNS))
@@ -171,23 +189,14 @@ def server(input: Any, output: Any, session: Any) -> None:
 
     @reactive.calc
     def job_state() -> tuple[str, int, int]:
-        current = job()
-        if current is None:
-            return ("idle", 0, 0)
-        if current.state == "running":
-            reactive.invalidate_later(0.3)
-        return (current.state, current.done, current.total)
+        return _job_progress(job())
 
     @render.ui
     def sim_status():
         state, done, total = job_state()
         if state == "idle":
             return ui.p("No simulation run yet.", id="sim-state", **{"data-state": "idle"})
-        text = {"running": f"Running: {done:,} of {total:,} trials",
-                "done": f"Done: {total:,} trials", "cancelled": f"Cancelled after {done:,} of {total:,} trials",
-                "error": "Failed: " + (job().error or "")}[state]
-        return ui.div(ui.tags.progress(value=str(done), max=str(max(total, 1)), id="sim-progress"),
-                      ui.p(text, id="sim-state", **{"data-state": state}))
+        return _job_status(job(), state, done, total, "sim")
 
     @render.ui
     def sim_table():
@@ -315,23 +324,14 @@ def server(input: Any, output: Any, session: Any) -> None:
 
     @reactive.calc
     def twin_state() -> tuple[str, int, int]:
-        current = twin_job()
-        if current is None:
-            return ("idle", 0, 0)
-        if current.state == "running":
-            reactive.invalidate_later(0.3)
-        return (current.state, current.done, current.total)
+        return _job_progress(twin_job())
 
     @render.ui
     def twin_status():
         state, done, total = twin_state()
         if state == "idle":
             return None
-        text = {"running": f"Running: {done:,} of {total:,} trials", "done": f"Done: {total:,} trials",
-                "cancelled": f"Cancelled after {done:,} of {total:,} trials",
-                "error": "Failed: " + (twin_job().error or "")}[state]
-        return ui.div(ui.tags.progress(value=str(done), max=str(max(total, 1)), id="twin-progress"),
-                      ui.p(text, id="twin-state", **{"data-state": state}))
+        return _job_status(twin_job(), state, done, total, "twin")
 
     @render.ui
     def twin_table():
