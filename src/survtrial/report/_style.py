@@ -315,7 +315,6 @@ def save_figure(fig: Figure, path_stem: str | os.PathLike[str]) -> tuple[Path, P
     --------
     >>> import tempfile, pathlib
     >>> from matplotlib.figure import Figure
-from matplotlib.layout_engine import LayoutEngine
     >>> fig = Figure(); _ = fig.add_subplot().plot([0, 1], [1, 0])
     >>> d = pathlib.Path(tempfile.mkdtemp())
     >>> [p.name for p in save_figure(fig, d / "line")]
