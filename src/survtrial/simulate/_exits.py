@@ -74,7 +74,7 @@ def cause_of_exit(u, t, row, breaks, p_event, type_cum):
     return k if u < p else DROPOUT
 
 
-@njit(inline="always")
+@njit
 def _cum_hazard(t, row, breaks, rates, cum):
     """H_row(t), the cumulative total hazard of a row at t >= 0 (a zero-rate tail stays flat)."""
     j = piece(t, breaks)
@@ -82,7 +82,7 @@ def _cum_hazard(t, row, breaks, rates, cum):
     return cum[row, j] + (r * (t - breaks[j]) if r > 0.0 else 0.0)
 
 
-@njit(inline="always")
+@njit
 def segment_range(s, n):
     """Patients a..b-1 of enrolment segment s."""
     return s * n // SEGMENTS, (s + 1) * n // SEGMENTS
