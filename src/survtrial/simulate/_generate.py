@@ -92,7 +92,7 @@ def generation_args(**fields) -> GenerationArgs:
     return GenerationArgs(**out)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _accrual_quantile(u, knots, cum, dens):
     j = 0
     last = dens.size - 1
