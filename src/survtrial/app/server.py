@@ -10,15 +10,19 @@ from shiny import App, reactive, render, ui
 
 from survtrial.app import compare as comparison
 from survtrial.app import twin as twins
-from survtrial.app.export import design_python, design_yaml
+from survtrial.app.export import design_python, design_result, design_yaml, report_html, report_rtf
 from survtrial.app.inputs import ENROLL_COLUMNS, FAIL_COLUMNS, default_inputs
 from survtrial.app.page import page
 from survtrial.app.panel import as_number, compute, table_frame
-from survtrial.app.simulation import ScenarioJob, SimulationJob
+from survtrial.app.simulation import ScenarioJob, SimulationJob, check_rows
 from survtrial.app.view import curve_figure, fmt
 from survtrial.errors import InputError
 
 __all__ = ["make_app", "server"]
+
+#: What a report download holds while the design has an error (a whole, valid file saying so).
+NOT_READY = {"html": b"<!DOCTYPE html><html><body><p>Fix the design first.</p></body></html>\n",
+             "rtf": b"{\\rtf1\\ansi Fix the design first.\\par}\n"}
 
 # Shiny >= 1.8 names the download renderer download_button (render.download is deprecated there).
 _download = getattr(render, "download_button", None) or render.download
@@ -176,7 +180,7 @@ def server(input: Any, output: Any, session: Any) -> None:
         try:
             n = int(as_number(input.n_sims(), "trials"))
             seed = int(as_number(input.seed(), "seed"))
-            job.set(SimulationJob(r["view"].design, n, seed, r["inputs"].time_unit).start())
+            job.set(SimulationJob(r["view"].design, n, seed, r["inputs"].time_unit, inputs=r["inputs"]).start())
         except InputError as err:
             ui.notification_show(str(err), type="error")
 
@@ -205,21 +209,12 @@ def server(input: Any, output: Any, session: Any) -> None:
         if state != "done" or current is None or current.result is None:
             return None
         res = current.result
-        t = res.table
-        shown = pd.DataFrame({
-            "Look": t["look"].astype(str),
-            "Events": t["events"].astype(str),
-            "Efficacy stop (analytic)": [fmt(x, 4) for x in t["efficacy_analytic"]],
-            "Efficacy stop (simulated)": [fmt(x, 4) for x in t["efficacy_simulated"]],
-            "MC SE": [fmt(x, 4) for x in t["efficacy_mc_se"]],
-            "Futility stop (analytic)": [fmt(x, 4) for x in t["futility_analytic"]],
-            "Futility stop (simulated)": [fmt(x, 4) for x in t["futility_simulated"]],
-            "MC SE ": [fmt(x, 4) for x in t["futility_mc_se"]],
-        })
         analytic, simulated, se = res.power
+        shown = check_rows(res)
         return ui.div(
-            ui.p(f"Power: analytic (log-rank at these looks) {fmt(analytic, 4)}, simulated {fmt(simulated, 4)} "
-                 f"(MC SE {fmt(se, 4)}, {res.n_sims:,} trials)", id="sim-power"),
+            ui.p(f"Check by simulation: power analytic {fmt(analytic, 4)}, simulated {fmt(simulated, 4)} "
+                 f"(MC SE {fmt(se, 4)}); {res.n_sims:,} trials per hypothesis, seed {res.seed}, {res.n_subjects} "
+                 f"subjects, looks at {', '.join(map(str, res.events))} events", id="sim-power"),
             ui.HTML(shown.to_html(index=False, border=0, classes="table table-sm", table_id="sim-table")),
         )
 
@@ -379,6 +374,36 @@ def server(input: Any, output: Any, session: Any) -> None:
     def download_py():
         e = exported()
         yield e[1] if e else "# fix the design first\n"
+
+    def report_result() -> Any:
+        """The design file's result of the current design (its check by simulation included when the last
+        completed check is of these inputs), or None while the design has an error."""
+        r = result()
+        if "error" in r:
+            return None
+        current = job()
+        check = None
+        if current is not None and current.state == "done" and current.inputs == r["inputs"]:
+            check = current.result
+        return r["inputs"], r["view"].design, check
+
+    async def report_bytes(kind: str) -> bytes:
+        """The whole report file, built in a worker thread (the page stays responsive) before a byte is sent."""
+        import asyncio
+
+        args = report_result()
+        if args is None:
+            return NOT_READY[kind]
+        build = report_html if kind == "html" else report_rtf
+        return await asyncio.to_thread(lambda: build(design_result(*args)))
+
+    @_download(filename="report.html", media_type="text/html")
+    async def download_report_html():
+        yield await report_bytes("html")
+
+    @_download(filename="report.rtf", media_type="application/rtf")
+    async def download_report_rtf():
+        yield await report_bytes("rtf")
 
 
 def make_app() -> App:
