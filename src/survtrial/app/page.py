@@ -95,6 +95,7 @@ def page() -> Any:
         _msg("design"),
         ui.div(ui.input_action_button("compare_add", f"Add to comparison (up to {comparison.MAX_DESIGNS})",
                                       class_="btn-sm"), class_="mb-2"),
+        ui.output_ui("design_status"),
         ui.output_ui("headline"),
         ui.div(ui.output_ui("looks_table"), class_="st-scroll"),
         ui.output_plot("curves", height="300px"),

@@ -10,6 +10,7 @@ from shiny import App, reactive, render, ui
 
 from survtrial.app import compare as comparison
 from survtrial.app import twin as twins
+from survtrial.app.design_worker import DesignWorker
 from survtrial.app.export import design_python, design_result, design_yaml, report_html, report_rtf
 from survtrial.app.inputs import ENROLL_COLUMNS, FAIL_COLUMNS, default_inputs
 from survtrial.app.page import page
@@ -23,6 +24,15 @@ __all__ = ["make_app", "server"]
 #: What a report download holds while the design has an error (a whole, valid file saying so).
 NOT_READY = {"html": b"<!DOCTYPE html><html><body><p>Fix the design first.</p></body></html>\n",
              "rtf": b"{\\rtf1\\ansi Fix the design first.\\par}\n"}
+
+#: The design panel's result while the design of the latest inputs is being computed.
+PENDING = {"error": "the design is still being computed; try again when its numbers show", "field": "pending"}
+
+
+def not_ready(r: dict[str, Any]) -> str:
+    """Why an action on the design (simulate, compare, export) cannot be taken now."""
+    return r["error"] if r is PENDING else "Fix the design first: " + r["error"]
+
 
 # Shiny >= 1.8 names the download renderer download_button (render.download is deprecated there).
 _download = getattr(render, "download_button", None) or render.download
@@ -121,19 +131,49 @@ def server(input: Any, output: Any, session: Any) -> None:
                  "final_time", "fractions", "alpha_spending", "beta_spending", "binding_futility", "time_unit")
         return {n: input[n]() for n in names}
 
-    @reactive.calc
-    def result() -> dict[str, Any]:
+    # The design is computed in a background thread (a MaxCombo design takes seconds): every change of the
+    # inputs submits a request; result() is the latest request's design, or PENDING until it is computed, so
+    # the page (and the user's other panels) stay responsive meanwhile.
+    worker = DesignWorker(compute)
+    request = reactive.value(0)
+
+    @reactive.effect
+    def _():
         enroll_rows()
         fail_rows()
         try:
             enroll, fail = enroll_grid.data_view(), fail_grid.data_view()
         except Exception:
             enroll, fail = enroll_rows(), fail_rows()
-        return compute(values(), enroll, fail)
+        request.set(worker.submit(values(), enroll, fail))
+
+    @reactive.calc
+    def result() -> dict[str, Any]:
+        out = worker.get(request())
+        if out is None:
+            reactive.invalidate_later(0.1)
+            return PENDING
+        return out
+
+    last: dict[str, Any] = {}
+
+    @reactive.calc
+    def shown() -> dict[str, Any]:
+        """What the design panel shows: the current design, or the last one computed while the next computes."""
+        r = result()
+        if r is not PENDING:
+            last["result"] = r
+        return last.get("result", PENDING)
+
+    @render.ui
+    def design_status():
+        state = "computing" if result() is PENDING else "ready"
+        text = "Computing the design\u2026" if state == "computing" else ""
+        return ui.p(text, id="design-state", class_="text-muted", **{"data-state": state})
 
     def message(field: str):
         def render_message():
-            r = result()
+            r = shown()
             if "error" in r and r["field"] == field:
                 return ui.div(r["error"], class_="st-msg", id=f"msg-{field}", role="alert")
             return None
@@ -144,7 +184,9 @@ def server(input: Any, output: Any, session: Any) -> None:
 
     @render.ui
     def headline():
-        r = result()
+        r = shown()
+        if r is PENDING:
+            return None
         if "error" in r:
             return ui.p("Fix the input marked in red to see the design.", class_="text-muted", id="design-stale")
         rows = [ui.tags.tr(ui.tags.td(k), ui.tags.td(v, **{"data-key": k})) for k, v in r["view"].headline.items()]
@@ -152,7 +194,7 @@ def server(input: Any, output: Any, session: Any) -> None:
 
     @render.ui
     def looks_table():
-        r = result()
+        r = shown()
         if "error" in r:
             return None
         html = r["view"].looks.to_html(index=False, border=0, classes="table table-sm", table_id="looks-table")
@@ -160,7 +202,7 @@ def server(input: Any, output: Any, session: Any) -> None:
 
     @render.plot(alt="Expected events and average hazard ratio over calendar time")
     def curves():
-        r = result()
+        r = shown()
         if "error" in r:
             return None
         return curve_figure(r["view"], time_unit=r["inputs"].time_unit)
@@ -174,8 +216,9 @@ def server(input: Any, output: Any, session: Any) -> None:
             return
         r = result()
         if "error" in r:
-            job.set(None)
-            ui.notification_show("Fix the design first: " + r["error"], type="error")
+            if r is not PENDING:
+                job.set(None)
+            ui.notification_show(not_ready(r), type="error")
             return
         try:
             n = int(as_number(input.n_sims(), "trials"))
@@ -227,7 +270,7 @@ def server(input: Any, output: Any, session: Any) -> None:
     def _():
         r = result()
         if "error" in r:
-            compare_note.set("Fix the design first: " + r["error"])
+            compare_note.set(not_ready(r))
             return
         try:
             kept.set(comparison.add_design(kept(), r["view"]))
@@ -358,7 +401,7 @@ def server(input: Any, output: Any, session: Any) -> None:
     @render.ui
     def yaml_text():
         e = exported()
-        return ui.pre(e[0], class_="st-code", id="yaml-text") if e else ui.p("Fix the design first.")
+        return ui.pre(e[0], class_="st-code", id="yaml-text") if e else ui.p(not_ready(result()))
 
     @render.ui
     def python_text():
