@@ -11,7 +11,8 @@ import yaml
 
 from survtrial.app.inputs import ENROLL_COLUMNS, FAIL_COLUMNS, FAIL_COLUMNS_MEDIAN, DesignInputs, design_call
 
-__all__ = ["REPORT_SOURCE", "design_python", "design_result", "design_yaml", "report_html", "report_rtf", "yaml_data"]
+__all__ = ["REPORT_SOURCE", "design_python", "design_result", "design_yaml", "message_file", "report_html",
+           "report_rtf", "yaml_data"]
 
 #: The design file named in an exported report's provenance.
 REPORT_SOURCE = "design.yaml (exported by survtrial app)"
@@ -147,3 +148,20 @@ def report_rtf(result: Any) -> bytes:
 
     with tempfile.TemporaryDirectory(prefix="survtrial-app-") as tmp:
         return result.to_rtf(Path(tmp) / "report.rtf").read_bytes()
+
+
+def message_file(kind: str, text: str) -> bytes:
+    """A whole, valid HTML or RTF file holding one sentence (what a report download gives while there is no
+    design to report, and why).
+
+    Examples
+    --------
+    >>> print(message_file("rtf", "Fix the design first: alpha {0.7}").decode(), end="")
+    {\\rtf1\\ansi Fix the design first: alpha \\{0.7\\}\\par}
+    """
+    if kind == "html":
+        from html import escape
+
+        return f"<!DOCTYPE html>\n<html><body><p>{escape(text)}</p></body></html>\n".encode()
+    escaped = "".join(f"\\{c}" if c in "\\{}" else c if ord(c) < 128 else f"\\u{ord(c)}?" for c in text)
+    return ("{\\rtf1\\ansi " + escaped + "\\par}\n").encode("ascii")

@@ -11,7 +11,14 @@ from shiny import App, reactive, render, ui
 from survtrial.app import compare as comparison
 from survtrial.app import twin as twins
 from survtrial.app.design_worker import DesignWorker
-from survtrial.app.export import design_python, design_result, design_yaml, report_html, report_rtf
+from survtrial.app.export import (
+    design_python,
+    design_result,
+    design_yaml,
+    message_file,
+    report_html,
+    report_rtf,
+)
 from survtrial.app.inputs import ENROLL_COLUMNS, FAIL_COLUMNS, default_inputs
 from survtrial.app.page import page
 from survtrial.app.panel import as_number, compute, table_frame
@@ -20,10 +27,6 @@ from survtrial.app.view import curve_figure, fmt
 from survtrial.errors import InputError
 
 __all__ = ["make_app", "server"]
-
-#: What a report download holds while the design has an error (a whole, valid file saying so).
-NOT_READY = {"html": b"<!DOCTYPE html><html><body><p>Fix the design first.</p></body></html>\n",
-             "rtf": b"{\\rtf1\\ansi Fix the design first.\\par}\n"}
 
 #: The design panel's result while the design of the latest inputs is being computed.
 PENDING = {"error": "the design is still being computed; try again when its numbers show", "field": "pending"}
@@ -119,7 +122,8 @@ def server(input: Any, output: Any, session: Any) -> None:
         for v in frame[old]:
             try:
                 x = float(v)
-                converted.append(f"{math.log(2) / x:.6g}" if x > 0 else str(v))
+                # log 2 / x either way; a hazard of 0 is an infinite median and back
+                converted.append(f"{math.log(2) / x:.6g}" if x > 0 else "inf" if x == 0 else str(v))
             except (TypeError, ValueError):
                 converted.append(str(v))
         frame = frame.rename(columns={old: new})
@@ -435,8 +439,8 @@ def server(input: Any, output: Any, session: Any) -> None:
         import asyncio
 
         args = report_result()
-        if args is None:
-            return NOT_READY[kind]
+        if args is None:  # a whole, valid file that says why there is no report
+            return message_file(kind, not_ready(result()))
         build = report_html if kind == "html" else report_rtf
         return await asyncio.to_thread(lambda: build(design_result(*args)))
 
