@@ -136,10 +136,13 @@ def server(input: Any, output: Any, session: Any) -> None:
         return {n: input[n]() for n in names}
 
     # The design is computed in a background thread (a MaxCombo design takes seconds): every change of the
-    # inputs submits a request; result() is the latest request's design, or PENDING until it is computed, so
-    # the page (and the user's other panels) stay responsive meanwhile.
+    # inputs submits a request; `current` is the latest request's result (PENDING until it is computed) and
+    # `computed` the last result computed, which the design panel shows meanwhile. Both change once per
+    # design, so the panel's outputs are drawn once per design, not at each poll of the worker.
     worker = DesignWorker(compute)
     request = reactive.value(0)
+    current: reactive.Value[dict[str, Any]] = reactive.value(PENDING)
+    computed: reactive.Value[dict[str, Any]] = reactive.value(PENDING)
 
     @reactive.effect
     def _():
@@ -150,24 +153,24 @@ def server(input: Any, output: Any, session: Any) -> None:
         except Exception:
             enroll, fail = enroll_rows(), fail_rows()
         request.set(worker.submit(values(), enroll, fail))
+        current.set(PENDING)
 
-    @reactive.calc
-    def result() -> dict[str, Any]:
+    @reactive.effect
+    def _():
         out = worker.get(request())
         if out is None:
             reactive.invalidate_later(0.1)
-            return PENDING
-        return out
+            return
+        current.set(out)
+        computed.set(out)
 
-    last: dict[str, Any] = {}
+    def result() -> dict[str, Any]:
+        """The design of the inputs as they are now, or PENDING while it is computed."""
+        return current()
 
-    @reactive.calc
     def shown() -> dict[str, Any]:
-        """What the design panel shows: the current design, or the last one computed while the next computes."""
-        r = result()
-        if r is not PENDING:
-            last["result"] = r
-        return last.get("result", PENDING)
+        """What the design panel shows: the last design computed."""
+        return computed()
 
     @render.ui
     def design_status():
