@@ -11,35 +11,15 @@ from shiny import App, reactive, render, ui
 from survtrial.app import compare as comparison
 from survtrial.app import twin as twins
 from survtrial.app.design_worker import DesignWorker
-from survtrial.app.export import (
-    design_python,
-    design_result,
-    design_yaml,
-    message_file,
-    report_html,
-    report_rtf,
-)
 from survtrial.app.inputs import ENROLL_COLUMNS, FAIL_COLUMNS, default_inputs
 from survtrial.app.page import page
-from survtrial.app.panel import as_number, compute, table_frame
+from survtrial.app.panel import PENDING, as_number, compute, not_ready, table_frame
+from survtrial.app.server_export import export_outputs
 from survtrial.app.simulation import ScenarioJob, SimulationJob, check_rows
 from survtrial.app.view import curve_figure, fmt
 from survtrial.errors import InputError
 
 __all__ = ["make_app", "server"]
-
-#: The design panel's result while the design of the latest inputs is being computed.
-PENDING = {"error": "the design is still being computed; try again when its numbers show", "field": "pending"}
-
-
-def not_ready(r: dict[str, Any]) -> str:
-    """Why an action on the design (simulate, compare, export) cannot be taken now."""
-    return r["error"] if r is PENDING else "Fix the design first: " + r["error"]
-
-
-# Shiny >= 1.8 names the download renderer download_button (render.download is deprecated there).
-_download = getattr(render, "download_button", None) or render.download
-
 
 def _job_progress(current: Any) -> tuple[str, int, int]:
     """(state, done, total) of a background job, re-read every 0.3 s while it runs (inside a reactive calc)."""
@@ -398,62 +378,7 @@ def server(input: Any, output: Any, session: Any) -> None:
                       ui.HTML(shown.to_html(index=False, border=0, classes="table table-sm", table_id="twin-table")))
 
     # --- export --------------------------------------------------------------------------------
-    @reactive.calc
-    def exported() -> tuple[str, str] | None:
-        r = result()
-        if "error" in r:
-            return None
-        return design_yaml(r["inputs"]), design_python(r["inputs"])
-
-    @render.ui
-    def yaml_text():
-        e = exported()
-        return ui.pre(e[0], class_="st-code", id="yaml-text") if e else ui.p(not_ready(result()))
-
-    @render.ui
-    def python_text():
-        e = exported()
-        return ui.pre(e[1], class_="st-code", id="python-text") if e else None
-
-    @_download(filename="design.yaml")
-    def download_yaml():
-        e = exported()
-        yield e[0] if e else "# fix the design first\n"
-
-    @_download(filename="design.py")
-    def download_py():
-        e = exported()
-        yield e[1] if e else "# fix the design first\n"
-
-    def report_result() -> Any:
-        """The design file's result of the current design (its check by simulation included when the last
-        completed check is of these inputs), or None while the design has an error."""
-        r = result()
-        if "error" in r:
-            return None
-        current = job()
-        check = None
-        if current is not None and current.state == "done" and current.inputs == r["inputs"]:
-            check = current.result
-        return r["inputs"], r["view"].design, check
-
-    async def report_bytes(kind: str) -> bytes:
-        """The whole report file, built in a worker thread (the page stays responsive) before a byte is sent."""
-        import asyncio
-
-        args = report_result()
-        if args is None:  # a whole, valid file that says why there is no report
-            return message_file(kind, not_ready(result()))
-        build = report_html if kind == "html" else report_rtf
-        return await asyncio.to_thread(lambda: build(design_result(*args)))
-
-    @_download(filename="report.html", media_type="text/html")
-    async def download_report_html():
-        yield await report_bytes("html")
-
-    @_download(filename="report.rtf", media_type="application/rtf")
-    async def download_report_rtf():
-        yield await report_bytes("rtf")
+    export_outputs(result, job)
 
 
 def make_app() -> App:
