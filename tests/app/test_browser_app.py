@@ -184,6 +184,7 @@ def test_the_app_in_a_browser(running_app, tmp_path):
         assert without_provenance(html) == without_provenance(want)
         assert "Check by simulation" in html and "<script" not in html
         assert_rtf_holds_the_tables(download("download_report_rtf").decode("utf-8"), html_tables(html))
+        assert page.layout().problems() == []  # the Export panel with its four buttons fits at 1280 px
 
         # compare: the log-rank design of the same tables beside the FH one
         page.click("a[data-value='Design']")
