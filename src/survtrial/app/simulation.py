@@ -9,7 +9,9 @@ from survtrial.errors import Cancelled, InputError
 
 __all__ = ["BackgroundJob", "ScenarioJob", "SimulationJob", "check_rows"]
 
-CHUNK = 100  # trials per chunk of a scenario run: progress and cancellation are checked between chunks
+# chunk size given to run_simulation for a twin's run; in memory the runner reports progress (and so lets a run be
+# cancelled) after each task of whole seed blocks (1,000 trials), whatever the chunk size
+CHUNK = 100
 
 
 class BackgroundJob:
