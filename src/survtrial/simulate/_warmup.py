@@ -216,7 +216,8 @@ _EARLY: _Compiler | None = None
 
 def start_early() -> None:
     """Start compiling the generator in a second process now, before the model is built (its
-    types never change), unless numba's cache already holds it; the message is given then.
+    types never change), unless numba's cache already holds it; the message is given when
+    :func:`ensure_compiled` is reached (the command may still refuse its inputs before that).
     :func:`ensure_compiled` uses that process; a process never used is stopped at exit."""
     global _EARLY
     from survtrial.simulate._generate import generate_trial
@@ -227,8 +228,7 @@ def start_early() -> None:
         gen = canonical_generation()
         if _cached(generate_trial, _types(generation_call(gen))):
             return
-        _say(_COMPILING)
-        _EARLY = _start_compiler(gen)
+        _EARLY = _start_compiler(gen)  # said when the command gets there (it may still refuse its inputs)
         if _EARLY is not None:
             atexit.register(_stop_unused, _EARLY)
 
@@ -277,8 +277,8 @@ def ensure_compiled(state: np.ndarray, sizes: np.ndarray, gen: Any, ana: Any, ou
         compiling = need_gen or need_ana or need_block or child is not None
         t0 = child.started if child is not None else time.perf_counter()
         if compiling:
+            _say(_COMPILING)
             if child is None:
-                _say(_COMPILING)
                 if need_gen or need_block:
                     child = _start_compiler(gen)
             if child is not None:
