@@ -49,9 +49,14 @@ def ph_scenario(strata: int):
     })
 
 
-@njit
 def _generate_only(state, n, gen, horizon, min_events, count):
-    bufs = _generate.buffers(n, gen.strat_cum.size * gen.n_arms)
+    """The generator alone, ``count`` trials of n patients (work arrays allocated as the engine does)."""
+    return _generate_loop(state, n, gen, horizon, min_events, count,
+                          _generate.buffers(n, gen.strat_cum.size * gen.n_arms))
+
+
+@njit
+def _generate_loop(state, n, gen, horizon, min_events, count, bufs):
     revealed = 0
     cand = 0
     for _ in range(count):

@@ -1,4 +1,5 @@
-"""Error and warning types that survtrial raises for bad input or ill-defined statistics."""
+"""Error and warning types that survtrial raises for bad input or ill-defined statistics, and for a run stopped
+at the caller's request."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ class InputError(ValueError):
     Example: ``column 'AVAL' row 17: negative time -3.0; times must be >= 0``.
     The CLI catches it, prints the message without a traceback and exits with status 2.
     """
+
+
+class Cancelled(Exception):
+    """A long run stopped because its caller asked it to (its ``cancel`` event was set); nothing is returned."""
 
 
 class ConvergenceWarning(UserWarning):

@@ -15,15 +15,16 @@ import numpy as np
 import pytest
 import yaml
 from live_browser import LivePage
+from tlf_check import assert_rtf_holds_the_tables, html_tables, without_provenance
 
-from survtrial.app.export import design_yaml
+from survtrial.app.export import design_result, design_yaml, report_html
 from survtrial.app.inputs import default_inputs
-from survtrial.app.simulation import SimulationJob
 from survtrial.app.twin import twin_scenario, twin_simulation_design
 from survtrial.app.view import fmt
-from survtrial.design import ahr_design, design_assumptions, weighted_logrank_design
+from survtrial.design import ahr_design, design_assumptions, maxcombo_design, weighted_logrank_design
 from survtrial.report.browser import find_chromium
 from survtrial.simulate import run_simulation
+from survtrial.simulate.design_check import check_by_simulation
 
 pytestmark = pytest.mark.skipif(find_chromium() is None, reason="headless Chromium not installed "
                                 "(apt-get install chromium, or set SURVTRIAL_CHROMIUM)")
@@ -62,11 +63,16 @@ def edit_cell(page: LivePage, grid: str, index: int, text: str) -> None:
     page.key("Escape", "Escape", 27)
 
 
+def page_tables():
+    """The page's tables after the test's edit (the second period's HR 0.7)."""
+    return design_assumptions({"duration": [2, 2, 10], "rate": [3, 6, 9]},
+                              {"duration": [3, math.inf], "fail_rate": [0.077016, 0.038508], "hr": [0.9, 0.7],
+                               "dropout_rate": 0.001})
+
+
 def expected_design(logrank: bool = False):
     """The same inputs straight through the design API (what the page must show)."""
-    a = design_assumptions({"duration": [2, 2, 10], "rate": [3, 6, 9]},
-                           {"duration": [3, math.inf], "fail_rate": [0.077016, 0.038508], "hr": [0.9, 0.7],
-                            "dropout_rate": 0.001})
+    a = page_tables()
     if logrank:
         return ahr_design(a, analysis_times=36, information_fractions=[0.4, 0.7, 1], alpha=0.025, power=0.85,
                           sided=1, alpha_spending="OF", beta_spending="HSD(-2)", binding_futility=False)
@@ -124,22 +130,25 @@ def test_the_app_in_a_browser(running_app, tmp_path):
             Image.open(io.BytesIO(shot)).crop((0, 0, 1280, min(height, 1600))).save(
                 os.environ["SURVTRIAL_APP_SCREENSHOT"], optimize=True)
 
-        # check by simulation: a small run to completion, numbers as the same run outside the page gives
+        # check by simulation: a small run to completion, numbers as check_by_simulation (what `survtrial design
+        # design.yaml --check-by-simulation 200 --seed 7` runs) gives for the same design, seed and trials
         page.click("a[data-value='Check by simulation']")
         page.set_input("n_sims", "200")
         page.set_input("seed", "7")
         page.pipe.drain(0.5)
         page.click("#run_sim")
         page.wait("document.querySelector('#sim-state') && "
-                  "document.querySelector('#sim-state').dataset.state === 'done'", 90, "the simulation")
-        assert page.eval("document.querySelector('#sim-progress').value") == 200
-        job = SimulationJob(d, 200, seed=7).start()
-        assert job.wait(90) and job.state == "done"
-        analytic, simulated, _ = job.result.power
-        assert f"analytic (log-rank at these looks) {fmt(analytic, 4)}, simulated {fmt(simulated, 4)}" in \
-            page.eval("document.getElementById('sim-power').innerText")
-        rows = page.eval("[...document.querySelectorAll('#sim-table tbody tr')].map(tr => tr.children[3].innerText)")
-        assert rows == [fmt(x, 4) for x in job.result.table["efficacy_simulated"]]
+                  "document.querySelector('#sim-state').dataset.state === 'done'", 120, "the simulation")
+        assert page.eval("document.querySelector('#sim-progress').value") == 400  # 200 under H1, 200 under H0
+        check = check_by_simulation(d, 200, seed=7, time_unit="months")
+        analytic, simulated, se = check.power
+        assert (f"power analytic {fmt(analytic, 4)}, simulated {fmt(simulated, 4)} (MC SE {fmt(se, 4)})"
+                in page.eval("document.getElementById('sim-power').innerText"))
+        shown = page.eval("[...document.querySelectorAll('#sim-table tbody tr')].map(tr => "
+                          "[...tr.children].map(td => td.innerText))")
+        assert [r[1] for r in shown] == check.table["quantity"].tolist()
+        assert [r[4] for r in shown] == [f"{x:.4f}" for x in check.table["analytic"]]
+        assert [r[5] for r in shown] == [f"{x:.4f}" for x in check.table["simulated"]]
         assert page.layout().problems() == []
 
         # export: the YAML shown and downloaded is the design file of these inputs, and reads back to the design
@@ -164,6 +173,19 @@ def test_the_app_in_a_browser(running_app, tmp_path):
             alpha_spending=data["efficacy"]["spending"], beta_spending=data["futility"]["spending"])
         np.testing.assert_allclose(again.n, d.n, rtol=1e-12)
 
+        # the report: report.html is the design report of these inputs with the check just run (the one
+        # `survtrial design design.yaml --check-by-simulation 200 --seed 7` writes), report.rtf its TLF copy
+        def download(button: str) -> bytes:
+            with urllib.request.urlopen(page.eval(f"document.getElementById('{button}').href"), timeout=120) as r:
+                return r.read()
+
+        html = download("download_report_html").decode("utf-8")
+        want = report_html(design_result(inputs, d, check)).decode("utf-8")
+        assert without_provenance(html) == without_provenance(want)
+        assert "Check by simulation" in html and "<script" not in html
+        assert_rtf_holds_the_tables(download("download_report_rtf").decode("utf-8"), html_tables(html))
+        assert page.layout().problems() == []  # the Export panel with its four buttons fits at 1280 px
+
         # compare: the log-rank design of the same tables beside the FH one
         page.click("a[data-value='Design']")
         page.set_input("test", "logrank")
@@ -178,6 +200,28 @@ def test_the_app_in_a_browser(running_app, tmp_path):
         assert [c["Power"] for c in table] == [fmt(d.power, 4), fmt(ahr.power, 4)]
         assert page.eval("document.querySelector('#compare_curves img') !== null")
         assert page.layout().problems() == []
+
+        # MaxCombo: seconds to compute, in the background; the page answers meanwhile (a click on Run simulation
+        # is refused with a notification while the design computes), then shows the design API's numbers
+        page.click("a[data-value='Design']")
+        page.set_input("test", "maxcombo")
+        page.wait("document.getElementById('design-state').dataset.state === 'computing'", 30, "the computation")
+        page.click("#run_sim")
+        note = page.wait("(() => { const n = document.querySelector('.shiny-notification'); return n && "
+                         "[n.innerText, document.getElementById('design-state').dataset.state]; })()", 30,
+                         "the page's answer while the design computes")
+        assert "still being computed" in note[0] and note[1] == "computing"
+        mc = maxcombo_design(page_tables(),
+                             ["fh(0, 0)", "fh(0, 0.5)", "fh(0.5, 0)"], analysis_times=36,
+                             information_fractions=[0.4, 0.7, 1], alpha=0.025, power=0.85, alpha_spending="OF",
+                             beta_spending="HSD(-2)", binding_futility=False)
+        want = {"Test": mc.statistic, "Subjects": fmt(mc.n_subjects, 1), "Events": fmt(mc.max_events, 1),
+                "Power": fmt(mc.power, 4)}
+        shown = page.wait(f"(() => {{ const h = {HEADLINE}; return "
+                          "document.getElementById('design-state').dataset.state === 'ready' && "
+                          f"h['Test'] === {json.dumps(mc.statistic)} && h; }})()", 120, "the MaxCombo design")
+        assert {k: shown[k] for k in want} == want
+        assert [r["Efficacy z"] for r in page.eval(LOOKS)] == [fmt(x, 4) for x in mc.upper]
 
         # twin: the delayed-effect twin with its effect starting at 6 months, a small run of its looks
         page.click("a[data-value='Twin']")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 import yaml
@@ -60,3 +61,37 @@ def test_python_code_reproduces_the_design(inputs):
     ours, theirs = build_design(inputs), namespace["design"]
     assert theirs.statistic == ours.statistic
     assert theirs.n_subjects == ours.n_subjects and list(theirs.upper) == list(ours.upper)
+
+
+@pytest.mark.parametrize("checked", [False, True], ids=["design", "with-check"])
+def test_the_report_is_what_survtrial_design_writes_for_the_exported_file(checked, tmp_path):
+    from tlf_check import assert_rtf_holds_the_tables, html_tables, without_provenance
+    from typer.testing import CliRunner
+
+    from survtrial.app.export import REPORT_SOURCE, design_result, report_html, report_rtf
+    from survtrial.cli import app
+    from survtrial.simulate.design_check import check_by_simulation
+
+    inputs = CASES[1]  # FH(0, 0.5) with futility spending and three looks
+    design = build_design(inputs)
+    check = check_by_simulation(design, 100, seed=5, time_unit="months") if checked else None
+    result = design_result(inputs, design, check)
+    html = report_html(result).decode("utf-8")
+    # the CLI on the exported design file
+    (tmp_path / "design.yaml").write_text(design_yaml(inputs))
+    args = ["design", str(tmp_path / "design.yaml"), "--out", str(tmp_path / "out"), "--format", "rtf"]
+    res = CliRunner().invoke(app, args + (["--check-by-simulation", "100", "--seed", "5"] if checked else []))
+    assert res.exit_code == 0, res.output
+    cli = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert without_provenance(html) == without_provenance(cli)
+    assert ("Check by simulation" in html) is checked
+    assert "survtrial app" in html and REPORT_SOURCE in html
+    # self-contained: no script, no external resource
+    assert "<script" not in html and not re.search(r'(src|href)="(https?:)?//', html)
+    # the RTF holds every table of the HTML, cell for cell, as the CLI's RTF copy does
+    rtf = report_rtf(result).decode("utf-8")
+    tables = html_tables(html)
+    assert len(tables) == (7 if checked else 6)
+    assert_rtf_holds_the_tables(rtf, tables)
+    assert_rtf_holds_the_tables((tmp_path / "out" / "report.rtf").read_text(encoding="utf-8"), tables)
+    assert rtf.startswith("{\\rtf1") and rtf.rstrip().endswith("}")

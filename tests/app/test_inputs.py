@@ -120,3 +120,29 @@ def test_default_inputs_and_grid_text_round_trip():
                     table_frame(d.enroll, ("duration", "rate")), frame)["view"].design
     assert again.n_subjects == pytest.approx(build_design(d).n_subjects, rel=1e-5)  # 6-digit rates in the grid
     assert isinstance(d, DesignInputs)
+
+
+@pytest.mark.parametrize("median", ["-5", "twelve"])
+def test_a_bad_median_gets_the_design_files_message(median):
+    """One check of the failure table's columns (survtrial.design.design_file.failure_rows): the app's message is
+    the design file's (which `survtrial design design.yaml` prints after the file's name)."""
+    from survtrial.design.design_file import parse_design_file
+    from survtrial.errors import InputError
+
+    fail = FAIL.drop(columns="fail_rate").assign(control_median=["9", median])
+    shown = compute(VALUES | {"control_as": "median"}, ENROLL, fail)
+    data = {"time_unit": "months", "enroll_rate": [{"duration": 12, "rate": 10}],
+            "fail_rate": [{"duration": 3, "control_median": 9, "hr": 0.9},
+                          {"duration": ".inf", "control_median": median if median == "twelve" else -5.0, "hr": 0.6}],
+            "looks": {"analysis_times": [36]}}
+    with pytest.raises(InputError) as err:
+        parse_design_file(data, "design file 'd.yaml'")
+    assert shown["field"] == "fail"
+    assert str(err.value) == "design file 'd.yaml': " + shown["error"]
+    assert "table 'fail_rate', row 2, column 'control_median'" in shown["error"]
+
+
+def test_an_infinite_median_is_no_events_in_that_period_as_in_a_design_file():
+    fail = FAIL.drop(columns="fail_rate").assign(control_median=["inf", "18"])
+    d = compute(VALUES | {"control_as": "median"}, ENROLL, fail)["view"].design
+    assert d.assumptions.strata[0].control_hazard.tolist() == [0.0, LOG2 / 18]

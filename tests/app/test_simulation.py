@@ -1,76 +1,89 @@
-"""Check by simulation: the design as an engine scenario, a small run against the analytic log-rank numbers, cancel."""
+"""Check by simulation in the app: the same check as `survtrial design design.yaml --check-by-simulation N --seed S`
+(the exported design file, read back by the CLI), shown with the report's digits; progress and cancel."""
 
 from __future__ import annotations
 
 import math
+import re
 
-import numpy as np
 import pytest
+import yaml
+from typer.testing import CliRunner
 
+from survtrial.app.export import design_yaml, yaml_data
 from survtrial.app.inputs import build_design, default_inputs
-from survtrial.app.simulation import SimulationJob, simulation_inputs
+from survtrial.app.simulation import SimulationJob, check_rows
+from survtrial.cli import app
 from survtrial.errors import InputError
-from survtrial.simulate.scenario import scenario_from_dict
+from survtrial.simulate.design_check import check_by_simulation
+from survtrial.workflows.design_file import plan_from_file
 
 # a proportional-hazards design small enough to simulate quickly: HR 0.6, control median 12 months
 PH = default_inputs().with_(
     enroll=({"duration": 12.0, "rate": 10.0},),
     fail=({"duration": math.inf, "fail_rate": math.log(2) / 12, "hr": 0.6, "dropout_rate": 0.01},),
     final_time=30.0, fractions=(0.5, 1.0), power=0.8, beta_spending="HSD(-2)")
+CASES = {
+    "logrank": PH,
+    "fh": default_inputs().with_(test="fh", rho=0, gamma=0.5, beta_spending="HSD(-2)"),
+    "maxcombo": default_inputs().with_(test="maxcombo", combo_tests=("fh(0, 0)", "fh(0, 0.5)")),
+}
 
 
-def test_the_scenario_is_the_designs_tables_in_years():
-    d = build_design(default_inputs())
-    scenario, sim = simulation_inputs(d, "months")
-    s = d.assumptions.strata[0]
-    hz = scenario["hazards"]["all"]
-    # control hazard per year = per month x 12; cut points in years = months / 12
-    assert hz["control"]["rates"] == pytest.approx(list(s.control_hazard * 12))
-    assert hz["control"]["breaks"] == pytest.approx([0.0, 3 / 12])
-    assert hz["experimental"]["hazard_ratio"]["values"] == [0.9, 0.6]
-    periods = scenario["accrual"]["periods"]
-    assert sum(p["duration_years"] * p["rate"] for p in periods) == pytest.approx(d.n_subjects)
-    assert scenario["accrual"]["n"] == round(d.n_subjects)
-    assert scenario["dropout"]["rate"] == pytest.approx(0.001 * 12)
-    assert sim["events"] == [round(e) for e in d.events]
-    scenario_from_dict(scenario)  # the engine's own validation accepts it
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_apps_check_is_the_clis_check_of_the_exported_design_file(name, tmp_path):
+    inputs = CASES[name]
+    job = SimulationJob(build_design(inputs), 150, seed=7, time_unit=inputs.time_unit, inputs=inputs).start()
+    assert job.wait(300) and job.state == "done", job.error
+    assert job.done == job.total == 300  # trials under H1 and under H0
+    shown = job.result
+    # the API call the CLI makes for the exported design file (plan_from_file), and the CLI's own output
+    cli = plan_from_file(yaml_data(inputs), check_by_simulation=150, seed=7).check
+    assert shown.table.equals(cli.table)
+    assert (shown.n_subjects, shown.events) == (cli.n_subjects, cli.events)
+    path = tmp_path / "design.yaml"
+    path.write_text(design_yaml(inputs))
+    out = CliRunner().invoke(app, ["design", str(path), "--check-by-simulation", "150", "--seed", "7"])
+    assert out.exit_code == 0, out.output
+    a, s, se = (float(x) for x in re.search(r"check by simulation: power analytic ([\d.]+), simulated ([\d.]+) "
+                                            r"\(MC SE ([\d.]+)\)", out.output).groups())
+    assert (a, s, se) == tuple(round(x, 4) for x in shown.power)
+    # FH and MaxCombo designs are checked with their own test statistics (the engine's plug-ins)
+    assert shown.design.statistic == build_design(inputs).statistic
+    rows = check_rows(shown)
+    assert rows["Simulated"].tolist() == [f"{x:.4f}" for x in cli.table["simulated"]]
+    assert rows["Analytic"].tolist() == [f"{x:.4f}" for x in cli.table["analytic"]]
+    assert yaml.safe_load(design_yaml(inputs))["test"].startswith(name.replace("logrank", "log"))
 
 
-def test_unequal_dropout_rates_are_refused_with_a_message():
-    inputs = default_inputs().with_(fail=(
-        {"duration": 3.0, "fail_rate": 0.08, "hr": 0.9, "dropout_rate": 0.001},
-        {"duration": math.inf, "fail_rate": 0.04, "hr": 0.6, "dropout_rate": 0.002}))
-    with pytest.raises(InputError, match="column 'dropout_rate': the simulation engine takes one dropout rate"):
-        simulation_inputs(build_design(inputs))
-
-
-def test_small_simulation_agrees_with_the_analytic_log_rank_numbers():
+def test_the_job_is_check_by_simulation_with_progress():
     d = build_design(PH)
-    job = SimulationJob(d, 400, seed=11).start()
-    assert job.wait(120) and job.state == "done", job.error
-    res = job.result
-    analytic, simulated, se = res.power
-    assert se == pytest.approx(math.sqrt(simulated * (1 - simulated) / 400))
-    # analytic log-rank power at the simulated (rounded) looks equals the design's within rounding
-    assert analytic == pytest.approx(d.power, abs=0.01)
-    # 400 trials: MC SE of a probability near 0.8 is 0.02; 3.5 SE covers the check at 1 in 2000
-    assert abs(simulated - analytic) < 3.5 * math.sqrt(analytic * (1 - analytic) / 400)
-    t = res.table
-    for col in ("efficacy", "futility"):
-        p = t[f"{col}_analytic"].to_numpy()
-        tol = 3.5 * np.sqrt(np.maximum(p * (1 - p), 0.01 * 0.99) / 400)
-        assert np.all(np.abs(t[f"{col}_simulated"].to_numpy() - p) < tol), col
-    assert job.done == job.total == 400
+    job = SimulationJob(d, 1200, seed=3, time_unit="months").start()
+    assert job.wait(300) and job.state == "done", job.error
+    direct = check_by_simulation(d, 1200, seed=3, time_unit="months")
+    assert job.result.table.equals(direct.table)
+    assert (job.done, job.total, job.fraction) == (2400, 2400, 1.0)
 
 
-def test_a_run_can_be_cancelled_and_reports_progress():
+def test_a_run_can_be_cancelled():
     d = build_design(PH)
     job = SimulationJob(d, 200_000, seed=1).start()
     job.cancel()
     assert job.wait(120)
-    assert job.state == "cancelled" and job.result is None and job.done < 200_000
+    assert job.state == "cancelled" and job.result is None and job.done < job.total == 400_000
 
 
 def test_bad_number_of_trials():
     with pytest.raises(InputError, match="simulations: 0 must be a whole number >= 1"):
         SimulationJob(build_design(PH), 0, seed=1)
+    job = SimulationJob(build_design(PH), 5, seed=1).start()
+    assert job.wait(60) and job.state == "error" and "n_sims must be a whole number of trials >= 10" in job.error
+
+
+def test_unequal_dropout_rates_are_a_message_not_a_traceback():
+    inputs = default_inputs().with_(fail=(
+        {"duration": 3.0, "fail_rate": 0.08, "hr": 0.9, "dropout_rate": 0.001},
+        {"duration": math.inf, "fail_rate": 0.04, "hr": 0.6, "dropout_rate": 0.002}))
+    job = SimulationJob(build_design(inputs), 100, seed=1).start()
+    assert job.wait(60) and job.state == "error"
+    assert "column 'dropout_rate': the simulation engine has one dropout hazard" in job.error

@@ -288,6 +288,8 @@ CASES = [
     case("design {in:nph_no_unit.yaml} --out {out}", "key 'time_unit'"),
     case("design {in:nph_design.yaml} --hr 0.5 --out {out}", "--hr", "holds the whole design"),
     case("design {in:nph_design.yaml} --out {full}", "--out", "exists and is not empty; pass --overwrite"),
+    case("design {in:nph_design.yaml} --format rtf", "--format rtf writes files: give --out"),
+    case("design {in:nph_design.yaml} --out {out} --format pdf", "--format 'pdf'", "choose html, rtf or docx"),
     case("design " + DESIGN_OK + " --check-by-simulation 100", "--check-by-simulation", "design file of tables"),
     # ------------------------------------------------------------------ monitor
     case("monitor missing.yaml --events 60 --z 1.5", "design file 'missing.yaml' not found"),

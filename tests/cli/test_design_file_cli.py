@@ -52,3 +52,23 @@ def test_keyword_design_file_still_takes_the_old_route(tmp_path):
     res = runner.invoke(app, ["design", str(cfg), "--looks", "2"])
     assert res.exit_code == 0, res.output
     assert "events" in res.output and "Survival trial design" in res.output
+
+
+def test_design_file_report_as_rtf_and_docx_holds_the_html_reports_cells(tmp_path):
+    """--format rtf,docx with a design file of tables: report.rtf and report.docx beside report.html, every
+    table cell as the HTML shows it (the report's own TLF copy)."""
+    from tlf_check import assert_rtf_holds_the_tables, docx_tables, html_tables
+
+    out = tmp_path / "plan"
+    res = runner.invoke(app, ["design", str(EXAMPLE), "--out", str(out), "--format", "rtf,docx"])
+    assert res.exit_code == 0, res.output
+    assert "report.rtf, report.docx" in res.output
+    html = html_tables((out / "report.html").read_text(encoding="utf-8"))
+    assert len(html) == 6  # summary, two assumption tables, events over time, bounds, crossing probabilities
+    rtf = (out / "report.rtf").read_text(encoding="utf-8")
+    assert_rtf_holds_the_tables(rtf, html)
+    assert docx_tables(out / "report.docx") == html
+    assert "Population: planned" in rtf and "\\pngblip" in rtf
+    # without --out nothing is written, and the command says why
+    bad = runner.invoke(app, ["design", str(EXAMPLE), "--format", "rtf"])
+    assert bad.exit_code == 2 and "--format rtf writes files: give --out" in bad.output

@@ -163,3 +163,38 @@ def test_the_design_under_another_scenario(delayed):
     assert chk.n_subjects == 363 and chk.power[0] == pytest.approx(design_power(delayed, longer_delay).power,
                                                                    abs=0.01)
     assert chk.power[0] < delayed.power - 0.2
+
+
+def test_chunks_progress_and_cancel_leave_the_numbers_as_they_are(delayed):
+    """The same seed gives the same table in one range per hypothesis (the engine's simulate_trials), in
+    chunks of the engine's seed block and in chunks that cut blocks; progress counts both hypotheses' trials;
+    a set cancel event stops the run between chunks."""
+    from survtrial.errors import Cancelled
+    from survtrial.simulate._generation import TRIALS_PER_SEED_BLOCK
+    from survtrial.simulate.design_check import CHUNK
+
+    assert CHUNK == TRIALS_PER_SEED_BLOCK
+    whole = check_by_simulation(delayed, 2100, seed=9, time_unit="months", chunk_size=10**6)
+    calls: list[tuple[int, int]] = []
+    chunked = check_by_simulation(delayed, 2100, seed=9, time_unit="months", progress=lambda *a: calls.append(a))
+    cut = check_by_simulation(delayed, 2100, seed=9, time_unit="months", chunk_size=750)
+    assert whole.table.equals(chunked.table) and whole.table.equals(cut.table)
+    assert calls == [(0, 4200), (1000, 4200), (2000, 4200), (2100, 4200), (3100, 4200), (4100, 4200), (4200, 4200)]
+
+    import threading
+
+    stop = threading.Event()
+    seen: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        seen.append(done)
+        if done >= 1000:
+            stop.set()
+
+    with pytest.raises(Cancelled, match="cancelled after 1,000 of 4,200 trials"):
+        check_by_simulation(delayed, 2100, seed=9, time_unit="months", progress=progress, cancel=stop)
+    assert seen == [0, 1000]
+    with pytest.raises(InputError, match="chunk_size must be a whole number"):
+        check_by_simulation(delayed, 100, chunk_size=0)
+    with pytest.raises(InputError, match="cancel must be an event"):
+        check_by_simulation(delayed, 100, cancel=True)

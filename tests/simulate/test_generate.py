@@ -134,12 +134,18 @@ def test_too_few_events_by_the_horizon_reveal_every_exit():
         assert np.mean(cause[:n] == 0) == pytest.approx(0.8, abs=0.1)
 
 
+def _patient_trials(state, sizes, first, gen):
+    """``patient_trials`` with its work arrays allocated for these sizes."""
+    bufs = _generate.buffers(sizes.max(), gen.strat_cum.size * gen.n_arms)
+    return _kernels.patient_trials(state, sizes, first, gen, bufs)
+
+
 def test_patient_trials_are_the_engine_trials_revealed_in_full():
     # trials 2..4 of a block: the generator's arrays with every exit revealed
     n = 150
     gen = _gen(n_fixed=n, n_mean=n)
     sizes = np.full(5, n, dtype=np.int64)
-    enrol, cell, row, exit_t, cause, offsets = _kernels.patient_trials(_rng.block_state(5, 1), sizes, 2, gen)
+    enrol, cell, row, exit_t, cause, offsets = _patient_trials(_rng.block_state(5, 1), sizes, 2, gen)
     assert offsets.tolist() == [0, n, 2 * n, 3 * n] and np.array_equal(row, cell)
     bufs = _generate.buffers(n, 2)
     state = _rng.block_state(5, 1)
@@ -188,7 +194,7 @@ def test_exit_times_follow_each_arms_piecewise_hazard_with_breaks_merged():
     gm = build_generation(sc)
     assert gm.args.breaks.tolist() == [0.0, 0.5, 1.0, 1.5, 2.0]
     sizes = np.full(4, 6000, dtype=np.int64)
-    _enrol, cell, _row, exit_t, cause, _ = _kernels.patient_trials(_rng.block_state(21, 0), sizes, 0, gm.args)
+    _enrol, cell, _row, exit_t, cause, _ = _patient_trials(_rng.block_state(21, 0), sizes, 0, gm.args)
     assert np.all(cause >= 0)  # every exit is a DFS event
     for c, (s, a) in enumerate((s, a) for s in sc.strata for a in sc.arms):
         hz = _truth(sc, s, a)
@@ -207,7 +213,7 @@ def test_cure_fractions_hold_and_the_cured_only_drop_out():
     gm = build_generation(sc)
     assert gm.args.tot_rates.shape[0] == 8 and gm.args.cure.tolist() == [0.2, 0.5, 0.0, 0.3]
     sizes = np.full(4, 6000, dtype=np.int64)
-    _enrol, cell, row, exit_t, cause, _ = _kernels.patient_trials(_rng.block_state(22, 0), sizes, 0, gm.args)
+    _enrol, cell, row, exit_t, cause, _ = _patient_trials(_rng.block_state(22, 0), sizes, 0, gm.args)
     cured = row >= 4
     assert np.array_equal(row % 4, cell)
     for c, (s, a) in enumerate((s, a) for s in sc.strata for a in sc.arms):

@@ -21,7 +21,6 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.special import ndtr, owens_t
 
 from survtrial.errors import InputError
 from survtrial.simulate.engine import build_model, simulate_range, trial_data
@@ -37,7 +36,9 @@ from survtrial.stats.weighted_logrank import weighted_logrank_test
 from survtrial.stats.weights import FlemingHarrington, MagirrBurman
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "stats"))
 from engine_scenarios import scenario, small_scenario
+from nph_helpers import _maxcombo_p_reference
 
 SMALL = scenario(n=300)
 NPH_CURE = scenario_from_dict({
@@ -75,56 +76,6 @@ def _maxcombo_p_monte_carlo(zmin: float, corr: np.ndarray, draws: int = 1_000_00
     z = rng.standard_normal((draws, corr.shape[0])) @ np.linalg.cholesky(corr).T
     p = float(np.mean(z.min(axis=1) <= zmin))
     return p, math.sqrt(max(p * (1 - p), 1e-12) / draws)
-
-
-def _bvn(h: np.ndarray, k: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """P(X <= h, Y <= k) for standard bivariate normals with correlation r (|r| < 1), by Owen's
-    (1956) formula with Owen's T function (scipy.special.owens_t); elementwise."""
-    h, k, r = (np.asarray(x, dtype=float) for x in np.broadcast_arrays(h, k, r))
-    h = np.where(h == 0.0, 1e-300, h)
-    k = np.where(k == 0.0, 1e-300, k)
-    s = np.sqrt((1.0 - r) * (1.0 + r))
-    beta = np.where(h * k < 0.0, 0.5, 0.0)
-    return 0.5 * ndtr(h) + 0.5 * ndtr(k) - owens_t(h, (k - r * h) / (h * s)) - owens_t(k, (h - r * k) / (k * s)) - beta
-
-
-def _maxcombo_p_reference(zmin: float, corr: np.ndarray) -> float:
-    """P(min Z <= zmin), Z ~ N(0, corr) (m = 2..4), independently of the engine's method: Plackett's
-    identity along the straight path from the identity matrix, R(t) = I + t (R - I),
-    F(b; R) = Phi(b)^m + integral_0^1 sum_{i<j} r_ij phi_2(b, b; t r_ij) P(others <= b | Z_i = Z_j = b) dt,
-    with b = -zmin, the conditional probabilities by Owen's T, and the integral by Gauss-Legendre on
-    geometric panels in s = sqrt(1 - t) (the integrand is nearly singular at t = 1 when some r_ij
-    is near 1): error about 1e-8 (checked against scipy's bivariate normal for m = 2, its trivariate
-    Genz integration at moderate correlations, and 40-node quadratures at correlations 0.999-0.99997)."""
-    b, m = -zmin, corr.shape[0]
-    edges = np.concatenate([[0.0], np.logspace(-6, 0, 13)])
-    x, w = np.polynomial.legendre.leggauss(16)
-    s = ((edges[1:, None] + edges[:-1, None]) / 2 + (edges[1:, None] - edges[:-1, None]) / 2 * x).ravel()
-    ws = ((edges[1:, None] - edges[:-1, None]) / 2 * w).ravel() * 2 * s  # dt = 2 s ds
-    t = 1.0 - s * s
-    total = ndtr(b) ** m
-    for i in range(m):
-        for j in range(i + 1, m):
-            r = t * corr[i, j]
-            one_r2 = (1.0 - r) * (1.0 + r)
-            dens = np.exp(-b * b / (1.0 + r)) / (2 * np.pi * np.sqrt(one_r2))
-            others = [q for q in range(m) if q not in (i, j)]
-            mean, sd = [], []
-            for q in others:
-                rqi, rqj = t * corr[q, i], t * corr[q, j]
-                mean.append(b * (rqi + rqj) / (1.0 + r))
-                sd.append(np.sqrt(1.0 - (rqi * rqi - 2.0 * r * rqi * rqj + rqj * rqj) / one_r2))
-            if m == 2:
-                cond = 1.0
-            elif m == 3:
-                cond = ndtr((b - mean[0]) / sd[0])
-            else:
-                k, q = others
-                ckq = t * corr[k, q] - (t * corr[k, i] * t * corr[q, i] - r * (t * corr[k, i] * t * corr[q, j]
-                                        + t * corr[k, j] * t * corr[q, i]) + t * corr[k, j] * t * corr[q, j]) / one_r2
-                cond = _bvn((b - mean[0]) / sd[0], (b - mean[1]) / sd[1], np.clip(ckq / (sd[0] * sd[1]), -1, 1))
-            total += corr[i, j] * float(np.sum(ws * dens * cond))
-    return 1.0 - total
 
 
 def _check(model, seed: int, index: int, mc_check: bool = False) -> None:
@@ -174,12 +125,13 @@ def _check(model, seed: int, index: int, mc_check: bool = False) -> None:
                 assert z == pytest.approx(-mc.statistic, rel=1e-10), (label, k)
                 # p-value: against an independent integration (_maxcombo_p_reference) on maxcombo_test's
                 # correlation; the engine's integration error is below 1e-5 (6e-6 where two z's
-                # correlate 0.99997). Not against maxcombo_test's own p-value: its randomised
-                # quasi-Monte-Carlo misses a rare region at small p (it gave 6.11e-5 +/- 3e-13 for
-                # two z's of correlation 0.999 at z = 3.84, where the bivariate normal gives 6.54e-5),
-                # nor scipy's multivariate_normal.cdf (asked for 1e-8 in four dimensions, it scatters
-                # by 2e-5 with the seed)
+                # correlate 0.99997); and against maxcombo_test's own p-value within its error bound
+                # (its quasi-Monte-Carlo is split by the first z to leave the box, so a small p keeps
+                # its relative precision; taking 1 minus the box probability once gave 6.11e-5 where
+                # the bivariate normal gives 6.54e-5). Not against scipy's multivariate_normal.cdf
+                # (asked for 1e-8 in four dimensions, it scatters by 2e-5 with the seed)
                 assert abs(p - _maxcombo_p_reference(mc.statistic, mc.correlation)) <= 1e-5, (label, k, p)
+                assert abs(p - mc.p_value) <= mc.p_value_error + 1e-5, (label, k, p, mc.p_value)
                 if mc_check:
                     p_mc, se = _maxcombo_p_monte_carlo(mc.statistic, mc.correlation)
                     assert abs(p - p_mc) <= 4.5 * se + 1e-6, (label, k, p, p_mc)

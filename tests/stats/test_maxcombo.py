@@ -216,3 +216,40 @@ def test_bad_tests(tests, message):
 
 def test_docstring_examples_run():
     assert doctest.testmod(maxcombo_module).failed == 0
+
+
+@pytest.mark.parametrize("r", [0.5, 0.999, 0.9999, 0.99997])
+def test_small_p_with_nearly_equal_z_keeps_its_relative_precision(r):
+    # two z's of correlation r (FH(0,0) and FH(0.5,0) correlate 0.999-0.99997 while the pooled
+    # survival stays near 1): P(max Z >= 3.84) = 2 Phi(-3.84) - Phi_2(-3.84, -3.84; r), with
+    # Phi_2(h, h; r) = Phi(h) - 2 T(h, sqrt((1 - r) / (1 + r))) (Owen 1956, exact; scipy's owens_t).
+    # Integrating the box and taking 1 minus it gave 6.15e-5 +/- 1e-16 at r = 0.999 (1 - Phi(3.84)
+    # alone: the rare region where the second z leaves the box had no points)
+    from scipy.special import ndtr, owens_t
+
+    z = 3.84
+    exact = 2 * ndtr(-z) - (ndtr(-z) - 2 * owens_t(-z, math.sqrt((1 - r) / (1 + r))))
+    stat, p, err = maxcombo_p_value([z, z - 0.5], [[1.0, r], [r, 1.0]], "greater", rng=3)
+    assert stat == z
+    assert abs(p - exact) <= err + 1e-12 and err <= 1e-3 * exact
+    # "less" and "two-sided" are the same event turned around
+    _, p_less, _ = maxcombo_p_value([-z, -z + 0.5], [[1.0, r], [r, 1.0]], "less", rng=3)
+    assert abs(p_less - exact) <= 2e-3 * exact
+    _, p_two, err_two = maxcombo_p_value([z, z - 0.5], [[1.0, r], [r, 1.0]], "two-sided", rng=3)
+    assert abs(p_two - 2 * exact) <= err_two + 1e-12  # the two tails are disjoint at this z
+
+
+def test_small_p_of_four_fh_tests_against_an_independent_integration():
+    # four FH z's whose correlation has a pair at 0.99997: the p-value against Plackett's identity
+    # integrated by quadrature (tests/stats/nph_helpers.py::_maxcombo_p_reference, error
+    # about 1e-8, written independently of both integrations in the package)
+    from nph_helpers import _maxcombo_p_reference
+
+    corr = np.array([[1.0, 0.99997, 0.93, 0.90],
+                     [0.99997, 1.0, 0.93, 0.90],
+                     [0.93, 0.93, 1.0, 0.97],
+                     [0.90, 0.90, 0.97, 1.0]])
+    for zmin in (-3.6, -4.2):
+        stat, p, err = maxcombo_p_value([zmin, zmin + 0.01, zmin + 0.3, zmin + 0.5], corr, "less", rng=11)
+        ref = _maxcombo_p_reference(zmin, corr)
+        assert stat == zmin and abs(p - ref) <= err + 1e-8 and err <= 2e-3 * ref, (zmin, p, ref, err)

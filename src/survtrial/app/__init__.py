@@ -12,11 +12,13 @@ Why Shiny for Python (the optional extra ``pip install 'survtrial[app]'``):
 
 Layout: :mod:`~survtrial.app.inputs` (the inputs and the design they give),
 :mod:`~survtrial.app.panel` (the page's values -> the design or a message for a field),
-:mod:`~survtrial.app.view` (what the design panel shows), :mod:`~survtrial.app.simulation`
-(check by simulation in a background thread), :mod:`~survtrial.app.compare` (designs side by side),
-:mod:`~survtrial.app.export` (YAML and Python code); :mod:`~survtrial.app.page` and
-:mod:`~survtrial.app.server` are the Shiny page and its reactive wiring (the only modules that import
-shiny).
+:mod:`~survtrial.app.design_worker` (the design computed in a background thread, the latest inputs
+first), :mod:`~survtrial.app.view` (what the design panel shows), :mod:`~survtrial.app.simulation`
+(check by simulation in a background thread: ``check_by_simulation``), :mod:`~survtrial.app.compare`
+(designs side by side), :mod:`~survtrial.app.export` (the design file, the design report as HTML and
+RTF, Python code); :mod:`~survtrial.app.page`, :mod:`~survtrial.app.server` and
+:mod:`~survtrial.app.server_export` are the Shiny page and its reactive wiring (the only modules that
+import shiny).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Export the explorer's design: the design file (YAML, as `survtrial design design.yaml` reads it) and Python code."""
+"""Export the explorer's design: the design file (YAML, as `survtrial design design.yaml` reads it), its report
+(HTML and RTF, as `survtrial design design.yaml --out DIR --format rtf` writes them) and Python code."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ import yaml
 
 from survtrial.app.inputs import ENROLL_COLUMNS, FAIL_COLUMNS, FAIL_COLUMNS_MEDIAN, DesignInputs, design_call
 
-__all__ = ["design_python", "design_yaml", "yaml_data"]
+__all__ = ["REPORT_SOURCE", "design_python", "design_result", "design_yaml", "message_file", "report_html",
+           "report_rtf", "yaml_data"]
+
+#: The design file named in an exported report's provenance.
+REPORT_SOURCE = "design.yaml (exported by survtrial app)"
 
 
 def _num(v: Any) -> Any:
@@ -116,3 +121,47 @@ def design_python(inputs: DesignInputs) -> str:
         f"design = {name}(\n    assumptions,\n    {args},\n)\n"
         "print(design)\n"
     )
+
+
+def design_result(inputs: DesignInputs, design: Any, check: Any = None) -> Any:
+    """The exported design file's result and report (:class:`~survtrial.workflows.design_file.DesignFileResult`),
+    as `survtrial design design.yaml` builds them: the file is :func:`yaml_data` validated by the design file's
+    parser, ``design`` the explorer's design of the same inputs, ``check`` its check by simulation (or None)."""
+    from survtrial.design.design_file import parse_design_file
+    from survtrial.workflows.design_file import design_file_result
+
+    f = parse_design_file(yaml_data(inputs), "design.yaml")
+    return design_file_result(f, design, check, command="survtrial app", source=REPORT_SOURCE)
+
+
+def report_html(result: Any) -> bytes:
+    """The design report as one self-contained HTML file (figures inline, no external resources), complete:
+    the bytes `survtrial design` writes as report.html for the same result."""
+    return result.report.render().encode("utf-8")
+
+
+def report_rtf(result: Any) -> bytes:
+    """The design report's tables and figure as one RTF file (TLF conventions), complete: written atomically to
+    a temporary folder by :meth:`~survtrial.workflows.design_file.DesignFileResult.to_rtf`, then read back."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="survtrial-app-") as tmp:
+        return result.to_rtf(Path(tmp) / "report.rtf").read_bytes()
+
+
+def message_file(kind: str, text: str) -> bytes:
+    """A whole, valid HTML or RTF file holding one sentence (what a report download gives while there is no
+    design to report, and why).
+
+    Examples
+    --------
+    >>> print(message_file("rtf", "Fix the design first: alpha {0.7}").decode(), end="")
+    {\\rtf1\\ansi Fix the design first: alpha \\{0.7\\}\\par}
+    """
+    if kind == "html":
+        from html import escape
+
+        return f"<!DOCTYPE html>\n<html><body><p>{escape(text)}</p></body></html>\n".encode()
+    escaped = "".join(f"\\{c}" if c in "\\{}" else c if ord(c) < 128 else f"\\u{ord(c)}?" for c in text)
+    return ("{\\rtf1\\ansi " + escaped + "\\par}\n").encode("ascii")

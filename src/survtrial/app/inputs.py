@@ -100,25 +100,12 @@ def parse_fractions(text: Any) -> tuple[float, ...]:
 
 
 def _fail_table(inputs: DesignInputs) -> dict[str, list[Any]]:
-    """The failure table in the design API's columns (a median column becomes the hazard log(2)/median)."""
-    cols: dict[str, list[Any]] = {c: [r.get(c) for r in inputs.fail] for c in FAIL_COLUMNS if c != "fail_rate"}
-    if inputs.control_as == "median":
-        rates = []
-        for i, r in enumerate(inputs.fail):
-            m = r.get("control_median")
-            try:
-                m = float(m)
-            except (TypeError, ValueError):
-                raise InputError(f"table 'fail_rate', row {i + 1}, column 'control_median': {m!r} is not a "
-                                 "number") from None
-            if not (m > 0):
-                raise InputError(f"table 'fail_rate', row {i + 1}, column 'control_median': {m!r} must be a "
-                                 "median > 0 (inf for no events in that period is not allowed; give a hazard)")
-            rates.append(math.log(2) / m)
-        cols["fail_rate"] = rates
-    else:
-        cols["fail_rate"] = [r.get("fail_rate") for r in inputs.fail]
-    return cols
+    """The failure table in the design API's columns, checked as a design file's (a median column becomes the
+    hazard log(2)/median: :func:`survtrial.design.design_file.failure_rows`)."""
+    from survtrial.design.design_file import failure_rows
+
+    rows = failure_rows(inputs.fail)
+    return {c: [r.get(c) for r in rows] for c in FAIL_COLUMNS}
 
 
 def design_call(inputs: DesignInputs) -> tuple[str, dict[str, Any], dict[str, Any]]:

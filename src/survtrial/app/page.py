@@ -95,14 +95,16 @@ def page() -> Any:
         _msg("design"),
         ui.div(ui.input_action_button("compare_add", f"Add to comparison (up to {comparison.MAX_DESIGNS})",
                                       class_="btn-sm"), class_="mb-2"),
+        ui.output_ui("design_status"),
         ui.output_ui("headline"),
         ui.div(ui.output_ui("looks_table"), class_="st-scroll"),
         ui.output_plot("curves", height="300px"),
     )
     simulate = ui.div(
-        ui.p("Simulates the design's trials with survtrial's engine (log-rank decisions at the design's expected "
-             "events, enrolment scaled to its sample size) and puts the simulated stopping probabilities beside "
-             "the analytic log-rank ones at the same looks."),
+        ui.p("Simulates the design's trial with survtrial's engine, under the design's alternative (H1) and "
+             "under H0, as `survtrial design design.yaml --check-by-simulation N --seed S` does: whole subjects "
+             "and events (the design's rounded up), the design's own test (log-rank, FH or MaxCombo) and bounds "
+             "applied look by look, the simulated crossing probabilities beside the analytic ones for that trial."),
         ui.layout_columns(
             ui.input_numeric("n_sims", "Trials", 1000, min=10, step=500),
             ui.input_numeric("seed", "Seed", 2026, min=0, step=1),
@@ -113,9 +115,13 @@ def page() -> Any:
         ui.div(ui.output_ui("sim_table"), class_="st-scroll"),
     )
     export = ui.div(
-        ui.p("The design file is what `survtrial design design.yaml` reads; the code reproduces the design with "
-             "the survtrial.design API."),
+        ui.p("The design file is what `survtrial design design.yaml` reads; the report is the one "
+             "`survtrial design design.yaml --out DIR --format rtf` writes (report.html, self-contained, and its "
+             "RTF copy), with the check by simulation when one has been run for this design; the code reproduces "
+             "the design with the survtrial.design API."),
         ui.download_button("download_yaml", "Download design.yaml"),
+        ui.download_button("download_report_html", "Download report.html"),
+        ui.download_button("download_report_rtf", "Download report.rtf"),
         ui.download_button("download_py", "Download design.py"),
         ui.tags.h6("design.yaml", class_="mt-3"),
         ui.output_ui("yaml_text"),

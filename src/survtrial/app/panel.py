@@ -20,7 +20,16 @@ from survtrial.app.inputs import (
 from survtrial.app.view import design_view
 from survtrial.errors import InputError
 
-__all__ = ["as_number", "collect_inputs", "compute", "table_frame"]
+__all__ = ["PENDING", "as_number", "collect_inputs", "compute", "not_ready", "table_frame"]
+
+#: The design panel's result while the design of the latest inputs is being computed (in the background).
+PENDING = {"error": "the design is still being computed; try again when its numbers show", "field": "pending"}
+
+
+def not_ready(r: dict[str, Any]) -> str:
+    """Why an action on the design (simulate, compare, export) cannot be taken now: it is being computed, or the
+    message of its error."""
+    return r["error"] if r is PENDING else "Fix the design first: " + r["error"]
 
 
 def _cell(v: Any) -> str:

@@ -10,19 +10,16 @@ from shiny import App, reactive, render, ui
 
 from survtrial.app import compare as comparison
 from survtrial.app import twin as twins
-from survtrial.app.export import design_python, design_yaml
+from survtrial.app.design_worker import DesignWorker
 from survtrial.app.inputs import ENROLL_COLUMNS, FAIL_COLUMNS, default_inputs
 from survtrial.app.page import page
-from survtrial.app.panel import as_number, compute, table_frame
-from survtrial.app.simulation import ScenarioJob, SimulationJob
+from survtrial.app.panel import PENDING, as_number, compute, not_ready, table_frame
+from survtrial.app.server_export import export_outputs
+from survtrial.app.simulation import ScenarioJob, SimulationJob, check_rows
 from survtrial.app.view import curve_figure, fmt
 from survtrial.errors import InputError
 
 __all__ = ["make_app", "server"]
-
-# Shiny >= 1.8 names the download renderer download_button (render.download is deprecated there).
-_download = getattr(render, "download_button", None) or render.download
-
 
 def _job_progress(current: Any) -> tuple[str, int, int]:
     """(state, done, total) of a background job, re-read every 0.3 s while it runs (inside a reactive calc)."""
@@ -105,7 +102,8 @@ def server(input: Any, output: Any, session: Any) -> None:
         for v in frame[old]:
             try:
                 x = float(v)
-                converted.append(f"{math.log(2) / x:.6g}" if x > 0 else str(v))
+                # log 2 / x either way; a hazard of 0 is an infinite median and back
+                converted.append(f"{math.log(2) / x:.6g}" if x > 0 else "inf" if x == 0 else str(v))
             except (TypeError, ValueError):
                 converted.append(str(v))
         frame = frame.rename(columns={old: new})
@@ -117,19 +115,52 @@ def server(input: Any, output: Any, session: Any) -> None:
                  "final_time", "fractions", "alpha_spending", "beta_spending", "binding_futility", "time_unit")
         return {n: input[n]() for n in names}
 
-    @reactive.calc
-    def result() -> dict[str, Any]:
+    # The design is computed in a background thread (a MaxCombo design takes seconds): every change of the
+    # inputs submits a request; `current` is the latest request's result (PENDING until it is computed) and
+    # `computed` the last result computed, which the design panel shows meanwhile. Both change once per
+    # design, so the panel's outputs are drawn once per design, not at each poll of the worker.
+    worker = DesignWorker(compute)
+    request = reactive.value(0)
+    current: reactive.Value[dict[str, Any]] = reactive.value(PENDING)
+    computed: reactive.Value[dict[str, Any]] = reactive.value(PENDING)
+
+    @reactive.effect
+    def _():
         enroll_rows()
         fail_rows()
         try:
             enroll, fail = enroll_grid.data_view(), fail_grid.data_view()
         except Exception:
             enroll, fail = enroll_rows(), fail_rows()
-        return compute(values(), enroll, fail)
+        request.set(worker.submit(values(), enroll, fail))
+        current.set(PENDING)
+
+    @reactive.effect
+    def _():
+        out = worker.get(request())
+        if out is None:
+            reactive.invalidate_later(0.1)
+            return
+        current.set(out)
+        computed.set(out)
+
+    def result() -> dict[str, Any]:
+        """The design of the inputs as they are now, or PENDING while it is computed."""
+        return current()
+
+    def shown() -> dict[str, Any]:
+        """What the design panel shows: the last design computed."""
+        return computed()
+
+    @render.ui
+    def design_status():
+        state = "computing" if result() is PENDING else "ready"
+        text = "Computing the design\u2026" if state == "computing" else ""
+        return ui.p(text, id="design-state", class_="text-muted", **{"data-state": state})
 
     def message(field: str):
         def render_message():
-            r = result()
+            r = shown()
             if "error" in r and r["field"] == field:
                 return ui.div(r["error"], class_="st-msg", id=f"msg-{field}", role="alert")
             return None
@@ -140,7 +171,9 @@ def server(input: Any, output: Any, session: Any) -> None:
 
     @render.ui
     def headline():
-        r = result()
+        r = shown()
+        if r is PENDING:
+            return None
         if "error" in r:
             return ui.p("Fix the input marked in red to see the design.", class_="text-muted", id="design-stale")
         rows = [ui.tags.tr(ui.tags.td(k), ui.tags.td(v, **{"data-key": k})) for k, v in r["view"].headline.items()]
@@ -148,7 +181,7 @@ def server(input: Any, output: Any, session: Any) -> None:
 
     @render.ui
     def looks_table():
-        r = result()
+        r = shown()
         if "error" in r:
             return None
         html = r["view"].looks.to_html(index=False, border=0, classes="table table-sm", table_id="looks-table")
@@ -156,7 +189,7 @@ def server(input: Any, output: Any, session: Any) -> None:
 
     @render.plot(alt="Expected events and average hazard ratio over calendar time")
     def curves():
-        r = result()
+        r = shown()
         if "error" in r:
             return None
         return curve_figure(r["view"], time_unit=r["inputs"].time_unit)
@@ -170,13 +203,14 @@ def server(input: Any, output: Any, session: Any) -> None:
             return
         r = result()
         if "error" in r:
-            job.set(None)
-            ui.notification_show("Fix the design first: " + r["error"], type="error")
+            if r is not PENDING:
+                job.set(None)
+            ui.notification_show(not_ready(r), type="error")
             return
         try:
             n = int(as_number(input.n_sims(), "trials"))
             seed = int(as_number(input.seed(), "seed"))
-            job.set(SimulationJob(r["view"].design, n, seed, r["inputs"].time_unit).start())
+            job.set(SimulationJob(r["view"].design, n, seed, r["inputs"].time_unit, inputs=r["inputs"]).start())
         except InputError as err:
             ui.notification_show(str(err), type="error")
 
@@ -205,21 +239,12 @@ def server(input: Any, output: Any, session: Any) -> None:
         if state != "done" or current is None or current.result is None:
             return None
         res = current.result
-        t = res.table
-        shown = pd.DataFrame({
-            "Look": t["look"].astype(str),
-            "Events": t["events"].astype(str),
-            "Efficacy stop (analytic)": [fmt(x, 4) for x in t["efficacy_analytic"]],
-            "Efficacy stop (simulated)": [fmt(x, 4) for x in t["efficacy_simulated"]],
-            "MC SE": [fmt(x, 4) for x in t["efficacy_mc_se"]],
-            "Futility stop (analytic)": [fmt(x, 4) for x in t["futility_analytic"]],
-            "Futility stop (simulated)": [fmt(x, 4) for x in t["futility_simulated"]],
-            "MC SE ": [fmt(x, 4) for x in t["futility_mc_se"]],
-        })
         analytic, simulated, se = res.power
+        shown = check_rows(res)
         return ui.div(
-            ui.p(f"Power: analytic (log-rank at these looks) {fmt(analytic, 4)}, simulated {fmt(simulated, 4)} "
-                 f"(MC SE {fmt(se, 4)}, {res.n_sims:,} trials)", id="sim-power"),
+            ui.p(f"Check by simulation: power analytic {fmt(analytic, 4)}, simulated {fmt(simulated, 4)} "
+                 f"(MC SE {fmt(se, 4)}); {res.n_sims:,} trials per hypothesis, seed {res.seed}, {res.n_subjects} "
+                 f"subjects, looks at {', '.join(map(str, res.events))} events", id="sim-power"),
             ui.HTML(shown.to_html(index=False, border=0, classes="table table-sm", table_id="sim-table")),
         )
 
@@ -232,7 +257,7 @@ def server(input: Any, output: Any, session: Any) -> None:
     def _():
         r = result()
         if "error" in r:
-            compare_note.set("Fix the design first: " + r["error"])
+            compare_note.set(not_ready(r))
             return
         try:
             kept.set(comparison.add_design(kept(), r["view"]))
@@ -353,32 +378,7 @@ def server(input: Any, output: Any, session: Any) -> None:
                       ui.HTML(shown.to_html(index=False, border=0, classes="table table-sm", table_id="twin-table")))
 
     # --- export --------------------------------------------------------------------------------
-    @reactive.calc
-    def exported() -> tuple[str, str] | None:
-        r = result()
-        if "error" in r:
-            return None
-        return design_yaml(r["inputs"]), design_python(r["inputs"])
-
-    @render.ui
-    def yaml_text():
-        e = exported()
-        return ui.pre(e[0], class_="st-code", id="yaml-text") if e else ui.p("Fix the design first.")
-
-    @render.ui
-    def python_text():
-        e = exported()
-        return ui.pre(e[1], class_="st-code", id="python-text") if e else None
-
-    @_download(filename="design.yaml")
-    def download_yaml():
-        e = exported()
-        yield e[0] if e else "# fix the design first\n"
-
-    @_download(filename="design.py")
-    def download_py():
-        e = exported()
-        yield e[1] if e else "# fix the design first\n"
+    export_outputs(result, job)
 
 
 def make_app() -> App:

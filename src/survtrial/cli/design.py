@@ -312,7 +312,8 @@ def design(
     ] = False,
     formats: Annotated[list[str] | None, typer.Option(
         "--format", help="With --out, also design.rtf and/or design.docx (rtf, docx; repeat or comma-separate): "
-        "summary, looks and boundary figure with title, population, method footnote, page numbers.")] = None,
+        "summary, looks and boundary figure with title, population, method footnote, page numbers; for a design "
+        "file of tables, report.rtf / report.docx: the report's tables and figure.")] = None,
     overwrite: Overwrite = False,
 ) -> None:
     """Design a group-sequential survival trial: boundaries, events, subjects and look times.
@@ -333,12 +334,10 @@ def design(
             from survtrial.cli.design_file import is_table_file, run_design_file
 
             if is_table_file(config):
-                if kinds:
-                    raise InputError(f"--format {','.join(kinds)}: a design file of tables writes its HTML report "
-                                     "and CSV tables (report.html, tables/); RTF and Word copies are for keyword "
-                                     "designs")
+                if kinds and out is None:
+                    raise InputError(f"--format {','.join(kinds)} writes files: give --out")
                 run_design_file(config, out=out, overwrite=overwrite, check=check_by_simulation, seed=seed,
-                                flags=[flag_of(k) for k, v in overrides.items() if v is not None])
+                                flags=[flag_of(k) for k, v in overrides.items() if v is not None], formats=kinds)
                 return
         if check_by_simulation is not None:
             raise InputError("--check-by-simulation goes with a design file of tables (enroll_rate, fail_rate); "

@@ -110,8 +110,10 @@ def render(res: Any) -> None:
 
 
 def run_design_file(path: Path, *, out: Path | None, overwrite: bool, check: int | None, seed: int,
-                    flags: list[str]) -> None:
-    """Validate, solve, print and (with ``out``) write the report; InputError before anything is written."""
+                    flags: list[str], formats: list[str] = ()) -> None:
+    """Validate, solve, print and (with ``out``) write the report, and its RTF / Word copies for ``formats``
+    ("rtf", "docx"); InputError before anything is written."""
+    from survtrial._tlf import fill
     from survtrial.workflows.design_file import plan_from_file
 
     if flags:
@@ -122,5 +124,9 @@ def run_design_file(path: Path, *, out: Path | None, overwrite: bool, check: int
     res = plan_from_file(path, check_by_simulation=check, seed=seed, command=sys.argv)
     render(res)
     if out is not None:
-        files = res.report.write(out, "report.html", overwrite=overwrite)
-        _console().print(f"wrote {files.html} ({len(files.tables)} tables as CSV, {len(files.figures)} figure files)")
+        tlf = res.report.tlf(res.tlf_population(), res.tlf_footnotes()) if formats else None
+        files = res.report.write(out, "report.html", overwrite=overwrite,
+                                 extra={f"report.{k}": fill(tlf, k) for k in formats})
+        copies = "".join(f", report.{k}" for k in formats)
+        _console().print(f"wrote {files.html} ({len(files.tables)} tables as CSV, {len(files.figures)} figure "
+                         f"files{copies})")

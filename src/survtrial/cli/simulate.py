@@ -169,9 +169,10 @@ def simulate(
             except ValueError:
                 raise InputError(f"--landmarks: {landmarks!r} is not a comma-separated list of years") from None
         grid = parse_sweeps(sweep or [])
-        from survtrial.simulate._warmup import set_notifier
+        from survtrial.simulate._warmup import set_notifier, start_early
 
         set_notifier(lambda text: _console().print(f"[dim]{text}[/dim]"))  # first run: numba compiles the kernels
+        start_early()  # the generator compiles (if not in numba's cache) while the inputs are read
         models = _models(scenario, design, grid, lm, test, decision_test)
         _check_memory(models, n_sims)
         client = None

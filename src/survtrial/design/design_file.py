@@ -34,7 +34,7 @@ import numpy as np
 from survtrial.design.nph_assumptions import ENROLL_TABLE, FAIL_TABLE, DesignAssumptions, design_assumptions
 from survtrial.errors import InputError
 
-__all__ = ["DesignFile", "TestChoice", "is_design_file", "parse_design_file", "read_design_file"]
+__all__ = ["DesignFile", "TestChoice", "failure_rows", "is_design_file", "parse_design_file", "read_design_file"]
 
 KEYS = ("title", "time_unit", "allocation_ratio", "enroll_rate", "fail_rate", "test", "alpha", "sided", "power",
         "looks", "efficacy", "futility", "study_duration")
@@ -231,16 +231,42 @@ def _as_row_list(table: Any) -> list[dict[str, Any]]:
 
 def _failure_table(value: Any, source: str) -> list[dict[str, Any]]:
     """The failure rows with ``control_median`` turned into ``fail_rate`` (log 2 / median)."""
-    rows = _as_row_list(_rows(value, FAIL_TABLE, source))
+    return failure_rows(_as_row_list(_rows(value, FAIL_TABLE, source)), source)
+
+
+def failure_rows(rows: Any, source: str | None = None) -> list[dict[str, Any]]:
+    """The failure table's rows checked column by column, the control arm given by its hazard (``fail_rate``)
+    or its median (``control_median``, turned into the hazard log 2 / median); ``duration`` may be the text
+    inf. The one check of these columns, for design files and for the design explorer's table.
+
+    Parameters
+    ----------
+    rows : sequence of mappings
+        Columns among stratum, duration, fail_rate, control_median, hr, dropout_rate.
+    source : str, optional
+        What the messages name first (the design file), e.g. "design file 'plan.yaml'".
+
+    Returns
+    -------
+    list of dict
+        The rows with ``fail_rate`` and without ``control_median``; the other columns as given (the
+        design assumptions check their values).
+
+    Examples
+    --------
+    >>> failure_rows([{"duration": "inf", "control_median": 12, "hr": 0.7}])
+    [{'duration': inf, 'hr': 0.7, 'fail_rate': 0.057762265046662105}]
+    """
+    where = "" if source is None else f"{source}: "
     out = []
     for i, row in enumerate(rows, start=1):
         unknown = [str(k) for k in row if k not in _FAIL_COLUMNS]
         if unknown:
-            raise InputError(f"{source}: table {FAIL_TABLE!r}, row {i}: unknown column(s) {unknown}; columns are "
+            raise InputError(f"{where}table {FAIL_TABLE!r}, row {i}: unknown column(s) {unknown}; columns are "
                              f"{', '.join(_FAIL_COLUMNS)}")
         has_rate, has_median = row.get("fail_rate") is not None, row.get("control_median") is not None
         if has_rate == has_median:
-            raise InputError(f"{source}: table {FAIL_TABLE!r}, row {i}, column 'fail_rate': give the control arm's "
+            raise InputError(f"{where}table {FAIL_TABLE!r}, row {i}, column 'fail_rate': give the control arm's "
                              "hazard (fail_rate) or its median (control_median), one of them")
         r = {k: v for k, v in row.items() if k != "control_median"}
         if isinstance(r.get("duration"), str) and r["duration"].strip().lower() in (".inf", "inf", "infinity"):
@@ -250,10 +276,10 @@ def _failure_table(value: Any, source: str) -> list[dict[str, Any]]:
             try:
                 m = float(m)
             except (TypeError, ValueError):
-                raise InputError(f"{source}: table {FAIL_TABLE!r}, row {i}, column 'control_median': {m!r} is "
+                raise InputError(f"{where}table {FAIL_TABLE!r}, row {i}, column 'control_median': {m!r} is "
                                  "not a number") from None
             if not (m > 0):
-                raise InputError(f"{source}: table {FAIL_TABLE!r}, row {i}, column 'control_median': {m!r} must be "
+                raise InputError(f"{where}table {FAIL_TABLE!r}, row {i}, column 'control_median': {m!r} must be "
                                  "a median survival time > 0 (or inf for no events)")
             r["fail_rate"] = math.log(2) / m
         out.append(r)

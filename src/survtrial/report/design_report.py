@@ -16,7 +16,7 @@ import pandas as pd
 from survtrial.report._style import arm_colors, new_figure, plain, style
 from survtrial.report.html import Report, provenance
 
-__all__ = ["design_figure", "design_report", "design_tables"]
+__all__ = ["design_figure", "design_report", "design_tables", "simulation_check_table"]
 
 ARMS = ("control", "experimental")
 
@@ -214,15 +214,20 @@ def design_tables(design: Any, unit: str, check: Any = None) -> dict[str, tuple[
                                "Expected events and average hazard ratio over calendar time (every 10th row of "
                                "the CSV)")
     if check is not None:
-        t = check.table
-        shown = pd.DataFrame({"Hypothesis": t["hypothesis"], "Quantity": t["quantity"], "Look": t["look"],
-                              "Events": t["events"], "Analytic": _f(t["analytic"], 4),
-                              "Simulated": _f(t["simulated"], 4), "Monte-Carlo SE": _f(t["mc_se"], 4),
-                              "Difference (SE)": _f(t["difference_se"], 2)})
-        out["simulation_check"] = (shown, t, f"Analytic vs simulated: {check.n_sims:,} trials per hypothesis (seed "
-                                             f"{check.seed}), {check.n_subjects} subjects, looks at "
-                                             f"{', '.join(map(str, check.events))} events")
+        out["simulation_check"] = simulation_check_table(check)
     return out
+
+
+def simulation_check_table(check: Any) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The report's table of a check by simulation: (table shown, ``check.table``, caption); 4 decimals, the
+    difference in Monte-Carlo SEs to 2, as `survtrial design --check-by-simulation` prints them."""
+    t = check.table
+    shown = pd.DataFrame({"Hypothesis": t["hypothesis"], "Quantity": t["quantity"], "Look": t["look"],
+                          "Events": t["events"], "Analytic": _f(t["analytic"], 4),
+                          "Simulated": _f(t["simulated"], 4), "Monte-Carlo SE": _f(t["mc_se"], 4),
+                          "Difference (SE)": _f(t["difference_se"], 2)})
+    return shown, t, (f"Analytic vs simulated: {check.n_sims:,} trials per hypothesis (seed {check.seed}), "
+                      f"{check.n_subjects} subjects, looks at {', '.join(map(str, check.events))} events")
 
 
 def design_report(design: Any, unit: str, *, title: str | None = None, check: Any = None,

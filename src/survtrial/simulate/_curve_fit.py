@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError
@@ -101,6 +101,8 @@ def cox_limit(
         lo *= 2
     while score(hi) > 0 and hi < 50:
         hi *= 2
+    from scipy import optimize  # loaded only when a curve is fitted
+
     return float(np.exp(optimize.brentq(score, lo, hi, xtol=1e-13, rtol=1e-13)))
 
 
@@ -153,6 +155,8 @@ def _pair(target: Any, arms: tuple[str, ...]) -> tuple[str, str]:
 
 def curve_values(ct: Any, m: CurveModel) -> tuple[list[dict[str, Any]], float | None]:
     """Rows (target, published, se, scale, model, residual) of the curve targets under model m."""
+    from scipy import optimize
+
     rows, tau = [], None
     if ct.hazard_ratio is not None:
         t = ct.hazard_ratio
@@ -203,6 +207,8 @@ def solve_parameters(sc: Any, build: Callable[[dict[str, float]], CurveModel], *
     weighted least squares of the targets' residuals (in published SEs; the HR on the log scale),
     scipy's trust-region reflective method. A target left more than ``max_residual`` SEs from its
     published value is an InputError naming the targets that cannot hold together."""
+    from scipy import optimize
+
     names = list(sc.parameters)
     ct = sc.curve_targets
     if not names:

@@ -35,7 +35,7 @@ DROPOUT = -1  # lost to follow-up; event types are 0..E-1
 SEGMENTS = 8
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def inverse_hazard(h, row, breaks, rates, cum):
     """Smallest t with H_row(t) = h (inf beyond a zero-hazard tail); the piece is found by
     counting the cumulative hazards below h (no data-dependent branch)."""
@@ -50,7 +50,7 @@ def inverse_hazard(h, row, breaks, rates, cum):
     return b + (h - c) / r if r > 0.0 else flat
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def piece(t, breaks):
     """Index of the hazard piece holding t: the count of later breaks <= t (branch-free)."""
     j = 0
@@ -59,7 +59,7 @@ def piece(t, breaks):
     return j
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def cause_of_exit(u, t, row, breaks, p_event, type_cum):
     """Cause of an exit at time t in hazard row ``row`` from one uniform: an event type 0..E-1, or DROPOUT.
 
@@ -74,7 +74,7 @@ def cause_of_exit(u, t, row, breaks, p_event, type_cum):
     return k if u < p else DROPOUT
 
 
-@njit(inline="always")
+@njit(no_cpython_wrapper=True)
 def _cum_hazard(t, row, breaks, rates, cum):
     """H_row(t), the cumulative total hazard of a row at t >= 0 (a zero-rate tail stays flat)."""
     j = piece(t, breaks)
@@ -82,13 +82,13 @@ def _cum_hazard(t, row, breaks, rates, cum):
     return cum[row, j] + (r * (t - breaks[j]) if r > 0.0 else 0.0)
 
 
-@njit(inline="always")
+@njit(no_cpython_wrapper=True)
 def segment_range(s, n):
     """Patients a..b-1 of enrolment segment s."""
     return s * n // SEGMENTS, (s + 1) * n // SEGMENTS
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def segment_bound(a, enrol, horizon, breaks, rates, cum):
     """Bound h of a segment whose first patient is a: the largest H_row(horizon - e_a) over the
     rows, so h >= H_row(horizon - e_i) for every patient i of the segment (enrolment is sorted);
@@ -104,7 +104,7 @@ def segment_bound(a, enrol, horizon, breaks, rates, cum):
     return h
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def seed_segments(state, n, seg, seg_k, seg_e, perm):
     """Start the trial's segment streams: one word of stream A per segment (always SEGMENTS words,
     whatever the trial's size), expanded by splitmix64; nothing revealed yet."""
@@ -118,7 +118,7 @@ def seed_segments(state, n, seg, seg_k, seg_e, perm):
         perm[i] = i
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def reveal(s, n, bound, limit, enrol, bits, seg, seg_k, seg_e, perm, recip, row, breaks, rates, cum, exit_t,
            u_cause):
     """Reveal the exits of segment s in increasing E while E <= bound (inf: all of them); mark
@@ -192,7 +192,7 @@ for _b in range(64):
     _BIT_INDEX[((1 << _b) * 0x03F79D71B4CB0A89 % 2**64) >> 58] = _b
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def collect_exits(n, row, exit_t, u_cause, bits, breaks, p_event, type_cum, cause, cand):
     """The exits marked in ``bits``, in patient order (lowest set bit first), into ``cand``, with
     their causes in ``cause``; ``bits`` is left all zero. Returns (their number, the DFS events

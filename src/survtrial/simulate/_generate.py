@@ -92,7 +92,7 @@ def generation_args(**fields) -> GenerationArgs:
     return GenerationArgs(**out)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _accrual_quantile(u, knots, cum, dens):
     j = 0
     last = dens.size - 1
@@ -144,11 +144,12 @@ def _running_sum(x, m):
     return off
 
 
-@njit(cache=True, error_model="numpy")
 def buffers(n_cap, n_cells):
     """Work arrays of :func:`generate_trial` for trials of up to n_cap patients (allocated once
-    per block): enrol, cell, row, exit_t, cause, u_cause, pref, grid, cand, perm, recip, seg,
-    seg_k, seg_e, bits, n_cand, scratch."""
+    per block, in Python: the kernels receive them, so none of them compiles an allocator): enrol,
+    cell, row, exit_t, cause, u_cause, pref, grid, cand, perm, recip, seg, seg_k, seg_e, bits,
+    n_cand, scratch."""
+    n_cap, n_cells = int(n_cap), int(n_cells)
     enrol = np.empty(n_cap + 1)
     cell = np.empty(n_cap + 1, dtype=np.int64)
     row = np.empty(n_cap + 1, dtype=np.int64)
@@ -161,8 +162,7 @@ def buffers(n_cap, n_cells):
     perm = np.empty(n_cap + 1, dtype=np.int64)
     recip = np.empty(n_cap + 1)  # 1 / j: the spacings of the order statistics
     recip[0] = np.inf
-    for j in range(1, n_cap + 1):
-        recip[j] = 1.0 / j
+    recip[1:] = 1.0 / np.arange(1, n_cap + 1, dtype=np.float64)  # IEEE division: as 1.0 / j in a loop
     seg = np.empty((SEGMENTS, 8), dtype=np.uint64)
     seg_k = np.zeros(SEGMENTS, dtype=np.int64)
     seg_e = np.empty(SEGMENTS)
@@ -276,7 +276,6 @@ def generate_trial(state, n, gen, horizon, min_events, bufs):
 PACKED_MAX_N = 32767  # trials of up to this many patients keep 3-4 cells' counts in one word
 
 
-@njit(cache=True)
 def pref_rows(n_cells, n_cap):
     """Rows of the running cell counts: 2 for two cells (row 1 only is kept), 1 for three or four
     cells in trials of up to PACKED_MAX_N patients (16 bits per cell in one int64), else one per
@@ -286,7 +285,7 @@ def pref_rows(n_cells, n_cap):
     return 1 if n_cells <= 4 and n_cap <= PACKED_MAX_N else n_cells
 
 
-@njit(inline="always")
+@njit
 def cell_count(pref, p, c):
     """Patients of cell c among the first p: ``pref[c, p]``; with two cells only row 1 is kept
     (cell 0 is the rest), with one row the cells' counts are packed 16 bits each."""

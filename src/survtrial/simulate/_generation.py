@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from survtrial.errors import InputError
+from survtrial.simulate import _generate, _rng
 from survtrial.simulate import _kernels as kern
-from survtrial.simulate import _rng
 from survtrial.simulate._generate import GenerationArgs, generation_args
 from survtrial.simulate._model import AccrualPattern
 from survtrial.simulate.piecewise import stack_hazards
@@ -196,8 +196,9 @@ def patient_frames(gm: GenerationModel, seed: int, start: int, stop: int):
         if last <= first:
             continue
         sizes = block_sizes(gm.args, seed, block, last)
+        bufs = _generate.buffers(sizes.max() if sizes.size else 0, gm.args.strat_cum.size * gm.args.n_arms)
         enrol, cell, _row, exit_t, cause, offsets = kern.patient_trials(_rng.block_state(seed, block), sizes,
-                                                                        first, gm.args)
+                                                                        first, gm.args, bufs)
         for q in range(last - first):
             o, e = offsets[q], offsets[q + 1]
             yield _frame(gm, seed, block * B + first + q, enrol[o:e], cell[o:e], exit_t[o:e], cause[o:e])

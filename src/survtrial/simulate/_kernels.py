@@ -7,7 +7,8 @@ depend on how many follow): each trial is drawn by
 (:class:`~survtrial.simulate._generate.GenerationArgs`) and analysed at every look by
 :func:`~survtrial.simulate._looks.analyse_looks` from the analysis bundle
 (:class:`~survtrial.simulate._looks.AnalysisArgs`) into the outputs
-(:class:`~survtrial.simulate._looks.LookOutputs`); the work arrays are allocated once per block.
+(:class:`~survtrial.simulate._looks.LookOutputs`); the work arrays are allocated once per block
+(in Python: no kernel compiles an allocator).
 The two halves are compiled on their own (side by side on first use, see
 :mod:`survtrial.simulate._warmup`) and :func:`simulate_block` calls them through their addresses;
 kernels called only from other kernels are compiled without a Python wrapper
@@ -23,8 +24,7 @@ import numpy as np
 from numba import njit
 
 from survtrial.simulate._cache import drop_stale_kernel_cache
-from survtrial.simulate._generate import DROPOUT, NO_EXIT, buffers, generate_trial
-from survtrial.simulate._looks import workspace
+from survtrial.simulate._generate import DROPOUT, NO_EXIT, generate_trial
 
 # before any kernel is loaded from numba's cache (wherever numba keeps it: NUMBA_CACHE_DIR or __pycache__)
 drop_stale_kernel_cache(cache=generate_trial.stats.cache_path)
@@ -33,23 +33,21 @@ __all__ = ["DROPOUT", "NO_EXIT", "patient_trials", "simulate_block"]
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def simulate_block(state, sizes, gen, ana, out, draw, analyse):
+def simulate_block(state, sizes, gen, ana, out, draw, analyse, bufs, ws):
     """Simulate trials of ``sizes[i]`` patients from ``state`` and analyse every look of each into row i of ``out``.
 
-    ``draw`` and ``analyse`` are :func:`~survtrial.simulate._generate.generate_trial` and
+    ``bufs`` and ``ws`` are the work arrays of the two halves for trials of up to ``max(sizes)``
+    patients (:func:`~survtrial.simulate._generate.buffers`, :func:`~survtrial.simulate._looks.workspace`,
+    allocated in Python). ``draw`` and ``analyse`` are :func:`~survtrial.simulate._generate.generate_trial` and
     :func:`~survtrial.simulate._looks.analyse_looks` as first-class functions (compiled for these
     bundles' types, see :func:`survtrial.simulate._warmup.ensure_compiled`): called through their
     addresses, so this kernel is compiled on its own in a fraction of a second instead of
     re-optimising both halves' code.
     """
-    n_cap = sizes.max() if sizes.size else 0
     n_strata = gen.strat_cum.size
     n_arms = gen.n_arms
-    n_cells = n_strata * n_arms
-    bufs = buffers(n_cap, n_cells)
     enrol, cell, _row, exit_t, cause, _u, pref, grid, cand = bufs[:9]
     n_cand = bufs[15]
-    ws = workspace(n_cap, n_cells, n_strata if ana.stratified else 1, ana.test_kind.size)
     for i in range(sizes.size):
         n = sizes[i]
         draw(state, n, gen, gen.horizon, gen.min_events, bufs)
@@ -57,14 +55,12 @@ def simulate_block(state, sizes, gen, ana, out, draw, analyse):
 
 
 @njit(cache=True, error_model="numpy")
-def patient_trials(state, sizes, first, gen):
+def patient_trials(state, sizes, first, gen, bufs):
     """Patient arrays of trials ``first..len(sizes)-1`` of a block, with unlimited follow-up (the
     earlier trials are drawn as far as stream A needs and discarded): enrol, cell, hazard row,
     exit time (inf: never leaves), cause (an event type, DROPOUT, or NO_EXIT for an infinite
-    exit time), concatenated in trial order, and the offsets of the trials (``first`` .. end)."""
-    n_cap = sizes.max() if sizes.size else 0
-    n_cells = gen.strat_cum.size * gen.n_arms
-    bufs = buffers(n_cap, n_cells)
+    exit time), concatenated in trial order, and the offsets of the trials (``first`` .. end);
+    ``bufs``: :func:`~survtrial.simulate._generate.buffers` for trials of up to ``max(sizes)`` patients."""
     enrol, cell, row, exit_t, cause, _u, _pref, _grid, cand = bufs[:9]
     n_cand = bufs[15]
     for i in range(first):  # no exit revealed: only stream A matters for the later trials

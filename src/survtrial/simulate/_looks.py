@@ -107,9 +107,10 @@ class LookOutputs(NamedTuple):
     stat_info: np.ndarray  # (T, S, K, Q) information (Q = 0: not recorded)
 
 
-@njit(cache=True, error_model="numpy")
 def workspace(n_cap, n_cells, n_groups, n_stats):
-    """Work arrays of :func:`analyse_looks` for trials of up to n_cap patients."""
+    """Work arrays of :func:`analyse_looks` for trials of up to n_cap patients (allocated in
+    Python once per block; the kernels receive them)."""
+    n_cap, n_cells, n_groups, n_stats = int(n_cap), int(n_cells), int(n_groups), int(n_stats)
     fw = np.empty((8, n_cap + 2))
     iw = np.empty((11, n_cap + 2), dtype=np.int64)
     dc = np.empty((n_cap + 1, n_cells))

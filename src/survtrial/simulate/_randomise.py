@@ -10,7 +10,7 @@ from survtrial.simulate import _rng
 __all__ = ["fix_arm_counts", "randomise"]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _shuffle_into(seq, o, template, u):
     """Fisher-Yates shuffle of the template into seq[o:o + len], index digits peeled off one uniform."""
     bsize = template.size
@@ -27,7 +27,7 @@ def _shuffle_into(seq, o, template, u):
         seq[o + r] = tmp
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _stratum_branchless(u, strat_cum):
     """Stratum of a patient from its uniform: the count of cumulative shares <= u (branch-free)."""
     s = 0
@@ -133,7 +133,7 @@ def randomise(state, n, u_strat, strat_cum, stratified_blocks, blocks, n_arms, c
         start[g] += 1
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def fix_arm_counts(state, n, target, n_arms, cell):
     """Fixed arm counts: the last surplus patients of over-full arms get the missing arms, shuffled."""
     counts = np.zeros(n_arms, dtype=np.int64)

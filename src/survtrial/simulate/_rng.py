@@ -74,12 +74,12 @@ def block_state(seed: int, block: int, *key: int) -> np.ndarray:
     return state
 
 
-@njit(inline="always")
+@njit(no_cpython_wrapper=True)
 def _rotl(x, k):
     return (x << uint64(k)) | (x >> uint64(64 - k))
 
 
-@njit(inline="always")
+@njit(no_cpython_wrapper=True)
 def step(s0, s1, s2, s3):
     """One xoshiro256++ output and the next state: (out, s0, s1, s2, s3)."""
     res = _rotl(s0 + s3, 23) + s0
@@ -93,7 +93,7 @@ def step(s0, s1, s2, s3):
     return res, s0, s1, s2, s3
 
 
-@njit(inline="always")
+@njit(no_cpython_wrapper=True)
 def _outside_rectangle(res, s0, s1, s2, s3):
     """A ziggurat draw whose first word ``res`` fell outside its strip's rectangle: one more
     uniform decides; (x, accepted, s0, s1, s2, s3), a rejection starting over with a fresh word."""
@@ -107,7 +107,7 @@ def _outside_rectangle(res, s0, s1, s2, s3):
     return x, accepted, s0, s1, s2, s3
 
 
-@njit(inline="always")
+@njit(no_cpython_wrapper=True)
 def exponential_step(s0, s1, s2, s3):
     """One standard exponential (ziggurat) and the next state: (x, s0, s1, s2, s3)."""
     while True:
@@ -121,14 +121,14 @@ def exponential_step(s0, s1, s2, s3):
             return x, s0, s1, s2, s3
 
 
-@njit(inline="always")
+@njit(no_cpython_wrapper=True)
 def uniform_step(s0, s1, s2, s3):
     """One uniform on [0, 1) (the top 53 bits of one output) and the next state: (u, s0, s1, s2, s3)."""
     res, s0, s1, s2, s3 = step(s0, s1, s2, s3)
     return np.int64(res >> uint64(11)) * (1.0 / _TWO53), s0, s1, s2, s3
 
 
-@njit(inline="always")
+@njit(no_cpython_wrapper=True)
 def _splitmix(x):
     """One splitmix64 step: (next state, output) (Steele, Lea & Flood 2014; Vigna's reference code)."""
     x = x + uint64(0x9E3779B97F4A7C15)
@@ -138,7 +138,7 @@ def _splitmix(x):
     return x, z ^ (z >> uint64(31))
 
 
-@njit(inline="always")
+@njit(no_cpython_wrapper=True)
 def seeded_state(word):
     """Two xoshiro256++ states (a0, a1, a2, a3, b0, b1, b2, b3) from one 64-bit word: eight
     splitmix64 outputs, as the xoshiro authors recommend for seeding (never all zero in
@@ -158,7 +158,7 @@ def seeded_state(word):
     return a0, a1, a2, a3, b0, b1, b2, b3
 
 
-@njit(inline="always")
+@njit(no_cpython_wrapper=True)
 def _exponential_rest(res, s0, s1, s2, s3):
     """Finish a ziggurat draw whose first word ``res`` fell outside its strip's rectangle."""
     x, accepted, s0, s1, s2, s3 = _outside_rectangle(res, s0, s1, s2, s3)

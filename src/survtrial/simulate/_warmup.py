@@ -4,15 +4,20 @@ numba compiles a kernel the first time it meets a combination of argument types 
 install or upgrade: later runs load it from numba's on-disk cache in well under a second). The
 engine's two large halves, the trial generator (``generate_trial``) and the look analysis
 (``analyse_looks``), are compiled on their own and the block kernel calls them through their
-addresses (:class:`Entry`, numba's first-class functions), so nothing is compiled twice:
-:func:`ensure_compiled` compiles the generator and then the block kernel in a second process while
-this one compiles the analysis (numba's cache makes the second process's work available here; a
-plain ``python -c`` process, so scripts without a ``__main__`` guard are not re-run), and tells
-the user what is going on through the notifier the command line installs (:func:`set_notifier`).
+addresses (:class:`Entry`, numba's first-class functions), so nothing is compiled twice. A second
+process (a plain ``python -c``, so scripts without a ``__main__`` guard are not re-run) compiles
+the generator and then the block kernel while this one compiles the analysis; numba's cache makes
+its work available here. The generator's argument types are the same for every model
+(:func:`~survtrial.simulate._generate.generation_args` fixes them), so a command that will simulate
+starts that process as soon as its arguments are checked (:func:`start_early`), while it still
+reads its inputs and builds the model; :func:`ensure_compiled` then sends it the model's bundles
+for the block kernel. The user is told what is going on through the notifier the command line
+installs (:func:`set_notifier`).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import pickle
 import subprocess
@@ -25,6 +30,8 @@ from typing import Any
 import numpy as np
 from numba import typeof, types
 
+_COMPILING = ("compiling the simulation kernels for this kind of model (once per installation; later runs load "
+              "them from numba's cache)...")
 _NOTIFY: Callable[[str], None] | None = None
 _LOCK = threading.Lock()
 _READY: dict[tuple, tuple[Entry, Entry]] = {}
@@ -79,7 +86,7 @@ def generation_call(gen: Any) -> tuple:
     """Arguments of ``generate_trial`` as the block kernel passes them, for a trial of two patients."""
     from survtrial.simulate import _generate, _rng
 
-    bufs = _generate.buffers.py_func(2, gen.strat_cum.size * gen.n_arms)  # plain numpy: nothing to compile
+    bufs = _generate.buffers(2, gen.strat_cum.size * gen.n_arms)
     return (_rng.block_state(0, 0), np.int64(2), gen, gen.horizon, gen.min_events, bufs)
 
 
@@ -87,10 +94,10 @@ def analysis_call(gen: Any, ana: Any, out: Any) -> tuple:
     """Arguments of ``analyse_looks`` as the block kernel passes them, for an empty trial."""
     from survtrial.simulate import _generate, _looks
 
-    enrol, cell, _row, exit_t, cause, _u, pref, grid, cand = _generate.buffers.py_func(
+    enrol, cell, _row, exit_t, cause, _u, pref, grid, cand = _generate.buffers(
         2, gen.strat_cum.size * gen.n_arms)[:9]
     n_strata = gen.strat_cum.size
-    ws = _looks.workspace.py_func(2, n_strata * gen.n_arms, n_strata if ana.stratified else 1, ana.test_kind.size)
+    ws = _looks.workspace(2, n_strata * gen.n_arms, n_strata if ana.stratified else 1, ana.test_kind.size)
     return (np.int64(0), enrol, cell, exit_t, cause, pref, grid, cand, np.int64(0), np.int64(n_strata),
             np.int64(gen.n_arms), ana, ws, out, np.int64(0))
 
@@ -99,15 +106,28 @@ def _types(args: tuple) -> tuple:
     return tuple(typeof(a) for a in args)
 
 
+def block_work(sizes: np.ndarray, gen: Any, ana: Any) -> tuple[tuple, tuple]:
+    """Work arrays of the generator and of the look analysis for a block of trials of ``sizes``
+    patients (plain numpy: the block kernel receives them)."""
+    from survtrial.simulate import _generate, _looks
+
+    n_cap = int(sizes.max()) if sizes.size else 0
+    n_strata = gen.strat_cum.size
+    n_cells = n_strata * gen.n_arms
+    return (_generate.buffers(n_cap, n_cells),
+            _looks.workspace(n_cap, n_cells, n_strata if ana.stratified else 1, ana.test_kind.size))
+
+
 def block_types(gen: Any, ana: Any, out: Any) -> tuple:
     """Argument types of ``simulate_block`` for these bundles: the two halves as first-class
-    functions of their argument types (neither returns a value)."""
+    functions of their argument types (neither returns a value), then their work arrays."""
     from survtrial.simulate import _rng
 
     draw = types.FunctionType(types.none(*_types(generation_call(gen))))
     analyse = types.FunctionType(types.none(*_types(analysis_call(gen, ana, out))))
+    bufs, ws = block_work(np.zeros(1, dtype=np.int64), gen, ana)
     return (typeof(_rng.block_state(0, 0)), typeof(np.zeros(0, dtype=np.int64)), typeof(gen), typeof(ana),
-            typeof(out), draw, analyse)
+            typeof(out), draw, analyse, typeof(bufs), typeof(ws))
 
 
 def compile_generation(gen: Any) -> None:
@@ -124,26 +144,100 @@ def compile_block(gen: Any, ana: Any, out: Any) -> None:
     _kernels.simulate_block.compile(block_types(gen, ana, out))
 
 
+def canonical_generation() -> Any:
+    """A generation bundle of the one type every model's has (two arms, one stratum, one piece):
+    what the generator is compiled for before the model is known."""
+    from survtrial.simulate._generate import generation_args
+
+    one = np.ones(1)
+    return generation_args(n_fixed=2, n_mean=2.0, acc_knots=np.array([0.0, 1.0]), acc_cum=np.array([0.0, 1.0]),
+                           acc_dens=one, strat_cum=one, stratified_blocks=True, blocks=np.array([[0, 1]]),
+                           target=np.array([-1]), n_arms=2, breaks=np.zeros(1), tot_rates=np.ones((2, 1)),
+                           tot_cum=np.zeros((2, 1)), p_event=np.ones((2, 1)), type_cum=np.ones((2, 1)),
+                           cure=np.empty(0))
+
+
 def _child() -> None:
-    """Entry point of the compiling process: (generation bundle, analysis bundle, outputs) come
-    pickled on stdin; it compiles the generator, then the block kernel."""
-    gen, ana, out = pickle.loads(sys.stdin.buffer.read())
+    """Entry point of the compiling process. Pickled on stdin: a generation bundle (the generator
+    is compiled for its types), then, unless stdin closes first, (generation bundle, analysis
+    bundle, outputs): the block kernel is compiled for their types."""
+    stream = sys.stdin.buffer
+    compile_generation(pickle.load(stream))
+    try:
+        gen, ana, out = pickle.load(stream)
+    except EOFError:  # the command needed no block kernel (or ended)
+        return
     compile_generation(gen)
     compile_block(gen, ana, out)
 
 
-def _start_compiler(gen: Any, ana: Any, out: Any) -> subprocess.Popen | None:
-    """A Python process compiling the generator and the block kernel (it sees this process's
-    import path); None if it cannot start."""
+class _Compiler:
+    """The second compiling process: generator first, then the block kernel when asked."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.proc = proc
+        self.started = time.perf_counter()
+
+    def block(self, gen: Any, ana: Any, out: Any) -> None:
+        """Ask for the block kernel of these bundles' types (outputs without rows), then no more."""
+        try:
+            pickle.dump((gen, ana, _small(out)), self.proc.stdin)
+        except OSError:  # it ended early: what it did not compile is compiled here
+            pass
+        self.close()
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+
+    def wait(self) -> int:
+        self.close()
+        return self.proc.wait()
+
+
+def _start_compiler(gen: Any) -> _Compiler | None:
+    """A Python process compiling the generator for this bundle's types, then the block kernel
+    when :meth:`_Compiler.block` asks (it sees this process's import path); None if it cannot start."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     try:
         proc = subprocess.Popen([sys.executable, "-c", "from survtrial.simulate._warmup import _child; _child()"],
                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        proc.stdin.write(pickle.dumps((gen, ana, out)))
-        proc.stdin.close()
+        pickle.dump(gen, proc.stdin)  # small: a few arrays of the model's size, never the trials
+        proc.stdin.flush()
     except OSError:
         return None
-    return proc
+    return _Compiler(proc)
+
+
+_EARLY: _Compiler | None = None
+
+
+def start_early() -> None:
+    """Start compiling the generator in a second process now, before the model is built (its
+    types never change), unless numba's cache already holds it; the message is given when
+    :func:`ensure_compiled` is reached (the command may still refuse its inputs before that).
+    :func:`ensure_compiled` uses that process; a process never used is stopped at exit."""
+    global _EARLY
+    from survtrial.simulate._generate import generate_trial
+
+    with _LOCK:
+        if _EARLY is not None:
+            return
+        gen = canonical_generation()
+        if _cached(generate_trial, _types(generation_call(gen))):
+            return
+        _EARLY = _start_compiler(gen)  # said when the command gets there (it may still refuse its inputs)
+        if _EARLY is not None:
+            atexit.register(_stop_unused, _EARLY)
+
+
+def _stop_unused(compiler: _Compiler) -> None:
+    """At exit: a compiling process nobody waited for (the command failed before simulating) is stopped."""
+    if compiler.proc.poll() is None:
+        compiler.proc.kill()
+        compiler.proc.wait()
 
 
 def compile_analysis(gen: Any, ana: Any, out: Any) -> None:
@@ -158,7 +252,8 @@ def _small(out: Any) -> Any:
     return type(out)(*(a[:0] for a in out))
 
 
-def ensure_compiled(state: np.ndarray, sizes: np.ndarray, gen: Any, ana: Any, out: Any) -> tuple[Entry, Entry]:
+def ensure_compiled(state: np.ndarray, sizes: np.ndarray, gen: Any, ana: Any, out: Any, bufs: tuple,
+                    ws: tuple) -> tuple[Entry, Entry]:
     """The generator and the look analysis for these bundles' types as first-class functions for
     ``simulate_block`` (see :class:`Entry`), compiled side by side (the generator in a second
     process) when not in numba's cache; ``simulate_block`` itself compiled or loaded too."""
@@ -175,20 +270,30 @@ def ensure_compiled(state: np.ndarray, sizes: np.ndarray, gen: Any, ana: Any, ou
         if entries is not None:
             return entries
         gen_types, ana_types = _types(generation_call(gen)), _types(analysis_call(gen, ana, out))
+        global _EARLY
+        child, _EARLY = _EARLY, None  # the process start_early started, if any (compiling the generator)
         need_gen, need_ana = not _cached(generate_trial, gen_types), not _cached(analyse_looks, ana_types)
         need_block = not _cached(_kernels.simulate_block, block_types(gen, ana, out))
-        t0 = time.perf_counter()
-        if need_gen or need_ana or need_block:
-            _say("compiling the simulation kernels for this kind of model (once per installation; "
-                 "later runs load them from numba's cache)...")
-            child = _start_compiler(gen, ana, _small(out)) if need_gen or need_block else None
+        compiling = need_gen or need_ana or need_block or child is not None
+        t0 = child.started if child is not None else time.perf_counter()
+        if compiling:
+            _say(_COMPILING)
+            if child is None:
+                if need_gen or need_block:
+                    child = _start_compiler(gen)
+            if child is not None:
+                if need_gen or need_block:
+                    child.block(gen, ana, out)  # the real generation bundle too: same types, nothing recompiled
+                else:
+                    child.close()
             if need_ana:
                 compile_analysis(gen, ana, out)
             if child is not None:
                 child.wait()  # if it failed, what it did not compile is compiled here
         entries = (Entry(generate_trial, gen_types), Entry(analyse_looks, ana_types))
-        _kernels.simulate_block(state, sizes[:0], gen, ana, out, *entries)  # loads (or compiles) the block kernel
-        if need_gen or need_ana or need_block:
+        # loads (or compiles) the block kernel
+        _kernels.simulate_block(state, sizes[:0], gen, ana, out, *entries, bufs, ws)
+        if compiling:
             _say(f"kernels compiled in {time.perf_counter() - t0:.0f} s")
         _READY[key] = entries
         return entries

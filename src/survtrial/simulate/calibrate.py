@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import brentq
 from scipy.special import exprel
 
 from survtrial.errors import InputError
@@ -179,6 +178,8 @@ def calibrate_post_relapse_death_rate(
     hi = 1.0
     while os_at(hi) > os_target:
         hi *= 4.0
+    from scipy.optimize import brentq  # here: a scenario without targets never loads the optimiser
+
     return float(brentq(lambda x: os_at(x) - os_target, 0.0, hi, xtol=1e-14, rtol=1e-13))
 
 
@@ -211,6 +212,8 @@ def calibrate_cut_for_median_follow_up(median_follow_up: float, accrual: Accrual
 
     def excess(c: float) -> float:
         return float(accrual.cdf(c - m)) / float(accrual.cdf(c)) - q
+
+    from scipy.optimize import brentq
 
     return float(brentq(excess, m + start, cut, xtol=1e-12))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -18,13 +19,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from survtrial._repr import HtmlReprMixin
-from survtrial.errors import InputError
+from survtrial.errors import Cancelled, InputError
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["DesignSimulationCheck", "check_by_simulation"]
 
+CHUNK = 1000  # trials between progress calls: the engine's seed block (TRIALS_PER_SEED_BLOCK), so nothing is redrawn
 _START = "2020-01-01"  # the engine counts calendar time from a date; any date gives the same trials
 
 
@@ -229,8 +231,52 @@ def _no_early_stops(model: Any) -> Any:
                                                             stop_lower=np.full_like(ana.stop_lower, -np.inf)))
 
 
+class _Steps:
+    """Progress over both hypotheses' runs, and cancellation between chunks of trials."""
+
+    def __init__(self, total: int, progress: Callable[[int, int], None] | None, cancel: Any) -> None:
+        if progress is not None and not callable(progress):
+            raise InputError(f"progress must be a function progress(done, total), got {type(progress).__name__}")
+        if cancel is not None and not callable(getattr(cancel, "is_set", None)):
+            raise InputError(f"cancel must be an event with is_set() (threading.Event), got {type(cancel).__name__}")
+        self.done, self.total, self.progress, self.cancel = 0, total, progress, cancel
+
+    def check(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled(f"check by simulation cancelled after {self.done:,} of {self.total:,} trials")
+
+    def add(self, n: int) -> None:
+        self.done += n
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+        self.check()
+
+
+def _run(model: Any, n_sims: int, seed: int, chunk_size: int, steps: _Steps) -> pd.DataFrame:
+    """Records of trials 0..n_sims-1 of the engine's run with ``seed``, simulated ``chunk_size`` trials at a time
+    (:func:`~survtrial.simulate.engine.simulate_range`: a trial's record does not depend on its chunk)."""
+    import pandas as pd
+
+    from survtrial.simulate.engine import simulate_range
+
+    parts = []
+    for a in range(0, n_sims, chunk_size):
+        b = min(n_sims, a + chunk_size)
+        steps.check()
+        parts.append(simulate_range(model, seed, a, b))
+        steps.add(b - a)
+    return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+
+def _chunk(chunk_size: Any) -> int:
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise InputError(f"chunk_size must be a whole number of trials >= 1, got {chunk_size!r}")
+    return int(chunk_size)
+
+
 def check_by_simulation(design: Any, n_sims: int, *, seed: int = 1, time_unit: str | None = None,
-                        scenario: Any = None) -> DesignSimulationCheck:
+                        scenario: Any = None, progress: Callable[[int, int], None] | None = None,
+                        cancel: Any = None, chunk_size: int = CHUNK) -> DesignSimulationCheck:
     """Simulate a design's trial under its alternative and under H0 and set the results beside the analytic ones.
 
     Parameters
@@ -250,6 +296,15 @@ def check_by_simulation(design: Any, n_sims: int, *, seed: int = 1, time_unit: s
         Simulate and evaluate the design's bounds under other assumptions (as
         :func:`~survtrial.design.design_power`; a failure table alone keeps the design's enrolment);
         default the design's own tables. Group-sequential designs only.
+    progress : callable, optional
+        Called as ``progress(trials_done, total)`` before the first chunk and after each chunk of
+        trials, ``total`` being ``2 * n_sims`` (the run under H1, then the one under H0).
+    cancel : threading.Event, optional
+        When set, the check stops before its next chunk and raises :class:`survtrial.errors.Cancelled`.
+    chunk_size : int, default 1000
+        Trials simulated between two progress calls. The results do not depend on it (trial i of
+        the run is the same trial whatever the chunk; multiples of the engine's seed block of 1,000
+        trials waste nothing, other sizes redraw part of a block).
 
     Returns
     -------
@@ -284,7 +339,7 @@ def check_by_simulation(design: Any, n_sims: int, *, seed: int = 1, time_unit: s
     from survtrial.design.km_contrast_design import KaplanMeierContrastDesign
     from survtrial.design.maxcombo_result import MaxComboDesign
     from survtrial.design.nph_design import NphGroupSequentialDesign
-    from survtrial.simulate.engine import build_model, simulate_trials
+    from survtrial.simulate.engine import build_model
     from survtrial.units import convert
 
     if not isinstance(design, (NphGroupSequentialDesign, MaxComboDesign, KaplanMeierContrastDesign)):
@@ -293,12 +348,14 @@ def check_by_simulation(design: Any, n_sims: int, *, seed: int = 1, time_unit: s
                          f"got {type(design).__name__}")
     if isinstance(n_sims, bool) or not isinstance(n_sims, (int, np.integer)) or n_sims < 10:
         raise InputError(f"n_sims must be a whole number of trials >= 10, got {n_sims!r}")
+    chunk = _chunk(chunk_size)
+    steps = _Steps(2 * int(n_sims), progress, cancel)
     if isinstance(design, KaplanMeierContrastDesign):
         if scenario is not None:
             raise InputError("check_by_simulation: scenario= goes with group-sequential designs; for an RMST or "
                              "milestone design evaluate rmst_power / milestone_power on the other tables")
         return _check_fixed(design, int(n_sims), int(seed), 1.0 if time_unit is None else
-                            convert(1.0, time_unit, "years"))
+                            convert(1.0, time_unit, "years"), chunk, steps)
     names, use = _tests(design)
     to_years = 1.0 if time_unit is None else convert(1.0, time_unit, "years")
     n_int = math.ceil(design.n_subjects - 1e-6)
@@ -322,9 +379,10 @@ def check_by_simulation(design: Any, n_sims: int, *, seed: int = 1, time_unit: s
     lower = np.where(np.isfinite(design.lower), design.lower, -np.inf)
     upper = np.asarray(design.upper, dtype=float)
     rows = []
+    steps.add(0)
     for hyp, hr in (("H1", None), ("H0", 1.0)):
         model = _no_early_stops(build_model(sc, engine_design, hazard_ratio=hr, landmarks=[], **extra))
-        rec = simulate_trials(model, None, int(n_sims), seed=seed).trials
+        rec = _run(model, int(n_sims), seed, chunk, steps)
         up, low = _crossings(rec, names, use, upper, lower)
         ana_up = analytic.upper_h1 if hyp == "H1" else analytic.upper_h0
         ana_low = analytic.lower_h1 if hyp == "H1" else analytic.lower_h0
@@ -354,10 +412,11 @@ def check_by_simulation(design: Any, n_sims: int, *, seed: int = 1, time_unit: s
                                  n_subjects=n_int, events=tuple(events), table=table)
 
 
-def _check_fixed(design: Any, n_sims: int, seed: int, to_years: float) -> DesignSimulationCheck:
+def _check_fixed(design: Any, n_sims: int, seed: int, to_years: float, chunk: int,
+                 steps: _Steps) -> DesignSimulationCheck:
     """RMST or milestone design: one analysis at the study duration, the engine's rmst(tau) / milestone(t) z."""
     from survtrial.design.km_contrast_design import milestone_power, rmst_power
-    from survtrial.simulate.engine import build_model, simulate_trials
+    from survtrial.simulate.engine import build_model
     from survtrial.simulate.scenario import scenario_from_dict
 
     n_int = math.ceil(design.n_subjects - 1e-6)
@@ -373,9 +432,10 @@ def _check_fixed(design: Any, n_sims: int, seed: int, to_years: float) -> Design
 
     column = f"{parse_test(name).slug}_z_1"
     rows = []
+    steps.add(0)
     for hyp, hr, p in (("H1", None, analytic.power), ("H0", 1.0, design.alpha)):
         model = build_model(sc, engine_design, hazard_ratio=hr, landmarks=[], tests=[name])
-        z = simulate_trials(model, None, n_sims, seed=seed).trials[column].to_numpy(dtype=float)
+        z = _run(model, n_sims, seed, chunk, steps)[column].to_numpy(dtype=float)
         rows.append((hyp, "power" if hyp == "H1" else "type I error", "all", events, float(p),
                      float(np.mean(z >= analytic.bound))))
     import pandas as pd

@@ -37,7 +37,7 @@ from survtrial.simulate._generation import (
 )
 from survtrial.simulate._looks import AnalysisArgs, LookOutputs
 from survtrial.simulate._test_bounds import N_PILOT, PILOT_SEED, TestBounds
-from survtrial.simulate._warmup import ensure_compiled
+from survtrial.simulate._warmup import block_work, ensure_compiled
 from survtrial.simulate.design_spec import SimulationDesign, load_simulation_design, with_tests
 
 __all__ = [
@@ -315,8 +315,9 @@ def _run_block(model: EngineModel, seed: int, block: int, count: int,
     out["n_patients"][:] = sizes
     looks = LookOutputs(**{name: out[name] for name in LookOutputs._fields})
     state = _rng.block_state(seed, block)
-    draw, analyse = ensure_compiled(state, sizes, model.generation, model.analysis, looks)
-    kern.simulate_block(state, sizes, model.generation, model.analysis, looks, draw, analyse)
+    bufs, ws = block_work(sizes, model.generation, model.analysis)
+    draw, analyse = ensure_compiled(state, sizes, model.generation, model.analysis, looks, bufs, ws)
+    kern.simulate_block(state, sizes, model.generation, model.analysis, looks, draw, analyse, bufs, ws)
     return out
 
 

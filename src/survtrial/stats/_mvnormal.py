@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-__all__ = ["BoxProbability", "box_probability"]
+__all__ = ["BoxProbability", "box_probability", "outside_probability"]
 
 _SINGULAR = 1e-10  # a conditional standard deviation below this (correlation scale) is zero
 _U_MIN = 1e-300
@@ -134,3 +134,51 @@ def box_probability(
         if err <= max(abs_tol, rel_tol * abs(q)) or n * replicates >= max_points:
             return BoxProbability(min(max(est, 0.0), 1.0), err, n * replicates)
         m = n  # double the sequence: Sobol points 0..2n-1 are balanced again
+
+
+def outside_probability(
+    cov: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    *,
+    rng: np.random.Generator,
+    abs_tol: float = 1e-5,
+    rel_tol: float = 1e-3,
+    max_points: int = 1 << 20,
+    replicates: int = 16,
+) -> BoxProbability:
+    """P(X outside [lower, upper]) = 1 - P(lower <= X <= upper), X ~ N(0, cov), accurate when small.
+
+    Integrating the box and subtracting from 1 loses a small outside probability: the region where
+    a variable leaves its interval is rare, so few quasi-Monte-Carlo points fall in it and the
+    replicates agree on a wrong value (two variables of correlation 0.999 outside (-inf, 3.84]
+    gave 6.15e-5 +/- 1e-16, where the bivariate normal gives 6.60e-5). Here the event is split by
+    the first variable that leaves its interval:
+    ``sum_i P(X_j in [lower_j, upper_j] for j < i, X_i < lower_i or X_i > upper_i)``, each term a
+    box probability (:func:`box_probability`) whose rare side is integrated first and exactly (an
+    upper tail turned into a lower one by the sign of X_i, so it keeps its relative precision).
+    The error is the sum of the terms' error bounds; each term is asked for
+    ``max(abs_tol / terms, rel_tol * term)``.
+    """
+    cov = np.atleast_2d(np.asarray(cov, dtype=np.float64))
+    lower = np.atleast_1d(np.asarray(lower, dtype=np.float64))
+    upper = np.atleast_1d(np.asarray(upper, dtype=np.float64))
+    d = cov.shape[0]
+    sides = [(i, side) for i in range(d) for side, bound in (("below", lower[i]), ("above", upper[i]))
+             if np.isfinite(bound)]
+    total, error, points = 0.0, 0.0, 0
+    for i, side in sides:
+        c = cov[: i + 1, : i + 1].copy()
+        lo, hi = lower[: i + 1].copy(), upper[: i + 1].copy()
+        if side == "above":  # X_i > upper_i  <=>  -X_i < -upper_i
+            c[i, :] *= -1.0
+            c[:, i] *= -1.0
+            lo[i], hi[i] = -np.inf, -upper[i]
+        else:
+            lo[i], hi[i] = -np.inf, lower[i]
+        term = box_probability(c, lo, hi, rng=rng, abs_tol=abs_tol / len(sides), rel_tol=rel_tol,
+                               max_points=max_points, replicates=replicates)
+        total += term.probability
+        error += term.error
+        points += term.n_points
+    return BoxProbability(min(max(total, 0.0), 1.0), error, points)

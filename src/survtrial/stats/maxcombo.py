@@ -11,7 +11,7 @@ import numpy as np
 
 from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError, StatisticWarning
-from survtrial.stats._mvnormal import box_probability
+from survtrial.stats._mvnormal import outside_probability
 from survtrial.stats._risksets import RiskSetTable
 from survtrial.stats._twogroup import two_arms
 from survtrial.stats.weighted_logrank import check_alternative, p_value_normal, score_terms
@@ -124,8 +124,10 @@ def maxcombo_p_value(
 
     ``"less"``: statistic min(z), p = P(min Z <= statistic); ``"greater"``: max(z), P(max Z >=
     statistic); ``"two-sided"``: max |z|, P(max |Z| >= statistic); Z ~ N(0, correlation). The
-    probability of the complementary box is integrated by Genz's method on scrambled Sobol
-    points; the error is 3 standard errors over 16 independent scramblings.
+    probability outside the box is integrated by Genz's method on scrambled Sobol points, split
+    by the first z to leave the box so that a small p-value keeps its relative precision
+    (:func:`survtrial.stats._mvnormal.outside_probability`); the error is the sum of the terms'
+    3 standard errors over 16 independent scramblings.
 
     Examples
     --------
@@ -149,8 +151,8 @@ def maxcombo_p_value(
     else:
         stat = float(np.abs(z).max())
         lo, hi = np.full(k, -stat), np.full(k, stat)
-    box = box_probability(corr, lo, hi, rng=gen, abs_tol=abs_tol, rel_tol=rel_tol, complement=True)
-    return stat, min(max(1.0 - box.probability, 0.0), 1.0), box.error
+    out = outside_probability(corr, lo, hi, rng=gen, abs_tol=abs_tol, rel_tol=rel_tol)
+    return stat, out.probability, out.error
 
 
 @dataclass(frozen=True, repr=False)
@@ -291,12 +293,15 @@ def maxcombo_test(
     over times and strata; for FH weights simtrial computes the same as the variance of
     FH((rho_i + rho_j)/2, (gamma_i + gamma_j)/2)); z_i = U_i / sqrt(cov_ii), and under the null
     hypothesis the z's are asymptotically jointly normal with that correlation (Karrison 2016).
-    The p-value is one minus the probability of the box {all z within the statistic} under that
-    normal law, integrated by Genz's method: separation of variables after a Cholesky
+    The p-value is the probability outside the box {all z within the statistic} under that
+    normal law, written as the sum over i of P(the first i - 1 z's inside, the i-th outside) so
+    that a small p keeps its relative precision (one minus the box probability loses the rare
+    region where a z leaves the box); each term is integrated by Genz's method: separation of
+    variables after a Cholesky
     factorisation with prioritised variables (Genz & Bretz 2002), averaged over 16 independently
     scrambled Sobol sequences (randomized quasi-Monte-Carlo), each extended until the error bound
-    (3 standard errors of the mean over the 16 sequences, returned as ``p_value_error``) is at
-    most ``max(abs_tol, rel_tol * p)``, or 2^20 (about a million) integrand evaluations in all,
+    (3 standard errors of the mean over the 16 sequences; ``p_value_error`` is their sum over the
+    terms) is at most ``max(abs_tol / terms, rel_tol * term)``, or 2^20 (about a million) integrand evaluations in all,
     whichever comes first; the error reached is what ``p_value_error`` reports. The default
     ``abs_tol = 1e-5`` is simtrial's (mvtnorm ``GenzBretz(maxpts = 50000, abseps = 1e-5)``).
     Strongly correlated components (FH weights often correlate above 0.95) make the integrand
