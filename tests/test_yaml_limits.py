@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import Path
 
@@ -101,3 +102,16 @@ def test_every_yaml_read_goes_through_the_one_reader():
         if re.search(r"\byaml\.(safe_load|load|full_load|unsafe_load|load_all|safe_load_all|compose)\b", text):
             offenders.append(str(path.relative_to(SRC)))
     assert offenders == []
+
+
+def test_a_text_parsed_again_gives_an_equal_independent_document():
+    text = "arms: [a, b]\nstart: 2019-06-28\nnested: {x: 1.5}\n"
+    first = parse_yaml(text, "f")
+    first["arms"].append("c")
+    first["nested"]["x"] = 0
+    again = parse_yaml(text, "f")
+    assert again == {"arms": ["a", "b"], "start": datetime.date(2019, 6, 28), "nested": {"x": 1.5}}
+    assert again is not parse_yaml(text, "f")
+    for _ in range(2):  # refused every time, not only when first read
+        with pytest.raises(InputError, match="duplicate key 'a'"):
+            parse_yaml("a: 1\na: 2", "f")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,26 @@ def parse_yaml(text: str, source: str) -> Any:
     """
     if len(text) > MAX_BYTES:
         raise InputError(f"{source}: {len(text):,} characters, more than the {MAX_BYTES:,} a YAML file may have")
+    if text in _PARSED:  # the same text parses to the same document: a copy, so callers may change theirs
+        _PARSED[text] = _PARSED.pop(text)  # most recently used last
+        return copy.deepcopy(_PARSED[text])
+    document = _parse(text, source)
+    if len(text) > _PARSED_MAX_CHARS:
+        return document
+    _PARSED[text] = copy.deepcopy(document)
+    while len(_PARSED) > _PARSED_KEPT:
+        del _PARSED[next(iter(_PARSED))]
+    return document
+
+
+#: Documents parsed in this process by their text (a twin or scenario is read again on every run of a
+#: notebook or a benchmark; pure-Python YAML parsing costs about 0.1 s for a scenario).
+_PARSED: dict[str, Any] = {}
+_PARSED_KEPT = 32
+_PARSED_MAX_CHARS = 2**16
+
+
+def _parse(text: str, source: str) -> Any:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()

@@ -372,3 +372,37 @@ def test_gray_test_bad_input_and_singular_variance():
     with pytest.warns(StatisticWarning, match="singular"):
         r = gray_test([1, 2, 3, 4], [1, 0, 1, 2], [0, 0, 1, 1], cause=2)
     assert np.isnan(r.statistic[0]) and np.isnan(r.p_value[0])
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_values_at_by_plain_loop_and_without_jackknife(seed):
+    """values_at (groups x causes x times) against the plain-loop CIF and variance, NaN beyond a
+    group's follow-up; jackknife=False leaves every other number as it is and std_err_ij None."""
+    rng = np.random.default_rng(seed)
+    t = rng.integers(1, 25, 90).astype(float)
+    e = rng.choice([0, 1, 2], 90, p=[0.3, 0.4, 0.3])
+    g = np.where(rng.random(90) < 0.5, "a", "b")
+    t[g == "b"] = np.minimum(t[g == "b"], 20.0)
+    res = cumulative_incidence(t, e, g)
+    times = [0.5, 3.0, 10.0, 20.0, 22.0]
+    v = res.values_at(times)
+    for i, grp in enumerate(res.groups):
+        tg, eg = t[g == grp].tolist(), e[g == grp].tolist()
+        for k, cause in enumerate(res.causes):
+            loop = _plain_cif_variance(tg, eg, cause)
+            for j, at in enumerate(times):
+                if at > max(tg):
+                    assert np.isnan(v["cif"][i, k, j]) and np.isnan(v["std_err"][i, k, j])
+                    continue
+                done = [u for u in loop if u <= at]
+                f, var = loop[max(done)] if done else (0.0, 0.0)
+                assert v["cif"][i, k, j] == pytest.approx(f, rel=1e-12, abs=1e-15)
+                assert v["std_err"][i, k, j] ** 2 == pytest.approx(var, rel=1e-9, abs=1e-15)
+    frame = res.at(times)
+    for name in ("cif", "std_err", "std_err_ij"):
+        np.testing.assert_array_equal(frame[name].to_numpy(), v[name].ravel())
+    quick = cumulative_incidence(t, e, g, jackknife=False)
+    assert quick.std_err_ij is None and "std_err_ij" not in quick.values_at(times)
+    for name in ("time", "n_risk", "n_event", "cif", "std_err"):
+        np.testing.assert_array_equal(getattr(quick, name), getattr(res, name))
+    np.testing.assert_array_equal(quick.at(times)["cif"].to_numpy(), frame["cif"].to_numpy())

@@ -417,3 +417,37 @@ def test_bad_column_and_quantile_arguments():
 
 def test_docstring_examples_run():
     assert doctest.testmod(km_module).failed == 0
+
+
+@pytest.mark.parametrize("kind", ["continuous", "ties"])
+def test_values_at_and_quantile_values_by_plain_loop(kind):
+    """values_at against the textbook loop (S, Greenwood SE, n at risk at landmarks, also between and
+    beyond the data), the frames of survival_at / quantile equal to the arrays."""
+    rng = np.random.default_rng(5)
+    time, event, group = random_data(rng, 60, kind)
+    fit = kaplan_meier(time, event, group)
+    times = [0.0, 0.5, 3.0, 7.0, float(np.max(time)), 1e3]
+    v = fit.values_at(times)
+    for i, g in enumerate(fit.groups):
+        mine = group == int(g)
+        t_g, s_g, gw_g = (plain_km(time[mine], event[mine])[j] for j in (0, 4, 5))
+        for j, at in enumerate(times):
+            k = np.searchsorted(t_g, at, side="right") - 1
+            s, gw = (1.0, 0.0) if k < 0 else (s_g[k], gw_g[k])
+            assert v["survival"][i, j] == pytest.approx(s, rel=1e-12, abs=1e-15)
+            with np.errstate(invalid="ignore"):  # S = 0 with an infinite Greenwood sum: SE NaN, as R
+                se = s * np.sqrt(gw)
+            np.testing.assert_allclose(v["std_err"][i, j], se, rtol=1e-9, atol=1e-15, equal_nan=True)
+            assert v["n_risk"][i, j] == np.sum(time[mine] >= at)
+    frame = fit.survival_at(times)
+    for name, arr in fit.values_at(times, columns=["n_event", "lower", "cumhaz"]).items():
+        np.testing.assert_array_equal(frame[name].to_numpy(), arr.ravel())
+    est, lo, hi = fit.quantile_values([0.25, 0.5])
+    q = fit.quantile([0.25, 0.5])
+    for name, arr in (("estimate", est), ("lower", lo), ("upper", hi)):
+        np.testing.assert_array_equal(q[name].to_numpy(), arr.ravel())
+    only, none_lo, none_hi = fit.quantile_values([0.25, 0.5], limits=False)
+    np.testing.assert_array_equal(only, est)
+    assert none_lo is None and none_hi is None
+    with pytest.raises(InputError, match="not landmark columns"):
+        fit.values_at([1.0], columns=["median"])

@@ -48,7 +48,7 @@ def case():
     frame = simulate_trial("aall1731", 2718)
     values = twin_headlines(analyse_twin(frame, twin, detailed=False), frame, twin)
     detailed = twin_headlines(analyse_twin(frame, twin, detailed=True), frame, twin)
-    return frame, values, detailed
+    return frame, values, detailed, twin
 
 
 def _km_loop(t, e, at):
@@ -64,14 +64,24 @@ def _arm(frame, arm, col):
 
 
 def test_fast_and_detailed_paths_agree(case):
-    _, fast, detailed = case
+    _, fast, detailed, _ = case
     assert fast.keys() == detailed.keys()
     for k in fast:
         assert fast[k] == pytest.approx(detailed[k], rel=1e-12, nan_ok=True), k
 
 
+def test_direct_path_gives_the_analysis_numbers(case):
+    """Replicates' direct path (no analysis: each number from its statistics call on arrays) against
+    the detailed analysis, every headline kind of the extended twin, exactly."""
+    frame, _, detailed, twin = case
+    direct = twin_headlines(None, frame, twin)
+    assert direct.keys() == detailed.keys()
+    for k in direct:
+        assert direct[k] == pytest.approx(detailed[k], rel=1e-12, abs=1e-12, nan_ok=True), k
+
+
 def test_survival_and_at_risk_by_loops(case):
-    f, v, _ = case
+    f, v, _, _ = case
     for key, arm, at, time, event, sub in [
         ("dfs3_chemo", "chemo", 3.0, "dfs_time", "dfs_event", None),
         ("dfs1_blina", "blina", 1.0, "dfs_time", "dfs_event", None),
@@ -88,7 +98,7 @@ def test_survival_and_at_risk_by_loops(case):
 
 
 def test_hazard_ratios_and_rmst_direct(case):
-    f, v, _ = case
+    f, v, _, _ = case
     x = (f["arm"] == "blina").astype(float).to_numpy()
     for key, time, event in [("hr", "dfs_time", "dfs_event"), ("os_hr", "os_time", "os_event")]:
         cox = cox_ph(f[time].to_numpy(), f[event].to_numpy(), x, strata=f["risk_group"])
@@ -104,7 +114,7 @@ def test_hazard_ratios_and_rmst_direct(case):
 
 
 def test_cumulative_incidence_toxicity_medians(case):
-    f, v, _ = case
+    f, v, _, _ = case
     types = f["dfs_event_type"].astype(str)
     causes = sorted(set(types) - {"censored"})
     codes = np.zeros(len(f), dtype=int)

@@ -21,7 +21,7 @@ from survtrial.report._provenance import (
     provenance_text,
     scenario_hash,
 )
-from survtrial.report._style import figure_bytes
+from survtrial.report._style import figure_svg_png
 from survtrial.report._svg import inline_svg
 from survtrial.report._tables import NumberFormat, table_cells, table_html, to_pandas
 
@@ -212,17 +212,7 @@ class Report:
             raise InputError(f"add_figure name {name!r}: already used by another figure")
         if not hasattr(fig, "savefig"):
             raise InputError(f"add_figure: expected a matplotlib Figure, got {type(fig).__name__}")
-        svg = figure_bytes(fig, "svg")
-        # The layout (constrained or tight) was just computed for the SVG; the PNG reuses it rather than
-        # solving it again (sizes are in inches, so the layout does not depend on the resolution).
-        engine = fig.get_layout_engine()
-        if engine is not None:
-            fig.set_layout_engine("none")
-        try:
-            self._files[f"figures/{stem}.png"] = figure_bytes(fig, "png")
-        finally:
-            if engine is not None:
-                fig.set_layout_engine(engine)
+        svg, self._files[f"figures/{stem}.png"] = figure_svg_png(fig)  # the layout solved once, for both
         self._files[f"figures/{stem}.svg"] = svg
         self._n_figures += 1
         n = self._n_figures

@@ -207,13 +207,18 @@ def _with_extras(sc: Scenario, df: pd.DataFrame, full_follow_up: bool, *, covari
     cal = sc.calibrated
     seed, index = df.attrs["seed"], df.attrs["trial"]
     n = len(df)
-    arm = df["arm"].cat.codes.to_numpy().astype(np.int64)
-    stratum = df["risk_group"].cat.codes.to_numpy().astype(np.int64)
-    frame: dict[str, Any] = {"patient_id": df["patient_id"].to_numpy(), "arm": df["arm"]}
+    # columns as arrays (a Series would be aligned and copied on the way into the new frame)
+    arm_cat, risk_cat = df["arm"].array, df["risk_group"].array
+    arm = arm_cat.codes.astype(np.int64)
+    stratum = risk_cat.codes.astype(np.int64)
+    frame: dict[str, Any] = {"patient_id": df["patient_id"].to_numpy(), "arm": arm_cat}
     if all(st.arm_codes for st in sc.strata.values()):
-        codes = np.array([[sc.strata[s_].arm_codes[a] for a in cal.arms] for s_ in cal.strata], dtype=object)
-        frame["arm_code"] = pd.Categorical(codes[stratum, arm])
-    frame["risk_group"] = df["risk_group"]
+        codes = [[str(sc.strata[s_].arm_codes[a]) for a in cal.arms] for s_ in cal.strata]
+        cells = np.unique(stratum * len(cal.arms) + arm)  # categories: the labels that occur, sorted
+        levels = sorted({codes[c // len(cal.arms)][c % len(cal.arms)] for c in cells.tolist()})
+        table = np.array([[levels.index(c) if c in levels else -1 for c in row] for row in codes], dtype=np.int64)
+        frame["arm_code"] = pd.Categorical.from_codes(table[stratum, arm], categories=levels)
+    frame["risk_group"] = risk_cat
     if covariates:
         frame.update(_covariates(sc, stratum, trial_streams(seed, index, 4)))
     enrol = df["enrol_time"].to_numpy()
@@ -221,7 +226,7 @@ def _with_extras(sc: Scenario, df: pd.DataFrame, full_follow_up: bool, *, covari
     days = np.floor(enrol * DAYS_PER_YEAR).astype(np.int64).astype("timedelta64[D]")
     frame["enrol_date"] = (np.datetime64(cal.start_date, "D") + days).astype("datetime64[ns]")
     for col in ("dfs_time", "dfs_event", "dfs_event_type", "os_time", "os_event"):
-        frame[col] = df[col]
+        frame[col] = df[col].array
     tox_u = trial_streams(seed, index, 5).random((n, len(sc.toxicity)))
     for j, name in enumerate(sc.toxicity):
         p = np.array([[sc.toxicity_probability(name, s_, a) for a in cal.arms] for s_ in cal.strata])

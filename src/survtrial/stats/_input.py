@@ -172,7 +172,12 @@ def as_event(x: Any, role: str = "event", *, codes: Sequence[int] = (0, 1)) -> n
             raise InputError(
                 f"{_where(role, int(nan[0]))}: missing event indicator; use one of {list(codes)}"
             )
-    allowed = np.isin(a, np.asarray(codes))
+    if len(codes) <= 4:  # a few codes: one comparison each is several times faster than np.isin
+        allowed = np.zeros(a.shape, dtype=bool)
+        for c in codes:
+            allowed |= a == c
+    else:
+        allowed = np.isin(a, np.asarray(codes))
     if not allowed.all():
         i = int(np.flatnonzero(~allowed)[0])
         raise InputError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -15,6 +15,7 @@ from survtrial.errors import InputError, StatisticWarning
 from survtrial.stats._competing import prepare_competing
 from survtrial.stats._cuminc_ij import ij_std_err
 from survtrial.stats._gray import gray_score
+from survtrial.stats._input import as_flag
 from survtrial.stats._risksets import tabulate
 from survtrial.stats.km import product_limit
 
@@ -119,6 +120,7 @@ class CumulativeIncidenceResult(HtmlReprMixin):
     max_time: np.ndarray
     conf_level: float = 0.95
     std_err_ij: np.ndarray | None = None
+    _block_sizes: tuple[int, ...] | None = field(default=None, repr=False, compare=False)
 
     def _se(self, se: str) -> np.ndarray:
         if se == "cmprsk":
@@ -143,28 +145,60 @@ class CumulativeIncidenceResult(HtmlReprMixin):
         import pandas as pd
 
         tt = np.atleast_1d(np.asarray(times, dtype=float))
-        if tt.ndim != 1 or not np.isfinite(tt).all() or (tt < 0).any():
-            raise InputError(f"times={times!r}: give finite times >= 0")
-        arrays = [(name, arr) for name, arr in (("cif", self.cif), ("std_err", self.std_err),
-                                                ("std_err_ij", self.std_err_ij)) if arr is not None]
-        groups, causes, vals = [], [], {name: [] for name, _ in arrays}
-        for gi, glab in enumerate(self.groups):
-            for clab in self.causes:  # one block of rows per group and cause, built as one frame below
-                sel = np.flatnonzero((self.group == glab) & (self.cause == clab))
-                pos = np.searchsorted(self.time[sel], tt, side="right") - 1
-                for name, arr in arrays:
-                    v = np.where(pos >= 0, arr[sel][np.maximum(pos, 0)], 0.0)
-                    vals[name].append(np.where(tt > self.max_time[gi], np.nan, v))
-                groups += [glab] * tt.size
-                causes += [clab] * tt.size
+        vals = self.values_at(tt)
         blocks = len(self.groups) * len(self.causes)
-        frame = pd.DataFrame({"group": groups, "cause": causes,
+        groups = np.repeat(np.asarray(self.groups, dtype=object), len(self.causes) * tt.size)
+        causes = np.tile(np.repeat(np.asarray(self.causes, dtype=object), tt.size), len(self.groups))
+        frame = pd.DataFrame({"group": groups.tolist(), "cause": causes.tolist(),
                               "time": np.tile(tt, blocks),
-                              **{name: np.concatenate(v) for name, v in vals.items()}})
+                              **{name: v.ravel() for name, v in vals.items()}})
         lo, hi = _log_log_limits(frame["cif"].to_numpy(), frame["std_err"].to_numpy(),
                                  _level(self.conf_level if level is None else level))
         frame["lower"], frame["upper"] = lo, hi
         return frame
+
+    def values_at(self, times: Any, columns: Sequence[str] = ("cif", "std_err", "std_err_ij")) -> dict[str, np.ndarray]:
+        """The numbers of :meth:`at` as arrays, without a frame: ``{column: (groups, causes, times)}``
+        for each of ``columns`` (``cif``, ``std_err``, ``std_err_ij``; the last left out when the
+        result has no jackknife SE). Conventions as :meth:`at`.
+
+        Examples
+        --------
+        >>> res = cumulative_incidence([1, 2, 3, 4, 5, 6], [1, 2, 0, 1, 1, 0])
+        >>> res.values_at([4.5], columns=["cif"])["cif"].round(4).tolist()
+        [[[0.3889], [0.1667]]]
+        """
+        tt = np.atleast_1d(np.asarray(times, dtype=float))
+        if tt.ndim != 1 or not np.isfinite(tt).all() or (tt < 0).any():
+            raise InputError(f"times={times!r}: give finite times >= 0")
+        arrays = {"cif": self.cif, "std_err": self.std_err, "std_err_ij": self.std_err_ij}
+        unknown = [c for c in columns if c not in arrays]
+        if unknown:
+            raise InputError(f"columns: {unknown} are not cumulative-incidence columns; choose from {list(arrays)}")
+        wanted = [c for c in columns if arrays[c] is not None]
+        out = {c: np.empty((len(self.groups), len(self.causes), tt.size)) for c in wanted}
+        blocks = self._blocks()
+        for gi, glab in enumerate(self.groups):
+            beyond = tt > self.max_time[gi]
+            for ci, clab in enumerate(self.causes):
+                sel = blocks.get((gi, ci))
+                if sel is None:
+                    sel = np.flatnonzero((self.group == glab) & (self.cause == clab))
+                pos = np.searchsorted(self.time[sel], tt, side="right") - 1
+                for name in wanted:
+                    v = np.where(pos >= 0, arrays[name][sel][np.maximum(pos, 0)], 0.0)
+                    out[name][gi, ci] = np.where(beyond, np.nan, v)
+        return out
+
+    def _blocks(self) -> dict[tuple[int, int], slice]:
+        """Rows of each (group, cause) where they are one run, as :func:`cumulative_incidence` lays them
+        out (``_block_sizes``); empty otherwise (callers then select rows by label)."""
+        sizes = self._block_sizes
+        if sizes is None or len(sizes) != len(self.groups) * len(self.causes) or sum(sizes) != self.time.size:
+            return {}
+        ends = np.cumsum(sizes)
+        K = len(self.causes)
+        return {(b // K, b % K): slice(int(e - n), int(e)) for b, (n, e) in enumerate(zip(sizes, ends, strict=True))}
 
     def to_frame(self):
         """Columns ``group, cause, time, n_risk, n_event, cif, std_err, std_err_ij, lower, upper``."""
@@ -225,6 +259,7 @@ def cumulative_incidence(
     censor_code: Any = 0,
     weights: Any = None,
     conf_level: float = 0.95,
+    jackknife: bool = True,
 ) -> CumulativeIncidenceResult:
     """Aalen-Johansen cumulative incidence functions for competing risks, per group and cause.
 
@@ -249,6 +284,9 @@ def cumulative_incidence(
         Case (frequency) weights > 0: integer weights give the same result as repeated rows.
     conf_level : float
         Level of the pointwise limits in :meth:`CumulativeIncidenceResult.to_frame`.
+    jackknife : bool, default True
+        Also compute the infinitesimal-jackknife SE (``std_err_ij``); False leaves it None, for
+        callers that read only the estimate or the cmprsk SE (the other numbers do not change).
 
     Returns
     -------
@@ -285,7 +323,7 @@ def cumulative_incidence(
     level = _level(conf_level)
     K, G = labels.size, levels.size
     grid, n, d, cif, var, present = _aalen_johansen(t, codes, K, g, G, w)
-    ij = ij_std_err(t, codes, K, g, G, w)
+    ij = ij_std_err(t, codes, K, g, G, w) if as_flag(jackknife, "jackknife") else None
     cols = {k: [] for k in ("group", "cause", "time", "n_risk", "n_event", "cif", "se", "se_ij")}
     for gi in range(G):
         rows = np.flatnonzero(present[:, gi])
@@ -297,8 +335,10 @@ def cumulative_incidence(
             cols["n_event"].append(d[rows, gi, ci])
             cols["cif"].append(cif[rows, gi, ci])
             cols["se"].append(np.sqrt(var[rows, gi, ci]))
-            cols["se_ij"].append(ij[rows, gi, ci])
-    cat = {k: np.concatenate(v) for k, v in cols.items()}
+            if ij is not None:
+                cols["se_ij"].append(ij[rows, gi, ci])
+    cat = {k: np.concatenate(v) for k, v in cols.items() if k != "se_ij"}
+    cat["se_ij"] = np.concatenate(cols["se_ij"]) if ij is not None else None
     max_time = np.array([grid[np.flatnonzero(present[:, gi])[-1]] for gi in range(G)])
     return CumulativeIncidenceResult(
         groups=np.asarray(levels, dtype=object),
@@ -313,6 +353,7 @@ def cumulative_incidence(
         max_time=max_time,
         conf_level=level,
         std_err_ij=cat["se_ij"],
+        _block_sizes=tuple(int(np.count_nonzero(present[:, gi])) for gi in range(G) for _ in range(K)),
     )
 
 

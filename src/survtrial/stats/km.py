@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,10 @@ from survtrial.stats._kmcounts import curve_counts, split_by
 from survtrial.stats.timefix import merge_curves
 
 __all__ = ["KaplanMeierResult", "kaplan_meier", "product_limit"]
+
+#: Step-function columns of a landmark and their value at the origin (before the first time).
+_AT_STARTS = {"survival": 1.0, "std_err": 0.0, "lower": 1.0, "upper": 1.0, "cumhaz": 0.0, "std_chaz": 0.0}
+_AT_COLUMNS = ("n_risk", "n_event", "n_censor", *_AT_STARTS)
 
 if TYPE_CHECKING:  # pandas is imported lazily, only where a frame is built
     import pandas as pd
@@ -180,28 +185,53 @@ class KaplanMeierResult(HtmlReprMixin):
         import pandas as pd
 
         t = as_time(np.atleast_1d(np.asarray(times, dtype=object)), "times")
-        names = ("survival", "std_err", "lower", "upper", "cumhaz", "std_chaz")
-        starts = (1.0, 0.0, 1.0, 1.0, 0.0, 0.0)
+        cols = self.values_at(t)
         k, m = self.groups.size, t.size
-        cols = {name: np.empty(k * m) for name in ("n_risk", "n_event", "n_censor", *names)}
-        ts = np.unique(t)
-        prev = np.concatenate(([-np.inf], ts))[np.searchsorted(ts, t, side="left")]
+        codes = np.repeat(np.arange(k, dtype=np.int32), m)
+        group = pd.Categorical.from_codes(codes, categories=pd.Index(self.groups.astype(str)))
+        return pd.DataFrame({"group": group, "time": np.tile(t, k), **{c: v.ravel() for c, v in cols.items()}})
+
+    def values_at(self, times: Any, columns: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+        """The numbers of :meth:`survival_at` as arrays, without a frame: ``{column: (groups, times)}``.
+
+        ``columns`` picks some of ``n_risk, n_event, n_censor, survival, std_err, lower, upper,
+        cumhaz, std_chaz`` (default all); row ``i`` is group ``groups[i]``, column ``j`` is
+        ``times[j]``. The conventions are :meth:`survival_at`'s.
+
+        Examples
+        --------
+        >>> fit = kaplan_meier([6, 6, 6, 7, 10, 13, 16], [1, 1, 0, 1, 0, 1, 1])
+        >>> v = fit.values_at([5, 7], columns=["survival", "n_risk"])
+        >>> v["survival"].round(4).tolist(), v["n_risk"].tolist()
+        ([[1.0, 0.5357]], [[7.0, 4.0]])
+        """
+        t = as_time(np.atleast_1d(np.asarray(times, dtype=object)), "times")
+        wanted = _AT_COLUMNS if columns is None else tuple(columns)
+        unknown = [c for c in wanted if c not in _AT_COLUMNS]
+        if unknown:
+            raise InputError(f"columns: {unknown} are not landmark columns; choose from {list(_AT_COLUMNS)}")
+        k, m = self.groups.size, t.size
+        cols = {name: np.empty((k, m)) for name in wanted}
+        counted = [c for c in ("n_event", "n_censor") if c in cols]
+        if counted:
+            ts = np.unique(t)
+            prev = np.concatenate(([-np.inf], ts))[np.searchsorted(ts, t, side="left")]
         for i in range(k):
             r = self._rows(i)
             gt = self.time[r]
-            out = slice(i * m, (i + 1) * m)
             # row of the last time <= t; index 0 stands for the origin (S = 1, SE = 0)
             j = np.searchsorted(gt, t, side="right")
-            jp = np.searchsorted(gt, prev, side="right")
-            cols["n_risk"][out] = np.append(self.n_risk[r], 0.0)[np.searchsorted(gt, t, side="left")]
-            for name in ("n_event", "n_censor"):
+            if "n_risk" in cols:
+                cols["n_risk"][i] = np.append(self.n_risk[r], 0.0)[np.searchsorted(gt, t, side="left")]
+            if counted:
+                jp = np.searchsorted(gt, prev, side="right")
+            for name in counted:
                 cum = np.concatenate(([0.0], np.cumsum(getattr(self, name)[r])))
-                cols[name][out] = cum[j] - cum[jp]
-            for name, start in zip(names, starts, strict=True):
-                cols[name][out] = np.concatenate(([start], getattr(self, name)[r]))[j]
-        codes = np.repeat(np.arange(k, dtype=np.int32), m)
-        group = pd.Categorical.from_codes(codes, categories=pd.Index(self.groups.astype(str)))
-        return pd.DataFrame({"group": group, "time": np.tile(t, k), **cols})
+                cols[name][i] = cum[j] - cum[jp]
+            for name, start in _AT_STARTS.items():
+                if name in cols:
+                    cols[name][i] = np.concatenate(([start], getattr(self, name)[r]))[j]
+        return cols
 
     def quantile(
         self, q: Any = 0.5, *, conf_level: float | None = None, conf_type: str | None = None
@@ -225,29 +255,44 @@ class KaplanMeierResult(HtmlReprMixin):
         import pandas as pd
 
         qa = np.atleast_1d(np.asarray(q, dtype=np.float64))
+        est, lo, hi = self.quantile_values(qa, conf_level=conf_level, conf_type=conf_type)
+        k = self.groups.size
+        codes = np.repeat(np.arange(k, dtype=np.int32), qa.size)
+        return pd.DataFrame({"group": pd.Categorical.from_codes(codes, categories=pd.Index(self.groups.astype(str))),
+                             "q": np.tile(qa, k), "estimate": est.ravel(), "lower": lo.ravel(), "upper": hi.ravel()})
+
+    def quantile_values(
+        self, q: Any = 0.5, *, conf_level: float | None = None, conf_type: str | None = None, limits: bool = True
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """The numbers of :meth:`quantile` as arrays: ``(estimate, lower, upper)``, each of shape
+        (groups, len(q)); ``limits=False`` skips the limits (None), for callers reading only the
+        estimate. The rule is :meth:`quantile`'s.
+
+        Examples
+        --------
+        >>> fit = kaplan_meier([6, 6, 6, 7, 10, 13, 16], [1, 1, 0, 1, 0, 1, 1])
+        >>> est, _, _ = fit.quantile_values(0.5, limits=False)
+        >>> est.tolist()
+        [[13.0]]
+        """
+        qa = np.atleast_1d(np.asarray(q, dtype=np.float64))
         if qa.ndim != 1 or qa.size == 0 or np.isnan(qa).any() or (qa < 0).any() or (qa > 1).any():
             raise InputError(f"q: expected probabilities in [0, 1], got {q!r}")
-        level, ctype = check_conf(
-            self.conf_level if conf_level is None else conf_level, conf_type or self.conf_type
-        )
-        if level == self.conf_level and ctype == self.conf_type:
-            lower, upper = self.lower, self.upper
-        else:
-            lower, upper = confint(self.survival, self.std_err_log, level, ctype)
-        rows = []
-        for i, label in enumerate(self.groups):
-            r = self._rows(i)
-            args = (self.time[r],)
-            ev = self.n_event[r]
-            est = curve_quantiles(*args, self.survival[r], ev, qa)
-            lo = curve_quantiles(*args, lower[r], ev, qa)
-            hi = curve_quantiles(*args, upper[r], ev, qa)
-            rows.append(
-                pd.DataFrame({"group": str(label), "q": qa, "estimate": est, "lower": lo, "upper": hi})
+        curves = [self.survival]
+        if limits:
+            level, ctype = check_conf(
+                self.conf_level if conf_level is None else conf_level, conf_type or self.conf_type
             )
-        out = pd.concat(rows, ignore_index=True)
-        out["group"] = pd.Categorical(out["group"], categories=self.groups.astype(str))
-        return out
+            if level == self.conf_level and ctype == self.conf_type:
+                curves += [self.lower, self.upper]
+            else:
+                curves += list(confint(self.survival, self.std_err_log, level, ctype))
+        out = [np.empty((self.groups.size, qa.size)) for _ in curves]
+        for i in range(self.groups.size):
+            r = self._rows(i)
+            for o, curve in zip(out, curves, strict=True):
+                o[i] = curve_quantiles(self.time[r], curve[r], self.n_event[r], qa)
+        return out[0], (out[1] if limits else None), (out[2] if limits else None)
 
     def median(self, *, conf_level: float | None = None, conf_type: str | None = None) -> pd.DataFrame:
         """Median survival with limits: ``quantile(0.5)``; see :meth:`quantile` for R's rule."""

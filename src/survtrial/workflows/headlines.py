@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from survtrial.analysis._frames import combined_key
 from survtrial.analysis.endpoint import EndpointAnalysis
 from survtrial.analysis.trial import TrialAnalysis
 from survtrial.stats.cox import cox_ph
@@ -52,8 +51,16 @@ class TwinData:
         return a.primary if name == self.twin.primary_endpoint else a.secondary.get(name)
 
     def _strata_key(self) -> np.ndarray | None:
+        """The analysis' stratum label of each row (columns joined by '/', as ``combined_key``)."""
         if "strata" not in self._cache:
-            self._cache["strata"] = combined_key(self.frame, list(self.twin.analysis.strata))
+            columns = list(self.twin.analysis.strata)
+            key = None
+            if columns:
+                key = self.column(columns[0])
+                for c in columns[1:]:
+                    key = np.char.add(np.char.add(key.astype(str), "/"), self.column(c).astype(str))
+                key = key.astype(str)
+            self._cache["strata"] = key
         return self._cache["strata"]
 
     def logrank(self) -> LogRankResult:
@@ -63,7 +70,7 @@ class TwinData:
             return ep.logrank
         if "logrank" not in self._cache:
             spec = self.twin.endpoints[self.twin.primary_endpoint]
-            self._cache["logrank"] = logrank_test(spec.time, spec.event, "arm", data=self.frame,
+            self._cache["logrank"] = logrank_test(self.column(spec.time), self.column(spec.event), self.column("arm"),
                                                   strata=self._strata_key(), reference=self.twin.arms.control)
         return self._cache["logrank"]
 
@@ -73,8 +80,8 @@ class TwinData:
         if ep is not None:
             return float(ep.events.sum())
         spec = self.twin.endpoints[self.twin.primary_endpoint]
-        arms = self.frame["arm"].astype(str).isin([self.twin.arms.control, self.twin.arms.experimental])
-        return float(self.frame.loc[arms.to_numpy(), spec.event].sum())
+        arms = np.isin(self.column("arm"), [self.twin.arms.control, self.twin.arms.experimental])
+        return float(np.nansum(self.column(spec.event)[arms]))
 
     def hazard_ratio(self, name: str) -> tuple[float, float, float]:
         """(HR, lower, upper) of an endpoint from its Cox model (fitted here, as the endpoint analysis
@@ -85,10 +92,16 @@ class TwinData:
         key = ("hr", name)
         if key not in self._cache:
             spec, (ref, exp) = self.twin.endpoints[name], (self.twin.arms.control, self.twin.arms.experimental)
-            f = self.frame
-            arm = pd.Categorical(f["arm"].astype(str), categories=[ref, exp])
-            cox = cox_ph(f[spec.time].to_numpy(), f[spec.event].to_numpy(), pd.DataFrame({"arm": arm}),
-                         strata=self._strata_key(), reference={"arm": ref})
+            arm = self.column("arm")
+            if np.isin(arm, [ref, exp]).all():  # the treatment-coded column itself: arm[T.exp]
+                covariates: Any = (arm == exp).astype(np.float64)
+                names: list[str] | None = [f"arm[T.{exp}]"]
+                reference = None
+            else:
+                covariates = pd.DataFrame({"arm": pd.Categorical(arm, categories=[ref, exp])})
+                names, reference = None, {"arm": ref}
+            cox = cox_ph(self.column(spec.time), self.column(spec.event), covariates, names=names,
+                         strata=self._strata_key(), reference=reference)
             ci = cox.confidence_interval()
             self._cache[key] = (float(cox.hazard_ratio[0]), float(ci.low[0]), float(ci.high[0]))
         return self._cache[key]
@@ -112,12 +125,18 @@ class TwinData:
         return self._cache[key]
 
     def column(self, name: str) -> np.ndarray:
-        """A column of the frame as a numpy array (labels as str), converted once."""
+        """A column of the frame as a numpy array (labels as numpy str), converted once."""
         key = ("column", name)
         if key not in self._cache:
             c = self.frame[name]
-            numeric = pd.api.types.is_numeric_dtype(c) and not pd.api.types.is_bool_dtype(c)
-            self._cache[key] = c.to_numpy() if numeric else c.astype(str).to_numpy()
+            if isinstance(c.dtype, pd.CategoricalDtype) and (c.cat.codes.to_numpy() >= 0).all():
+                labels = np.asarray(c.cat.categories.astype(str), dtype=str)  # the labels once, not per row
+                value = labels[c.cat.codes.to_numpy()]
+            elif pd.api.types.is_numeric_dtype(c) and not pd.api.types.is_bool_dtype(c):
+                value = c.to_numpy()
+            else:
+                value = np.asarray(c.astype(str).to_numpy(), dtype=str)
+            self._cache[key] = value
         return self._cache[key]
 
     def landmarks(self, name: str, stratum: str | None) -> dict[tuple[str, float], tuple[float, float, float]]:
@@ -134,14 +153,19 @@ class TwinData:
                 lm = ep.landmarks[ep.landmarks["stratum"] == ("all" if stratum is None else stratum)]
                 if not set(times) <= set(lm["time"]):
                     lm = None
-            if lm is None:
-                km = self.km(name, stratum)
-                lm = None if km is None else km.survival_at(times).rename(columns={"group": "arm"})
             out: dict[tuple[str, float], tuple[float, float, float]] = {}
             if lm is not None:
                 cols = [lm[c].to_numpy() for c in ("arm", "time", "survival", "std_err", "n_risk")]
                 for arm, t, s, se, n in zip(*cols, strict=True):
                     out[(str(arm), float(t))] = (float(s), float(se), float(n))
+            else:
+                km = self.km(name, stratum)
+                if km is not None:  # the numbers of km.survival_at(times), without its frame
+                    v = km.values_at(times, columns=("survival", "std_err", "n_risk"))
+                    for i, arm in enumerate(km.groups):
+                        for j, t in enumerate(times):
+                            out[(str(arm), float(t))] = (float(v["survival"][i, j]), float(v["std_err"][i, j]),
+                                                         float(v["n_risk"][i, j]))
             self._cache[key] = out
         return self._cache[key]
 
@@ -188,8 +212,8 @@ def rmst_difference(h: Headline, d: TwinData) -> float:
         from survtrial.stats.rmst import restricted_mean_survival_time
 
         spec = d.twin.endpoints[name]
-        diff = float(restricted_mean_survival_time(spec.time, spec.event, "arm", data=d.frame, tau=tau,
-                                                   reference=d.twin.arms.control).difference)
+        diff = float(restricted_mean_survival_time(d.column(spec.time), d.column(spec.event), d.column("arm"),
+                                                   tau=tau, reference=d.twin.arms.control).difference)
     return diff * _PER_YEAR[h.unit]
 
 
@@ -209,13 +233,18 @@ def cumulative_incidence(h: Headline, d: TwinData) -> float:
             codes = np.zeros(types.size, dtype=np.int64)
             for k, c in enumerate(causes, start=1):
                 codes[types == c] = k
-            tab = aalen_johansen(d.column(spec.time).astype(float), codes, d.column("arm"),
-                                 causes=dict(enumerate(causes, start=1))).at([h.at]) if causes else None
+            cif = {}  # empty: no event of any cause in the trial
+            if causes:  # the estimates only: the analysis's SEs are not read here
+                res = aalen_johansen(d.column(spec.time).astype(float), codes, d.column("arm"),
+                                     causes=dict(enumerate(causes, start=1)), jackknife=False)
+                v = res.values_at([h.at], columns=["cif"])["cif"]
+                cif = {(str(g), str(c)): float(v[i, j, 0]) for i, g in enumerate(res.groups)
+                       for j, c in enumerate(res.causes)}
+            d._cache[key] = cif
         else:
             tab = comp.landmarks.rename(columns={"arm": "group"})
             tab = tab[tab["time"] == h.at] if (tab["time"] == h.at).any() else comp.cuminc.at([h.at])
-        d._cache[key] = {} if tab is None else {  # None: no event of any cause in the trial
-            (str(r.group), str(r.cause)): float(r.cif) for r in tab.itertuples(index=False)}
+            d._cache[key] = {(str(r.group), str(r.cause)): float(r.cif) for r in tab.itertuples(index=False)}
     cif = d._cache[key]
     return sum(100 * cif.get((h.arm, c), 0.0) for c in h.causes)
 
@@ -224,15 +253,15 @@ def toxicity_rate(h: Headline, d: TwinData) -> float:
     """Percent of the arm's patients with the toxicity column true (NaN when the data lack the column)."""
     if h.column not in d.frame.columns:
         return np.nan
-    in_arm = d.frame["arm"].to_numpy() == h.arm
+    in_arm = d.column("arm") == h.arm
     return 100 * float(np.mean(d.frame[h.column].to_numpy()[in_arm]))
 
 
 def median_follow_up(h: Headline, d: TwinData) -> float:
     """Median follow-up by the reverse Kaplan-Meier method (censoring as the event) of the endpoint."""
     spec = d.twin.endpoints[d.twin.endpoint_of(h)]
-    rev = kaplan_meier(d.frame[spec.time], 1 - d.frame[spec.event])
-    return float(rev.median()["estimate"].iloc[0])
+    rev = kaplan_meier(d.column(spec.time), 1 - d.column(spec.event))
+    return float(rev.quantile_values(0.5, limits=False)[0][0, 0])
 
 
 def median_survival(h: Headline, d: TwinData) -> float:
@@ -240,8 +269,9 @@ def median_survival(h: Headline, d: TwinData) -> float:
     name = d.twin.endpoint_of(h)
     key = ("median", name)
     if key not in d._cache:
-        med = d.km(name, None).median()
-        d._cache[key] = dict(zip(med["group"].astype(str), med["estimate"].astype(float), strict=True))
+        km = d.km(name, None)
+        est = km.quantile_values(0.5, limits=False)[0][:, 0]
+        d._cache[key] = {str(g): float(v) for g, v in zip(km.groups, est, strict=True)}
     return d._cache[key].get(h.arm, np.nan)
 
 

@@ -232,11 +232,11 @@ def _replicate_range(args: tuple) -> tuple[list[dict[str, float]], np.ndarray | 
             out.update({f"interim_{k}": v for k, v in _interim(data.events(), z, twin.interim_analysis).items()})
         rows.append(out)
         if curves is not None:
-            arm = frame["arm"].to_numpy()
-            t, e = frame[ep.time].to_numpy(dtype=float), frame[ep.event].to_numpy()
+            arm = data.column("arm")
+            t, e = data.column(ep.time).astype(float), data.column(ep.event)
             for a, name in enumerate(arms):
                 mine = arm == name
-                curves[q, a] = kaplan_meier(t[mine], e[mine]).survival_at(CURVE_GRID)["survival"].to_numpy()
+                curves[q, a] = kaplan_meier(t[mine], e[mine]).values_at(CURVE_GRID, columns=["survival"])["survival"][0]
     return rows, curves
 
 
