@@ -34,7 +34,6 @@ def reproduce(
     from rich.table import Table
 
     from survtrial._limits import check_count, check_memory, check_workers
-    from survtrial.workflows.reproduce import reproduce as run
     from survtrial.workflows.twin_spec import load_twin
 
     con = Console()
@@ -48,6 +47,7 @@ def reproduce(
         default_out = out is None
         out = out if out is not None else Path("survtrial-out") / tw.name
         check_output_dir(out, overwrite=overwrite, parents=default_out, names=OUTPUT_NAMES)
+        from survtrial.workflows.reproduce import reproduce as run  # after the checks: a refusal is quick
         if replicates > 1:
             with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                           TimeRemainingColumn(), console=con, transient=True) as bar:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
@@ -21,7 +23,7 @@ from survtrial.report._provenance import (
     provenance_text,
     scenario_hash,
 )
-from survtrial.report._style import figure_svg_png
+from survtrial.report._render import render_figures
 from survtrial.report._svg import inline_svg
 from survtrial.report._tables import NumberFormat, table_cells, table_html, to_pandas
 
@@ -76,8 +78,24 @@ class _Section:
     title: str | None
     anchor: str
     page_break: bool
-    parts: list[str]
+    parts: list[Any]  # HTML strings and figure slots (str() gives their HTML once drawn)
     landscape: bool = False
+
+
+class _FigureSlot:
+    """A numbered figure's place in the page and in the RTF/Word items, filled once it is drawn."""
+
+    __slots__ = ("caption", "html", "n", "section", "source", "stem", "tlf")
+
+    def __init__(self, source: Any, stem: str, n: int, caption: str, section: _Section) -> None:
+        self.source, self.stem, self.n, self.caption, self.section = source, stem, n, caption, section
+        self.html: str | None = None
+        self.tlf: TlfFigure | None = None
+
+    def __str__(self) -> str:
+        if self.html is None:
+            raise InputError(f"figure {self.stem!r} is read before it is drawn (inside figure_batch())")
+        return self.html
 
 
 class Report:
@@ -126,6 +144,9 @@ class Report:
         self._n_figures = 0
         self._n_tables = 0
         self._tlf_items: list[Any] = []  # tables (cells as shown) and figures (PNG) for RTF/Word
+        self._figure_names: set[str] = set()
+        self._batch: list[_FigureSlot] | None = None  # figures added inside figure_batch(), not yet drawn
+        self._batch_processes: int | None = None
 
     def __repr__(self) -> str:
         n = sum(1 for s in self._sections if s.title is not None)
@@ -204,33 +225,69 @@ class Report:
     def add_figure(self, fig: Any, caption: str, *, name: str) -> Report:
         """A numbered figure: inline SVG in the page, ``figures/<name>.png`` and ``.svg`` on write.
 
-        The figure is rendered now (later changes to ``fig`` do not show); its SVG root gets
-        ``id="figure-<name>"``.
+        ``fig``: a matplotlib Figure, or a function without arguments returning one. The figure is
+        drawn now (later changes to ``fig`` do not show), or, inside :meth:`figure_batch`, when the
+        batch ends; its SVG root gets ``id="figure-<name>"``.
         """
         stem = _safe_name(name, "add_figure name", "")
-        if f"figures/{stem}.svg" in self._files:
+        if stem in self._figure_names:
             raise InputError(f"add_figure name {name!r}: already used by another figure")
-        if not hasattr(fig, "savefig"):
+        if not (hasattr(fig, "savefig") or callable(fig)):
             raise InputError(f"add_figure: expected a matplotlib Figure, got {type(fig).__name__}")
-        svg, self._files[f"figures/{stem}.png"] = figure_svg_png(fig)  # the layout solved once, for both
-        self._files[f"figures/{stem}.svg"] = svg
+        self._figure_names.add(stem)
         self._n_figures += 1
-        n = self._n_figures
-        self._tlf_items.append(TlfFigure(f"Figure {n}. {caption}", self._files[f"figures/{stem}.png"],
-                                         height_inches=6.5 * fig.get_figheight() / fig.get_figwidth()))
-        body = inline_svg(svg, element_id=f"figure-{stem}", label=f"Figure {n}. {caption}")
-        links = (
-            f' <span class="downloads">[<a href="figures/{stem}.png">PNG</a> '
-            f'<a href="figures/{stem}.svg">SVG</a>]</span>'
-        )
-        # Figures wider than a portrait text block (e.g. forest plots) print on a landscape page.
-        wide = " wide" if fig.get_figwidth() > WIDE_FIGURE_INCHES else ""
-        self._current.landscape |= bool(wide)
-        self._current.parts.append(
-            f'<figure class="report-figure{wide}">{body}<figcaption><span class="label">Figure {n}.</span> '
-            f"{escape(str(caption))}{links}</figcaption></figure>"
-        )
+        slot = _FigureSlot(fig, stem, self._n_figures, str(caption), self._current)
+        self._current.parts.append(slot)
+        self._tlf_items.append(slot)
+        if self._batch is not None:
+            self._batch.append(slot)
+        else:
+            self._place([slot], render_figures([fig], processes=1))
         return self
+
+    @contextmanager
+    def figure_batch(self, processes: int | None = None) -> Iterator[Report]:
+        """Figures added inside are drawn together when the block ends, on ``processes`` processes
+        (default two on Linux with two cores, else one; see :mod:`survtrial.report._render`).
+
+        The report is the same byte for byte as with the figures drawn one by one; a figure given as a
+        function is also built in the batch. Do not change a figure after adding it in a batch.
+        """
+        if self._batch is not None:  # nested: the outer batch draws them
+            yield self
+            return
+        self._batch, self._batch_processes = [], processes
+        try:
+            yield self
+        finally:
+            pending, self._batch = self._batch, None
+            if pending and sys.exc_info()[0] is None:
+                self._place(pending, render_figures([slot.source for slot in pending], processes=processes))
+
+    def _place(self, slots: Sequence[_FigureSlot], drawn: Sequence[tuple[bytes, bytes, float, float]]) -> None:
+        """Put drawn figures where their slots stand: the page, the files, the RTF/Word items."""
+        for slot, (svg, png, width, height) in zip(slots, drawn, strict=True):
+            stem, n, caption = slot.stem, slot.n, slot.caption
+            self._files[f"figures/{stem}.png"] = png
+            self._files[f"figures/{stem}.svg"] = svg
+            slot.tlf = TlfFigure(f"Figure {n}. {caption}", png, height_inches=6.5 * height / width)
+            body = inline_svg(svg, element_id=f"figure-{stem}", label=f"Figure {n}. {caption}")
+            links = (
+                f' <span class="downloads">[<a href="figures/{stem}.png">PNG</a> '
+                f'<a href="figures/{stem}.svg">SVG</a>]</span>'
+            )
+            # Figures wider than a portrait text block (e.g. forest plots) print on a landscape page.
+            wide = " wide" if width > WIDE_FIGURE_INCHES else ""
+            slot.section.landscape |= bool(wide)
+            slot.html = (
+                f'<figure class="report-figure{wide}">{body}<figcaption><span class="label">Figure {n}.</span> '
+                f"{escape(caption)}{links}</figcaption></figure>"
+            )
+            slot.source = None  # the figure is no longer needed
+
+    def _drawn(self) -> None:
+        if self._batch:
+            raise InputError("the report is read inside figure_batch(): its figures are drawn when the batch ends")
 
     def _provenance_html(self) -> str:
         rows = []
@@ -245,12 +302,13 @@ class Report:
         toc = "".join(
             f'<li><a href="#{s.anchor}">{escape(s.title or "")}</a></li>' for s in sections
         ) + '<li><a href="#provenance">Provenance</a></li>'
-        parts = ["".join(self._sections[0].parts)]
+        self._drawn()
+        parts = ["".join(map(str, self._sections[0].parts))]
         for i, s in enumerate(sections, start=1):
             cls = "report-section" + (" page-break" if s.page_break else "") + (" landscape" if s.landscape else "")
             parts.append(
                 f'<section class="{cls}" id="{s.anchor}"><h2>{i}. {escape(s.title or "")}</h2>'
-                f'{"".join(s.parts)}</section>'
+                f'{"".join(map(str, s.parts))}</section>'
             )
         parts.append(
             '<section class="report-section page-break" id="provenance"><h2>Provenance</h2>'
@@ -288,7 +346,9 @@ class Report:
         and a source line (survtrial version and the time the report was generated)."""
         source = (f"Source: survtrial {self.provenance.get('survtrial', '')}, generated "
                   f"{self.provenance.get('generated', '')}")
-        return Tlf(self.title, str(population), tuple(self._tlf_items), tuple(map(str, footnotes)), source)
+        self._drawn()
+        items = tuple(x.tlf if isinstance(x, _FigureSlot) else x for x in self._tlf_items)
+        return Tlf(self.title, str(population), items, tuple(map(str, footnotes)), source)
 
     def to_rtf(self, path: str | os.PathLike[str], population: str, footnotes: Sequence[str] = (), *,
                overwrite: bool = False) -> Path:
@@ -311,6 +371,7 @@ class Report:
         name -> function writing it, e.g. the RTF copy of the tables) is written into the same directory.
         """
         html_file = _safe_name(html_name, "write html_name", ".html")
+        self._drawn()
 
         def fill(tmp: Path) -> None:
             for rel, data in self._files.items():

@@ -8,7 +8,8 @@ experimental arm).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -88,6 +89,12 @@ def trial_figures(analysis: TrialAnalysis, *, time_label: str | None = None) -> 
     plot, and the arm effect over time. The time axis says the analysis' unit; an arm has one
     colour in every figure (:func:`~survtrial.report._style.arm_colors`: reference blue,
     experimental vermillion)."""
+    return {name: build() for name, build in figure_builders(analysis, time_label=time_label).items()}
+
+
+def figure_builders(analysis: TrialAnalysis, *, time_label: str | None = None) -> dict[str, Callable[[], Any]]:
+    """:func:`trial_figures` as functions building each figure, by name (a report draws them in a
+    :meth:`~survtrial.report.html.Report.figure_batch`, and builds only those it shows)."""
     time_label = time_label or time_axis_label(analysis.time_unit)
     p = analysis.primary
     ref, exp = analysis.reference, analysis.experimental
@@ -95,33 +102,34 @@ def trial_figures(analysis: TrialAnalysis, *, time_label: str | None = None) -> 
     e = _stem(p.name)
     ylabel = _probability_label(p.endpoint)
     km = _arm_order(p.km.to_frame(), ref, exp)
-    figs: dict[str, Any] = {f"km_{e}": km_plot(km, xlabel=time_label, ylabel=ylabel, colors=colors)}
+    figs: dict[str, Callable[[], Any]] = {f"km_{e}": partial(km_plot, km, xlabel=time_label, ylabel=ylabel,
+                                                             colors=colors)}
     if p.km_by_stratum:
         frames = {level: _arm_order(k.to_frame(), ref, exp) for level, k in p.km_by_stratum.items()}
         ylim = _shared_ylim(list(frames.values()))
         right = max(float(f["time"].max()) for f in frames.values())
         for level, frame in frames.items():
-            figs[f"km_{e}_{level}"] = km_plot(frame, xlabel=time_label, ylabel=ylabel, ylim=ylim, xmax=right,
+            figs[f"km_{e}_{level}"] = partial(km_plot, frame, xlabel=time_label, ylabel=ylabel, ylim=ylim, xmax=right,
                                               title=f"{humanize(p.strata[0])} = {level}", colors=colors)
     for name, ep in analysis.secondary.items():
-        figs[f"km_{_stem(name)}"] = km_plot(_arm_order(ep.km.to_frame(), ref, exp), xlabel=time_label,
+        figs[f"km_{_stem(name)}"] = partial(km_plot, _arm_order(ep.km.to_frame(), ref, exp), xlabel=time_label,
                                             ylabel=_probability_label(name), colors=colors)
     if analysis.competing is not None:
         cif = analysis.competing.cuminc.to_frame()
         cif["group"] = pd.Categorical(cif["group"].astype(str), categories=[ref, exp])
         cif = cif.sort_values(["group", "cause", "time"], kind="stable")
         causes = list(pd.unique(analysis.competing.landmarks["cause"]))
-        figs["cumulative_incidence"] = cumulative_incidence_panels(
-            cif, at_risk=km, causes=causes, titles={c: humanize(c) for c in causes}, colors=colors,
-            xlabel=time_label, xmax=float(km["time"].max()))
+        figs["cumulative_incidence"] = partial(
+            cumulative_incidence_panels, cif, at_risk=km, causes=causes, titles={c: humanize(c) for c in causes},
+            colors=colors, xlabel=time_label, xmax=float(km["time"].max()))
     if analysis.subgroups is not None:
-        figs["forest"] = forest_plot(_subgroup_display(analysis.subgroups),
-                                     favours=(f"Favours {exp}", f"Favours {ref}"),
-                                     xlabel=f"Hazard ratio, {exp} vs {ref} (log scale)")
+        figs["forest"] = partial(forest_plot, _subgroup_display(analysis.subgroups),
+                                 favours=(f"Favours {exp}", f"Favours {ref}"),
+                                 xlabel=f"Hazard ratio, {exp} vs {ref} (log scale)")
     if analysis.nph is not None:
-        figs[f"schoenfeld_{e}"] = schoenfeld_plot(analysis.nph.ph_test, piecewise=analysis.nph.piecewise,
-                                                  cox_log_hr=float(p.cox.coef[0]), xlabel=time_label,
-                                                  ylabel=f"Hazard ratio {exp} vs {ref} (log scale)")
+        figs[f"schoenfeld_{e}"] = partial(schoenfeld_plot, analysis.nph.ph_test, piecewise=analysis.nph.piecewise,
+                                          cox_log_hr=float(p.cox.coef[0]), xlabel=time_label,
+                                          ylabel=f"Hazard ratio {exp} vs {ref} (log scale)")
     return figs
 
 
@@ -158,6 +166,12 @@ def add_trial_sections(
     (default: :func:`trial_conventions`). Tables are shown as a reader reads them
     (:mod:`survtrial.report.display`); their CSV files hold the analysis' frames at full precision.
     """
+    with report.figure_batch():  # the figures are drawn together, on two processes where possible
+        return _add_trial_sections(report, analysis, time_label=time_label, conventions=conventions)
+
+
+def _add_trial_sections(report: Report, analysis: TrialAnalysis, *, time_label: str | None,
+                        conventions: Sequence[str] | None) -> Report:
     p = analysis.primary
     ref, exp = analysis.reference, analysis.experimental
     e = _stem(p.name)
@@ -169,7 +183,7 @@ def add_trial_sections(
     time_label = time_label or time_axis_label(analysis.time_unit)
     hr, lo, hi = p.hazard_ratio
     strat = f"stratified by {', '.join(words(s) for s in p.strata)}" if p.strata else "unstratified"
-    figs = trial_figures(analysis, time_label=time_label)
+    figs = figure_builders(analysis, time_label=time_label)
     report.add_section("Subject flow")
     report.add_table(display.flow_table(analysis.flow), "Subjects per arm: randomized, analysed, events by type, "
                      "censored", csv_name="subject_flow", data=analysis.flow)
