@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import optimize
 
 from survtrial._repr import HtmlReprMixin
 from survtrial.errors import InputError
@@ -228,6 +227,8 @@ def solve_accrual_from_at_risk(
     if np.linalg.matrix_rank(a_w) < lo.size:
         raise InputError(f"{lo.size} accrual pieces but the numbers at risk determine fewer: use fewer breaks "
                          f"(default: one piece per published year)")
+    from scipy import optimize  # here: a calibration read from the cache needs no solver
+
     sol = optimize.lsq_linear(a_w, b_w, bounds=(0.0, np.inf), method="bvls", tol=1e-15)
     rate = sol.x
     if abs(rate @ (hi - lo) - total) > 1e-6 * max(total, 1.0):

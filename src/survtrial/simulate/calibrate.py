@@ -224,15 +224,23 @@ def calibrate_scenario(sc: Scenario) -> CalibratedScenario:
     Order: the free ``parameters`` (if any) from the ``curve_targets`` (each trial of parameter
     values recomputes the landmark-calibrated hazards, the accrual solved from numbers at risk and
     the cut); then event-type shares, post-relapse death rates. Errors are InputError naming the
-    scenario key whose target cannot be met. Results are cached by the scenario's digest.
+    scenario key whose target cannot be met. Results are cached by the scenario's digest, in the
+    process and on disk (:mod:`survtrial.simulate._calibration_cache`: a new process reads the
+    solution instead of solving again; the code's and numpy's/scipy's versions are part of the key).
     """
-    cached = _CACHE.get(sc.digest)
+    from survtrial.simulate import _calibration_cache
+
+    digest = sc.digest
+    cached = _CACHE.get(digest)
     if cached is not None:
         return cached
-    out = _calibrate(sc)
+    out = _calibration_cache.load(digest, sc.name)
+    if out is None:
+        out = _calibrate(sc)
+        _calibration_cache.store(digest, out)
     if len(_CACHE) >= 64:
         _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[sc.digest] = out
+    _CACHE[digest] = out
     return out
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize
 
 __all__ = ["cox_limit", "cumulative_hazard", "restricted_mean", "survival"]
 
@@ -83,4 +82,6 @@ def cox_limit(
         hi *= 2
         if hi > 60:
             return np.inf
+    from scipy import optimize  # here: scipy.optimize is slow to import and most readers never solve
+
     return float(optimize.brentq(score, lo, hi, xtol=1e-13, rtol=1e-13))
