@@ -124,10 +124,10 @@ def maxcombo_p_value(
 
     ``"less"``: statistic min(z), p = P(min Z <= statistic); ``"greater"``: max(z), P(max Z >=
     statistic); ``"two-sided"``: max |z|, P(max |Z| >= statistic); Z ~ N(0, correlation). The
-    probability outside the box is integrated by Genz's method on scrambled Sobol points, split
-    by the first z to leave the box so that a small p-value keeps its relative precision
+    probability outside the box is integrated by Genz's method on randomly shifted lattice points,
+    split by the first z to leave the box so that a small p-value keeps its relative precision
     (:func:`survtrial.stats._mvnormal.outside_probability`); the error is the sum of the terms'
-    3 standard errors over 16 independent scramblings.
+    3 standard errors over 16 independent random shifts.
 
     Examples
     --------
@@ -275,8 +275,8 @@ def maxcombo_test(
         ``"less"`` (experimental arm better: small p when the z's are very negative) is simtrial's
         ``maxcombo`` p-value.
     rng : int or numpy Generator, default 0
-        Seed of the Sobol scrambling of the integration: a fixed seed gives the same p-value at
-        every call.
+        Seed of the random shifts of the integration's lattice: a fixed seed gives the same p-value
+        at every call.
     abs_tol, rel_tol : float
         The integration stops when its error bound is at most ``max(abs_tol, rel_tol * p)``.
 
@@ -298,8 +298,9 @@ def maxcombo_test(
     that a small p keeps its relative precision (one minus the box probability loses the rare
     region where a z leaves the box); each term is integrated by Genz's method: separation of
     variables after a Cholesky
-    factorisation with prioritised variables (Genz & Bretz 2002), averaged over 16 independently
-    scrambled Sobol sequences (randomized quasi-Monte-Carlo), each extended until the error bound
+    factorisation with prioritised variables (Genz & Bretz 2002), averaged over 16 randomly shifted
+    Richtmyer lattice sequences (randomized quasi-Monte-Carlo, as Genz's MVNDST), each extended until
+    the error bound
     (3 standard errors of the mean over the 16 sequences; ``p_value_error`` is their sum over the
     terms) is at most ``max(abs_tol / terms, rel_tol * term)``, or 2^20 (about a million) integrand evaluations in all,
     whichever comes first; the error reached is what ``p_value_error`` reports. The default
