@@ -115,28 +115,38 @@ def test_a_child_that_dies_leaves_its_figures_to_the_parent():
     assert [d[:2] for d in out] == [figure_svg_png(_line(n)) for n in range(5)]
 
 
-def _report(batch: bool, processes: int | None = None) -> Report:
+def _report(batch: bool, processes: int | None = None, prefetch: bool = False) -> Report:
     r = Report("Batch", provenance={"seed": 1, "generated": "fixed"})
+    line0 = _line(0)
+
+    def forest():
+        return forest_plot(forest_frame())
+
+    def unused():
+        return _line(9)
 
     def body() -> None:
         r.add_section("One", text="first")
-        r.add_figure(_line(0), "a line", name="line0")
+        r.add_figure(line0, "a line", name="line0")
         r.add_table(pd.DataFrame({"x": [1.5, 2.5]}), "tab", csv_name="tab")
         r.add_section("Two")
-        r.add_figure(lambda: forest_plot(forest_frame()), "forest", name="forest")
+        r.add_figure(forest, "forest", name="forest")
         r.add_figure(_km, "km", name="km")
 
     if batch:
-        with r.figure_batch(processes=processes):
+        # prefetched: two of the figures (and one never added); the third is drawn when the batch ends
+        with r.figure_batch(processes=processes, prefetch=[forest, unused, line0] if prefetch else ()):
             body()
     else:
         body()
     return r
 
 
-@pytest.mark.parametrize("processes", [1, 2])
-def test_a_batch_report_equals_the_report_drawn_figure_by_figure(processes, tmp_path):
-    plain, batch = _report(False), _report(True, processes)
+@pytest.mark.parametrize(("processes", "prefetch"), [(1, False), (2, False), (1, True), (2, True)])
+def test_a_batch_report_equals_the_report_drawn_figure_by_figure(processes, prefetch, tmp_path):
+    before = _children()
+    plain, batch = _report(False), _report(True, processes, prefetch)
+    assert _children() == before
     assert batch._files == plain._files
     drop_time = re.compile(r"\d{4}-\d\d-\d\dT[\d:+.]+")
     assert drop_time.sub("", batch.render()) == drop_time.sub("", plain.render())
@@ -193,3 +203,15 @@ def test_no_fork_while_other_threads_run(monkeypatch):
     finally:
         stop.set()
         worker.join()
+
+
+def test_a_failing_batch_stops_its_prefetching_child():
+    before = _children()
+    r = Report("Batch", provenance={})
+    slow = [lambda n=n: _line(n) for n in range(8)]
+    with pytest.raises(RuntimeError, match="stop"), r.figure_batch(processes=2, prefetch=slow):
+        r.add_section("S")
+        r.add_figure(slow[0], "a", name="a")
+        raise RuntimeError("stop")
+    assert _children() == before
+    assert r._files == {}

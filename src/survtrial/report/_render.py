@@ -34,7 +34,7 @@ from matplotlib.figure import Figure
 
 from survtrial.report._style import figure_svg_png
 
-__all__ = ["Drawn", "default_processes", "render_figures"]
+__all__ = ["Drawing", "Drawn", "default_processes", "render_figures"]
 
 Drawn = tuple[bytes, bytes, float, float]  # svg, png, width and height in inches
 FigureSource = Figure | Callable[[], Figure]
@@ -57,11 +57,95 @@ def _draw(source: FigureSource) -> Drawn:
 
 def render_figures(sources: Sequence[FigureSource], processes: int | None = None) -> list[Drawn]:
     """``(svg, png, width, height)`` for each figure (or function building one), in order."""
-    sources = list(sources)
-    procs = default_processes() if processes is None else int(processes)
-    if procs < 2 or len(sources) < 2 or not hasattr(os, "fork") or _other_threads():
-        return [_draw(s) for s in sources]
-    return _render_forked(sources)
+    return Drawing(sources, processes).result()
+
+
+class Drawing:
+    """Figures being drawn: started at once (the child of a fork begins with them while this
+    process goes on with other work), collected by :meth:`result` (this process then draws what
+    is left), or abandoned by :meth:`cancel`."""
+
+    def __init__(self, sources: Sequence[FigureSource], processes: int | None = None) -> None:
+        self.sources = list(sources)
+        procs = default_processes() if processes is None else int(processes)
+        self._pid = 0
+        self._done: list[Drawn] | None = None
+        if procs < 2 or len(self.sources) < 2 or not hasattr(os, "fork") or _other_threads():
+            return
+        self._start()
+
+    def _start(self) -> None:
+        import multiprocessing
+
+        # Backends are imported before the fork: the child then needs no import (and no import lock).
+        import matplotlib.backends.backend_agg
+        import matplotlib.backends.backend_svg  # noqa: F401
+
+        n = len(self.sources)
+        self._counter = mmap.mmap(-1, 8)  # anonymous and shared: parent and child see one counter
+        self._counter[:8] = struct.pack("q", 0)
+        self._lock = multiprocessing.get_context("fork").Lock()
+        read_fd, write_fd = os.pipe()
+        with warnings.catch_warnings():
+            # Python >= 3.12 warns when a process with threads forks (numpy's BLAS pool counts): the
+            # child only draws figures it already holds into memory and leaves with os._exit, taking
+            # no lock that another thread of the parent could hold.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:  # the child: draw what it claims, send the bytes, leave without cleanup
+            code = 1
+            try:
+                os.close(read_fd)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                done: dict[int, Drawn] = {}
+                while (i := _claim(self._counter, self._lock, n)) < n:
+                    done[i] = _draw(self.sources[i])
+                with os.fdopen(write_fd, "wb") as pipe:
+                    pickle.dump(done, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_fd)
+        self._pid = pid
+        self._pipe = os.fdopen(read_fd, "rb")
+
+    def result(self) -> list[Drawn]:
+        """Every figure drawn, in order (this process drawing those the child has not claimed)."""
+        if self._done is not None:
+            return self._done
+        n = len(self.sources)
+        results: dict[int, Drawn] = {}
+        if self._pid:
+            try:
+                while (i := _claim(self._counter, self._lock, n)) < n:
+                    results[i] = _draw(self.sources[i])
+                data = self._pipe.read()
+                os.waitpid(self._pid, 0)
+                self._pid = 0
+                if data:
+                    with contextlib.suppress(Exception):  # a truncated answer: draw those figures here
+                        results.update(pickle.loads(data))
+            finally:
+                self.cancel()
+        for i in range(n):  # drawn here: everything without a child, or what a failed child left
+            if i not in results:
+                results[i] = _draw(self.sources[i])
+        self._done = [results[i] for i in range(n)]
+        return self._done
+
+    def cancel(self) -> None:
+        """Stop the child (if any) and release what the drawing holds."""
+        if not hasattr(self, "_pipe"):
+            return
+        self._pipe.close()
+        if self._pid:
+            with contextlib.suppress(OSError):
+                os.kill(self._pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.waitpid(self._pid, 0)
+            self._pid = 0
+        self._counter.close()
+        del self._pipe
 
 
 def _other_threads() -> bool:
@@ -76,61 +160,3 @@ def _claim(counter: mmap.mmap, lock: Any, n: int) -> int:
         if i < n:
             counter[:8] = struct.pack("q", i + 1)
         return i
-
-
-def _render_forked(sources: list[FigureSource]) -> list[Drawn]:
-    import multiprocessing
-
-    n = len(sources)
-    # Backends are imported before the fork: the child then needs no import (and no import lock).
-    import matplotlib.backends.backend_agg
-    import matplotlib.backends.backend_svg  # noqa: F401
-
-    counter = mmap.mmap(-1, 8)  # anonymous and shared: parent and child see one counter
-    counter[:8] = struct.pack("q", 0)
-    lock = multiprocessing.get_context("fork").Lock()
-    read_fd, write_fd = os.pipe()
-    with warnings.catch_warnings():
-        # Python >= 3.12 warns when a process with threads forks (numpy's BLAS pool counts): the child
-        # only draws figures it already holds into memory and leaves with os._exit, taking no lock
-        # that another thread of the parent could hold.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
-    if pid == 0:  # the child: draw what it claims, send the bytes, leave without cleanup
-        code = 1
-        try:
-            os.close(read_fd)
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-            done: dict[int, Drawn] = {}
-            while (i := _claim(counter, lock, n)) < n:
-                done[i] = _draw(sources[i])
-            with os.fdopen(write_fd, "wb") as pipe:
-                pickle.dump(done, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(write_fd)
-    results: dict[int, Drawn] = {}
-    reaped = False
-    pipe = os.fdopen(read_fd, "rb")
-    try:
-        while (i := _claim(counter, lock, n)) < n:
-            results[i] = _draw(sources[i])
-        data = pipe.read()
-        os.waitpid(pid, 0)
-        reaped = True
-        if data:
-            with contextlib.suppress(Exception):  # a truncated answer: draw those figures here
-                results.update(pickle.loads(data))
-    finally:
-        pipe.close()
-        if not reaped:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-            with contextlib.suppress(OSError):
-                os.waitpid(pid, 0)
-        counter.close()
-    for i in range(n):  # what the child claimed but did not return (it failed): drawn here
-        if i not in results:
-            results[i] = _draw(sources[i])
-    return [results[i] for i in range(n)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from survtrial.report._provenance import (
     provenance_text,
     scenario_hash,
 )
-from survtrial.report._render import render_figures
+from survtrial.report._render import Drawing, render_figures
 from survtrial.report._svg import inline_svg
 from survtrial.report._tables import NumberFormat, table_cells, table_html, to_pandas
 
@@ -146,7 +145,6 @@ class Report:
         self._tlf_items: list[Any] = []  # tables (cells as shown) and figures (PNG) for RTF/Word
         self._figure_names: set[str] = set()
         self._batch: list[_FigureSlot] | None = None  # figures added inside figure_batch(), not yet drawn
-        self._batch_processes: int | None = None
 
     def __repr__(self) -> str:
         n = sum(1 for s in self._sections if s.title is not None)
@@ -246,23 +244,40 @@ class Report:
         return self
 
     @contextmanager
-    def figure_batch(self, processes: int | None = None) -> Iterator[Report]:
+    def figure_batch(self, processes: int | None = None, *, prefetch: Sequence[Any] = ()) -> Iterator[Report]:
         """Figures added inside are drawn together when the block ends, on ``processes`` processes
         (default two on Linux with two cores, else one; see :mod:`survtrial.report._render`).
 
-        The report is the same byte for byte as with the figures drawn one by one; a figure given as a
-        function is also built in the batch. Do not change a figure after adding it in a batch.
+        ``prefetch``: figures (or functions building them) the block will add: a second process starts
+        drawing them at once, while this one goes on adding tables; one of them not added is drawn
+        for nothing. The report is the same byte for byte as with the figures drawn one by one; a
+        figure given as a function is also built in the batch. Do not change a figure after adding it
+        in a batch.
         """
         if self._batch is not None:  # nested: the outer batch draws them
             yield self
             return
-        self._batch, self._batch_processes = [], processes
+        self._batch = []
+        early = Drawing(prefetch, processes) if prefetch else None
+        ok = False
         try:
             yield self
+            ok = True
         finally:
             pending, self._batch = self._batch, None
-            if pending and sys.exc_info()[0] is None:
-                self._place(pending, render_figures([slot.source for slot in pending], processes=processes))
+            if not ok:
+                if early is not None:
+                    early.cancel()
+            elif pending:
+                position = {id(source): i for i, source in enumerate(prefetch)}
+                ready = early.result() if early is not None else []
+                late = [slot for slot in pending if id(slot.source) not in position]
+                drawn_late = dict(zip(map(id, late), render_figures([x.source for x in late], processes),
+                                      strict=True))
+                self._place(pending, [ready[position[id(slot.source)]] if id(slot.source) in position
+                                      else drawn_late[id(slot)] for slot in pending])
+            elif early is not None:
+                early.cancel()
 
     def _place(self, slots: Sequence[_FigureSlot], drawn: Sequence[tuple[bytes, bytes, float, float]]) -> None:
         """Put drawn figures where their slots stand: the page, the files, the RTF/Word items."""

@@ -170,8 +170,13 @@ def nph_tables(analysis: TrialAnalysis) -> dict[str, pd.DataFrame]:
     return out
 
 
-def add_nph_section(report: Report, analysis: TrialAnalysis, *, time_label: str) -> Report:
-    """Add "When hazards may not be proportional" for the primary endpoint of ``analysis``."""
+def add_nph_section(report: Report, analysis: TrialAnalysis, *, time_label: str,
+                    figure: Any = None) -> Report:
+    """Add "When hazards may not be proportional" for the primary endpoint of ``analysis``.
+
+    ``figure``: the Schoenfeld figure (or a function building it) when the caller has it already,
+    e.g. one a :meth:`~survtrial.report.html.Report.figure_batch` is drawing; default: built here.
+    """
     nph = analysis.nph
     if nph is None:
         return report
@@ -190,8 +195,9 @@ def add_nph_section(report: Report, analysis: TrialAnalysis, *, time_label: str)
     report.add_table(tables["ph_test"], "Test of proportional hazards (Grambsch-Therneau, as R cox.zph with its "
                      f"default Kaplan-Meier time scale) for the Cox model of the arm, {strat}",
                      csv_name=f"{e}_ph_test", data=raw["ph_test"])
-    fig = partial(schoenfeld_plot, nph.ph_test, piecewise=nph.piecewise, cox_log_hr=float(p.cox.coef[0]),
-                  xlabel=time_label, ylabel=f"Hazard ratio {exp_} vs {ref} (log scale)")
+    fig = figure if figure is not None else partial(
+        schoenfeld_plot, nph.ph_test, piecewise=nph.piecewise, cox_log_hr=float(p.cox.coef[0]), xlabel=time_label,
+        ylabel=f"Hazard ratio {exp_} vs {ref} (log scale)")
     report.add_figure(fig, f"The effect of {exp_} vs {ref} over time, time in {unit_words}: scaled Schoenfeld "
                       "residuals of the arm (grey), their smooth as R's plot.cox.zph draws it (a natural cubic "
                       "spline with 4 df on the Kaplan-Meier time scale, band \u00b1 2 SE from the test's variance; "

@@ -166,12 +166,14 @@ def add_trial_sections(
     (default: :func:`trial_conventions`). Tables are shown as a reader reads them
     (:mod:`survtrial.report.display`); their CSV files hold the analysis' frames at full precision.
     """
-    with report.figure_batch():  # the figures are drawn together, on two processes where possible
-        return _add_trial_sections(report, analysis, time_label=time_label, conventions=conventions)
+    figs = figure_builders(analysis, time_label=time_label)
+    # The figures are drawn on a second process (where possible) while the tables are built here.
+    with report.figure_batch(prefetch=list(figs.values())):
+        return _add_trial_sections(report, analysis, figs, time_label=time_label, conventions=conventions)
 
 
-def _add_trial_sections(report: Report, analysis: TrialAnalysis, *, time_label: str | None,
-                        conventions: Sequence[str] | None) -> Report:
+def _add_trial_sections(report: Report, analysis: TrialAnalysis, figs: dict[str, Callable[[], Any]], *,
+                        time_label: str | None, conventions: Sequence[str] | None) -> Report:
     p = analysis.primary
     ref, exp = analysis.reference, analysis.experimental
     e = _stem(p.name)
@@ -183,7 +185,6 @@ def _add_trial_sections(report: Report, analysis: TrialAnalysis, *, time_label: 
     time_label = time_label or time_axis_label(analysis.time_unit)
     hr, lo, hi = p.hazard_ratio
     strat = f"stratified by {', '.join(words(s) for s in p.strata)}" if p.strata else "unstratified"
-    figs = figure_builders(analysis, time_label=time_label)
     report.add_section("Subject flow")
     report.add_table(display.flow_table(analysis.flow), "Subjects per arm: randomized, analysed, events by type, "
                      "censored", csv_name="subject_flow", data=analysis.flow)
@@ -219,7 +220,7 @@ def _add_trial_sections(report: Report, analysis: TrialAnalysis, *, time_label: 
                          data=p.rmst.to_frame("comparisons"))
 
     if analysis.nph is not None:
-        add_nph_section(report, analysis, time_label=time_label)
+        add_nph_section(report, analysis, time_label=time_label, figure=figs.get(f"schoenfeld_{e}"))
 
     if p.km_by_stratum:
         level_name = words(p.strata[0])
