@@ -92,3 +92,23 @@ def test_an_unused_early_compiler_is_stopped(monkeypatch):
     _warmup._stop_unused(early)  # what the exit handler does when the command failed before simulating
     assert early.proc.returncode is not None
     monkeypatch.setattr(_warmup, "_EARLY", None)
+
+
+def test_a_first_call_that_compiles_says_so_once():
+    from numba import njit
+
+    @njit  # not cached: compiled on the first call for each argument type
+    def twice(x):
+        return 2 * x
+
+    messages = []
+    _warmup.set_notifier(messages.append)
+    try:
+        assert _warmup.call_compiled(twice, 3) == 6
+        assert _warmup.call_compiled(twice, 4) == 8  # compiled already: silent
+    finally:
+        _warmup.set_notifier(None)
+    assert len(messages) == 2
+    assert messages[0].startswith("compiling the simulation kernels") and messages[1].startswith("kernels compiled in")
+    assert _warmup.call_compiled(twice, 2.5) == 5.0  # no notifier: silent, and a new type compiles as usual
+    assert len(messages) == 2

@@ -47,7 +47,10 @@ def reproduce(
         default_out = out is None
         out = out if out is not None else Path("survtrial-out") / tw.name
         check_output_dir(out, overwrite=overwrite, parents=default_out, names=OUTPUT_NAMES)
+        from survtrial.simulate._warmup import set_notifier
         from survtrial.workflows.reproduce import reproduce as run  # after the checks: a refusal is quick
+
+        set_notifier(lambda text: Console(stderr=True).print(f"[dim]{text}[/dim]"))  # first run: numba compiles
         if replicates > 1:
             with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                           TimeRemainingColumn(), console=con, transient=True) as bar:

@@ -29,6 +29,7 @@ from survtrial.simulate import _generate, _rng
 from survtrial.simulate import _kernels as kern
 from survtrial.simulate._generate import GenerationArgs, generation_args
 from survtrial.simulate._model import AccrualPattern
+from survtrial.simulate._warmup import call_compiled
 from survtrial.simulate.piecewise import stack_hazards
 
 __all__ = ["TRIALS_PER_SEED_BLOCK", "GenerationModel", "block_sizes", "build_generation", "check_seed",
@@ -197,8 +198,8 @@ def patient_frames(gm: GenerationModel, seed: int, start: int, stop: int):
             continue
         sizes = block_sizes(gm.args, seed, block, last)
         bufs = _generate.buffers(sizes.max() if sizes.size else 0, gm.args.strat_cum.size * gm.args.n_arms)
-        enrol, cell, _row, exit_t, cause, offsets = kern.patient_trials(_rng.block_state(seed, block), sizes,
-                                                                        first, gm.args, bufs)
+        enrol, cell, _row, exit_t, cause, offsets = call_compiled(kern.patient_trials, _rng.block_state(seed, block),
+                                                                  sizes, first, gm.args, bufs)
         for q in range(last - first):
             o, e = offsets[q], offsets[q + 1]
             yield _frame(gm, seed, block * B + first + q, enrol[o:e], cell[o:e], exit_t[o:e], cause[o:e])

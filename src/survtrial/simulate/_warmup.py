@@ -106,6 +106,18 @@ def _types(args: tuple) -> tuple:
     return tuple(typeof(a) for a in args)
 
 
+def call_compiled(dispatcher: Any, *args: Any) -> Any:
+    """``dispatcher(*args)``, saying so (through the notifier) when it first has to compile for these
+    argument types, e.g. the patient-level generator of ``survtrial reproduce`` after installing."""
+    if _NOTIFY is None or _cached(dispatcher, _types(args)):
+        return dispatcher(*args)
+    t0 = time.perf_counter()
+    _say(_COMPILING)
+    out = dispatcher(*args)
+    _say(f"kernels compiled in {time.perf_counter() - t0:.0f} s")
+    return out
+
+
 def block_work(sizes: np.ndarray, gen: Any, ana: Any) -> tuple[tuple, tuple]:
     """Work arrays of the generator and of the look analysis for a block of trials of ``sizes``
     patients (plain numpy: the block kernel receives them)."""
