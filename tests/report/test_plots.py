@@ -390,3 +390,23 @@ def test_twin_band_plot_draws_band_median_landmarks_and_numbers_at_risk():
     assert [t.get_text() for t in risk.get_yticklabels()] == ["c: published", "c: twins (mean)", "e: published",
                                                               "e: twins (mean)"]
     assert [ax.get_label() for ax in twin_band_plot(curves).axes] == ["survival"]  # no table without at_risk
+
+
+def test_cif_panels_keep_only_the_change_points_and_draw_the_same_steps():
+    from survtrial.report.cif_plot import _change_points
+
+    rng = np.random.default_rng(3)
+    x = np.concatenate([[0.0], np.sort(rng.uniform(0, 5, 400)), [5.0]])
+    jumps = rng.uniform(size=x.size) < 0.05  # few events among many censorings
+    y = np.cumsum(np.where(jumps, 0.01, 0.0))
+    y[0] = 0.0
+    lo, hi = y * 0.8, np.where(rng.uniform(size=x.size) < 0.1, np.nan, y * 1.2)  # a limit may be missing
+    tx, ty, tlo, thi = _change_points(x, y, lo, hi)
+    assert tx.size < x.size / 3 and tx[0] == 0.0 and tx[-1] == 5.0
+
+    def step(xs, vs, t):  # right-continuous step through the vertices, as steps-post draws it
+        return vs[np.searchsorted(xs, t, side="right") - 1]
+
+    t = np.concatenate([x, rng.uniform(0, 5, 2000)])
+    for full, thin in ((y, ty), (lo, tlo), (hi, thi)):
+        np.testing.assert_array_equal(step(x, full, t), step(tx, thin, t))
