@@ -66,8 +66,13 @@ def test_km_one_line_per_group_tracing_the_frame(km_frame):
         part = km_frame[km_frame["group"] == g]
         x, y = line.get_data()
         assert (x[0], y[0]) == (0.0, 1.0)  # curves start at S(0) = 1
-        np.testing.assert_array_equal(x[1:], part["time"].to_numpy())
-        np.testing.assert_array_equal(y[1:], part["survival"].to_numpy())
+        t, surv = part["time"].to_numpy(), part["survival"].to_numpy()
+        assert set(x[1:]) <= set(t) and x[-1] == t[-1]  # vertices where S changes, and the last time
+        # the drawn right-continuous step equals the frame's at every time of the frame and between
+        at = np.concatenate([t, (t[1:] + t[:-1]) / 2])
+        drawn = y[np.searchsorted(x, at, side="right") - 1]
+        np.testing.assert_array_equal(drawn, surv[np.searchsorted(t, at, side="right") - 1])
+        assert x.size < t.size  # censorings that change nothing are not vertices
         assert line.get_drawstyle() == "steps-post"
 
 
@@ -392,8 +397,8 @@ def test_twin_band_plot_draws_band_median_landmarks_and_numbers_at_risk():
     assert [ax.get_label() for ax in twin_band_plot(curves).axes] == ["survival"]  # no table without at_risk
 
 
-def test_cif_panels_keep_only_the_change_points_and_draw_the_same_steps():
-    from survtrial.report.cif_plot import _change_points
+def test_curves_keep_only_the_change_points_and_draw_the_same_steps():
+    from survtrial.report._style import step_vertices
 
     rng = np.random.default_rng(3)
     x = np.concatenate([[0.0], np.sort(rng.uniform(0, 5, 400)), [5.0]])
@@ -401,7 +406,7 @@ def test_cif_panels_keep_only_the_change_points_and_draw_the_same_steps():
     y = np.cumsum(np.where(jumps, 0.01, 0.0))
     y[0] = 0.0
     lo, hi = y * 0.8, np.where(rng.uniform(size=x.size) < 0.1, np.nan, y * 1.2)  # a limit may be missing
-    tx, ty, tlo, thi = _change_points(x, y, lo, hi)
+    tx, ty, tlo, thi = step_vertices(x, y, lo, hi)
     assert tx.size < x.size / 3 and tx[0] == 0.0 and tx[-1] == 5.0
 
     def step(xs, vs, t):  # right-continuous step through the vertices, as steps-post draws it

@@ -329,3 +329,18 @@ def save_figure(fig: Figure, path_stem: str | os.PathLike[str]) -> tuple[Path, P
     _write_atomic(png, figure_bytes(fig, "png"))
     _write_atomic(svg, figure_bytes(fig, "svg"))
     return png, svg
+
+
+def step_vertices(x: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The steps' vertices where a value changes, with the first and the last: a right-continuous
+    step drawn through them is the same picture. A Kaplan-Meier or cumulative incidence frame holds a
+    row at every time of the data (censorings, other causes' events), most of which change nothing;
+    fewer vertices draw faster, make smaller SVGs, and let matplotlib snap the lines to pixels."""
+    if x.size <= 2:
+        return (x, *values)
+    keep = np.zeros(x.size, dtype=bool)
+    keep[0] = keep[-1] = True
+    for v in values:
+        same = (v[1:] == v[:-1]) | (np.isnan(v[1:]) & np.isnan(v[:-1]))
+        keep[1:] |= ~same
+    return tuple(a[keep] for a in (x, *values))

@@ -20,6 +20,7 @@ from survtrial.report._style import (
     new_figure,
     numeric,
     plain,
+    step_vertices,
     style,
 )
 from survtrial.report.km_plot import draw_risk_table, numbers_at_risk
@@ -138,7 +139,7 @@ def cumulative_incidence_panels(
                 if x[-1] < right:  # the curve stays flat to the end of the axis
                     x, y, lo, hi = (np.append(v, v[-1]) for v in (x, y, lo, hi))
                     x[-1] = right
-                x, y, lo, hi = _change_points(x, y, lo, hi)
+                x, y, lo, hi = step_vertices(x, y, lo, hi)
                 band = ax.fill_between(x, np.nan_to_num(lo), np.nan_to_num(hi, nan=y[-1]), step="post",
                                        color=palette[g], alpha=0.15, linewidth=0)
                 band.set_gid(arm_gid(g, "band", j))
@@ -158,18 +159,3 @@ def cumulative_incidence_panels(
             if risk is not None:
                 draw_risk_table(fig, grid[step * r + 1, c], ax, risk, palette)
     return fig
-
-
-def _change_points(x: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:
-    """The steps' vertices where a value changes, with the first and the last: a right-continuous
-    step drawn through them is the same picture (a frame holds a row at every time of the data,
-    censorings and other causes' events included, most of which change nothing here)."""
-    if x.size <= 2:
-        return (x, *values)
-    keep = np.zeros(x.size, dtype=bool)
-    keep[0] = keep[-1] = True
-    for v in values:
-        same = (v[1:] == v[:-1]) | (np.isnan(v[1:]) & np.isnan(v[:-1]))
-        keep[1:] |= ~same
-    return tuple(a[keep] for a in (x, *values))
-

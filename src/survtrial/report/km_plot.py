@@ -21,6 +21,7 @@ from survtrial.report._style import (
     new_figure,
     numeric,
     plain,
+    step_vertices,
     style,
 )
 
@@ -283,11 +284,15 @@ def km_plot(
             col = palette[c["name"]]
             x = np.concatenate([[0.0], c["time"]])
             y = np.concatenate([[1.0], c["survival"]])
-            (line,) = ax.step(x, y, where="post", color=col, linestyle=linestyle(i), label=plain(c["name"]))
-            line.set_gid(arm_gid(c["name"], "curve"))
             if show_ci:
                 lo = np.concatenate([[1.0], c["lower"]])
                 hi = np.concatenate([[1.0], c["upper"]])
+                x, y, lo, hi = step_vertices(x, y, lo, hi)
+            else:
+                x, y = step_vertices(x, y)
+            (line,) = ax.step(x, y, where="post", color=col, linestyle=linestyle(i), label=plain(c["name"]))
+            line.set_gid(arm_gid(c["name"], "curve"))
+            if show_ci:
                 band = ax.fill_between(x, lo, hi, step="post", color=col, alpha=0.14, linewidth=0)
                 band.set_gid(arm_gid(c["name"], "band"))
             if censor_marks and c["censored"].any():
