@@ -41,8 +41,11 @@ FigureSource = Figure | Callable[[], Figure]
 
 
 def default_processes() -> int:
-    """Two where forking is safe and a second core exists (Linux), else one."""
-    return 2 if sys.platform.startswith("linux") and (os.cpu_count() or 1) >= 2 and hasattr(os, "fork") else 1
+    """Two where forking is safe and this process may use a second core (Linux), else one."""
+    if not (sys.platform.startswith("linux") and hasattr(os, "fork")):
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 2 if cores >= 2 else 1
 
 
 def _draw(source: FigureSource) -> Drawn:
