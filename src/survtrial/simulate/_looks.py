@@ -383,6 +383,7 @@ def analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, nc, n_strata,
     infos = info[3:]
     o_cut, o_events, o_enrolled, o_events_arm = out.cut[row], out.events[row], out.subjects[row], out.events_arm[row]
     o_loghr, o_se, o_km, o_short = out.log_hr[row], out.log_hr_se[row], out.km[row], out.short[row]
+    o_z, o_est, o_p, o_info = out.stat_z[row], out.stat_estimate[row], out.stat_p[row], out.stat_info[row]
     K = look_events.size
     Q = ana.check_times.size
     risk_at = np.zeros((Q, n_arms))
@@ -448,7 +449,6 @@ def analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, nc, n_strata,
                         n_strata, n_arms, control, experimental, risk_at, ome, var, beta, se, scratch)
         compute(ana.plain_tests, ana.weighted_tests, ana.maxcombo_tests, ana.curve_tests, tab, zs, es, ps, infos)
         planned = by_events and not short and m == look_events[k]
-        if _record_statistics(k, ana, zs, es, ps, infos, alive, planned, out.stat_z[row], out.stat_estimate[row],
-                              out.stat_p[row], out.stat_info[row]):
+        if _record_statistics(k, ana, zs, es, ps, infos, alive, planned, o_z, o_est, o_p, o_info):
             _blank_after(k, out, row)
             break
