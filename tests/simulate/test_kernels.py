@@ -91,9 +91,14 @@ def test_count_followed_is_the_brute_force_count(n, seed, n_bins):
     for cut in cuts:
         # follow-up limits exactly at patients' cut - e (the boundary case), and around them
         ts = np.concatenate([cut - enrol, cut - enrol + 1e-12, rng.uniform(0, 4, 5), [0.0]])
+        wants = []
         for t in ts:
             want = int(np.sum(cut - enrol >= t))
             assert _generate.count_followed(enrol, n, grid, lo, gscale, cut, t) == want
+            wants.append(want)
+        got = np.full(ts.size + 1, -1, dtype=np.int64)
+        _generate.count_followed_all(enrol, n, grid, lo, gscale, cut, ts, ts.size, got)
+        assert got[:-1].tolist() == wants and got[-1] == -1
 
 
 def _analyse(enrol, arm, exit_t, cause, events, landmarks=()):

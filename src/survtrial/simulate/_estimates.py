@@ -8,7 +8,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=False)
 def cox_terms(beta, n0, n1, d0, d1, n_times):
     """Score and information of the (stratified) partial likelihood at beta (Efron ties)."""
     eb = math.exp(beta)
@@ -38,7 +38,7 @@ def cox_terms(beta, n0, n1, d0, d1, n_times):
     return score, info
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, fastmath=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, fastmath=True, _nrt=False)
 def cox_terms_unit(beta, n0, n1, d1, n_times):
     """:func:`cox_terms` when every time has one event: a loop the compiler vectorises."""
     eb = math.exp(beta)
@@ -52,7 +52,7 @@ def cox_terms_unit(beta, n0, n1, d1, n_times):
     return score, info
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=False)
 def logrank_rows(n0, n1, d0, d1, n_rows):
     """Log-rank O - E and hypergeometric variance of the experimental arm summed over (stratum,
     time) rows; rows without events add nothing."""
@@ -69,7 +69,7 @@ def logrank_rows(n0, n1, d0, d1, n_rows):
     return ome, var
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, fastmath=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, fastmath=True, _nrt=False)
 def logrank_unit(n0, n1, d1, n_times):
     """:func:`logrank_rows` when every time has one event
     (d (n - d) / (n - 1) = 1): a loop the compiler vectorises."""
@@ -83,14 +83,14 @@ def logrank_unit(n0, n1, d1, n_times):
     return ome, var
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=False)
 def _cox_eval(beta, n0, n1, d0, d1, n_times, unit):
     if unit:
         return cox_terms_unit(beta, n0, n1, d1, n_times)
     return cox_terms(beta, n0, n1, d0, d1, n_times)
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=False)
 def cox_binary(n0, n1, d0, d1, n_times, start, unit):
     """Stratified Cox MLE for one 0/1 covariate (Efron ties): (beta, se).
 

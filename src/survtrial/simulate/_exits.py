@@ -35,7 +35,7 @@ DROPOUT = -1  # lost to follow-up; event types are 0..E-1
 SEGMENTS = 8
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=False)
 def inverse_hazard(h, row, breaks, rates, cum):
     """Smallest t with H_row(t) = h (inf beyond a zero-hazard tail); the piece is found by
     counting the cumulative hazards below h (no data-dependent branch)."""
@@ -50,7 +50,7 @@ def inverse_hazard(h, row, breaks, rates, cum):
     return b + (h - c) / r if r > 0.0 else flat
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=False)
 def piece(t, breaks):
     """Index of the hazard piece holding t: the count of later breaks <= t (branch-free)."""
     j = 0
@@ -59,7 +59,7 @@ def piece(t, breaks):
     return j
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=False)
 def cause_of_exit(u, t, row, breaks, p_event, type_cum):
     """Cause of an exit at time t in hazard row ``row`` from one uniform: an event type 0..E-1, or DROPOUT.
 
@@ -88,7 +88,7 @@ def segment_range(s, n):
     return s * n // SEGMENTS, (s + 1) * n // SEGMENTS
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=False)
 def segment_bound(a, enrol, horizon, breaks, rates, cum):
     """Bound h of a segment whose first patient is a: the largest H_row(horizon - e_a) over the
     rows, so h >= H_row(horizon - e_i) for every patient i of the segment (enrolment is sorted);
@@ -104,7 +104,7 @@ def segment_bound(a, enrol, horizon, breaks, rates, cum):
     return h
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=False)
 def seed_segments(state, n, seg, seg_k, seg_e, perm):
     """Start the trial's segment streams: one word of stream A per segment (always SEGMENTS words,
     whatever the trial's size), expanded by splitmix64; nothing revealed yet."""
@@ -118,7 +118,7 @@ def seed_segments(state, n, seg, seg_k, seg_e, perm):
         perm[i] = i
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=False)
 def reveal(s, n, bound, limit, enrol, bits, seg, seg_k, seg_e, perm, recip, row, breaks, rates, cum, exit_t,
            u_cause):
     """Reveal the exits of segment s in increasing E while E <= bound (inf: all of them); mark
@@ -162,7 +162,11 @@ def reveal(s, n, bound, limit, enrol, bits, seg, seg_k, seg_e, perm, recip, row,
         if k == m:
             e = np.inf
             break
-        x, s0, s1, s2, s3 = _rng.exponential_step(s0, s1, s2, s3)
+        # _rng.exponential_step, its common case here (a call per exit costs more than the draw)
+        res, s0, s1, s2, s3 = _rng.step(s0, s1, s2, s3)
+        x = _rng.quick_exponential(res)
+        if x < 0.0:
+            x, s0, s1, s2, s3 = _rng.exponential_rest(res, s0, s1, s2, s3)
         e += x * recip[m - k]
     seg[s, 0], seg[s, 1], seg[s, 2], seg[s, 3] = s0, s1, s2, s3
     seg[s, 4], seg[s, 5], seg[s, 6], seg[s, 7] = t0, t1, t2, t3
@@ -170,7 +174,7 @@ def reveal(s, n, bound, limit, enrol, bits, seg, seg_k, seg_e, perm, recip, row,
     seg_e[s] = e
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def reveal_all(n, enrol, bits, seg, seg_k, seg_e, perm, recip, row, breaks, rates, cum, exit_t, u_cause):
     """Reveal every exit of every segment (the trial with unlimited follow-up) and mark every
     finite one in ``bits`` (those revealed before included)."""
@@ -192,7 +196,7 @@ for _b in range(64):
     _BIT_INDEX[((1 << _b) * 0x03F79D71B4CB0A89 % 2**64) >> 58] = _b
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=False)
 def collect_exits(n, row, exit_t, u_cause, bits, breaks, p_event, type_cum, cause, cand):
     """The exits marked in ``bits``, in patient order (lowest set bit first), into ``cand``, with
     their causes in ``cause``; ``bits`` is left all zero. Returns (their number, the DFS events

@@ -37,7 +37,7 @@ from survtrial.simulate._randomise import fix_arm_counts, randomise
 
 __all__ = [
     "DROPOUT", "NO_EXIT", "PACKED_MAX_N", "GenerationArgs", "buffers", "cell_count", "count_followed",
-    "generate_trial", "generation_args", "pref_rows",
+    "count_followed_all", "generate_trial", "generation_args", "pref_rows",
 ]  # fmt: skip
 
 
@@ -92,7 +92,7 @@ def generation_args(**fields) -> GenerationArgs:
     return GenerationArgs(**out)
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=False)
 def _accrual_quantile(u, knots, cum, dens):
     j = 0
     last = dens.size - 1
@@ -105,7 +105,7 @@ def _accrual_quantile(u, knots, cum, dens):
     return knots[j] + (u - cum[j]) / dens[j]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def _running_sum(x, m):
     """x[:m] replaced by its running sums (four interleaved segments, then their offsets); the total.
 
@@ -173,7 +173,7 @@ def buffers(n_cap, n_cells):
             n_cand, scratch)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def generate_trial(state, n, gen, horizon, min_events, bufs):
     """Draw one trial of n patients into the buffers (:func:`buffers`, capacity >= n).
 
@@ -296,7 +296,7 @@ def cell_count(pref, p, c):
     return pref[c, p]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def count_followed(enrol, n, grid, lo, gscale, cut, t):
     """Number of patients followed for ``cut - e >= t`` by the cut (computed as apply_data_cut
     does; the condition holds for a prefix of the sorted enrolment times).
@@ -321,3 +321,29 @@ def count_followed(enrol, n, grid, lo, gscale, cut, t):
     while p > 0 and cut - enrol[p - 1] < t:
         p -= 1
     return p
+
+
+@njit(cache=True, error_model="numpy", _nrt=False)
+def count_followed_all(enrol, n, grid, lo, gscale, cut, ts, m, out):
+    """``out[j] = count_followed(enrol, n, grid, lo, gscale, cut, ts[j])`` for j < m: the same
+    counts, computed in one loop (independent lookups overlap; a call per time costs more than
+    the lookup)."""
+    G = grid.size - 1
+    top_bin = G - 1.0
+    for j in range(m):
+        t = ts[j]
+        b = int(min(max((cut - t - lo) * gscale, 0.0), top_bin))
+        p = grid[b]
+        while p == 0 and b > 0:
+            b -= 1
+            p = grid[b]
+        top = min(p + 7, n)
+        for step in (4, 2, 1):
+            q = min(p + step, top)
+            ok = cut - enrol[q - 1] >= t
+            p = q if ok else p
+        while p < n and cut - enrol[p] >= t:
+            p += 1
+        while p > 0 and cut - enrol[p - 1] < t:
+            p -= 1
+        out[j] = p

@@ -32,7 +32,7 @@ import numpy as np
 from numba import njit
 
 from survtrial.simulate._estimates import cox_binary, logrank_rows, logrank_unit
-from survtrial.simulate._generate import cell_count, count_followed
+from survtrial.simulate._generate import cell_count, count_followed, count_followed_all
 from survtrial.simulate._passes import at_risk_slow, event_times, event_times_ties, exit_limits
 from survtrial.simulate._sorting import argsort_events_first, select_into
 from survtrial.simulate._statistics import MAX_COMPONENTS, SIGN, LookTable, compute
@@ -112,7 +112,7 @@ def workspace(n_cap, n_cells, n_groups, n_stats):
     Python once per block; the kernels receive them)."""
     n_cap, n_cells, n_groups, n_stats = int(n_cap), int(n_cells), int(n_groups), int(n_stats)
     fw = np.empty((8, n_cap + 2))
-    iw = np.empty((11, n_cap + 2), dtype=np.int64)
+    iw = np.empty((12, n_cap + 2), dtype=np.int64)
     dc = np.empty((n_cap + 1, n_cells))
     risk = np.empty((n_cap + 1, n_cells))
     plus = np.empty((n_cap + 2, n_cells), dtype=np.int64)
@@ -128,7 +128,7 @@ def workspace(n_cap, n_cells, n_groups, n_stats):
     return fw, iw, dc, risk, plus, minus, run, rows, row_group, scratch, info
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=False)
 def _risk_at_arms(cut, t, n_strata, n_arms, nc, cand, enrol, cell, exit_t, n, pref, grid, lo, gscale, out):
     """Numbers at risk per arm at follow-up time t in the data cut at ``cut`` into ``out`` (patients
     enrolled by the cut whose time min(exit, cut - e), or exit for an observed event, is >= t):
@@ -146,7 +146,7 @@ def _risk_at_arms(cut, t, n_strata, n_arms, nc, cand, enrol, cell, exit_t, n, pr
             out[cell[i] % n_arms] -= 1.0
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=False)
 def _prepare_exits(n, enrol, cell, exit_t, cause, cand, nc, by_events, look_events, look_times, fw, iw):
     """Before the looks: the event looks' cuts (order statistics of the DFS events' calendar
     times, in ``fw[7]``) and the exits by the last cut, in patient order (``fw[1:4]``, ``iw[0]``,
@@ -215,15 +215,17 @@ def _prepare_exits(n, enrol, cell, exit_t, cause, cand, nc, by_events, look_even
     return n_ev, final, n_exit
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=False)
 def _unit_rows(D, cut, enrol, n, grid, lo, gscale, ut, ecell, pref, plus, minus, n_strata, n_arms, control,
-               experimental, stratified, n0, n1, d0, d1, row_time, row_group):
+               experimental, stratified, n0, n1, d0, d1, row_time, row_group, followed):
     """Two arms, one event per time: one row per event time (stratified: the event's stratum,
     the only one with an event then; pooled: strata summed), all with d = 1; the log-rank sums
-    (vectorised) and the experimental arm's events. The general path gives the same numbers."""
+    (vectorised) and the experimental arm's events. The general path gives the same numbers.
+    ``followed``: work array (D) for the patients followed to each event time."""
+    count_followed_all(enrol, n, grid, lo, gscale, cut, ut, D, followed)
     ev1 = 0.0
     for j in range(D):
-        p = count_followed(enrol, n, grid, lo, gscale, cut, ut[j])
+        p = followed[j]
         c = ecell[j]
         a = c & 1  # c % n_arms with two arms
         e1 = 1.0 if a == experimental else 0.0
@@ -259,9 +261,10 @@ def _unit_rows(D, cut, enrol, n, grid, lo, gscale, ut, ecell, pref, plus, minus,
 @njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
 def _general_rows(D, tie, fuzz, cut, n_exit, pe, px, pc, pev, jlo, enrol, n, grid, lo, gscale, ut, ecell, pref, plus,
                   minus, n_strata, n_arms, control, experimental, stratified, n_groups, risk, dc, events_arm, n0, n1,
-                  d0, d1, row_time, row_group):
+                  d0, d1, row_time, row_group, followed):
     """Every case: the numbers at risk and events per stratum x arm cell at each event time, the
-    rows of the (stratified) analysis and their log-rank sums."""
+    rows of the (stratified) analysis and their log-rank sums (``followed``: work array, as in
+    :func:`_unit_rows`)."""
     n_cells = n_strata * n_arms
     n_rows = n_groups * D
     if not tie:
@@ -272,8 +275,9 @@ def _general_rows(D, tie, fuzz, cut, n_exit, pe, px, pc, pev, jlo, enrol, n, gri
     if fuzz:
         at_risk_slow(cut, n_exit, pe, px, pc, pev, jlo, ut, D, enrol, n, pref, grid, lo, gscale, risk)
     else:
+        count_followed_all(enrol, n, grid, lo, gscale, cut, ut, D, followed)
         for j in range(D):
-            p = count_followed(enrol, n, grid, lo, gscale, cut, ut[j])
+            p = followed[j]
             for c in range(n_cells):
                 risk[j, c] = cell_count(pref, p, c) - plus[j, c] + minus[j, c]
     for a in range(n_arms):
@@ -303,7 +307,7 @@ def _general_rows(D, tie, fuzz, cut, n_exit, pe, px, pc, pev, jlo, enrol, n, gri
     return logrank_rows(n0, n1, d0, d1, n_rows)
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=False)
 def _landmarks(D, ut, landmarks, risk, dc, n_strata, n_arms, km):
     """Kaplan-Meier per arm (strata pooled) at the landmarks into km (L, A)."""
     for a in range(n_arms):
@@ -322,7 +326,7 @@ def _landmarks(D, ut, landmarks, risk, dc, n_strata, n_arms, km):
             km[li, a] = s_km
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=False)
 def _record_statistics(k, ana, zs, es, ps, infos, alive, planned, o_z, o_est, o_p, o_info):
     """Look k's statistics into the outputs, each z turned to the design scale (``SIGN``: the one
     place where the sign changes); a test at planned information crossing its bound stops.
@@ -341,7 +345,7 @@ def _record_statistics(k, ana, zs, es, ps, infos, alive, planned, o_z, o_est, o_
     return stopped == ana.test_kind.size
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=False)
 def _blank_after(k, out, row):
     """Looks after k are not computed: events -1, statistics NaN."""
     K = out.events.shape[1]
@@ -379,6 +383,7 @@ def analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, nc, n_strata,
     infos = info[3:]
     o_cut, o_events, o_enrolled, o_events_arm = out.cut[row], out.events[row], out.subjects[row], out.events_arm[row]
     o_loghr, o_se, o_km, o_short = out.log_hr[row], out.log_hr_se[row], out.km[row], out.short[row]
+    o_z, o_est, o_p, o_info = out.stat_z[row], out.stat_estimate[row], out.stat_p[row], out.stat_info[row]
     K = look_events.size
     Q = ana.check_times.size
     risk_at = np.zeros((Q, n_arms))
@@ -388,7 +393,7 @@ def analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, nc, n_strata,
     pe, px, pc, pev = fw[1], fw[3], iw[0], iw[4]
     st, sx, sid, sc, sev = fw[4], fw[5], iw[1], iw[2], iw[5]
     cal = fw[7]
-    jlo, ecell = iw[3], iw[6]
+    jlo, ecell, followed = iw[3], iw[6], iw[11]
     ut = fw[6]
     n0, n1, d0, d1, row_time = rows[0], rows[1], rows[2], rows[3], rows[4]
     n_groups = n_strata if stratified else 1
@@ -423,14 +428,15 @@ def analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, nc, n_strata,
         if unit:
             n_rows = D
             ome, var, ev1 = _unit_rows(D, cut, enrol, n, grid, lo, gscale, ut, ecell, pref, plus, minus, n_strata,
-                                       n_arms, control, experimental, stratified, n0, n1, d0, d1, row_time, row_group)
+                                       n_arms, control, experimental, stratified, n0, n1, d0, d1, row_time, row_group,
+                                       followed)
             o_events_arm[k, experimental] = ev1
             o_events_arm[k, control] = D - ev1
         else:
             n_rows = n_groups * D
             ome, var = _general_rows(D, tie, fuzz, cut, n_exit, pe, px, pc, pev, jlo, enrol, n, grid, lo, gscale, ut,
                                      ecell, pref, plus, minus, n_strata, n_arms, control, experimental, stratified,
-                                     n_groups, risk, dc, o_events_arm[k], n0, n1, d0, d1, row_time, row_group)
+                                     n_groups, risk, dc, o_events_arm[k], n0, n1, d0, d1, row_time, row_group, followed)
         beta, se = cox_binary(n0, n1, d0, d1, n_rows, ome / var if var > 0.0 else np.nan, unit)
         o_loghr[k] = beta
         o_se[k] = se
@@ -443,7 +449,6 @@ def analyse_looks(n, enrol, cell, exit_t, cause, pref, grid, cand, nc, n_strata,
                         n_strata, n_arms, control, experimental, risk_at, ome, var, beta, se, scratch)
         compute(ana.plain_tests, ana.weighted_tests, ana.maxcombo_tests, ana.curve_tests, tab, zs, es, ps, infos)
         planned = by_events and not short and m == look_events[k]
-        if _record_statistics(k, ana, zs, es, ps, infos, alive, planned, out.stat_z[row], out.stat_estimate[row],
-                              out.stat_p[row], out.stat_info[row]):
+        if _record_statistics(k, ana, zs, es, ps, infos, alive, planned, o_z, o_est, o_p, o_info):
             _blank_after(k, out, row)
             break

@@ -11,7 +11,7 @@ from numba import njit
 from survtrial.simulate._generate import cell_count, count_followed
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=False)
 def event_times(cut, n_exit, st, sx, sc, sev, sid, ut, ecell, jlo, plus, run):
     """Pass 1 (exits in exit-time order), branch-free: distinct event times by the cut; (D, tie).
 
@@ -66,7 +66,7 @@ def event_times(cut, n_exit, st, sx, sc, sev, sid, ut, ecell, jlo, plus, run):
     return D, tie
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=False)
 def event_times_ties(cut, n_exit, st, sx, sc, sev, sid, ut, dc, jlo, plus, run):
     """As :func:`event_times` with equal event times merged (events per time and cell in dc); (D, events)."""
     n_cells = dc.shape[1]
@@ -96,7 +96,7 @@ def event_times_ties(cut, n_exit, st, sx, sc, sev, sid, ut, dc, jlo, plus, run):
     return D, m
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=False)
 def exit_limits(cut, n_exit, pe, px, pc, pev, jlo, ut, D, minus, run):
     """Pass 2 (exits in reverse enrolment order, follow-up ``cut - e`` ascending).
 

@@ -36,7 +36,7 @@ def _stratum_branchless(u, strat_cum):
     return s
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=True)
 def randomise(state, n, u_strat, strat_cum, stratified_blocks, blocks, n_arms, cell):
     """Stratum x arm cell of each patient: strata from the uniforms, arms by permuted blocks.
 
@@ -133,7 +133,7 @@ def randomise(state, n, u_strat, strat_cum, stratified_blocks, blocks, n_arms, c
         start[g] += 1
 
 
-@njit(cache=True, error_model="numpy", no_cpython_wrapper=True)
+@njit(cache=True, error_model="numpy", no_cpython_wrapper=True, _nrt=True)
 def fix_arm_counts(state, n, target, n_arms, cell):
     """Fixed arm counts: the last surplus patients of over-full arms get the missing arms, shuffled."""
     counts = np.zeros(n_arms, dtype=np.int64)

@@ -33,8 +33,8 @@ import math
 import numpy as np
 from numba import njit, uint64
 
-__all__ = ["bits", "block_state", "exponential_step", "exponentials", "seeded_state", "uniform", "uniform_step",
-           "uniforms"]
+__all__ = ["bits", "block_state", "exponential_rest", "exponential_step", "exponentials", "quick_exponential",
+           "seeded_state", "uniform", "uniform_step", "uniforms"]
 
 _R = 7.69711747013104972  # right end of the base strip (256 strips)
 _V = 3.949659822581557e-3  # area of every strip
@@ -122,6 +122,16 @@ def exponential_step(s0, s1, s2, s3):
 
 
 @njit(no_cpython_wrapper=True)
+def quick_exponential(res):
+    """The ziggurat's first try on one 64-bit output: the exponential if it falls inside its
+    strip's rectangle (98.9% of draws), else -1.0 (then finish with :func:`exponential_rest`).
+    With :func:`step` this is :func:`exponential_step` with its common case inlined into the caller's loop."""
+    strip = np.intp(res & uint64(0xFF))
+    j = np.int64(res >> uint64(11))
+    return j * _WIDTH[strip] if j < _ACCEPT[strip] else -1.0
+
+
+@njit(no_cpython_wrapper=True)
 def uniform_step(s0, s1, s2, s3):
     """One uniform on [0, 1) (the top 53 bits of one output) and the next state: (u, s0, s1, s2, s3)."""
     res, s0, s1, s2, s3 = step(s0, s1, s2, s3)
@@ -159,7 +169,7 @@ def seeded_state(word):
 
 
 @njit(no_cpython_wrapper=True)
-def _exponential_rest(res, s0, s1, s2, s3):
+def exponential_rest(res, s0, s1, s2, s3):
     """Finish a ziggurat draw whose first word ``res`` fell outside its strip's rectangle."""
     x, accepted, s0, s1, s2, s3 = _outside_rectangle(res, s0, s1, s2, s3)
     if accepted:
@@ -167,7 +177,7 @@ def _exponential_rest(res, s0, s1, s2, s3):
     return exponential_step(s0, s1, s2, s3)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def exponentials(state, out, lo, hi):
     """Fill out[lo:hi] with standard exponentials (ziggurat), advancing the state.
 
@@ -189,9 +199,9 @@ def exponentials(state, out, lo, hi):
         xb = jb * _WIDTH[sb]
         if (ja >= _ACCEPT[sa]) | (jb >= _ACCEPT[sb]):  # rare (2%): one branch for both
             if ja >= _ACCEPT[sa]:
-                xa, a0, a1, a2, a3 = _exponential_rest(ra, a0, a1, a2, a3)
+                xa, a0, a1, a2, a3 = exponential_rest(ra, a0, a1, a2, a3)
             if jb >= _ACCEPT[sb]:
-                xb, b0, b1, b2, b3 = _exponential_rest(rb, b0, b1, b2, b3)
+                xb, b0, b1, b2, b3 = exponential_rest(rb, b0, b1, b2, b3)
         out[i] = xa
         out[i + 1] = xb
         i += 2
@@ -201,7 +211,7 @@ def exponentials(state, out, lo, hi):
     state[4], state[5], state[6], state[7] = b0, b1, b2, b3
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def uniforms(state, out, lo, hi):
     """Fill out[lo:hi] with uniforms on [0, 1) (53 bits) from stream A, advancing it."""
     s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
@@ -211,14 +221,14 @@ def uniforms(state, out, lo, hi):
     state[0], state[1], state[2], state[3] = s0, s1, s2, s3
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def bits(state):
     """One raw 64-bit output of stream A, advancing it."""
     res, state[0], state[1], state[2], state[3] = step(state[0], state[1], state[2], state[3])
     return res
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def uniform(state):
     """One uniform on [0, 1) (53 bits) from stream A, advancing it."""
     return np.int64(bits(state) >> uint64(11)) * (1.0 / _TWO53)

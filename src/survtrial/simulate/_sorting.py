@@ -5,7 +5,7 @@ from __future__ import annotations
 from numba import njit
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def argsort_events_first(keys, is_event, hi, order, start, bucket):
     """Argsort of keys in [0, hi] (finite) by (key, dropout flag), stable among equals.
 
@@ -49,7 +49,7 @@ def argsort_events_first(keys, is_event, hi, order, start, bucket):
         lo = end
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", _nrt=False)
 def select_into(values, out, start, bucket, ranks):
     """out[q] = the q-th smallest of values (0-based) for each q in ranks (ascending, < n).
 
