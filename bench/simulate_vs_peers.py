@@ -33,6 +33,7 @@ import os
 import resource
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -118,7 +119,11 @@ def command_line(n_sims: int, cache: Path, folder: Path) -> tuple[float, float, 
     """Seconds and CPU seconds of one whole ``survtrial simulate`` command (2 workers, no progress
     bar) with numba's cache in ``cache``, and what it printed before the tables (the compile message)."""
     sc, design = _write_inputs(folder)
-    exe = shutil.which("survtrial") or "survtrial"
+    beside = Path(sys.executable).with_name("survtrial")  # the environment running this script, activated or not
+    exe = str(beside) if beside.exists() else shutil.which("survtrial")
+    if exe is None:
+        raise SystemExit("bench: the survtrial command was not found beside this Python or on PATH; "
+                         "run the script with the Python of the environment survtrial is installed in")
     env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
     t0, c0 = time.perf_counter(), _children_cpu()
     done = subprocess.run([exe, "simulate", str(sc), "--design", str(design), "--n-sims", str(n_sims), "--workers",
@@ -227,7 +232,10 @@ def lifelines_rate(hr: float, n_trials: int, repeats: int = 3) -> float:
 
 
 def _lifelines_once(hr: float, n_trials: int, seed: int) -> float:
-    from lifelines.statistics import logrank_test
+    try:
+        from lifelines.statistics import logrank_test
+    except ImportError:
+        raise SystemExit("bench: lifelines is needed for the per-trial loop row: pip install lifelines") from None
 
     from survtrial.design import group_sequential
 
