@@ -326,24 +326,7 @@ def count_followed(enrol, n, grid, lo, gscale, cut, t):
 @njit(cache=True, error_model="numpy", _nrt=False)
 def count_followed_all(enrol, n, grid, lo, gscale, cut, ts, m, out):
     """``out[j] = count_followed(enrol, n, grid, lo, gscale, cut, ts[j])`` for j < m: the same
-    counts, computed in one loop (independent lookups overlap; a call per time costs more than
-    the lookup)."""
-    G = grid.size - 1
-    top_bin = G - 1.0
+    counts in one compiled loop (LLVM inlines the lookup, so independent lookups overlap; a call
+    per time from another kernel costs more than the lookup)."""
     for j in range(m):
-        t = ts[j]
-        b = int(min(max((cut - t - lo) * gscale, 0.0), top_bin))
-        p = grid[b]
-        while p == 0 and b > 0:
-            b -= 1
-            p = grid[b]
-        top = min(p + 7, n)
-        for step in (4, 2, 1):
-            q = min(p + step, top)
-            ok = cut - enrol[q - 1] >= t
-            p = q if ok else p
-        while p < n and cut - enrol[p] >= t:
-            p += 1
-        while p > 0 and cut - enrol[p - 1] < t:
-            p -= 1
-        out[j] = p
+        out[j] = count_followed(enrol, n, grid, lo, gscale, cut, ts[j])
